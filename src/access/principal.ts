@@ -1,0 +1,25 @@
+/** Who is calling: a member of staff (user) or a source system. */
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  name?: string;
+  /** ODS code of the organisation the user works for in this session */
+  org: string;
+  /** the selected national RBAC role code (e.g. R8000) or a Sharedcare role (admin, dpo) */
+  role: string;
+  issuer: string;
+  /** the NHS number of the patient in context, when the launch bound the session to one */
+  patient?: string;
+}
+
+export interface SourcePrincipal {
+  kind: 'source';
+  sourceId: string;
+  issuer: string;
+}
+
+export type Principal = UserPrincipal | SourcePrincipal;
+
+/** Sharedcare's own roles for people who run the service rather than care for patients. */
+export const ADMIN_ROLE = 'sharedcare-admin';
+export const DPO_ROLE = 'sharedcare-dpo';

@@ -1,0 +1,78 @@
+/**
+ * Administration and DPO endpoints (JSON; errors as problem+json). The CLI uses these when a
+ * server owns the embedded database.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ADMIN_ROLE, DPO_ROLE } from '../access/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+import type { Services } from './context.ts';
+import { requireRole } from './auth.ts';
+import { adminService } from '../admin/index.ts';
+
+const objectionBody = z.object({
+  nhs: z.string(),
+  scope: z.enum(['record', 'organisation', 'category', 'item']).default('record'),
+  target: z.string().optional(),
+  note: z.string().max(2000).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success)
+    throw new SharedcareError(
+      'invalid-request',
+      'invalid request body',
+      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || 'body' })),
+    );
+  return r.data;
+}
+
+export function registerAdminRoutes(app: FastifyInstance, services: Services): void {
+  const admin = adminService(services.db);
+
+  app.get('/admin/organisations', async (req) => {
+    await requireRole(services, req, ADMIN_ROLE);
+    return admin.listOrganisations();
+  });
+  app.post('/admin/organisations', async (req, reply) => {
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    return reply.code(201).send(await admin.addOrganisation(user, req.body));
+  });
+  app.get('/admin/sources', async (req) => {
+    await requireRole(services, req, ADMIN_ROLE);
+    return admin.listSources();
+  });
+  app.post('/admin/sources', async (req, reply) => {
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    return reply.code(201).send(await admin.addSource(user, req.body));
+  });
+
+  app.get<{ Querystring: { nhs?: string; all?: string } }>('/admin/objections', async (req) => {
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    return admin.listObjections(user, req.query.nhs ?? '', req.query.all === 'true');
+  });
+  app.post('/admin/objections', async (req, reply) => {
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    const b = parse(objectionBody, req.body);
+    return reply.code(201).send(await admin.addObjection(user, b));
+  });
+  app.post<{ Params: { id: string } }>('/admin/objections/:id/withdraw', async (req) => {
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    return admin.withdrawObjection(user, req.params.id);
+  });
+
+  app.get('/admin/audit/verify', async (req) => {
+    const user = await requireRole(services, req, DPO_ROLE).catch(() =>
+      requireRole(services, req, ADMIN_ROLE),
+    );
+    return admin.verifyAudit(user);
+  });
+  app.get<{ Querystring: { person?: string; user?: string; from?: string; to?: string } }>(
+    '/dpo/access-report',
+    async (req) => {
+      const user = await requireRole(services, req, DPO_ROLE);
+      return admin.accessReport(user, req.query);
+    },
+  );
+}

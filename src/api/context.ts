@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../access/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import type { Gate } from '../gate/index.ts';
+import type { IngestDeps } from '../ingest/index.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Everything the HTTP layer needs, wired once in src/app.ts. */
+export interface Services {
+  config: Config;
+  db: Database;
+  gate: Gate;
+  ingest: IngestDeps;
+  authenticate: (bearer: string) => Promise<Principal>;
+  metrics: Metrics;
+  log: Logger;
+}

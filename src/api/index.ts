@@ -1,0 +1,3 @@
+export { buildServer } from './server.ts';
+export { createMetrics, type Metrics } from './metrics.ts';
+export type { Services } from './context.ts';

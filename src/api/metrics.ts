@@ -1,0 +1,35 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  ingested: Counter<'source' | 'action'>;
+  reads: Counter<'action' | 'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'sharedcare_http_request_duration_seconds',
+      help: 'HTTP request duration by route',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    ingested: new Counter({
+      name: 'sharedcare_ingested_entries_total',
+      help: 'Entries received from sources, by outcome',
+      labelNames: ['source', 'action'],
+      registers: [registry],
+    }),
+    reads: new Counter({
+      name: 'sharedcare_record_reads_total',
+      help: 'Governed reads, by kind and outcome',
+      labelNames: ['action', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

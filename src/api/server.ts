@@ -1,0 +1,143 @@
+/**
+ * The HTTP server. The only module that knows HTTP: it authenticates, parses, hands work to the
+ * gate / ingest / admin services, and maps errors in one place (OperationOutcome for FHIR and
+ * ingest, problem+json for admin and DPO). Unknown errors are logged and answered generically.
+ */
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import { errorToOperationOutcome } from '../fhir/index.ts';
+import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
+import type { Services } from './context.ts';
+import { registerFhirRoutes } from './fhir-routes.ts';
+import { registerIngestRoutes } from './ingest-routes.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
+
+export const BODY_LIMIT = 64 * 1024 * 1024;
+
+/** Logs the path and the names of query parameters only: values may be NHS numbers. */
+function safeUrl(req: FastifyRequest): string {
+  const [path, query] = req.url.split('?', 2);
+  if (!query) return path!;
+  return `${path}?${[...new URLSearchParams(query).keys()].map((k) => `${k}=…`).join('&')}`;
+}
+
+function fastifyErrorToOurs(err: {
+  statusCode?: number;
+  code?: string;
+  message: string;
+}): SharedcareError | undefined {
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new SharedcareError(
+      'unsupported-media-type',
+      'send application/fhir+json or application/fhir+ndjson',
+    );
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new SharedcareError(
+      'payload-too-large',
+      `the body is larger than ${BODY_LIMIT / 1024 / 1024} MiB; split it`,
+    );
+  if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+    return new SharedcareError('invalid-request', 'the body is not valid JSON');
+  if (err.statusCode && err.statusCode < 500) return new SharedcareError('invalid-request', err.message);
+  return undefined;
+}
+
+export function buildServer(services: Services): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: services.log as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Fastify's own request lines carry the full URL (query values may be NHS numbers): ours log a safe form.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  // Bodies from sources are parsed by ingest (it reports errors by entry); keep them as text here.
+  app.addContentTypeParser(
+    [
+      'application/json',
+      'application/fhir+json',
+      'application/fhir+ndjson',
+      'application/x-ndjson',
+      'application/ndjson',
+    ],
+    { parseAs: 'string' },
+    (req, body, done) => {
+      if (req.url.startsWith('/ingest/')) return done(null, body);
+      try {
+        done(null, (body as string).length ? JSON.parse(body as string) : undefined);
+      } catch {
+        done(new SharedcareError('invalid-request', 'the body is not valid JSON'), undefined);
+      }
+    },
+  );
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    services.metrics.httpDuration.observe(
+      { route, method: req.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    req.log.info(
+      {
+        method: req.method,
+        url: safeUrl(req),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((rawErr, req, reply) => {
+    const err =
+      rawErr instanceof SharedcareError
+        ? rawErr
+        : (fastifyErrorToOurs(rawErr as { code?: string; message: string }) ?? rawErr);
+    if (!(err instanceof SharedcareError) || err.code === 'internal')
+      req.log.error({ err, url: safeUrl(req) }, 'unhandled error');
+    const isFhir = req.url.startsWith('/fhir') || req.url.startsWith('/ingest');
+    if (isFhir) {
+      const { status, outcome } = errorToOperationOutcome(err);
+      return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);
+    }
+    if (err instanceof SharedcareError) {
+      return reply
+        .code(err.status)
+        .header('content-type', 'application/problem+json')
+        .send({
+          type: `https://sharedcare.dev/errors/${err.code}`,
+          title: err.message,
+          status: err.status,
+          problems: err.problems,
+        });
+    }
+    return reply
+      .code(500)
+      .header('content-type', 'application/problem+json')
+      .send({ type: 'about:blank', title: 'Internal error. It has been logged.', status: 500 });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new SharedcareError('not-found', `no route ${req.method} ${safeUrl(req).split('?')[0]}`);
+    if (req.url.startsWith('/fhir')) {
+      const { status, outcome } = errorToOperationOutcome(err);
+      return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);
+    }
+    return reply.code(404).send({
+      type: 'https://sharedcare.dev/errors/not-found',
+      title: err.message,
+      status: ERROR_CODES['not-found'].status,
+    });
+  });
+
+  registerOpsRoutes(app, services);
+  registerFhirRoutes(app, services);
+  registerIngestRoutes(app, services);
+  registerAdminRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,79 @@
+/**
+ * The one place where modules are wired together: configuration → database → policy → gate →
+ * ingest → HTTP. Tests build the same app (in memory or on PostgreSQL) and call it in-process.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { verifyDevToken } from './access/index.ts';
+import { buildServer, createMetrics, type Services } from './api/index.ts';
+import type { Config } from './config/index.ts';
+import { openDatabase, type Database } from './db/index.ts';
+import { loadFhirDefinitions } from './fhir/index.ts';
+import { createGate } from './gate/index.ts';
+import { nhsNumberLinker } from './identity/index.ts';
+import { createLogger } from './logging.ts';
+import { createPolicy, ensureLabelsCurrent } from './policy/index.ts';
+import { applyRegion } from './region/index.ts';
+
+export interface App {
+  services: Services;
+  server: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** an already open database (tests); otherwise opened from the config */
+  db?: Database;
+  /** PGlite in memory instead of the data folder (tests) */
+  inMemory?: boolean;
+  log?: Logger;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const db =
+    opts.db ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: opts.inMemory ? undefined : config.dataDir,
+    }));
+  try {
+    loadFhirDefinitions();
+    const policy = createPolicy(config.sensitiveCodeLists);
+    if (policy.problems.length > 0) {
+      log.warn(
+        { skipped: policy.problems.length, first: policy.problems.slice(0, 5) },
+        'sensitive code lists: malformed rows skipped',
+      );
+    }
+    const relabel = await ensureLabelsCurrent(db, policy);
+    if (relabel)
+      log.info(
+        { relabelled: relabel.relabelled, version: policy.version },
+        'sensitive code lists changed: items relabelled',
+      );
+    await applyRegion(db, config.organisations, config.sources);
+
+    const services: Services = {
+      config,
+      db,
+      gate: createGate(db, `${config.publicUrl}/fhir`),
+      ingest: { db, linker: nhsNumberLinker, classify: policy.classify },
+      authenticate: (token) => verifyDevToken(config.devIssuerSecret, token),
+      metrics: createMetrics(),
+      log,
+    };
+    const server = buildServer(services);
+    return {
+      services,
+      server,
+      async close() {
+        await server.close();
+        if (!opts.db) await db.close();
+      },
+    };
+  } catch (err) {
+    if (!opts.db) await db.close();
+    throw err;
+  }
+}

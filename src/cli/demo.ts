@@ -1,0 +1,85 @@
+/**
+ * `sharedcare demo` (and `npm start`): on an empty database, generate and load a synthetic region,
+ * then serve it and print what to try.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { mintSourceToken, mintUserToken } from '../access/index.ts';
+import { createApp } from '../app.ts';
+import type { Config } from '../config/index.ts';
+import { regionSpec, writeRegion, generatePerson } from '../generate/index.ts';
+import { upsertOrganisation, upsertSource } from '../region/index.ts';
+import { directBackend } from './backend.ts';
+import { loadFiles } from './load.ts';
+import { listen } from './serve.ts';
+
+export async function demo(config: Config, persons: number): Promise<void> {
+  if (config.production)
+    throw new Error(
+      'demo loads synthetic data and uses the development issuer: it does not run in production mode',
+    );
+  const app = await createApp(config);
+  const { db } = app.services;
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM person');
+  const spec = regionSpec();
+  if (rows[0]!.n === 0) {
+    process.stderr.write(`First start: generating a synthetic region of ${persons} people and loading it…\n`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-demo-'));
+    try {
+      await writeRegion({ persons, outDir: dir });
+      await db.transaction(async (tx) => {
+        for (const o of spec.organisations) await upsertOrganisation(tx, o);
+        for (const s of spec.sources)
+          await upsertSource(tx, { id: s.id, org: s.org, kind: s.kind, name: s.name });
+      });
+      const backend = await directBackend(config, db);
+      for (const s of spec.sources) {
+        const summary = await loadFiles(backend, s.id, [path.join(dir, s.id)], {
+          progress: process.stderr.isTTY,
+        });
+        process.stderr.write(
+          `  ${s.id}: ${summary.resources} entries in ${summary.seconds.toFixed(1)} s${summary.failedRequests ? `, ${summary.failedRequests} failed requests` : ''}\n`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  await listen(app, config);
+
+  const viewer =
+    spec.organisations.find((o) => o.views && o.kind === 'acute') ?? spec.organisations.find((o) => o.views)!;
+  const contributesOnly = spec.organisations.find((o) => o.contributes && !o.views);
+  const secret = config.devIssuerSecret!;
+  const token = await mintUserToken(secret, {
+    user: 'dr.demo',
+    org: viewer.ods,
+    role: 'R8000',
+    name: 'Dr Demo',
+  });
+  const nhs = generatePerson(spec, 0).nhsNumber;
+  const gpSource = spec.sources[0]!;
+  const sourceToken = await mintSourceToken(secret, gpSource.id);
+  const base = config.publicUrl;
+  process.stderr.write(
+    [
+      '',
+      `Sharedcare demo region is running at ${base}`,
+      '',
+      `Find a person (as a clinician at ${viewer.name}, ${viewer.ods}):`,
+      `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}'`,
+      '',
+      'Then open their combined record with the id it returns:',
+      `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient/<id>/$everything'`,
+      '',
+      'What to try next:',
+      `  - other tokens: npx sharedcare token --user U --org ODS --role R8000${contributesOnly ? `  (try --org ${contributesOnly.ods}: it only contributes, so it is refused)` : ''}`,
+      `  - send data as a source: curl -X POST -H "Authorization: Bearer ${sourceToken}" -H 'content-type: application/fhir+json' --data @bundle.json ${base}/ingest/fhir`,
+      `  - record an objection: npx sharedcare objection add --nhs ${nhs}`,
+      '  - check the audit trail: npx sharedcare audit verify',
+      `  - operators: ${base}/health  ${base}/ready  ${base}/metrics`,
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,286 @@
+/**
+ * The `sharedcare` command. Each sub-command validates its options, does one thing, and on bad
+ * input prints what to fix and exits non-zero without changing anything.
+ */
+import { Command, Option } from 'commander';
+import { mintSourceToken, mintUserToken } from '../access/index.ts';
+import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+import { writeRegion } from '../generate/index.ts';
+import { openBackend, type Backend } from './backend.ts';
+import { demo } from './demo.ts';
+import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
+import { serve } from './serve.ts';
+
+function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
+  const overrides: ConfigOverrides = {};
+  if (opts.config) overrides.configFile = opts.config;
+  if (opts.port !== undefined) overrides.port = Number(opts.port);
+  if (opts.production) overrides.production = true;
+  if (opts.host) overrides.host = opts.host;
+  return loadConfig(overrides);
+}
+
+async function withBackend<T>(fn: (b: Backend) => Promise<T>, opts: { config?: string } = {}): Promise<T> {
+  const backend = await openBackend(config(opts));
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+const print = (v: unknown): void => {
+  process.stdout.write(`${typeof v === 'string' ? v : JSON.stringify(v, null, 2)}\n`);
+};
+
+function devSecret(c: Config): string {
+  if (!c.devIssuerSecret)
+    throw new SharedcareError(
+      'forbidden',
+      'the development issuer is refused in production mode; tokens come from your identity provider',
+    );
+  return c.devIssuerSecret;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('sharedcare')
+    .description('Sharedcare: a shared care record for a health and care region')
+    .showHelpAfterError();
+  const configOpt = () => new Option('--config <file>', 'configuration file (JSON or YAML)');
+
+  program
+    .command('serve')
+    .description(
+      'run the server (HTTP; database from DATABASE_URL or embedded PGlite in SHAREDCARE_DATA_DIR)',
+    )
+    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575)')
+    .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
+    .addOption(configOpt())
+    .option('--production', 'production mode: the development issuer is refused')
+    .action(async (o) => {
+      await serve(config(o));
+    });
+
+  program
+    .command('demo')
+    .description('as serve, after loading a synthetic region into an empty database')
+    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--persons <n>', 'people in the synthetic region', '150')
+    .addOption(configOpt())
+    .action(async (o) => {
+      await demo(config(o), Number(o.persons));
+    });
+
+  const org = program.command('org').description('organisations taking part');
+  org
+    .command('add')
+    .requiredOption('--ods <code>', 'ODS code')
+    .requiredOption('--name <name>', 'organisation name')
+    .option('--kind <kind>', 'gp, acute, community-mental-health, social-care, out-of-hours, …')
+    .option('--contributes', 'sends data')
+    .option('--views', 'its staff view records')
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(
+        async (b) =>
+          print(
+            await b.addOrganisation({
+              ods: o.ods,
+              name: o.name,
+              kind: o.kind,
+              contributes: !!o.contributes,
+              views: !!o.views,
+            }),
+          ),
+        o,
+      ),
+    );
+  org
+    .command('list')
+    .addOption(configOpt())
+    .action((o) => withBackend(async (b) => print(await b.listOrganisations()), o));
+
+  const source = program.command('source').description('source systems that send data');
+  source
+    .command('add')
+    .requiredOption('--id <id>', 'source id (lower-case, dashes)')
+    .requiredOption('--org <ods>', 'organisation it belongs to')
+    .addOption(
+      new Option('--kind <kind>', 'what it sends').choices(['fhir', 'hl7v2', 'batch']).makeOptionMandatory(),
+    )
+    .option('--name <name>', 'a readable name')
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(
+        async (b) => print(await b.addSource({ id: o.id, org: o.org, kind: o.kind, name: o.name })),
+        o,
+      ),
+    );
+  source
+    .command('list')
+    .addOption(configOpt())
+    .action((o) => withBackend(async (b) => print(await b.listSources()), o));
+
+  const objection = program.command('objection').description("a person's objections to sharing");
+  objection
+    .command('add')
+    .requiredOption('--nhs <number>', 'NHS number')
+    .option('--organisation <ods>', "object to sharing one organisation's data")
+    .option('--category <section>', 'object to sharing one category (e.g. problems, medications)')
+    .option('--item <ref>', 'object to sharing one item (Type/id)')
+    .option('--note <text>', 'how and when the request was made')
+    .addOption(configOpt())
+    .action((o) => {
+      const scopes = [o.organisation && 'organisation', o.category && 'category', o.item && 'item'].filter(
+        Boolean,
+      ) as string[];
+      if (scopes.length > 1)
+        throw new SharedcareError(
+          'invalid-request',
+          'give at most one of --organisation, --category, --item',
+        );
+      const scope = scopes[0] ?? 'record';
+      const target = o.organisation ?? o.category ?? o.item;
+      return withBackend(
+        async (b) =>
+          print(
+            await b.addObjection({
+              nhs: o.nhs,
+              scope,
+              ...(target ? { target } : {}),
+              ...(o.note ? { note: o.note } : {}),
+            }),
+          ),
+        o,
+      );
+    });
+  objection
+    .command('withdraw')
+    .requiredOption('--id <id>', 'the objection id (from objection list)')
+    .addOption(configOpt())
+    .action((o) => withBackend(async (b) => print(await b.withdrawObjection(o.id)), o));
+  objection
+    .command('list')
+    .requiredOption('--nhs <number>', 'NHS number')
+    .option('--all', 'include withdrawn objections')
+    .addOption(configOpt())
+    .action((o) => withBackend(async (b) => print(await b.listObjections(o.nhs, !!o.all)), o));
+
+  program
+    .command('generate')
+    .description('write a synthetic region (organisations, sources, FHIR data with identity noise)')
+    .requiredOption('--persons <n>', 'number of people')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--seed <n>', 'random seed', '1')
+    .action(async (o) => {
+      const persons = Number(o.persons);
+      if (!Number.isInteger(persons) || persons < 1)
+        throw new SharedcareError('invalid-request', '--persons must be a whole number of at least 1');
+      const started = performance.now();
+      const s = await writeRegion({ persons, outDir: o.out, seed: Number(o.seed) });
+      process.stderr.write(
+        `Wrote ${s.persons} people, ${s.resources} resources (${s.sensitive} sensitive) in ${s.files} files to ${o.out} in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`,
+      );
+      process.stderr.write(
+        `Register the region with: sharedcare serve --config ${o.out}/region.json  (then sharedcare load --source ID ${o.out}/ID)\n`,
+      );
+    });
+
+  program
+    .command('load')
+    .description('load FHIR Bundles (.json) and NDJSON (.ndjson) files or folders as a source')
+    .requiredOption('--source <id>', 'the source system the data comes from')
+    .argument('<paths...>', 'files or folders')
+    .option('--chunk <n>', 'NDJSON lines per request', '2000')
+    .addOption(configOpt())
+    .action((paths: string[], o) =>
+      withBackend(async (b) => {
+        let s;
+        try {
+          s = await loadFiles(b, o.source, paths, { chunk: Number(o.chunk), progress: process.stderr.isTTY });
+        } catch (err) {
+          if (!(err instanceof LoadAborted)) throw err;
+          print(formatLoadSummary(err.summary));
+          throw err.cause;
+        }
+        print(formatLoadSummary(s));
+        if (s.failedRequests > 0) process.exitCode = 1;
+      }, o),
+    );
+
+  program
+    .command('token')
+    .description('print a bearer token from the development issuer (refused in production mode)')
+    .option('--user <id>', 'user id')
+    .option('--org <ods>', "the user's organisation")
+    .option('--role <code>', 'national RBAC role code, e.g. R8000 (or sharedcare-admin, sharedcare-dpo)')
+    .option('--patient <nhs>', 'bind the token to one patient in context')
+    .option('--source <id>', 'a token for a source system instead')
+    .option('--production', 'as the server would in production mode')
+    .action(async (o) => {
+      const secret = devSecret(config(o));
+      if (o.source) {
+        print(await mintSourceToken(secret, o.source));
+        return;
+      }
+      if (!o.user || !o.org || !o.role)
+        throw new SharedcareError('invalid-request', 'give --user, --org and --role (or --source ID)');
+      print(
+        await mintUserToken(secret, {
+          user: o.user,
+          org: o.org,
+          role: o.role,
+          ...(o.patient ? { patient: o.patient } : {}),
+        }),
+      );
+    });
+
+  const audit = program.command('audit').description('the audit trail');
+  audit
+    .command('verify')
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(async (b) => {
+        const r = await b.verifyAudit();
+        if (r.ok) print(`Audit chain intact: ${r.events} events verified.`);
+        else {
+          print(
+            `AUDIT CHAIN BROKEN at event ${r.problem?.seq}: ${r.problem?.what} (${r.events} events verified before it).`,
+          );
+          process.exitCode = 2;
+        }
+      }, o),
+    );
+  audit
+    .command('report')
+    .option('--person <nhs>', "who looked at this person's record")
+    .option('--user <id>', 'whose records this user opened')
+    .option('--from <date>', 'start (ISO date)')
+    .option('--to <date>', 'end (ISO date)')
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(
+        async (b) => print(await b.accessReport({ person: o.person, user: o.user, from: o.from, to: o.to })),
+        o,
+      ),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else if (err instanceof SharedcareError) {
+      process.stderr.write(`sharedcare: ${err.message}\n`);
+      for (const p of err.problems)
+        if (p.message !== err.message || p.expression)
+          process.stderr.write(`  - ${p.expression ? `${p.expression}: ` : ''}${p.message}\n`);
+    } else process.stderr.write(`sharedcare: ${(err as Error).message}\n`);
+    process.exitCode = process.exitCode || 1;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Typed configuration. The only module that reads process.env; everything else receives a Config.
+ * Sources, in order of precedence: command-line overrides, environment, the --config file, defaults.
+ * Every problem is listed at once (not just the first) so an operator can fix the lot in one go.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const DEV_SECRET_DEFAULT = 'sharedcare-development-only-secret-do-not-use-in-production';
+
+const organisationSchema = z.object({
+  ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
+  name: z.string().min(1),
+  contributes: z.boolean().default(false),
+  views: z.boolean().default(false),
+  kind: z.string().optional(),
+});
+
+const sourceSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a source id is lower-case letters, digits and dashes'),
+  org: z.string(),
+  kind: z.enum(['fhir', 'hl7v2', 'batch']),
+  name: z.string().optional(),
+});
+
+const fileSchema = z
+  .object({
+    organisations: z.array(organisationSchema).default([]),
+    sources: z.array(sourceSchema).default([]),
+    sensitiveCodeLists: z.array(z.string()).optional(),
+    devIssuerSecret: z.string().optional(),
+  })
+  .strict();
+
+export type OrganisationConfig = z.infer<typeof organisationSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  mllpPort: number;
+  /** the base URL clients reach this server at; fullUrls in Bundles are built from it */
+  publicUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  /** HS256 secret of the built-in development issuer; undefined in production mode. */
+  devIssuerSecret: string | undefined;
+  /** CSV or FHIR ValueSet files listing codes that must never be shared. */
+  sensitiveCodeLists: string[];
+  organisations: OrganisationConfig[];
+  sources: SourceConfig[];
+  configFile: string | undefined;
+}
+
+export interface ConfigOverrides {
+  port?: number;
+  mllpPort?: number;
+  configFile?: string;
+  production?: boolean;
+  host?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+export const DEFAULT_SENSITIVE_CODES = path.join(projectRoot, 'config', 'sensitive-codes.csv');
+
+function readConfigFile(file: string, problems: string[]): z.infer<typeof fileSchema> | undefined {
+  let raw: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    raw = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    problems.push(`cannot read config file ${file}: ${(err as Error).message}`);
+    return undefined;
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      problems.push(`${file}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    return undefined;
+  }
+  return parsed.data;
+}
+
+function parsePort(
+  name: string,
+  value: string | number | undefined,
+  fallback: number,
+  problems: string[],
+): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    problems.push(`${name} must be a port number from 0 to 65535 (got "${value}")`);
+    return fallback;
+  }
+  return n;
+}
+
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const configFile = overrides.configFile ?? env.SHAREDCARE_CONFIG;
+  const file = configFile ? readConfigFile(configFile, problems) : undefined;
+  const production = overrides.production === true || env.NODE_ENV === 'production';
+
+  let devIssuerSecret: string | undefined =
+    env.SHAREDCARE_DEV_SECRET ?? file?.devIssuerSecret ?? DEV_SECRET_DEFAULT;
+  if (production) devIssuerSecret = undefined;
+  else if (devIssuerSecret.length < 32) problems.push('SHAREDCARE_DEV_SECRET must be at least 32 characters');
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+
+  const lists = env.SHAREDCARE_SENSITIVE_CODES
+    ? env.SHAREDCARE_SENSITIVE_CODES.split(path.delimiter).filter(Boolean)
+    : (file?.sensitiveCodeLists?.map((p) => path.resolve(path.dirname(configFile ?? '.'), p)) ?? [
+        DEFAULT_SENSITIVE_CODES,
+      ]);
+
+  const config: Config = {
+    production,
+    host: overrides.host ?? env.SHAREDCARE_HOST ?? '127.0.0.1',
+    port: parsePort('port', overrides.port ?? env.PORT, 8080, problems),
+    mllpPort: parsePort('MLLP port', overrides.mllpPort ?? env.SHAREDCARE_MLLP_PORT, 2575, problems),
+    publicUrl: '',
+    databaseUrl,
+    dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),
+    logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    devIssuerSecret,
+    sensitiveCodeLists: lists,
+    organisations: file?.organisations ?? [],
+    sources: file?.sources ?? [],
+    configFile,
+  };
+  config.publicUrl = (
+    env.SHAREDCARE_PUBLIC_URL ??
+    `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`
+  ).replace(/\/$/, '');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,26 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Database } from './types.ts';
+
+const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '..', '..', 'migrations');
+
+/** Applies migrations/NNN_name.sql in order, each once, each in its own transaction. */
+export async function migrate(db: Database): Promise<string[]> {
+  await db.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  const done = new Set(
+    (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
+  );
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort();
+  const applied: string[] = [];
+  for (const file of files) {
+    if (done.has(file)) continue;
+    const sql = readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8');
+    await db.exec(`BEGIN;\n${sql}\n;INSERT INTO schema_migration (name) VALUES ('${file}');\nCOMMIT;`);
+    applied.push(file);
+  }
+  return applied;
+}

@@ -1,0 +1,45 @@
+import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './lock.ts';
+import type { Database, Queryable, QueryResult } from './types.ts';
+
+interface PgliteLike {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+}
+
+function wrap(target: PgliteLike): Queryable {
+  return {
+    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+      const r = await target.query<T>(sql, params);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL (PGlite). One process owns the data folder at a time; PGlite serialises
+ * queries and transactions internally, so there is no pool.
+ * dataDir undefined → in memory (tests).
+ */
+export async function openPglite(dataDir: string | undefined): Promise<Database> {
+  const release = dataDir ? lockDataDir(dataDir) : () => undefined;
+  const pg = dataDir ? new PGlite(dataDir) : new PGlite();
+  try {
+    await pg.waitReady;
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const base = wrap(pg);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
+    exec: async (sql) => {
+      await pg.exec(sql);
+    },
+    close: async () => {
+      await pg.close();
+      release();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * One error class with stable codes. Each surface (FHIR API, admin API, HL7 v2, CLI) maps the code
+ * in one place: HTTP status + OperationOutcome, problem+json, AE/AR acknowledgement, exit message.
+ * Messages never carry patient-identifying data: ids and field paths only.
+ */
+
+export const ERROR_CODES = {
+  'invalid-request': { status: 400, issue: 'invalid' },
+  'invalid-resource': { status: 422, issue: 'invalid' },
+  'unsupported-media-type': { status: 415, issue: 'not-supported' },
+  unauthenticated: { status: 401, issue: 'login' },
+  forbidden: { status: 403, issue: 'forbidden' },
+  'not-found': { status: 404, issue: 'not-found' },
+  conflict: { status: 409, issue: 'conflict' },
+  'payload-too-large': { status: 413, issue: 'too-long' },
+  'audit-unavailable': { status: 503, issue: 'transient' },
+  internal: { status: 500, issue: 'exception' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One problem, located: FHIRPath-like expression such as "Bundle.entry[3].resource.status". */
+export interface Problem {
+  message: string;
+  expression?: string;
+}
+
+export class SharedcareError extends Error {
+  readonly problems: Problem[];
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    problems?: Problem[],
+  ) {
+    super(message);
+    this.name = 'SharedcareError';
+    this.problems = problems ?? [{ message }];
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isSharedcareError(err: unknown): err is SharedcareError {
+  return err instanceof SharedcareError;
+}

@@ -1,0 +1,32 @@
+import type { Coding, Resource } from '@medplum/fhirtypes';
+
+/**
+ * Every coded concept anywhere in a resource, as "system|code". Walking the whole resource (not a
+ * list of known fields) means a sensitive code in reasonCode, a component, a contained resource or
+ * an extension is still seen.
+ */
+export function collectCodes(resource: Resource): string[] {
+  const out = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    if (typeof obj.code === 'string' && typeof obj.system === 'string') out.add(`${obj.system}|${obj.code}`);
+    for (const [key, value] of Object.entries(obj)) {
+      if (key === 'meta' || key === 'text') continue;
+      if (value !== null && typeof value === 'object') walk(value);
+    }
+  };
+  walk(resource);
+  return [...out];
+}
+
+/** Security labels from meta.security, as "system|code". */
+export function collectSecurityLabels(resource: Resource): string[] {
+  return (resource.meta?.security ?? [])
+    .filter((c: Coding) => c.code)
+    .map((c: Coding) => `${c.system ?? ''}|${c.code}`);
+}

@@ -1,0 +1,4 @@
+/** Identifier systems and URLs Sharedcare writes into the resources it serves. */
+export const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+export const PROVENANCE_EXTENSION = 'https://sharedcare.dev/fhir/StructureDefinition/provenance';
+export const SOURCE_URI_PREFIX = 'urn:sharedcare:source:';

@@ -1,0 +1,2 @@
+export { createGate, type Gate, type ReadContext } from './gate.ts';
+export { NOT_FULL_RECORD } from './notices.ts';

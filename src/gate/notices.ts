@@ -1,0 +1,28 @@
+import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { RecordDecision } from '../policy/index.ts';
+
+export const NOT_FULL_RECORD =
+  'This is a shared care record: it shows what the organisations taking part share, not the full record held by each of them.';
+
+const SCOPE_TEXT: Record<string, (t: string | null) => string> = {
+  record: () =>
+    'The person has objected to sharing their record. It is withheld; only the fact that it exists is shown.',
+  organisation: (t) => `The person has objected to sharing the data held by organisation ${t}.`,
+  category: (t) => `The person has objected to sharing their ${t}.`,
+  item: () => 'The person has objected to sharing some specific items.',
+};
+
+/** The notices a reader must see with the record: never which item was withheld. */
+export function recordNotices(decision: RecordDecision): OperationOutcome {
+  const issue: OperationOutcomeIssue[] = [
+    { severity: 'information', code: 'informational', diagnostics: NOT_FULL_RECORD },
+  ];
+  for (const n of decision.notices) {
+    issue.push({
+      severity: 'information',
+      code: n.scope === 'record' ? 'suppressed' : 'informational',
+      diagnostics: SCOPE_TEXT[n.scope]!(n.target),
+    });
+  }
+  return { resourceType: 'OperationOutcome', issue };
+}

@@ -1,0 +1,119 @@
+/**
+ * The fixed synthetic region "Northdale": every name and ODS code here is fictional.
+ */
+
+export type OrgKind = 'gp' | 'acute' | 'community-mental-health' | 'social-care' | 'out-of-hours';
+
+export interface RegionOrganisation {
+  ods: string;
+  name: string;
+  kind: OrgKind;
+  contributes: boolean;
+  views: boolean;
+}
+
+export interface RegionSource {
+  id: string;
+  /** ODS code of the organisation that owns the source system. */
+  org: string;
+  kind: 'fhir' | 'hl7v2' | 'batch';
+  name: string;
+}
+
+export interface RegionSpec {
+  organisations: RegionOrganisation[];
+  sources: RegionSource[];
+}
+
+export const ODS_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
+/** Source ids, fixed so that tests, demo scripts and benchmarks can name them. */
+export const SOURCE_IDS = {
+  gp1: 'gp-y90001',
+  gp2: 'gp-y90002',
+  gp3: 'gp-y90003',
+  acute: 'acute-rx1',
+  community: 'community-rx2',
+  socialCare: 'social-care-la901',
+  outOfHours: 'ooh-nx1',
+  lab: 'lab-nl901',
+} as const;
+
+const ORGANISATIONS: readonly RegionOrganisation[] = [
+  { ods: 'Y90001', name: 'Northdale Medical Practice', kind: 'gp', contributes: true, views: true },
+  { ods: 'Y90002', name: 'Riverside Surgery', kind: 'gp', contributes: true, views: true },
+  { ods: 'Y90003', name: 'Kingsmead Health Centre', kind: 'gp', contributes: true, views: true },
+  {
+    ods: 'RX1',
+    name: 'Northdale Teaching Hospitals NHS Foundation Trust',
+    kind: 'acute',
+    contributes: true,
+    views: true,
+  },
+  {
+    ods: 'RX2',
+    name: 'Northdale Community and Mental Health NHS Trust',
+    kind: 'community-mental-health',
+    contributes: true,
+    views: true,
+  },
+  {
+    ods: 'LA901',
+    name: 'Northdale Council Adult Social Care',
+    kind: 'social-care',
+    contributes: true,
+    views: true,
+  },
+  {
+    ods: 'NX1',
+    name: 'Northdale Integrated Urgent Care (NHS 111 and GP Out of Hours)',
+    kind: 'out-of-hours',
+    contributes: true,
+    views: true,
+  },
+  // Views only: a hospice. OrgKind has no 'hospice', so it is filed as a community provider.
+  {
+    ods: 'NH901',
+    name: "St Aidan's Hospice",
+    kind: 'community-mental-health',
+    contributes: false,
+    views: true,
+  },
+  // Contributes only: a private pathology lab. OrgKind has no 'laboratory', so it is filed as acute.
+  {
+    ods: 'NL901',
+    name: 'Northdale Pathology Partnership Ltd',
+    kind: 'acute',
+    contributes: true,
+    views: false,
+  },
+];
+
+const SOURCES: readonly RegionSource[] = [
+  { id: SOURCE_IDS.gp1, org: 'Y90001', kind: 'fhir', name: 'Northdale Medical Practice GP clinical system' },
+  { id: SOURCE_IDS.gp2, org: 'Y90002', kind: 'fhir', name: 'Riverside Surgery GP clinical system' },
+  { id: SOURCE_IDS.gp3, org: 'Y90003', kind: 'fhir', name: 'Kingsmead Health Centre GP clinical system' },
+  { id: SOURCE_IDS.acute, org: 'RX1', kind: 'fhir', name: 'Northdale Teaching Hospitals EPR' },
+  { id: SOURCE_IDS.community, org: 'RX2', kind: 'fhir', name: 'Northdale Community and Mental Health EPR' },
+  {
+    id: SOURCE_IDS.socialCare,
+    org: 'LA901',
+    kind: 'batch',
+    name: 'Northdale Council social care case system',
+  },
+  { id: SOURCE_IDS.outOfHours, org: 'NX1', kind: 'fhir', name: 'Northdale 111 and Out of Hours system' },
+  { id: SOURCE_IDS.lab, org: 'NL901', kind: 'fhir', name: 'Northdale Pathology Partnership LIMS' },
+];
+
+export function regionSpec(): RegionSpec {
+  return {
+    organisations: ORGANISATIONS.map((o) => ({ ...o })),
+    sources: SOURCES.map((s) => ({ ...s })),
+  };
+}
+
+/** Sources that are written as FHIR Bundles instead of NDJSON, and which Bundle type. */
+export const BUNDLE_SOURCES: ReadonlyMap<string, 'transaction' | 'collection'> = new Map([
+  [SOURCE_IDS.outOfHours, 'transaction'],
+  [SOURCE_IDS.lab, 'collection'],
+]);

@@ -1,0 +1,71 @@
+/**
+ * writeRegion: writes a whole synthetic region to disk, streaming person by person so that 10,000
+ * persons (about three million resources) never sit in memory at once.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_SEED, getDefaultNow, generatePerson } from './person.ts';
+import { BUNDLE_SOURCES, regionSpec } from './region-spec.ts';
+import { BundleWriter, NdjsonWriter, type SourceWriter } from './source-writers.ts';
+
+export interface GenerateSummary {
+  persons: number;
+  resources: number;
+  /** Resources that carry a code from config/sensitive-codes.csv. */
+  sensitive: number;
+  /** Files written, region.json included. */
+  files: number;
+  /** Resources written per source id. */
+  bySource: Record<string, number>;
+}
+
+export interface WriteRegionOptions {
+  persons: number;
+  outDir: string;
+  seed?: number;
+  now?: Date;
+  onProgress?: (done: number) => void;
+}
+
+const PROGRESS_EVERY = 100;
+
+export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSummary> {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const now = opts.now ?? getDefaultNow();
+  const spec = regionSpec();
+  await mkdir(opts.outDir, { recursive: true });
+  await writeFile(join(opts.outDir, 'region.json'), `${JSON.stringify(spec, null, 2)}\n`);
+
+  const writers = new Map<string, SourceWriter>();
+  const bySource: Record<string, number> = {};
+  for (const source of spec.sources) {
+    const dir = join(opts.outDir, source.id);
+    await mkdir(dir, { recursive: true });
+    const bundleType = BUNDLE_SOURCES.get(source.id);
+    writers.set(
+      source.id,
+      bundleType ? new BundleWriter(dir, source.id, bundleType, seed, now) : new NdjsonWriter(dir),
+    );
+    bySource[source.id] = 0;
+  }
+
+  let resources = 0;
+  let sensitive = 0;
+  for (let index = 0; index < opts.persons; index++) {
+    const person = generatePerson(spec, index, seed, now);
+    sensitive += person.sensitive;
+    for (const [sourceId, list] of person.bySource) {
+      const writer = writers.get(sourceId);
+      if (!writer) continue;
+      await writer.addPerson(list);
+      resources += list.length;
+      bySource[sourceId] = (bySource[sourceId] ?? 0) + list.length;
+    }
+    if ((index + 1) % PROGRESS_EVERY === 0) opts.onProgress?.(index + 1);
+  }
+
+  let files = 1;
+  for (const writer of writers.values()) files += await writer.close();
+  if (opts.persons % PROGRESS_EVERY !== 0) opts.onProgress?.(opts.persons);
+  return { persons: opts.persons, resources, sensitive, files, bySource };
+}

@@ -1,0 +1,164 @@
+import type { Extension, Identifier, Patient } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+import { NHS_NUMBER_SYSTEM } from './nhs-number.ts';
+
+export interface Person {
+  id: string;
+  nhsNumber: string | null;
+  verified: boolean;
+}
+
+export interface PersonLink {
+  sourceId: string;
+  localId: string;
+  reason: string;
+  updatedAt: string;
+  demographics: Patient;
+}
+
+export const SOURCE_RECORD_EXTENSION = 'https://sharedcare.dev/fhir/StructureDefinition/source-record';
+export const UNVERIFIED_EXTENSION = 'https://sharedcare.dev/fhir/StructureDefinition/identity-unverified';
+
+export async function findPersonByNhsNumber(q: Queryable, nhsNumber: string): Promise<Person | undefined> {
+  return (
+    await q.query<Person>(
+      'SELECT id, nhs_number AS "nhsNumber", verified FROM person WHERE nhs_number = $1',
+      [nhsNumber],
+    )
+  ).rows[0];
+}
+
+export async function getPerson(q: Queryable, id: string): Promise<Person | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  return (
+    await q.query<Person>('SELECT id, nhs_number AS "nhsNumber", verified FROM person WHERE id = $1', [id])
+  ).rows[0];
+}
+
+export async function getPersonLinks(q: Queryable, personId: string): Promise<PersonLink[]> {
+  const { rows } = await q.query<{
+    source_id: string;
+    local_id: string;
+    link_reason: string;
+    updated_at: string;
+    demographics: string;
+  }>(
+    `SELECT source_id, local_id, link_reason, updated_at::text AS updated_at, demographics
+     FROM person_link WHERE person_id = $1 ORDER BY updated_at DESC`,
+    [personId],
+  );
+  return rows.map((r) => ({
+    sourceId: r.source_id,
+    localId: r.local_id,
+    reason: r.link_reason,
+    updatedAt: r.updated_at,
+    demographics: JSON.parse(r.demographics) as Patient,
+  }));
+}
+
+export interface SourceLabel {
+  org: string;
+  orgName: string;
+  /** organisations whose demographics are preferred (the registered GP) rank lower */
+  rank: number;
+}
+
+/**
+ * One Patient for the person, built from every linked source record: the NHS number, each
+ * source's own identifiers (with the organisation as assigner), and the demographics of the
+ * best-ranked, most recently updated source. An extension per source record shows who knows them.
+ */
+export function composePatient(
+  person: Person,
+  links: PersonLink[],
+  labels: Map<string, SourceLabel>,
+): Patient {
+  const ranked = [...links].sort(
+    (a, b) =>
+      (labels.get(a.sourceId)?.rank ?? 9) - (labels.get(b.sourceId)?.rank ?? 9) ||
+      b.updatedAt.localeCompare(a.updatedAt),
+  );
+  const base = ranked[0]?.demographics;
+  const identifier: Identifier[] = [];
+  if (person.nhsNumber) {
+    identifier.push({
+      system: NHS_NUMBER_SYSTEM,
+      value: person.nhsNumber,
+      extension: [
+        {
+          url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus',
+          valueCodeableConcept: {
+            coding: [
+              {
+                system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland',
+                code: '01',
+                display: 'Number present and verified',
+              },
+            ],
+          },
+        },
+      ],
+    });
+  }
+  const extension: Extension[] = [];
+  for (const link of links) {
+    const label = labels.get(link.sourceId);
+    for (const id of link.demographics.identifier ?? []) {
+      if (id.system === NHS_NUMBER_SYSTEM) continue;
+      identifier.push({
+        ...id,
+        assigner: {
+          identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: label?.org ?? '' },
+          display: label?.orgName ?? link.sourceId,
+        },
+      });
+    }
+    extension.push({
+      url: SOURCE_RECORD_EXTENSION,
+      extension: [
+        { url: 'source', valueString: link.sourceId },
+        {
+          url: 'organisation',
+          valueReference: {
+            identifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: label?.org ?? '' },
+            display: label?.orgName ?? link.sourceId,
+          },
+        },
+        { url: 'localId', valueString: link.localId },
+        { url: 'linkedBy', valueCode: link.reason },
+        { url: 'updated', valueInstant: new Date(link.updatedAt).toISOString() },
+      ],
+    });
+  }
+  if (!person.verified) extension.push({ url: UNVERIFIED_EXTENSION, valueBoolean: true });
+  const patient: Patient = {
+    resourceType: 'Patient',
+    id: person.id,
+    meta: {
+      tag: links.map((l) => ({
+        system: 'https://fhir.nhs.uk/Id/ods-organization-code',
+        code: labels.get(l.sourceId)?.org ?? l.sourceId,
+        display: labels.get(l.sourceId)?.orgName,
+      })),
+    },
+    extension,
+    identifier,
+  };
+  for (const field of [
+    'active',
+    'name',
+    'telecom',
+    'gender',
+    'birthDate',
+    'deceasedBoolean',
+    'deceasedDateTime',
+    'address',
+    'maritalStatus',
+    'communication',
+    'generalPractitioner',
+  ] as const) {
+    if (base && base[field] !== undefined)
+      (patient as unknown as Record<string, unknown>)[field] = base[field];
+  }
+  return patient;
+}

@@ -1,0 +1,298 @@
+/**
+ * Intake of FHIR data from one source: parse → validate (all or nothing) → link patients →
+ * resolve references → label → store, in one transaction. A request either stores everything it
+ * validly carries or, when anything is wrong, nothing, with every problem located.
+ */
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { Database, Queryable } from '../db/index.ts';
+import { SharedcareError, type Problem } from '../errors/index.ts';
+import {
+  CLINICAL_TYPES,
+  collectCodes,
+  collectSecurityLabels,
+  effectiveDate,
+  isClinicalType,
+  isEnteredInError,
+  patientReferences,
+  PROVENANCE_EXTENSION,
+  sha256Hex,
+  SOURCE_URI_PREFIX,
+  ODS_SYSTEM,
+  stableStringify,
+  statusOf,
+  validateFhirResource,
+} from '../fhir/index.ts';
+import type { LinkOutcome, PersonLinker } from '../identity/index.ts';
+import { markSourceReceived, type SourceSystem } from '../region/index.ts';
+import { deleteItems, reassignItems, writeItems, type ItemWrite, type WriteResult } from '../store/index.ts';
+import type { Entry } from './parse.ts';
+import { itemId, localIdOf, RequestIndex, rewriteReferences } from './references.ts';
+
+export interface IngestDeps {
+  db: Database;
+  linker: PersonLinker;
+  classify: (codes: string[], security: string[]) => string[];
+}
+
+export type EntryAction =
+  'created' | 'updated' | 'unchanged' | 'stale' | 'deleted' | 'not-found' | 'linked' | 'ignored';
+
+export interface EntryResult {
+  at: string;
+  action: EntryAction;
+  resourceType?: string;
+  /** Sharedcare's id (Patient: the person) */
+  id?: string;
+  version?: number;
+  note?: string;
+}
+
+export interface IngestResult {
+  entries: EntryResult[];
+  counts: Partial<Record<EntryAction, number>>;
+}
+
+function contentHash(resource: Resource): string {
+  const { meta: _meta, ...rest } = resource;
+  return sha256Hex(stableStringify(rest));
+}
+
+function withProvenance(
+  resource: Resource,
+  id: string,
+  source: SourceSystem,
+  localId: string,
+  receivedAt: string,
+): Resource {
+  const prov = {
+    url: PROVENANCE_EXTENSION,
+    extension: [
+      {
+        url: 'organisation',
+        valueReference: { identifier: { system: ODS_SYSTEM, value: source.org }, display: source.orgName },
+      },
+      { url: 'sourceSystem', valueString: source.id },
+      { url: 'sourceId', valueString: `${resource.resourceType}/${localId}` },
+      ...(resource.meta?.versionId ? [{ url: 'sourceVersion', valueString: resource.meta.versionId }] : []),
+      ...(resource.meta?.lastUpdated
+        ? [{ url: 'sourceLastUpdated', valueInstant: resource.meta.lastUpdated }]
+        : []),
+      { url: 'received', valueInstant: receivedAt },
+    ],
+  };
+  const r = resource as Resource & { extension?: { url: string }[] };
+  return {
+    ...resource,
+    id,
+    meta: {
+      lastUpdated: receivedAt,
+      source: `${SOURCE_URI_PREFIX}${source.id}`,
+      tag: [{ system: ODS_SYSTEM, code: source.org, display: source.orgName }],
+      ...(resource.meta?.security ? { security: resource.meta.security } : {}),
+    },
+    extension: [...(r.extension ?? []).filter((e) => e.url !== PROVENANCE_EXTENSION), prov],
+  } as Resource;
+}
+
+function validateAll(entries: Entry[]): void {
+  const problems: Problem[] = [];
+  for (const e of entries) {
+    if (!e.resource) continue;
+    const at = e.at.startsWith('Bundle') ? `${e.at}.resource` : e.at;
+    problems.push(...validateFhirResource(e.resource, at));
+    if (isClinicalType(e.resource.resourceType) && patientReferences(e.resource).length === 0) {
+      const field = CLINICAL_TYPES[e.resource.resourceType]!.patient;
+      problems.push({
+        message: `a ${e.resource.resourceType} must name its patient (${field})`,
+        expression: `${at}.${field}`,
+      });
+    }
+    if (problems.length >= 100) break;
+  }
+  if (problems.length > 0)
+    throw new SharedcareError(
+      'invalid-resource',
+      'the request has invalid resources; nothing was stored',
+      problems,
+    );
+}
+
+export async function ingestEntries(
+  deps: IngestDeps,
+  source: SourceSystem,
+  entries: Entry[],
+): Promise<IngestResult> {
+  validateAll(entries);
+  const index = new RequestIndex(entries);
+  const receivedAt = new Date().toISOString();
+
+  return deps.db.transaction(async (tx) => {
+    const results: EntryResult[] = entries.map((e) => ({ at: e.at, action: 'ignored' as EntryAction }));
+
+    // 1. Patients: link each source record to a person.
+    const patientEntries = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.resource?.resourceType === 'Patient');
+    const patients = patientEntries.map(({ e }) => {
+      const localId = localIdOf(e.resource!, e.fullUrl)!;
+      const patient = rewriteReferences(e.resource as Patient, {
+        sourceId: source.id,
+        index,
+        personFor: () => undefined,
+      });
+      return { localId, patient: { ...patient, id: localId }, contentHash: contentHash(patient) };
+    });
+    const links = await deps.linker.linkSourcePatients(
+      tx,
+      source.id,
+      dedupeLast(patients, (p) => p.localId),
+    );
+    const personByLocal = new Map(links.map((l) => [l.localId, l.personId]));
+    patientEntries.forEach(({ i }, k) => {
+      const link = links.find((l) => l.localId === patients[k]!.localId)!;
+      results[i] = {
+        at: entries[i]!.at,
+        action: link.unchanged ? 'unchanged' : 'linked',
+        resourceType: 'Patient',
+        id: link.personId,
+        note: link.reason,
+      };
+    });
+    await moveRelinked(tx, source.id, links);
+
+    // 2. Which patients do the clinical items name? Look up the ones not sent in this request.
+    const clinical = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.resource && isClinicalType(e.resource.resourceType));
+    const patientLocalOf = (e: Entry): string | undefined => {
+      for (const ref of patientReferences(e.resource!)) {
+        const target = index.resolve(ref.reference!);
+        if (target?.type === 'Patient') return target.localId;
+      }
+      return undefined;
+    };
+    const missing = [
+      ...new Set(
+        clinical.map(({ e }) => patientLocalOf(e)).filter((l): l is string => !!l && !personByLocal.has(l)),
+      ),
+    ];
+    for (const [l, p] of await deps.linker.resolveSourcePatients(tx, source.id, missing))
+      personByLocal.set(l, p);
+
+    // 3. Map, label and write the clinical items.
+    const problems: Problem[] = [];
+    const writes = new Map<string, { item: ItemWrite; i: number }>();
+    for (const { e, i } of clinical) {
+      const resource = e.resource!;
+      const localPatient = patientLocalOf(e);
+      const personId = localPatient ? personByLocal.get(localPatient) : undefined;
+      const info = CLINICAL_TYPES[resource.resourceType]!;
+      if (!personId) {
+        problems.push({
+          message: `${info.patient} refers to a patient this source has not sent (send the Patient first, or in the same request)`,
+          expression: `${e.at}${e.at.startsWith('Bundle') ? '.resource' : ''}.${info.patient}`,
+        });
+        continue;
+      }
+      const localId = localIdOf(resource, e.fullUrl)!;
+      const id = itemId(source.id, resource.resourceType, localId);
+      const rewritten = rewriteReferences(resource, {
+        sourceId: source.id,
+        index,
+        personFor: (l) => personByLocal.get(l),
+      });
+      const codes = collectCodes(rewritten);
+      const security = collectSecurityLabels(rewritten);
+      const item: ItemWrite = {
+        id,
+        personId,
+        resourceType: resource.resourceType,
+        section: info.section,
+        sourceId: source.id,
+        sourceOrg: source.org,
+        sourceLocalId: localId,
+        sourcePatientId: localPatient!,
+        sourceVersion: resource.meta?.versionId,
+        sourceLastUpdated: resource.meta?.lastUpdated,
+        contentHash: contentHash(rewritten),
+        status: statusOf(rewritten),
+        codes,
+        security,
+        sensitivity: deps.classify(codes, security),
+        effective: effectiveDate(rewritten),
+        receivedAt,
+        deleted: isEnteredInError(rewritten),
+        resource: withProvenance(rewritten, id, source, localId, receivedAt),
+      };
+      const earlier = writes.get(id);
+      if (earlier)
+        results[earlier.i] = {
+          at: entries[earlier.i]!.at,
+          action: 'ignored',
+          resourceType: resource.resourceType,
+          id,
+          note: 'superseded by a later entry in this request',
+        };
+      writes.set(id, { item, i });
+    }
+    if (problems.length > 0)
+      throw new SharedcareError(
+        'invalid-resource',
+        'the request refers to unknown patients; nothing was stored',
+        problems,
+      );
+
+    const written = await writeItems(
+      tx,
+      [...writes.values()].map((w) => w.item),
+    );
+    [...writes.values()].forEach(
+      (w, k) => (results[w.i] = describe(entries[w.i]!, w.item.resourceType, written[k]!)),
+    );
+
+    // 4. Deletes.
+    const deletes = entries
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => e.method === 'DELETE' && e.target && isClinicalType(e.target.type));
+    const deleted = await deleteItems(
+      tx,
+      deletes.map(({ e }) => ({ id: itemId(source.id, e.target!.type, e.target!.id) })),
+    );
+    deletes.forEach(({ e, i }, k) => (results[i] = describe(e, e.target!.type, deleted[k]!)));
+
+    // 5. Anything else is outside a shared care record.
+    entries.forEach((e, i) => {
+      if (results[i]!.action === 'ignored' && !results[i]!.note) {
+        const type = e.resource?.resourceType ?? e.target?.type ?? 'entry';
+        results[i] = {
+          at: e.at,
+          action: 'ignored',
+          resourceType: type,
+          note: `${type} is not part of the shared care record`,
+        };
+      }
+    });
+    await markSourceReceived(tx, source.id);
+    const counts: IngestResult['counts'] = {};
+    for (const r of results) counts[r.action] = (counts[r.action] ?? 0) + 1;
+    return { entries: results, counts };
+  });
+}
+
+function describe(e: Entry, resourceType: string, w: WriteResult): EntryResult {
+  const base = { at: e.at, resourceType, id: w.id, action: w.action };
+  if (w.action === 'not-found') return { ...base, note: 'nothing to delete' };
+  if (w.action === 'stale')
+    return { ...base, version: w.version, note: 'older than the version already held; ignored' };
+  return { ...base, version: w.version };
+}
+
+function dedupeLast<T>(items: T[], key: (t: T) => string): T[] {
+  const m = new Map<string, T>();
+  for (const it of items) m.set(key(it), it);
+  return [...m.values()];
+}
+
+async function moveRelinked(tx: Queryable, sourceId: string, links: LinkOutcome[]): Promise<void> {
+  for (const l of links) if (l.previousPersonId) await reassignItems(tx, sourceId, l.localId, l.personId);
+}

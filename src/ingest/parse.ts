@@ -1,0 +1,137 @@
+/**
+ * Parsing what a source sends into entries, at the edge: a FHIR Bundle (transaction, batch or
+ * collection), a single resource, or NDJSON. Every problem names where it is ("Bundle.entry[3]",
+ * "line 7") so the sender can fix it.
+ */
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Problem } from '../errors/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+
+export interface Entry {
+  /** where the entry is, for messages: "Bundle.entry[3]" or "line 7" */
+  at: string;
+  fullUrl?: string;
+  /** absent for DELETE */
+  resource?: Resource;
+  method: 'PUT' | 'POST' | 'DELETE';
+  /** for DELETE: the resource named in request.url */
+  target?: { type: string; id: string };
+}
+
+export const ACCEPTED_BUNDLE_TYPES = ['transaction', 'batch', 'collection'] as const;
+
+const NDJSON_TYPES = ['application/fhir+ndjson', 'application/x-ndjson', 'application/ndjson'];
+
+export function isNdjson(contentType: string | undefined): boolean {
+  const base = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return NDJSON_TYPES.includes(base);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function checkResourceShape(value: unknown, at: string, problems: Problem[]): value is Resource {
+  if (!isObject(value)) {
+    problems.push({ message: 'expected a FHIR resource (a JSON object)', expression: at });
+    return false;
+  }
+  if (typeof value.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(value.resourceType)) {
+    problems.push({
+      message: 'resourceType is missing or not a FHIR resource type',
+      expression: `${at}.resourceType`,
+    });
+    return false;
+  }
+  return true;
+}
+
+export function parseNdjson(text: string): Entry[] {
+  const problems: Problem[] = [];
+  const entries: Entry[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    const trimmed = line.trim();
+    if (!trimmed) return;
+    const at = `line ${i + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      problems.push({ message: 'not valid JSON', expression: at });
+      return;
+    }
+    if (checkResourceShape(value, at, problems)) entries.push({ at, resource: value, method: 'PUT' });
+  });
+  if (problems.length > 0)
+    throw new SharedcareError('invalid-resource', 'NDJSON has lines that are not FHIR resources', problems);
+  if (entries.length === 0) throw new SharedcareError('invalid-request', 'the request has no resources');
+  return entries;
+}
+
+function deleteTarget(url: unknown): { type: string; id: string } | undefined {
+  if (typeof url !== 'string') return undefined;
+  const m = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(url);
+  return m ? { type: m[1]!, id: m[2]! } : undefined;
+}
+
+export function parseJson(value: unknown): Entry[] {
+  const problems: Problem[] = [];
+  if (!checkResourceShape(value, 'Bundle', problems))
+    throw new SharedcareError('invalid-resource', 'not a FHIR resource', problems);
+  if (value.resourceType !== 'Bundle') return [{ at: value.resourceType, resource: value, method: 'PUT' }];
+  const bundle = value as Bundle;
+  if (!ACCEPTED_BUNDLE_TYPES.includes(bundle.type as (typeof ACCEPTED_BUNDLE_TYPES)[number])) {
+    throw new SharedcareError('invalid-resource', 'unsupported Bundle type', [
+      {
+        message: `Bundle.type must be one of ${ACCEPTED_BUNDLE_TYPES.join(', ')} (got ${JSON.stringify(bundle.type ?? null)})`,
+        expression: 'Bundle.type',
+      },
+    ]);
+  }
+  if (!Array.isArray(bundle.entry) || bundle.entry.length === 0) {
+    throw new SharedcareError('invalid-request', 'the Bundle has no entries', [
+      { message: 'the Bundle has no entries', expression: 'Bundle.entry' },
+    ]);
+  }
+  const entries: Entry[] = [];
+  bundle.entry.forEach((e: BundleEntry, i) => {
+    const at = `Bundle.entry[${i}]`;
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) {
+      problems.push({ message: 'an entry must be an object', expression: at });
+      return;
+    }
+    const method = (e.request?.method ?? (bundle.type === 'collection' ? 'PUT' : undefined)) as
+      string | undefined;
+    if (bundle.type !== 'collection' && !e.request) {
+      problems.push({
+        message: `a ${bundle.type} entry needs request.method and request.url`,
+        expression: `${at}.request`,
+      });
+      return;
+    }
+    if (method === 'DELETE') {
+      const target = deleteTarget(e.request?.url);
+      if (!target)
+        problems.push({
+          message: 'DELETE needs request.url of the form Type/id',
+          expression: `${at}.request.url`,
+        });
+      else entries.push({ at, method: 'DELETE', target, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) });
+      return;
+    }
+    if (method !== 'PUT' && method !== 'POST') {
+      problems.push({
+        message: `request.method ${method} is not accepted (use POST, PUT or DELETE)`,
+        expression: `${at}.request.method`,
+      });
+      return;
+    }
+    if (checkResourceShape(e.resource, `${at}.resource`, problems)) {
+      entries.push({ at, method, resource: e.resource, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) });
+    }
+  });
+  if (problems.length > 0)
+    throw new SharedcareError('invalid-resource', 'the Bundle has invalid entries', problems);
+  return entries;
+}

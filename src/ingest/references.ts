@@ -1,0 +1,134 @@
+/**
+ * Resolving references inside what a source sends. A source names things by its own ids
+ * ("Observation/123") or by bundle-local fullUrls ("urn:uuid:…"); Sharedcare serves them under its
+ * own ids, derived deterministically from (source, type, local id) so that a reference resolves
+ * the same way whether its target came in this request or an earlier one.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import { deterministicUuid, DIRECTORY_TYPES, isClinicalType } from '../fhir/index.ts';
+import type { Entry } from './parse.ts';
+
+export interface LocalRef {
+  type: string;
+  localId: string;
+}
+
+export function itemId(sourceId: string, type: string, localId: string): string {
+  return deterministicUuid(`${sourceId}|${type}|${localId}`);
+}
+
+/** The source's own id for a resource: its id, else its first identifier, else its fullUrl. */
+export function localIdOf(resource: Resource, fullUrl: string | undefined): string | undefined {
+  if (resource.id) return resource.id;
+  const ident = (resource as { identifier?: { system?: string; value?: string }[] }).identifier?.find(
+    (i) => i.value,
+  );
+  if (ident) return `${ident.system ?? ''}|${ident.value}`;
+  return fullUrl;
+}
+
+const RELATIVE = /^(?:https?:\/\/[^\s]+\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/** Index of what this request contains, to resolve references to it. */
+export class RequestIndex {
+  private byFullUrl = new Map<string, { ref: LocalRef; resource: Resource }>();
+  private byLocal = new Map<string, Resource>();
+
+  constructor(entries: Entry[]) {
+    for (const e of entries) {
+      if (!e.resource) continue;
+      const localId = localIdOf(e.resource, e.fullUrl);
+      if (!localId) continue;
+      const ref = { type: e.resource.resourceType, localId };
+      if (e.fullUrl) this.byFullUrl.set(e.fullUrl, { ref, resource: e.resource });
+      this.byLocal.set(`${ref.type}/${localId}`, e.resource);
+    }
+  }
+
+  /** What a reference string points at, in the source's terms. */
+  resolve(reference: string): LocalRef | undefined {
+    const hit = this.byFullUrl.get(reference);
+    if (hit) return hit.ref;
+    const m = RELATIVE.exec(reference);
+    return m ? { type: m[1]!, localId: m[2]! } : undefined;
+  }
+
+  resourceFor(ref: LocalRef): Resource | undefined {
+    return this.byLocal.get(`${ref.type}/${ref.localId}`);
+  }
+}
+
+function displayOf(resource: Resource | undefined): string | undefined {
+  if (!resource) return undefined;
+  const r = resource as {
+    name?: string | { text?: string; given?: string[]; family?: string; prefix?: string[] }[];
+    code?: { text?: string; coding?: { display?: string }[] };
+  };
+  if (typeof r.name === 'string') return r.name;
+  const n = r.name?.[0];
+  if (n) return n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ');
+  return r.code?.text ?? r.code?.coding?.[0]?.display;
+}
+
+export interface RewriteContext {
+  sourceId: string;
+  index: RequestIndex;
+  /** person id for a source-local patient id */
+  personFor: (localPatientId: string) => string | undefined;
+}
+
+/**
+ * Returns a copy of the resource with every reference rewritten to Sharedcare's ids. A reference
+ * to a directory entry (practitioner, organisation, medication) becomes its display text (a
+ * referenced Medication becomes medicationCodeableConcept), since only person-keyed items are stored.
+ */
+export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteContext): T {
+  const copy = structuredClone(resource) as T & {
+    medicationReference?: { reference?: string; display?: string };
+  };
+  if (copy.medicationReference?.reference) {
+    const ref = ctx.index.resolve(copy.medicationReference.reference);
+    const med = ref && ctx.index.resourceFor(ref);
+    const code = (med as { code?: object } | undefined)?.code;
+    if (code) {
+      (copy as unknown as Record<string, unknown>).medicationCodeableConcept = code;
+      delete copy.medicationReference;
+    }
+  }
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const obj = node as Record<string, unknown>;
+    if (typeof obj.reference === 'string' && !obj.reference.startsWith('#')) rewriteOne(obj, ctx);
+    for (const [k, v] of Object.entries(obj))
+      if (k !== 'contained' && v !== null && typeof v === 'object') walk(v);
+  };
+  for (const [k, v] of Object.entries(copy))
+    if (k !== 'meta' && k !== 'contained' && v !== null && typeof v === 'object') walk(v);
+  return copy;
+}
+
+function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
+  const ref = ctx.index.resolve(obj.reference as string);
+  if (!ref) return;
+  if (ref.type === 'Patient') {
+    const person = ctx.personFor(ref.localId);
+    if (person) obj.reference = `Patient/${person}`;
+    return;
+  }
+  if (isClinicalType(ref.type)) {
+    obj.reference = `${ref.type}/${itemId(ctx.sourceId, ref.type, ref.localId)}`;
+    return;
+  }
+  if (DIRECTORY_TYPES.has(ref.type) || !isClinicalType(ref.type)) {
+    const display =
+      (obj.display as string | undefined) ??
+      displayOf(ctx.index.resourceFor(ref)) ??
+      `${ref.type} ${ref.localId}`;
+    delete obj.reference;
+    obj.display = display;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Labels an item with the never-shared categories it reveals, from its codes and from the security
+ * labels its source put on it. Run at ingest (labels are stored beside the item so the read filter
+ * is plain SQL) and again over the whole store whenever the code lists change.
+ */
+import { canonicalCode, ICD10 } from './code-systems.ts';
+import type { SensitiveCode } from './sensitive-codes.ts';
+
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+/** Source-supplied labels that withhold an item, and the category each stands for. */
+const SECURITY_LABELS: Record<string, string> = {
+  [`${CONFIDENTIALITY}|R`]: 'restricted',
+  [`${CONFIDENTIALITY}|V`]: 'very_restricted',
+  [`${ACT_CODE}|HIV`]: 'hiv_aids',
+  [`${ACT_CODE}|STD`]: 'sexually_transmitted_disease',
+  [`${ACT_CODE}|SEX`]: 'sexual_health',
+  [`${ACT_CODE}|ETH`]: 'substance_misuse',
+};
+
+export type Classifier = (codes: string[], security: string[]) => string[];
+
+export function buildClassifier(list: SensitiveCode[]): Classifier {
+  const exact = new Map<string, string>();
+  const prefixes = new Map<string, string>();
+  let longestPrefix = 0;
+  for (const c of list) {
+    const key = `${c.system}|${c.code}`;
+    if (c.match === 'prefix') {
+      prefixes.set(key, c.category);
+      longestPrefix = Math.max(longestPrefix, c.code.length);
+    } else exact.set(key, c.category);
+  }
+  return (codes, security) => {
+    const found = new Set<string>();
+    for (const raw of codes) {
+      const bar = raw.indexOf('|');
+      const system = raw.slice(0, bar);
+      const code = canonicalCode(system, raw.slice(bar + 1));
+      const hit = exact.get(`${system}|${code}`);
+      if (hit) found.add(hit);
+      if (system === ICD10 || prefixes.size > 0) {
+        for (let len = Math.min(code.length, longestPrefix); len >= 1; len--) {
+          const p = prefixes.get(`${system}|${code.slice(0, len)}`);
+          if (p) found.add(p);
+        }
+      }
+    }
+    for (const label of security) {
+      const category = SECURITY_LABELS[label];
+      if (category) found.add(category);
+    }
+    return [...found].sort();
+  };
+}

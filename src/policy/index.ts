@@ -1,0 +1,55 @@
+import type { Database } from '../db/index.ts';
+import { relabelItems } from '../store/index.ts';
+import { buildClassifier, type Classifier } from './classify.ts';
+import { loadSensitiveCodeLists } from './sensitive-codes.ts';
+
+export { decideRecord, type RecordDecision } from './decide.ts';
+export {
+  listObjections,
+  recordObjection,
+  withdrawObjection,
+  type Objection,
+  type ObjectionInput,
+  type ObjectionScope,
+} from './objections.ts';
+export { loadSensitiveCodeLists, type CodeListLoad, type SensitiveCode } from './sensitive-codes.ts';
+export { buildClassifier, type Classifier } from './classify.ts';
+export { isValidSctId } from './code-systems.ts';
+
+export interface Policy {
+  classify: Classifier;
+  /** version of the code lists; stored so that a change relabels the store */
+  version: string;
+  codeCount: number;
+  problems: string[];
+}
+
+export function createPolicy(codeListFiles: string[]): Policy {
+  const load = loadSensitiveCodeLists(codeListFiles);
+  return {
+    classify: buildClassifier(load.codes),
+    version: load.version,
+    codeCount: load.codes.length,
+    problems: load.problems,
+  };
+}
+
+/** Relabels every stored item if the code lists changed since they were labelled. */
+export async function ensureLabelsCurrent(
+  db: Database,
+  policy: Policy,
+): Promise<{ relabelled: number } | undefined> {
+  const { rows } = await db.query<{ value: string }>(
+    `SELECT value FROM policy_state WHERE key = 'sensitive-codes-version'`,
+  );
+  if (rows[0]?.value === policy.version) return undefined;
+  return db.transaction(async (tx) => {
+    const relabelled = await relabelItems(tx, policy.classify);
+    await tx.query(
+      `INSERT INTO policy_state (key, value) VALUES ('sensitive-codes-version', $1)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+      [policy.version],
+    );
+    return { relabelled };
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Objections to sharing (the person's right to object to their data being shared for direct care).
+ * Recorded and withdrawn by authorised staff; nothing is ever deleted, so the history stays.
+ * The national data opt-out is a different thing (secondary use) and is not stored here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+
+export type ObjectionScope = 'record' | 'organisation' | 'category' | 'item';
+
+export interface Objection {
+  id: string;
+  personId: string;
+  scope: ObjectionScope;
+  target: string | null;
+  note: string | null;
+  recordedBy: string;
+  recordedAt: string;
+  withdrawnBy: string | null;
+  withdrawnAt: string | null;
+}
+
+export interface ObjectionInput {
+  personId: string;
+  scope: ObjectionScope;
+  target?: string;
+  note?: string;
+  recordedBy: string;
+}
+
+const SELECT = `SELECT id, person_id AS "personId", scope, target, note, recorded_by AS "recordedBy",
+  recorded_at::text AS "recordedAt", withdrawn_by AS "withdrawnBy", withdrawn_at::text AS "withdrawnAt" FROM objection`;
+
+export async function recordObjection(q: Queryable, input: ObjectionInput): Promise<Objection> {
+  if (input.scope === 'record' && input.target) {
+    throw new SharedcareError('invalid-request', 'a whole-record objection has no target');
+  }
+  if (input.scope !== 'record' && !input.target) {
+    throw new SharedcareError('invalid-request', `an objection to one ${input.scope} must say which`, [
+      { message: `an objection to one ${input.scope} must say which`, expression: 'target' },
+    ]);
+  }
+  const id = randomUUID();
+  await q.query(
+    `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
+    [id, input.personId, input.scope, input.target ?? null, input.note ?? null, input.recordedBy],
+  );
+  return (await q.query<Objection>(`${SELECT} WHERE id = $1`, [id])).rows[0]!;
+}
+
+export async function withdrawObjection(q: Queryable, id: string, withdrawnBy: string): Promise<Objection> {
+  if (!/^[0-9a-f-]{36}$/i.test(id))
+    throw new SharedcareError('invalid-request', `"${id}" is not an objection id`);
+  const r = await q.query(
+    `UPDATE objection SET withdrawn_by = $2, withdrawn_at = now() WHERE id = $1 AND withdrawn_at IS NULL`,
+    [id, withdrawnBy],
+  );
+  if (r.rowCount === 0) throw new SharedcareError('not-found', `no objection ${id} in force`);
+  return (await q.query<Objection>(`${SELECT} WHERE id = $1`, [id])).rows[0]!;
+}
+
+/** A person's objections, newest first; withdrawn ones too when asked (full history). */
+export async function listObjections(
+  q: Queryable,
+  personId: string,
+  includeWithdrawn = false,
+): Promise<Objection[]> {
+  const where = includeWithdrawn ? 'person_id = $1' : 'person_id = $1 AND withdrawn_at IS NULL';
+  return (await q.query<Objection>(`${SELECT} WHERE ${where} ORDER BY recorded_at DESC`, [personId])).rows;
+}

@@ -1,0 +1,141 @@
+/**
+ * The region's participants: organisations (by ODS code) and their source systems. Owns the
+ * organisation and source_system tables; ingest, access and the admin API call these functions.
+ */
+import { z } from 'zod';
+import type { Database, Queryable } from '../db/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+
+export const organisationInput = z.object({
+  ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
+  name: z.string().trim().min(1, 'a name is required'),
+  kind: z.string().optional(),
+  contributes: z.boolean().default(false),
+  views: z.boolean().default(false),
+});
+export type OrganisationInput = z.input<typeof organisationInput>;
+
+export interface Organisation {
+  ods: string;
+  name: string;
+  kind: string | null;
+  contributes: boolean;
+  views: boolean;
+}
+
+export const sourceInput = z.object({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'a source id is 2 to 63 lower-case letters, digits and dashes'),
+  org: z.string(),
+  kind: z.enum(['fhir', 'hl7v2', 'batch']),
+  name: z.string().optional(),
+});
+export type SourceInput = z.input<typeof sourceInput>;
+
+export interface SourceSystem {
+  id: string;
+  org: string;
+  orgName: string;
+  kind: 'fhir' | 'hl7v2' | 'batch';
+  name: string | null;
+  lastReceivedAt: string | null;
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    throw new SharedcareError(
+      'invalid-request',
+      `invalid ${what}`,
+      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || what })),
+    );
+  }
+  return r.data;
+}
+
+/** Adds or updates an organisation (idempotent on its ODS code). */
+export async function upsertOrganisation(db: Queryable, input: OrganisationInput): Promise<Organisation> {
+  const o = parse(organisationInput, input, 'organisation');
+  if (!o.contributes && !o.views) {
+    throw new SharedcareError('invalid-request', 'an organisation must contribute, view, or both', [
+      { message: 'an organisation must contribute, view, or both', expression: 'contributes' },
+    ]);
+  }
+  const { rows } = await db.query<Organisation>(
+    `INSERT INTO organisation (ods, name, kind, contributes, views) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (ods) DO UPDATE SET name = EXCLUDED.name, kind = COALESCE(EXCLUDED.kind, organisation.kind),
+       contributes = EXCLUDED.contributes, views = EXCLUDED.views, updated_at = now()
+     RETURNING ods, name, kind, contributes, views`,
+    [o.ods, o.name, o.kind ?? null, o.contributes, o.views],
+  );
+  return rows[0]!;
+}
+
+export async function listOrganisations(db: Queryable): Promise<Organisation[]> {
+  return (
+    await db.query<Organisation>('SELECT ods, name, kind, contributes, views FROM organisation ORDER BY ods')
+  ).rows;
+}
+
+export async function getOrganisation(db: Queryable, ods: string): Promise<Organisation | undefined> {
+  return (
+    await db.query<Organisation>(
+      'SELECT ods, name, kind, contributes, views FROM organisation WHERE ods = $1',
+      [ods],
+    )
+  ).rows[0];
+}
+
+/** Adds or updates a source system. Its organisation must exist and contribute. */
+export async function upsertSource(db: Queryable, input: SourceInput): Promise<SourceSystem> {
+  const s = parse(sourceInput, input, 'source');
+  const org = await getOrganisation(db, s.org);
+  if (!org) {
+    throw new SharedcareError('invalid-request', `organisation ${s.org} is not registered; add it first`, [
+      { message: `organisation ${s.org} is not registered; add it first`, expression: 'org' },
+    ]);
+  }
+  if (!org.contributes) {
+    throw new SharedcareError('invalid-request', `organisation ${s.org} does not contribute data`, [
+      {
+        message: `organisation ${s.org} does not contribute data; register it with contributes`,
+        expression: 'org',
+      },
+    ]);
+  }
+  await db.query(
+    `INSERT INTO source_system (id, org_ods, kind, name) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO UPDATE SET org_ods = EXCLUDED.org_ods, kind = EXCLUDED.kind, name = COALESCE(EXCLUDED.name, source_system.name)`,
+    [s.id, s.org, s.kind, s.name ?? null],
+  );
+  return (await getSource(db, s.id))!;
+}
+
+const SOURCE_SELECT = `SELECT s.id, s.org_ods AS org, o.name AS "orgName", s.kind, s.name,
+  s.last_received_at::text AS "lastReceivedAt" FROM source_system s JOIN organisation o ON o.ods = s.org_ods`;
+
+export async function getSource(db: Queryable, id: string): Promise<SourceSystem | undefined> {
+  return (await db.query<SourceSystem>(`${SOURCE_SELECT} WHERE s.id = $1`, [id])).rows[0];
+}
+
+export async function listSources(db: Queryable): Promise<SourceSystem[]> {
+  return (await db.query<SourceSystem>(`${SOURCE_SELECT} ORDER BY s.id`)).rows;
+}
+
+export async function markSourceReceived(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE source_system SET last_received_at = now() WHERE id = $1', [id]);
+}
+
+/** Applies organisations and sources from a configuration file, in one transaction (idempotent). */
+export async function applyRegion(
+  db: Database,
+  organisations: OrganisationInput[],
+  sources: SourceInput[],
+): Promise<void> {
+  if (organisations.length === 0 && sources.length === 0) return;
+  await db.transaction(async (tx) => {
+    for (const o of organisations) await upsertOrganisation(tx, o);
+    for (const s of sources) await upsertSource(tx, s);
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Reading the clinical repository. There is one read function and it needs a PolicyFilter, which
+ * only the policy module builds: the store never decides who may see what, but it always applies
+ * what policy decided, in SQL, so that withheld rows never leave the database.
+ */
+import type { Queryable } from '../db/index.ts';
+
+/** What the privacy policy withholds from this reader, pushed into the WHERE clause. */
+export interface PolicyFilter {
+  readonly kind: 'policy-filter';
+  /** organisations whose data the person objected to sharing */
+  excludeOrgs: string[];
+  /** sections (categories) the person objected to sharing, or the reader's role may not see */
+  excludeSections: string[];
+  /** specific items the person objected to sharing */
+  excludeIds: string[];
+}
+
+export interface ItemQuery {
+  types?: string[];
+  /** inclusive lower/upper bounds on the item's effective date (ISO instants) */
+  from?: string;
+  to?: string;
+  status?: string[];
+  /** "system|code" values; an item matches if it carries any of them */
+  codes?: string[];
+}
+
+export interface ItemRow {
+  id: string;
+  resourceType: string;
+  body: string;
+}
+
+/**
+ * The person's current items that the policy allows. Items labelled sensitive are never returned,
+ * to anyone: that rule is national guidance, so it lives here, unconditionally.
+ */
+export async function readItems(
+  q: Queryable,
+  personId: string,
+  filter: PolicyFilter,
+  query: ItemQuery = {},
+): Promise<ItemRow[]> {
+  const params: unknown[] = [personId];
+  const where = ['person_id = $1', 'NOT deleted', 'cardinality(sensitivity) = 0'];
+  const add = (clause: string, value: unknown): void => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (filter.excludeOrgs.length > 0) add('NOT (source_org = ANY(?::text[]))', filter.excludeOrgs);
+  if (filter.excludeSections.length > 0) add('NOT (section = ANY(?::text[]))', filter.excludeSections);
+  if (filter.excludeIds.length > 0) add('NOT (id = ANY(?::uuid[]))', filter.excludeIds);
+  if (query.types?.length) add('resource_type = ANY(?::text[])', query.types);
+  if (query.from) add('effective >= ?::timestamptz', query.from);
+  if (query.to) add('effective <= ?::timestamptz', query.to);
+  if (query.status?.length) add('status = ANY(?::text[])', query.status);
+  if (query.codes?.length) add('codes && ?::text[]', query.codes);
+  const { rows } = await q.query<ItemRow>(
+    `SELECT id, resource_type AS "resourceType", body FROM clinical_item
+     WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
+    params,
+  );
+  return rows;
+}
+
+export interface ItemSummary {
+  sourceOrg: string;
+  sourceId: string;
+  items: number;
+  lastReceived: string | null;
+}
+
+/** Counts of a person's items per source, for operators and the sources panel (no content). */
+export async function countItemsBySource(q: Queryable, personId: string): Promise<ItemSummary[]> {
+  const { rows } = await q.query<ItemSummary>(
+    `SELECT source_org AS "sourceOrg", source_id AS "sourceId", count(*)::int AS items, max(received_at)::text AS "lastReceived"
+     FROM clinical_item WHERE person_id = $1 AND NOT deleted GROUP BY source_org, source_id ORDER BY source_id`,
+    [personId],
+  );
+  return rows;
+}
+
+/** An item's stored versions, newest first (operators; not a clinical read path). */
+export async function itemHistory(
+  q: Queryable,
+  id: string,
+): Promise<{ version: number; deleted: boolean; contentHash: string }[]> {
+  const { rows } = await q.query<{ version: number; deleted: boolean; contentHash: string }>(
+    `SELECT version, deleted, content_hash AS "contentHash" FROM clinical_item WHERE id = $1
+     UNION ALL SELECT version, deleted, content_hash FROM clinical_item_version WHERE id = $1 ORDER BY version DESC`,
+    [id],
+  );
+  return rows;
+}

@@ -1,0 +1,231 @@
+/**
+ * Writing the clinical repository: insert new items, replace changed ones (the old version goes to
+ * clinical_item_version), ignore identical re-sends and older versions, mark deletions.
+ * Whole batches go in a handful of statements (unnest arrays) so that bulk loads stay fast.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+
+export interface ItemWrite {
+  id: string;
+  personId: string;
+  resourceType: string;
+  section: string;
+  sourceId: string;
+  sourceOrg: string;
+  sourceLocalId: string;
+  sourcePatientId: string;
+  sourceVersion: string | undefined;
+  sourceLastUpdated: string | undefined;
+  contentHash: string;
+  status: string | undefined;
+  codes: string[];
+  security: string[];
+  sensitivity: string[];
+  effective: string | undefined;
+  receivedAt: string;
+  /** true for entered-in-error: kept in history, gone from the view */
+  deleted: boolean;
+  /** the resource as it will be served; meta.versionId is set here */
+  resource: Resource;
+}
+
+export interface ItemDelete {
+  id: string;
+}
+
+export type WriteResult =
+  | { id: string; action: 'created' | 'updated' | 'deleted'; version: number }
+  | { id: string; action: 'unchanged' | 'stale'; version: number }
+  | { id: string; action: 'not-found' };
+
+interface Existing {
+  id: string;
+  version: number;
+  content_hash: string;
+  source_last_updated: string | null;
+  deleted: boolean;
+}
+
+const SEP = '\u001f';
+
+async function loadExisting(tx: Queryable, ids: string[]): Promise<Map<string, Existing>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await tx.query<Existing>(
+    `SELECT id, version, content_hash, source_last_updated::text AS source_last_updated, deleted
+     FROM clinical_item WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+async function archive(tx: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(
+    `INSERT INTO clinical_item_version (id, version, person_id, content_hash, deleted, body, superseded_at)
+     SELECT id, version, person_id, content_hash, deleted, body, now() FROM clinical_item WHERE id = ANY($1::uuid[])
+     ON CONFLICT (id, version) DO NOTHING`,
+    [ids],
+  );
+}
+
+function isOlder(incoming: string | undefined, stored: string | null): boolean {
+  if (!incoming || !stored) return false;
+  return new Date(incoming).getTime() < new Date(stored).getTime();
+}
+
+/** Writes items (one entry per id; the caller de-duplicates). */
+export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<WriteResult[]> {
+  const existing = await loadExisting(
+    tx,
+    items.map((i) => i.id),
+  );
+  const results: WriteResult[] = [];
+  const toWrite: (ItemWrite & { version: number })[] = [];
+  for (const item of items) {
+    const prior = existing.get(item.id);
+    if (prior && prior.content_hash === item.contentHash && prior.deleted === item.deleted) {
+      results.push({ id: item.id, action: 'unchanged', version: prior.version });
+    } else if (prior && isOlder(item.sourceLastUpdated, prior.source_last_updated)) {
+      results.push({ id: item.id, action: 'stale', version: prior.version });
+    } else if (!prior && item.deleted) {
+      // entered-in-error for something never seen: keep it (history matters) but hidden
+      toWrite.push({ ...item, version: 1 });
+      results.push({ id: item.id, action: 'deleted', version: 1 });
+    } else {
+      const version = prior ? prior.version + 1 : 1;
+      toWrite.push({ ...item, version });
+      results.push({
+        id: item.id,
+        action: item.deleted ? 'deleted' : prior ? 'updated' : 'created',
+        version,
+      });
+    }
+  }
+  await archive(
+    tx,
+    toWrite.filter((w) => w.version > 1).map((w) => w.id),
+  );
+  if (toWrite.length > 0) {
+    const col = <T>(f: (w: ItemWrite & { version: number }) => T): T[] => toWrite.map(f);
+    await tx.query(
+      `INSERT INTO clinical_item (id, person_id, resource_type, section, source_id, source_org, source_local_id,
+         source_patient_id, source_version, source_last_updated, version, content_hash, status, codes, security,
+         sensitivity, effective, received_at, deleted, body)
+       SELECT id, person_id, resource_type, section, source_id, source_org, source_local_id, source_patient_id,
+         source_version, source_last_updated, version, content_hash, status,
+         string_to_array(codes, E'\\x1f'), string_to_array(security, E'\\x1f'), string_to_array(sensitivity, E'\\x1f'),
+         effective, received_at, deleted, body
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::text[], $10::timestamptz[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+         $17::timestamptz[], $18::timestamptz[], $19::boolean[], $20::text[])
+         AS t(id, person_id, resource_type, section, source_id, source_org, source_local_id, source_patient_id,
+           source_version, source_last_updated, version, content_hash, status, codes, security, sensitivity,
+           effective, received_at, deleted, body)
+       ON CONFLICT (id) DO UPDATE SET person_id = EXCLUDED.person_id, section = EXCLUDED.section,
+         source_org = EXCLUDED.source_org, source_patient_id = EXCLUDED.source_patient_id,
+         source_version = EXCLUDED.source_version, source_last_updated = EXCLUDED.source_last_updated,
+         version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
+         codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
+         effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
+         body = EXCLUDED.body`,
+      [
+        col((w) => w.id),
+        col((w) => w.personId),
+        col((w) => w.resourceType),
+        col((w) => w.section),
+        col((w) => w.sourceId),
+        col((w) => w.sourceOrg),
+        col((w) => w.sourceLocalId),
+        col((w) => w.sourcePatientId),
+        col((w) => w.sourceVersion ?? null),
+        col((w) => w.sourceLastUpdated ?? null),
+        col((w) => w.version),
+        col((w) => w.contentHash),
+        col((w) => w.status ?? null),
+        col((w) => w.codes.join(SEP)),
+        col((w) => w.security.join(SEP)),
+        col((w) => w.sensitivity.join(SEP)),
+        col((w) => w.effective ?? null),
+        col((w) => w.receivedAt),
+        col((w) => w.deleted),
+        col((w) => serialise(w.resource, w.version)),
+      ],
+    );
+  }
+  return results;
+}
+
+function serialise(resource: Resource, version: number): string {
+  return JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: String(version) } });
+}
+
+/** A DELETE from the source: the item leaves the view; its last version stays in history. */
+export async function deleteItems(tx: Queryable, deletes: ItemDelete[]): Promise<WriteResult[]> {
+  const existing = await loadExisting(
+    tx,
+    deletes.map((d) => d.id),
+  );
+  const live = deletes.filter((d) => existing.get(d.id) && !existing.get(d.id)!.deleted).map((d) => d.id);
+  await archive(tx, live);
+  if (live.length > 0) {
+    await tx.query(
+      `UPDATE clinical_item SET deleted = true, version = version + 1, received_at = now() WHERE id = ANY($1::uuid[])`,
+      [live],
+    );
+  }
+  return deletes.map((d): WriteResult => {
+    const prior = existing.get(d.id);
+    if (!prior) return { id: d.id, action: 'not-found' };
+    if (prior.deleted) return { id: d.id, action: 'unchanged', version: prior.version };
+    return { id: d.id, action: 'deleted', version: prior.version + 1 };
+  });
+}
+
+/** Moves a source record's items to another person (identity relinked it). */
+export async function reassignItems(
+  tx: Queryable,
+  sourceId: string,
+  sourcePatientId: string,
+  toPersonId: string,
+): Promise<number> {
+  const r = await tx.query(
+    'UPDATE clinical_item SET person_id = $3 WHERE source_id = $1 AND source_patient_id = $2 AND person_id <> $3',
+    [sourceId, sourcePatientId, toPersonId],
+  );
+  return r.rowCount;
+}
+
+/** Recomputes the sensitivity labels of every item (the code lists changed). Returns rows changed. */
+export async function relabelItems(
+  tx: Queryable,
+  label: (codes: string[], security: string[]) => string[],
+  batchSize = 5000,
+): Promise<number> {
+  let changed = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const { rows } = await tx.query<{
+      id: string;
+      codes: string[];
+      security: string[];
+      sensitivity: string[];
+    }>('SELECT id, codes, security, sensitivity FROM clinical_item WHERE id > $1 ORDER BY id LIMIT $2', [
+      after,
+      batchSize,
+    ]);
+    if (rows.length === 0) return changed;
+    const updates = rows
+      .map((r) => ({ id: r.id, next: label(r.codes, r.security) }))
+      .filter((u, i) => u.next.join(SEP) !== rows[i]!.sensitivity.join(SEP));
+    if (updates.length > 0) {
+      await tx.query(
+        `UPDATE clinical_item c SET sensitivity = string_to_array(u.s, E'\\x1f')
+         FROM unnest($1::uuid[], $2::text[]) AS u(id, s) WHERE c.id = u.id`,
+        [updates.map((u) => u.id), updates.map((u) => u.next.join(SEP))],
+      );
+      changed += updates.length;
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+}

@@ -1,0 +1,89 @@
+/** Small hand-made FHIR resources for the project's own tests (no external fixtures needed). */
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+
+export const NHS_A = '9990000018';
+export const NHS_B = '9990000026';
+
+export function patient(localId: string, nhs?: string, extra: Record<string, unknown> = {}): Resource {
+  return {
+    resourceType: 'Patient',
+    id: localId,
+    identifier: [
+      ...(nhs ? [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs }] : []),
+      { system: 'https://example.nhs.uk/Id/local', value: localId },
+    ],
+    name: [{ family: 'Testperson', given: ['Alex'] }],
+    gender: 'female',
+    birthDate: '1970-01-01',
+    ...extra,
+  } as Resource;
+}
+
+export function condition(
+  id: string,
+  patientRef: string,
+  code: { system: string; code: string; display: string },
+  extra: Record<string, unknown> = {},
+): Resource {
+  return {
+    resourceType: 'Condition',
+    id,
+    clinicalStatus: {
+      coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }],
+    },
+    code: { coding: [code] },
+    subject: { reference: patientRef },
+    onsetDateTime: '2021-03-04',
+    ...extra,
+  } as Resource;
+}
+
+export function observation(
+  id: string,
+  patientRef: string,
+  value: number,
+  date = '2022-04-15',
+  extra: Record<string, unknown> = {},
+): Resource {
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: {
+      coding: [{ system: 'http://snomed.info/sct', code: '1049301000000100', display: 'HbA1c level' }],
+    },
+    subject: { reference: patientRef },
+    effectiveDateTime: date,
+    valueQuantity: { value, unit: 'mmol/mol', system: 'http://unitsofmeasure.org', code: 'mmol/mol' },
+    ...extra,
+  } as Resource;
+}
+
+export const HYPERTENSION = {
+  system: 'http://snomed.info/sct',
+  code: '38341003',
+  display: 'Hypertensive disorder',
+};
+export const HIV = {
+  system: 'http://snomed.info/sct',
+  code: '86406008',
+  display: 'Human immunodeficiency virus infection',
+};
+
+export function bundle(
+  type: 'transaction' | 'batch' | 'collection',
+  resources: Resource[],
+  useUrn = false,
+): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type,
+    entry: resources.map((r) => ({
+      ...(useUrn ? { fullUrl: `urn:uuid:${r.id}` } : {}),
+      resource: r,
+      ...(type === 'collection'
+        ? {}
+        : { request: { method: 'PUT' as const, url: `${r.resourceType}/${r.id}` } }),
+    })),
+  };
+}

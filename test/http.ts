@@ -1,0 +1,72 @@
+/** In-process HTTP helpers over Fastify's inject (no socket), for the project's tests. */
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { TestRegion } from './kit.ts';
+
+export interface Reply<T = unknown> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export async function postFhir(
+  r: TestRegion,
+  sourceId: string,
+  payload: unknown,
+  contentType = 'application/fhir+json',
+): Promise<Reply<Bundle & { issue?: { diagnostics?: string; expression?: string[] }[] }>> {
+  const res = await r.app.server.inject({
+    method: 'POST',
+    url: '/ingest/fhir',
+    headers: { authorization: `Bearer ${await r.sourceToken(sourceId)}`, 'content-type': contentType },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+  return { status: res.statusCode, body: JSON.parse(res.body), text: res.body };
+}
+
+export async function getAs<T = Bundle>(r: TestRegion, token: string, url: string): Promise<Reply<T>> {
+  const res = await r.app.server.inject({
+    method: 'GET',
+    url,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return {
+    status: res.statusCode,
+    body: res.body ? (JSON.parse(res.body) as T) : (undefined as T),
+    text: res.body,
+  };
+}
+
+/** Finds a person by NHS number as a clinician at the hospital and returns their Patient id. */
+export async function personIdFor(r: TestRegion, nhs: string): Promise<string> {
+  const token = await r.userToken('finder', 'RX1');
+  const res = await getAs<Bundle>(
+    r,
+    token,
+    `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}`,
+  );
+  const id = res.body.entry?.[0]?.resource?.id;
+  if (!id) throw new Error(`no person for ${nhs}: ${res.text}`);
+  return id;
+}
+
+/** $everything as a clinician at the hospital: the clinical items (Patient and notices excluded). */
+export async function everything(
+  r: TestRegion,
+  personId: string,
+  token?: string,
+): Promise<{ status: number; items: Resource[]; bundle: Bundle }> {
+  const res = await getAs<Bundle>(
+    r,
+    token ?? (await r.userToken('dr.reader', 'RX1')),
+    `/fhir/Patient/${personId}/$everything`,
+  );
+  const items = (res.body.entry ?? [])
+    .filter((e) => e.search?.mode === 'match')
+    .map((e) => e.resource!) as Resource[];
+  return { status: res.status, items, bundle: res.body };
+}
+
+export async function count(r: TestRegion, table: string): Promise<number> {
+  const { rows } = await r.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+  return rows[0]!.n;
+}

@@ -1,0 +1,246 @@
+import type { Bundle, Condition, Observation, Resource } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+import { bundle, condition, HYPERTENSION, NHS_B, observation, patient } from './fhir-data.ts';
+import { count, everything, personIdFor, postFhir } from './http.ts';
+
+const PROVENANCE = 'https://sharedcare.dev/fhir/StructureDefinition/provenance';
+
+function provenanceOf(r: Resource): Record<string, unknown> {
+  const ext = (
+    r as { extension?: { url: string; extension?: { url: string; [k: string]: unknown }[] }[] }
+  ).extension?.find((e) => e.url === PROVENANCE);
+  return Object.fromEntries(
+    (ext?.extension ?? []).map((e) => [
+      e.url,
+      e.valueString ??
+        e.valueInstant ??
+        (e.valueReference as { identifier?: { value?: string } })?.identifier?.value,
+    ]),
+  );
+}
+
+describe.each(DB_KINDS)('ingest on %s', (kind) => {
+  let r: TestRegion;
+  beforeAll(async () => {
+    r = await startRegion(kind);
+  });
+  afterAll(async () => r.drop());
+
+  it.each(['transaction', 'batch', 'collection'] as const)(
+    'accepts a %s bundle and stores each entry once',
+    async (type) => {
+      const nhs = { transaction: '9990000034', batch: '9990000042', collection: '9990000050' }[type];
+      const res = await postFhir(
+        r,
+        'gp-riverside',
+        bundle(type, [patient(`p-${type}`, nhs), condition(`c-${type}`, `Patient/p-${type}`, HYPERTENSION)]),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.entry?.map((e) => e.response?.status)).toEqual(['200 OK', '201 Created']);
+      const { items } = await everything(r, await personIdFor(r, nhs));
+      expect(items.map((i) => i.resourceType)).toEqual(['Condition']);
+    },
+  );
+
+  it('accepts NDJSON', async () => {
+    const lines = [
+      patient('nd1', '9990000069'),
+      observation('nd-o1', 'Patient/nd1', 50),
+      observation('nd-o2', 'Patient/nd1', 52, '2023-01-01'),
+    ]
+      .map((x) => JSON.stringify(x))
+      .join('\n');
+    const res = await postFhir(r, 'gp-riverside', lines, 'application/fhir+ndjson');
+    expect(res.status).toBe(200);
+    const { items } = await everything(r, await personIdFor(r, '9990000069'));
+    expect(items).toHaveLength(2);
+    // newest first
+    expect((items[0] as Observation).effectiveDateTime).toBe('2023-01-01');
+  });
+
+  it('resolves urn:uuid references inside a bundle', async () => {
+    const b: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000001',
+          resource: patient('urn-p', '9990000077'),
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          fullUrl: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000002',
+          resource: {
+            resourceType: 'Encounter',
+            id: 'urn-e',
+            status: 'finished',
+            class: { code: 'AMB' },
+            subject: { reference: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000001' },
+          } as Resource,
+          request: { method: 'POST', url: 'Encounter' },
+        },
+        {
+          fullUrl: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000003',
+          resource: condition('urn-c', 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000001', HYPERTENSION, {
+            encounter: { reference: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000002' },
+          }),
+          request: { method: 'POST', url: 'Condition' },
+        },
+      ],
+    };
+    expect((await postFhir(r, 'northgate-pas', b)).status).toBe(200);
+    const personId = await personIdFor(r, '9990000077');
+    const { items } = await everything(r, personId);
+    const enc = items.find((i) => i.resourceType === 'Encounter')!;
+    const cond = items.find((i) => i.resourceType === 'Condition') as Condition;
+    expect(cond.subject.reference).toBe(`Patient/${personId}`);
+    expect(cond.encounter?.reference).toBe(`Encounter/${enc.id}`);
+  });
+
+  it('stores the same content once when it is sent twice', async () => {
+    const b = bundle('batch', [patient('idem', '9990000085'), observation('idem-o', 'Patient/idem', 40)]);
+    await postFhir(r, 'gp-riverside', b);
+    const before = await count(r, 'clinical_item');
+    const again = await postFhir(r, 'gp-riverside', b);
+    expect(again.body.entry?.map((e) => e.response?.outcome?.issue?.[0]?.diagnostics)).toEqual([
+      'Bundle.entry[0]: unchanged (nhs-number)',
+      'Bundle.entry[1]: unchanged',
+    ]);
+    expect(await count(r, 'clinical_item')).toBe(before);
+    expect((await everything(r, await personIdFor(r, '9990000085'))).items).toHaveLength(1);
+  });
+
+  it('replaces an item with a newer version, keeps the history, and ignores an older one', async () => {
+    const v1 = observation('ver-o', 'Patient/ver', 60, '2022-01-01', {
+      meta: { versionId: '1', lastUpdated: '2022-01-02T00:00:00Z' },
+    });
+    const v2 = observation('ver-o', 'Patient/ver', 55, '2022-01-01', {
+      meta: { versionId: '2', lastUpdated: '2022-02-02T00:00:00Z' },
+    });
+    await postFhir(r, 'gp-riverside', bundle('batch', [patient('ver', '9990000093'), v1]));
+    const updated = await postFhir(r, 'gp-riverside', bundle('batch', [v2]));
+    expect(updated.body.entry?.[0]?.response?.location).toMatch(/_history\/2$/);
+    const personId = await personIdFor(r, '9990000093');
+    let { items } = await everything(r, personId);
+    expect(items).toHaveLength(1);
+    expect((items[0] as Observation).valueQuantity?.value).toBe(55);
+    expect(items[0]!.meta?.versionId).toBe('2');
+    expect(provenanceOf(items[0]!).sourceVersion).toBe('2');
+
+    const stale = await postFhir(r, 'gp-riverside', bundle('batch', [v1]));
+    expect(stale.body.entry?.[0]?.response?.outcome?.issue?.[0]?.diagnostics).toContain('stale');
+    ({ items } = await everything(r, personId));
+    expect((items[0] as Observation).valueQuantity?.value).toBe(55);
+    const { rows } = await r.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM clinical_item_version WHERE id = $1',
+      [items[0]!.id],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('removes an item from the view on entered-in-error and on a DELETE entry, keeping history', async () => {
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [
+        patient('del', '9990000107'),
+        observation('del-1', 'Patient/del', 1),
+        observation('del-2', 'Patient/del', 2),
+      ]),
+    );
+    const personId = await personIdFor(r, '9990000107');
+    expect((await everything(r, personId)).items).toHaveLength(2);
+
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [observation('del-1', 'Patient/del', 1, '2022-04-15', { status: 'entered-in-error' })]),
+    );
+    const del: Bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: 'Observation/del-2' } }],
+    };
+    const res = await postFhir(r, 'gp-riverside', del);
+    expect(res.body.entry?.[0]?.response?.status).toBe('204 No Content');
+    expect((await everything(r, personId)).items).toHaveLength(0);
+    const { rows } = await r.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM clinical_item_version WHERE person_id = $1',
+      [personId],
+    );
+    expect(rows[0]!.n).toBe(2);
+  });
+
+  it('rejects an invalid resource with an OperationOutcome naming the entry and field, and stores nothing', async () => {
+    const before = [await count(r, 'clinical_item'), await count(r, 'person'), await count(r, 'person_link')];
+    const bad = bundle('transaction', [
+      patient('bad-p', '9990000115'),
+      observation('bad-o1', 'Patient/bad-p', 1),
+      observation('bad-o2', 'Patient/bad-p', 2, '2022-13-45'),
+      {
+        resourceType: 'Condition',
+        id: 'bad-c',
+        subject: { reference: 'Patient/bad-p' },
+        code: { text: 'x' },
+        bogus: true,
+      } as unknown as Resource,
+    ]);
+    const res = await postFhir(r, 'gp-riverside', bad);
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    const where = res.body.issue!.flatMap((i) => i.expression ?? []);
+    expect(where.some((w) => w.startsWith('Bundle.entry[2].resource.effective'))).toBe(true);
+    expect(where).toContain('Bundle.entry[3].resource.bogus');
+    expect([
+      await count(r, 'clinical_item'),
+      await count(r, 'person'),
+      await count(r, 'person_link'),
+    ]).toEqual(before);
+  });
+
+  it.each([
+    ['not JSON', '{"resourceType": "Bundle", ', 'application/fhir+json', 400],
+    [
+      'a searchset bundle',
+      JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }),
+      'application/fhir+json',
+      422,
+    ],
+    [
+      'NDJSON with a broken line',
+      `${JSON.stringify(patient('x1', NHS_B))}\n{oops`,
+      'application/fhir+ndjson',
+      422,
+    ],
+    [
+      'an item whose patient was never sent',
+      JSON.stringify(bundle('batch', [observation('orph', 'Patient/nobody', 1)])),
+      'application/fhir+json',
+      422,
+    ],
+    ['an unsupported media type', 'MSH|^~\\&|', 'text/plain', 415],
+  ])('rejects %s and stores nothing', async (_what, payload, contentType, status) => {
+    const before = [await count(r, 'clinical_item'), await count(r, 'person')];
+    const res = await postFhir(r, 'gp-riverside', payload, contentType);
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect([await count(r, 'clinical_item'), await count(r, 'person')]).toEqual(before);
+  });
+
+  it('refuses a missing or forged token, a user token, and an unregistered source', async () => {
+    const payload = JSON.stringify(bundle('batch', [patient('auth', NHS_B)]));
+    const send = (authorization?: string) =>
+      r.app.server.inject({
+        method: 'POST',
+        url: '/ingest/fhir',
+        headers: { 'content-type': 'application/fhir+json', ...(authorization ? { authorization } : {}) },
+        payload,
+      });
+    expect((await send()).statusCode).toBe(401);
+    const forged = (await r.sourceToken('gp-riverside')).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect((await send(`Bearer ${forged}`)).statusCode).toBe(401);
+    expect((await send(`Bearer ${await r.userToken('u', 'RX1')}`)).statusCode).toBe(403);
+    expect((await send(`Bearer ${await r.sourceToken('no-such-source')}`)).statusCode).toBe(403);
+  });
+});

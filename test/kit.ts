@@ -1,0 +1,128 @@
+/**
+ * Shared test kit. Database tests run on embedded PGlite always, and on a real PostgreSQL server
+ * when one is reachable (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres):
+ * each test suite gets a fresh database of its own, dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { mintSourceToken, mintUserToken, ADMIN_ROLE } from '../src/access/index.ts';
+import { createApp, type App } from '../src/app.ts';
+import { loadConfig, type Config } from '../src/config/index.ts';
+import { migrate, openDatabase, type Database } from '../src/db/index.ts';
+import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pgAvailable = await postgresReachable();
+if (!pgAvailable) {
+  console.warn(
+    `[sharedcare tests] PostgreSQL not reachable at ${PG_URL}: PostgreSQL variants are skipped; PGlite variants run.`,
+  );
+}
+
+export interface TestDatabase {
+  db: Database;
+  drop(): Promise<void>;
+}
+
+async function freshPostgres(): Promise<TestDatabase> {
+  const name = `sc_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ databaseUrl: url.toString() });
+  return {
+    db,
+    async drop() {
+      await db.close();
+      const a = new pg.Client({ connectionString: PG_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+async function freshPglite(): Promise<TestDatabase> {
+  const db = await openDatabase({});
+  await migrate(db);
+  return { db, drop: () => db.close() };
+}
+
+export type DbKind = 'pglite' | 'postgres';
+
+/** The database kinds to run suites on: [['pglite'], ['postgres']] (postgres only when reachable). */
+export const DB_KINDS: DbKind[] = pgAvailable ? ['pglite', 'postgres'] : ['pglite'];
+
+export function freshDatabase(kind: DbKind): Promise<TestDatabase> {
+  return kind === 'postgres' ? freshPostgres() : freshPglite();
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}, { NODE_ENV: 'test' }), ...overrides };
+}
+
+export interface TestRegion {
+  app: App;
+  config: Config;
+  db: Database;
+  drop(): Promise<void>;
+  /** bearer tokens */
+  sourceToken(id: string): Promise<string>;
+  userToken(user: string, org: string, role?: string): Promise<string>;
+  adminToken(): Promise<string>;
+}
+
+/** A small region: a GP practice and a hospital that contribute and view, a lab that only contributes. */
+export async function startRegion(kind: DbKind, configOverrides: Partial<Config> = {}): Promise<TestRegion> {
+  const fresh = await freshDatabase(kind);
+  const config = testConfig(configOverrides);
+  await fresh.db.transaction(async (tx) => {
+    await upsertOrganisation(tx, {
+      ods: 'Y90001',
+      name: 'Riverside Surgery',
+      kind: 'gp',
+      contributes: true,
+      views: true,
+    });
+    await upsertOrganisation(tx, {
+      ods: 'RX1',
+      name: 'Northgate Hospital',
+      kind: 'acute',
+      contributes: true,
+      views: true,
+    });
+    await upsertOrganisation(tx, { ods: 'LAB01', name: 'Private Lab', contributes: true, views: false });
+    await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
+    await upsertSource(tx, { id: 'northgate-pas', org: 'RX1', kind: 'fhir' });
+    await upsertSource(tx, { id: 'private-lab', org: 'LAB01', kind: 'fhir' });
+  });
+  const app = await createApp(config, { db: fresh.db });
+  const secret = config.devIssuerSecret!;
+  return {
+    app,
+    config,
+    db: fresh.db,
+    async drop() {
+      await app.close();
+      await fresh.drop();
+    },
+    sourceToken: (id) => mintSourceToken(secret, id),
+    userToken: (user, org, role = 'R8000') => mintUserToken(secret, { user, org, role }),
+    adminToken: () => mintUserToken(secret, { user: 'admin1', org: 'Y90001', role: ADMIN_ROLE }),
+  };
+}
