@@ -8,7 +8,7 @@ import { verifyDevToken } from './access/index.ts';
 import { buildServer, createMetrics, type Services } from './api/index.ts';
 import type { Config } from './config/index.ts';
 import { openDatabase, type Database } from './db/index.ts';
-import { loadFhirDefinitions } from './fhir/index.ts';
+import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
@@ -38,7 +38,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       dataDir: opts.inMemory ? undefined : config.dataDir,
     }));
   try {
-    loadFhirDefinitions();
+    loadSchemaValidators();
     const policy = createPolicy(config.sensitiveCodeLists);
     if (policy.problems.length > 0) {
       log.warn(
@@ -58,7 +58,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       config,
       db,
       gate: createGate(db, `${config.publicUrl}/fhir`),
-      ingest: { db, linker: nhsNumberLinker, classify: policy.classify },
+      ingest: { db, linker: nhsNumberLinker, classify: policy.classify, validation: config.validation },
       authenticate: (token) => verifyDevToken(config.devIssuerSecret, token),
       metrics: createMetrics(),
       log,

@@ -149,6 +149,14 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
     );
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(0);
+    const found = await getAs<Bundle>(
+      r,
+      await r.userToken('dr', 'RX1'),
+      `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
+    );
+    expect(found.body.total).toBe(1);
+    expect(found.body.entry?.[0]?.search?.mode).toBe('match');
+    expect(found.body.entry?.[0]?.resource?.id).toBe(personId);
   });
 
   it('searches one section of the record with filters', async () => {

@@ -10,7 +10,6 @@ import { adminService, type Actor } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { loadFhirDefinitions } from '../fhir/index.ts';
 import { nhsNumberLinker } from '../identity/index.ts';
 import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
@@ -54,10 +53,14 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     accessReport: (q) => admin.accessReport(cliActor(DPO_ROLE), q),
     async ingest(sourceId, contentType, body) {
       if (!ingestDeps) {
-        loadFhirDefinitions();
         const policy = createPolicy(config.sensitiveCodeLists);
         await ensureLabelsCurrent(db, policy);
-        ingestDeps = { db, linker: nhsNumberLinker, classify: policy.classify };
+        ingestDeps = {
+          db,
+          linker: nhsNumberLinker,
+          classify: policy.classify,
+          validation: config.validation,
+        };
       }
       const source = await authoriseSource(db, sourceId, 'fhir');
       const r = await ingestFhir(ingestDeps, source, contentType, body);

@@ -49,6 +49,8 @@ export interface Config {
   logLevel: string;
   /** HS256 secret of the built-in development issuer; undefined in production mode. */
   devIssuerSecret: string | undefined;
+  /** how strictly intake validates: 'schema' (FHIR JSON Schema) or 'full' (+ StructureDefinitions) */
+  validation: 'schema' | 'full';
   /** CSV or FHIR ValueSet files listing codes that must never be shared. */
   sensitiveCodeLists: string[];
   organisations: OrganisationConfig[];
@@ -117,6 +119,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   if (production) devIssuerSecret = undefined;
   else if (devIssuerSecret.length < 32) problems.push('SHAREDCARE_DEV_SECRET must be at least 32 characters');
 
+  if (env.SHAREDCARE_VALIDATION && !['schema', 'full'].includes(env.SHAREDCARE_VALIDATION)) {
+    problems.push('SHAREDCARE_VALIDATION must be schema or full');
+  }
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
     problems.push('DATABASE_URL must start with postgres:// or postgresql://');
@@ -138,6 +143,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     devIssuerSecret,
     sensitiveCodeLists: lists,
+    validation: env.SHAREDCARE_VALIDATION === 'full' ? 'full' : 'schema',
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],
     configFile,

@@ -9,15 +9,14 @@ export function collectCodes(resource: Resource): string[] {
   const out = new Set<string>();
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
-      for (const n of node) walk(n);
+      for (const n of node) if (n !== null && typeof n === 'object') walk(n);
       return;
     }
-    if (node === null || typeof node !== 'object') return;
     const obj = node as Record<string, unknown>;
     if (typeof obj.code === 'string' && typeof obj.system === 'string') out.add(`${obj.system}|${obj.code}`);
-    for (const [key, value] of Object.entries(obj)) {
-      if (key === 'meta' || key === 'text') continue;
-      if (value !== null && typeof value === 'object') walk(value);
+    for (const key in obj) {
+      const value = obj[key];
+      if (key !== 'meta' && key !== 'text' && value !== null && typeof value === 'object') walk(value);
     }
   };
   walk(resource);

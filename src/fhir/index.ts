@@ -11,6 +11,7 @@ export {
   toInstant,
   type Section,
 } from './resource-types.ts';
-export { loadFhirDefinitions, validateFhirResource } from './validate.ts';
+export { loadFhirDefinitions, validateFhirResource, type ValidationMode } from './validate.ts';
+export { loadSchemaValidators, VALIDATED_TYPES } from './schema-validator.ts';
 export { stableStringify, sha256Hex, deterministicUuid } from './hashing.ts';
 export { ODS_SYSTEM, PROVENANCE_EXTENSION, SOURCE_URI_PREFIX } from './naming.ts';

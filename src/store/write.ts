@@ -49,6 +49,14 @@ interface Existing {
 
 const SEP = '\u001f';
 
+const COLUMN_TYPES = `id uuid, person_id uuid, resource_type text, section text, source_id text, source_org text,
+  source_local_id text, source_patient_id text, source_version text, source_last_updated timestamptz, version int,
+  content_hash text, status text, codes text[], security text[], sensitivity text[], effective timestamptz,
+  received_at timestamptz, deleted boolean, body text`;
+const COLUMNS = COLUMN_TYPES.split(',')
+  .map((c) => c.trim().split(' ')[0])
+  .join(', ');
+
 async function loadExisting(tx: Queryable, ids: string[]): Promise<Map<string, Existing>> {
   if (ids.length === 0) return new Map();
   const { rows } = await tx.query<Existing>(
@@ -107,21 +115,33 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
     toWrite.filter((w) => w.version > 1).map((w) => w.id),
   );
   if (toWrite.length > 0) {
-    const col = <T>(f: (w: ItemWrite & { version: number }) => T): T[] => toWrite.map(f);
+    // One statement for the whole batch: the rows travel as one JSON document (serialised natively,
+    // parsed by the server), which is several times cheaper than twenty array parameters.
+    const rows = toWrite.map((w) => ({
+      id: w.id,
+      person_id: w.personId,
+      resource_type: w.resourceType,
+      section: w.section,
+      source_id: w.sourceId,
+      source_org: w.sourceOrg,
+      source_local_id: w.sourceLocalId,
+      source_patient_id: w.sourcePatientId,
+      source_version: w.sourceVersion ?? null,
+      source_last_updated: w.sourceLastUpdated ?? null,
+      version: w.version,
+      content_hash: w.contentHash,
+      status: w.status ?? null,
+      codes: w.codes,
+      security: w.security,
+      sensitivity: w.sensitivity,
+      effective: w.effective ?? null,
+      received_at: w.receivedAt,
+      deleted: w.deleted,
+      body: serialise(w.resource, w.version),
+    }));
     await tx.query(
-      `INSERT INTO clinical_item (id, person_id, resource_type, section, source_id, source_org, source_local_id,
-         source_patient_id, source_version, source_last_updated, version, content_hash, status, codes, security,
-         sensitivity, effective, received_at, deleted, body)
-       SELECT id, person_id, resource_type, section, source_id, source_org, source_local_id, source_patient_id,
-         source_version, source_last_updated, version, content_hash, status,
-         string_to_array(codes, E'\\x1f'), string_to_array(security, E'\\x1f'), string_to_array(sensitivity, E'\\x1f'),
-         effective, received_at, deleted, body
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::text[], $10::timestamptz[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-         $17::timestamptz[], $18::timestamptz[], $19::boolean[], $20::text[])
-         AS t(id, person_id, resource_type, section, source_id, source_org, source_local_id, source_patient_id,
-           source_version, source_last_updated, version, content_hash, status, codes, security, sensitivity,
-           effective, received_at, deleted, body)
+      `INSERT INTO clinical_item (${COLUMNS})
+       SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS t(${COLUMN_TYPES})
        ON CONFLICT (id) DO UPDATE SET person_id = EXCLUDED.person_id, section = EXCLUDED.section,
          source_org = EXCLUDED.source_org, source_patient_id = EXCLUDED.source_patient_id,
          source_version = EXCLUDED.source_version, source_last_updated = EXCLUDED.source_last_updated,
@@ -129,28 +149,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
          codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
          effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
          body = EXCLUDED.body`,
-      [
-        col((w) => w.id),
-        col((w) => w.personId),
-        col((w) => w.resourceType),
-        col((w) => w.section),
-        col((w) => w.sourceId),
-        col((w) => w.sourceOrg),
-        col((w) => w.sourceLocalId),
-        col((w) => w.sourcePatientId),
-        col((w) => w.sourceVersion ?? null),
-        col((w) => w.sourceLastUpdated ?? null),
-        col((w) => w.version),
-        col((w) => w.contentHash),
-        col((w) => w.status ?? null),
-        col((w) => w.codes.join(SEP)),
-        col((w) => w.security.join(SEP)),
-        col((w) => w.sensitivity.join(SEP)),
-        col((w) => w.effective ?? null),
-        col((w) => w.receivedAt),
-        col((w) => w.deleted),
-        col((w) => serialise(w.resource, w.version)),
-      ],
+      [JSON.stringify(rows)],
     );
   }
   return results;
