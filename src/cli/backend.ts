@@ -21,6 +21,8 @@ export interface IngestSummary {
 
 export interface Backend {
   readonly mode: 'direct' | 'server';
+  /** how many load requests may be in flight at once (PGlite serves one at a time) */
+  readonly parallelism: number;
   addOrganisation(input: unknown): Promise<unknown>;
   addSource(input: unknown): Promise<unknown>;
   listOrganisations(): Promise<unknown[]>;
@@ -42,6 +44,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
   const actor = cliActor(ADMIN_ROLE);
   return {
     mode: 'direct',
+    parallelism: db.kind === 'postgres' ? 3 : 1,
     addOrganisation: (i) => admin.addOrganisation(actor, i),
     addSource: (i) => admin.addSource(actor, i),
     listOrganisations: () => admin.listOrganisations(),
@@ -129,6 +132,7 @@ export async function serverBackend(config: Config): Promise<Backend> {
     ).toString();
   return {
     mode: 'server',
+    parallelism: 3,
     addOrganisation: (i) => call(base, admin, 'POST', '/admin/organisations', i),
     addSource: (i) => call(base, admin, 'POST', '/admin/sources', i),
     listOrganisations: () => call(base, admin, 'GET', '/admin/organisations'),

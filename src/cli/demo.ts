@@ -58,7 +58,13 @@ export async function demo(config: Config, persons: number): Promise<void> {
     role: 'R8000',
     name: 'Dr Demo',
   });
-  const nhs = generatePerson(spec, 0).nhsNumber;
+  // A typical person (not one of the heavy long tail) to show first.
+  let index = 0;
+  while (generatePerson(spec, index).heavy) index++;
+  const nhs = generatePerson(spec, index).nhsNumber;
+  const personId =
+    (await db.query<{ id: string }>('SELECT id FROM person WHERE nhs_number = $1', [nhs])).rows[0]?.id ??
+    '<id>';
   const gpSource = spec.sources[0]!;
   const sourceToken = await mintSourceToken(secret, gpSource.id);
   const base = config.publicUrl;
@@ -70,8 +76,11 @@ export async function demo(config: Config, persons: number): Promise<void> {
       `Find a person (as a clinician at ${viewer.name}, ${viewer.ods}):`,
       `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}'`,
       '',
-      'Then open their combined record with the id it returns:',
-      `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient/<id>/$everything'`,
+      'Open their combined record (every item from every source, through access, policy and audit):',
+      `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient/${personId}/$everything'`,
+      '',
+      'One section, filtered:',
+      `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Observation?patient=${personId}&date=ge2024-01-01'`,
       '',
       'What to try next:',
       `  - other tokens: npx sharedcare token --user U --org ODS --role R8000${contributesOnly ? `  (try --org ${contributesOnly.ods}: it only contributes, so it is refused)` : ''}`,

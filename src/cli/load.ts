@@ -29,6 +29,15 @@ export class LoadAborted extends Error {
   }
 }
 
+const PATIENT_LINE = /"resourceType"\s*:\s*"Patient"/;
+
+function isUnknownPatient(err: unknown): boolean {
+  return (
+    err instanceof SharedcareError &&
+    err.problems.some((p) => p.message.includes('refers to a patient this source has not sent'))
+  );
+}
+
 const EXTENSIONS = /\.(ndjson|json)$/i;
 
 export function listInputFiles(paths: string[]): string[] {
@@ -54,7 +63,7 @@ export async function loadFiles(
   backend: Backend,
   sourceId: string,
   paths: string[],
-  opts: { chunk?: number; progress?: boolean } = {},
+  opts: { chunk?: number; progress?: boolean; concurrency?: number } = {},
 ): Promise<LoadSummary> {
   const started = performance.now();
   const files = listInputFiles(paths);
@@ -83,7 +92,24 @@ export async function loadFiles(
   bar?.start(total, 0, { rate: 0, file: '' });
   let done = 0;
 
-  const send = async (
+  const attempt = async (contentType: string, body: string): Promise<void> => {
+    const r = await backend.ingest(sourceId, contentType, body);
+    for (const [k, v] of Object.entries(r.counts)) {
+      summary.counts[k] = (summary.counts[k] ?? 0) + (v ?? 0);
+      summary.resources += v ?? 0;
+    }
+  };
+
+  // Up to `concurrency` requests in flight, so the database works on one chunk while the next is
+  // mapped. A chunk whose items name a patient sent in a chunk still in flight is sent again once
+  // everything before it has finished.
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const inFlight = new Set<Promise<void>>();
+  const drain = async () => {
+    while (inFlight.size > 0) await Promise.race(inFlight);
+  };
+  const runChunk = async (
+    before: Promise<void>[],
     file: string,
     part: string,
     contentType: string,
@@ -92,10 +118,12 @@ export async function loadFiles(
   ): Promise<void> => {
     summary.requests++;
     try {
-      const r = await backend.ingest(sourceId, contentType, body);
-      for (const [k, v] of Object.entries(r.counts)) {
-        summary.counts[k] = (summary.counts[k] ?? 0) + (v ?? 0);
-        summary.resources += v ?? 0;
+      try {
+        await attempt(contentType, body);
+      } catch (err) {
+        if (!(before.length > 0 && isUnknownPatient(err))) throw err;
+        await Promise.allSettled(before);
+        await attempt(contentType, body);
       }
     } catch (err) {
       summary.failedRequests++;
@@ -105,14 +133,32 @@ export async function loadFiles(
           : [(err as Error).message];
       summary.failures.push({ file, part, problems: problems.slice(0, 10) });
       // A refused source or an unreachable server will refuse every chunk: stop at the first.
-      if (!(err instanceof SharedcareError) || err.code === 'forbidden' || err.code === 'unauthenticated')
+      if (!(err instanceof SharedcareError) || err.code === 'forbidden' || err.code === 'unauthenticated') {
         throw new LoadAborted(summary, err);
+      }
     }
     done += units;
     bar?.update(done, {
       rate: Math.round(done / ((performance.now() - started) / 1000)),
       file: path.basename(file),
     });
+  };
+  let aborted: unknown;
+  const send = async (
+    file: string,
+    part: string,
+    contentType: string,
+    body: string,
+    units: number,
+  ): Promise<void> => {
+    if (aborted) throw aborted;
+    const p: Promise<void> = runChunk([...inFlight], file, part, contentType, body, units)
+      .catch((err: unknown) => {
+        aborted ??= err;
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
   };
 
   for (const file of files) {
@@ -126,12 +172,20 @@ export async function loadFiles(
       })) {
         n++;
         if (!line.trim()) continue;
-        lines.push(line);
-        if (lines.length >= chunkSize) {
-          await send(file, `lines ${first}-${n}`, 'application/fhir+ndjson', lines.join('\n'), lines.length);
+        // Cut chunks just before a Patient (sources list a patient before its items), so that a
+        // chunk rarely names a patient from another chunk; give up waiting at twice the size.
+        if (lines.length >= chunkSize && (PATIENT_LINE.test(line) || lines.length >= 2 * chunkSize)) {
+          await send(
+            file,
+            `lines ${first}-${n - 1}`,
+            'application/fhir+ndjson',
+            lines.join('\n'),
+            lines.length,
+          );
           lines = [];
-          first = n + 1;
+          first = n;
         }
+        lines.push(line);
       }
       if (lines.length > 0)
         await send(file, `lines ${first}-${n}`, 'application/fhir+ndjson', lines.join('\n'), lines.length);
@@ -139,6 +193,8 @@ export async function loadFiles(
       await send(file, 'whole file', 'application/fhir+json', readFileSync(file, 'utf8'), 1);
     }
   }
+  await drain();
+  if (aborted) throw aborted;
   bar?.stop();
   summary.seconds = (performance.now() - started) / 1000;
   return summary;

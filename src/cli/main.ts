@@ -199,7 +199,11 @@ export function buildProgram(): Command {
       withBackend(async (b) => {
         let s;
         try {
-          s = await loadFiles(b, o.source, paths, { chunk: Number(o.chunk), progress: process.stderr.isTTY });
+          s = await loadFiles(b, o.source, paths, {
+            chunk: Number(o.chunk),
+            progress: process.stderr.isTTY,
+            concurrency: b.parallelism,
+          });
         } catch (err) {
           if (!(err instanceof LoadAborted)) throw err;
           print(formatLoadSummary(err.summary));

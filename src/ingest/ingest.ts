@@ -132,7 +132,7 @@ export async function ingestEntries(
   const index = new RequestIndex(entries);
   const receivedAt = new Date().toISOString();
 
-  return deps.db.transaction(async (tx) => {
+  const result = await deps.db.transaction(async (tx) => {
     const results: EntryResult[] = entries.map((e) => ({ at: e.at, action: 'ignored' as EntryAction }));
 
     // 1. Patients: link each source record to a person.
@@ -278,11 +278,13 @@ export async function ingestEntries(
         };
       }
     });
-    await markSourceReceived(tx, source.id);
     const counts: IngestResult['counts'] = {};
     for (const r of results) counts[r.action] = (counts[r.action] ?? 0) + 1;
     return { entries: results, counts };
   });
+  // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
+  await markSourceReceived(deps.db, source.id);
+  return result;
 }
 
 function describe(e: Entry, resourceType: string, w: WriteResult): EntryResult {
