@@ -23,7 +23,7 @@ export async function accessReport(q: Queryable, query: ReportQuery): Promise<Re
   if (query.from) where.push(`at >= $${params.push(query.from)}::timestamptz`);
   if (query.to) where.push(`at <= $${params.push(query.to)}::timestamptz`);
   const { rows } = await q.query<{ seq: string; event: string }>(
-    `SELECT seq::text AS seq, event FROM audit_event WHERE ${where.join(' AND ')} ORDER BY at, seq LIMIT $${params.push(query.limit ?? 10_000)}`,
+    `SELECT seq::text AS seq, event FROM audit_event WHERE ${where.join(' AND ')} ORDER BY audit_event.at, audit_event.seq LIMIT $${params.push(query.limit ?? 10_000)}`,
     params,
   );
   return rows.map((r) => ({ seq: r.seq, ...(JSON.parse(r.event) as AuditEvent) }));

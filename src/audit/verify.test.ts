@@ -9,7 +9,7 @@ describe.each(DB_KINDS)('audit chain on %s', (kind) => {
   beforeEach(async () => {
     t = await freshDatabase(kind);
     await t.db.transaction(async (tx) => {
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 12; i++) {
         await recordAuditEvent(tx, {
           action: 'record.open',
           outcome: 'success',
@@ -30,7 +30,7 @@ describe.each(DB_KINDS)('audit chain on %s', (kind) => {
   }
 
   it('verifies an intact chain', async () => {
-    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, events: 6 });
+    expect(await verifyAuditChain(t.db)).toEqual({ ok: true, events: 12 });
   });
 
   it('refuses updates and deletes from the application', async () => {
@@ -63,7 +63,7 @@ describe.each(DB_KINDS)('audit chain on %s', (kind) => {
   });
 
   it('detects events removed from the end', async () => {
-    await tamper('DELETE FROM audit_event WHERE seq = 6');
+    await tamper('DELETE FROM audit_event WHERE seq = 12');
     expect((await verifyAuditChain(t.db)).problem?.what).toMatch(/head/);
   });
 

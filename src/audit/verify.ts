@@ -31,7 +31,7 @@ export async function verifyAuditChain(q: Queryable, batch = 10_000): Promise<Ve
   for (;;) {
     const { rows } = await q.query<Row>(
       `SELECT seq::text AS seq, at, action, outcome, user_id, person_id::text AS person_id, event, prev_hash, hash
-       FROM audit_event WHERE seq >= $1 ORDER BY seq LIMIT $2`,
+       FROM audit_event WHERE audit_event.seq >= $1 ORDER BY audit_event.seq LIMIT $2`,
       [expected.toString(), batch],
     );
     for (const r of rows) {

@@ -282,7 +282,7 @@ export async function main(argv: string[]): Promise<void> {
     else if (err instanceof SharedcareError) {
       process.stderr.write(`sharedcare: ${err.message}\n`);
       for (const p of err.problems)
-        if (p.message !== err.message || p.expression)
+        if (p.message !== err.message)
           process.stderr.write(`  - ${p.expression ? `${p.expression}: ` : ''}${p.message}\n`);
     } else process.stderr.write(`sharedcare: ${(err as Error).message}\n`);
     process.exitCode = process.exitCode || 1;

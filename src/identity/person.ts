@@ -44,7 +44,7 @@ export async function getPersonLinks(q: Queryable, personId: string): Promise<Pe
     demographics: string;
   }>(
     `SELECT source_id, local_id, link_reason, updated_at::text AS updated_at, demographics
-     FROM person_link WHERE person_id = $1 ORDER BY updated_at DESC`,
+     FROM person_link WHERE person_id = $1 ORDER BY person_link.updated_at DESC`,
     [personId],
   );
   return rows.map((r) => ({

@@ -22,15 +22,17 @@ const SECURITY_LABELS: Record<string, string> = {
 export type Classifier = (codes: string[], security: string[]) => string[];
 
 export function buildClassifier(list: SensitiveCode[]): Classifier {
-  const exact = new Map<string, string>();
-  const prefixes = new Map<string, string>();
+  // A code may be on several lists (HIV is also a sexually transmitted disease): keep every category.
+  const exact = new Map<string, string[]>();
+  const prefixes = new Map<string, string[]>();
   let longestPrefix = 0;
   for (const c of list) {
     const key = `${c.system}|${c.code}`;
-    if (c.match === 'prefix') {
-      prefixes.set(key, c.category);
-      longestPrefix = Math.max(longestPrefix, c.code.length);
-    } else exact.set(key, c.category);
+    const into = c.match === 'prefix' ? prefixes : exact;
+    if (c.match === 'prefix') longestPrefix = Math.max(longestPrefix, c.code.length);
+    const cats = into.get(key);
+    if (!cats) into.set(key, [c.category]);
+    else if (!cats.includes(c.category)) cats.push(c.category);
   }
   return (codes, security) => {
     const found = new Set<string>();
@@ -38,12 +40,10 @@ export function buildClassifier(list: SensitiveCode[]): Classifier {
       const bar = raw.indexOf('|');
       const system = raw.slice(0, bar);
       const code = canonicalCode(system, raw.slice(bar + 1));
-      const hit = exact.get(`${system}|${code}`);
-      if (hit) found.add(hit);
+      for (const hit of exact.get(`${system}|${code}`) ?? []) found.add(hit);
       if (system === ICD10 || prefixes.size > 0) {
         for (let len = Math.min(code.length, longestPrefix); len >= 1; len--) {
-          const p = prefixes.get(`${system}|${code.slice(0, len)}`);
-          if (p) found.add(p);
+          for (const p of prefixes.get(`${system}|${code.slice(0, len)}`) ?? []) found.add(p);
         }
       }
     }

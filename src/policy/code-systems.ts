@@ -10,6 +10,9 @@ const ALIASES: Record<string, string> = {
   icd10: ICD10,
   'http://hl7.org/fhir/sid/icd-10-uk': ICD10,
   ctv3: 'http://read.info/ctv3',
+  'ctv3 (read v3)': 'http://read.info/ctv3',
+  'read v3': 'http://read.info/ctv3',
+  'emis local codes': 'https://fhir.hl7.org.uk/Id/emis-code',
   'read v2': 'http://read.info/readv2',
   readv2: 'http://read.info/readv2',
   'opcs-4': 'https://fhir.hl7.org.uk/Id/opcs-4',
@@ -18,9 +21,11 @@ const ALIASES: Record<string, string> = {
   emis: 'https://fhir.hl7.org.uk/Id/emis-code',
 };
 
-export function canonicalSystem(name: string): string {
+/** The system's URI, from a URI or a name lists use; undefined for a name we do not know. */
+export function canonicalSystem(name: string): string | undefined {
   const key = name.trim().toLowerCase();
-  return ALIASES[key] ?? name.trim();
+  if (ALIASES[key]) return ALIASES[key];
+  return /^(https?|urn):/.test(name.trim()) ? name.trim() : undefined;
 }
 
 /** ICD-10 is written both with and without the dot (A56.0, A560); compare without. */

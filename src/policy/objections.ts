@@ -30,7 +30,22 @@ export interface ObjectionInput {
 }
 
 const SELECT = `SELECT id, person_id AS "personId", scope, target, note, recorded_by AS "recordedBy",
-  recorded_at::text AS "recordedAt", withdrawn_by AS "withdrawnBy", withdrawn_at::text AS "withdrawnAt" FROM objection`;
+  recorded_at AS "recordedAt", withdrawn_by AS "withdrawnBy", withdrawn_at AS "withdrawnAt" FROM objection`;
+
+type Row = Omit<Objection, 'recordedAt' | 'withdrawnAt'> & {
+  recordedAt: Date | string;
+  withdrawnAt: Date | string | null;
+};
+
+/** Timestamps as ISO 8601, as everywhere else in Sharedcare's output. */
+function toObjection(r: Row): Objection {
+  const iso = (d: Date | string) => new Date(d).toISOString();
+  return {
+    ...r,
+    recordedAt: iso(r.recordedAt),
+    withdrawnAt: r.withdrawnAt === null ? null : iso(r.withdrawnAt),
+  };
+}
 
 export async function recordObjection(q: Queryable, input: ObjectionInput): Promise<Objection> {
   if (input.scope === 'record' && input.target) {
@@ -46,7 +61,7 @@ export async function recordObjection(q: Queryable, input: ObjectionInput): Prom
     `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
     [id, input.personId, input.scope, input.target ?? null, input.note ?? null, input.recordedBy],
   );
-  return (await q.query<Objection>(`${SELECT} WHERE id = $1`, [id])).rows[0]!;
+  return toObjection((await q.query<Row>(`${SELECT} WHERE id = $1`, [id])).rows[0]!);
 }
 
 export async function withdrawObjection(q: Queryable, id: string, withdrawnBy: string): Promise<Objection> {
@@ -57,7 +72,7 @@ export async function withdrawObjection(q: Queryable, id: string, withdrawnBy: s
     [id, withdrawnBy],
   );
   if (r.rowCount === 0) throw new SharedcareError('not-found', `no objection ${id} in force`);
-  return (await q.query<Objection>(`${SELECT} WHERE id = $1`, [id])).rows[0]!;
+  return toObjection((await q.query<Row>(`${SELECT} WHERE id = $1`, [id])).rows[0]!);
 }
 
 /** A person's objections, newest first; withdrawn ones too when asked (full history). */
@@ -67,5 +82,7 @@ export async function listObjections(
   includeWithdrawn = false,
 ): Promise<Objection[]> {
   const where = includeWithdrawn ? 'person_id = $1' : 'person_id = $1 AND withdrawn_at IS NULL';
-  return (await q.query<Objection>(`${SELECT} WHERE ${where} ORDER BY recorded_at DESC`, [personId])).rows;
+  return (
+    await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY objection.recorded_at DESC`, [personId])
+  ).rows.map(toObjection);
 }

@@ -61,6 +61,30 @@ describe('loading never-shared code lists', () => {
     expect(createPolicy([a]).version).not.toBe(createPolicy([b]).version);
   });
 
+  it('knows the system names published lists use, reports names it does not know, and keeps every category of a code', () => {
+    const csv = file(
+      'names.csv',
+      [
+        'category,code_system,code,display',
+        'hiv_aids,CTV3 (Read v3),43C3.,HIV positive',
+        'hiv_aids,EMIS local codes,EMISNQHI1,HIV',
+        'hiv_aids,Some Local Scheme,X1,unknown system',
+        'hiv_aids,SNOMED CT,86406008,HIV infection',
+        'sexually_transmitted_disease,SNOMED CT,86406008,HIV infection',
+      ].join('\n'),
+    );
+    const policy = createPolicy([csv]);
+    expect(policy.problems).toEqual([
+      expect.stringMatching(/row 4: unknown code system "Some Local Scheme"/),
+    ]);
+    expect(policy.classify(['http://read.info/ctv3|43C3.'], [])).toEqual(['hiv_aids']);
+    expect(policy.classify(['https://fhir.hl7.org.uk/Id/emis-code|EMISNQHI1'], [])).toEqual(['hiv_aids']);
+    expect(policy.classify(['http://snomed.info/sct|86406008'], [])).toEqual([
+      'hiv_aids',
+      'sexually_transmitted_disease',
+    ]);
+  });
+
   it('refuses a list it cannot read, naming it', () => {
     expect(() => createPolicy(['/nonexistent/list.csv'])).toThrow(/\/nonexistent\/list\.csv/);
   });

@@ -46,16 +46,19 @@ function fromCsv(file: string, text: string, problems: string[]): SensitiveCode[
   const out: SensitiveCode[] = [];
   for (let n = 1; n < rows.length; n++) {
     const cells = rows[n]!;
-    const system = canonicalSystem(cells[iSys] ?? '');
+    const systemName = (cells[iSys] ?? '').trim();
+    const system = canonicalSystem(systemName);
     const cell = (cells[iCode] ?? '').trim();
     // EMIS exports prefix each code with byte 0x05
     const raw = cell.startsWith('\u0005') ? cell.slice(1) : cell;
     const category = (cells[iCat] ?? '').trim();
-    const code = canonicalCode(system, raw);
-    if (!category || !system) problems.push(`${file}: row ${n + 1}: missing category or system`);
-    else if (!isWellFormedCode(system, code))
+    if (!category) problems.push(`${file}: row ${n + 1}: missing category`);
+    else if (!system)
+      problems.push(`${file}: row ${n + 1}: unknown code system "${systemName}" (use its URI)`);
+    else if (!isWellFormedCode(system, canonicalCode(system, raw)))
       problems.push(`${file}: row ${n + 1}: code "${raw}" is not a valid ${system} code`);
     else {
+      const code = canonicalCode(system, raw);
       const m = iMatch >= 0 ? cells[iMatch]?.trim() : undefined;
       out.push({
         category,
@@ -92,6 +95,10 @@ function fromValueSet(file: string, vs: ValueSetLike, problems: string[]): Sensi
   const out: SensitiveCode[] = [];
   pairs.forEach((p, i) => {
     const system = canonicalSystem(p.system);
+    if (!system) {
+      problems.push(`${file}: concept ${i + 1}: unknown code system "${p.system}"`);
+      return;
+    }
     const code = canonicalCode(system, p.code);
     if (!isWellFormedCode(system, code))
       problems.push(`${file}: concept ${i + 1}: code "${p.code}" is not a valid ${system} code`);
