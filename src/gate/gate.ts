@@ -20,7 +20,7 @@ import {
   type SourceLabel,
 } from '../identity/index.ts';
 import { decideRecord, listObjections, type RecordDecision } from '../policy/index.ts';
-import { getOrganisation, listSources } from '../region/index.ts';
+import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
 import { readItems, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
@@ -46,16 +46,11 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: SharedcareError }
 
 const KIND_RANK: Record<string, number> = { gp: 0, acute: 1, 'community-mental-health': 2 };
 
-async function sourceLabels(q: Queryable): Promise<Map<string, SourceLabel>> {
-  const [sources, kinds] = await Promise.all([
-    listSources(q),
-    q.query<{ ods: string; kind: string | null }>('SELECT ods, kind FROM organisation'),
-  ]);
-  const kindOf = new Map(kinds.rows.map((r) => [r.ods, r.kind]));
+function sourceLabels(region: RegionSnapshot): Map<string, SourceLabel> {
   return new Map(
-    sources.map((s) => [
+    [...region.sources.values()].map((s) => [
       s.id,
-      { org: s.org, orgName: s.orgName, rank: KIND_RANK[kindOf.get(s.org) ?? ''] ?? 5 },
+      { org: s.org, orgName: s.orgName, rank: KIND_RANK[region.organisations.get(s.org)?.kind ?? ''] ?? 5 },
     ]),
   );
 }
@@ -68,7 +63,8 @@ function withheldPatient(person: Person): Patient {
   };
 }
 
-export function createGate(db: Database, fhirBaseUrl: string): Gate {
+export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlMs?: number } = {}): Gate {
+  const region = createRegionDirectory(db, opts.regionTtlMs);
   const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
     id: u.userId,
     org: u.org,
@@ -106,7 +102,7 @@ export function createGate(db: Database, fhirBaseUrl: string): Gate {
         ...(ctx.client ? { client: ctx.client } : {}),
         query: describe,
       };
-      const access = decideRecordAccess(ctx.user, await getOrganisation(tx, ctx.user.org));
+      const access = decideRecordAccess(ctx.user, (await region.snapshot()).organisations.get(ctx.user.org));
       if (!access.allowed) {
         await audit(tx, {
           ...base,
@@ -141,7 +137,7 @@ export function createGate(db: Database, fhirBaseUrl: string): Gate {
 
   async function patientFor(tx: Queryable, person: Person, decision: RecordDecision): Promise<Patient> {
     if (decision.withheld) return withheldPatient(person);
-    return composePatient(person, await getPersonLinks(tx, person.id), await sourceLabels(tx));
+    return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(await region.snapshot()));
   }
 
   const patientBundle = async (tx: Queryable, person: Person, decision: RecordDecision) => {

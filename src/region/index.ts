@@ -139,3 +139,40 @@ export async function applyRegion(
     for (const s of sources) await upsertSource(tx, s);
   });
 }
+
+export interface RegionSnapshot {
+  organisations: Map<string, Organisation>;
+  sources: Map<string, SourceSystem>;
+}
+
+/**
+ * A read-through cache of the region (organisations and sources), refreshed after `ttlMs`.
+ * Every record open needs these facts; they change rarely (an administrator's action), so a
+ * change takes effect within the TTL instead of costing three queries per read.
+ */
+export function createRegionDirectory(
+  db: Queryable,
+  ttlMs = 5000,
+): { snapshot(): Promise<RegionSnapshot>; invalidate(): void } {
+  let cached: { at: number; value: Promise<RegionSnapshot> } | undefined;
+  const load = async (): Promise<RegionSnapshot> => {
+    const [orgs, sources] = await Promise.all([listOrganisations(db), listSources(db)]);
+    return {
+      organisations: new Map(orgs.map((o) => [o.ods, o])),
+      sources: new Map(sources.map((s) => [s.id, s])),
+    };
+  };
+  return {
+    snapshot() {
+      if (!cached || Date.now() - cached.at > ttlMs) {
+        const value = load();
+        cached = { at: Date.now(), value };
+        value.catch(() => (cached = undefined));
+      }
+      return cached.value;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}
