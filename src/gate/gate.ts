@@ -94,15 +94,23 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
     action: AuditAction,
     describe: string,
     locate: (tx: Queryable) => Promise<Person | undefined>,
-    read: (tx: Queryable, person: Person, decision: RecordDecision) => Promise<{ value: T; ids: string[] }>,
+    read: (
+      tx: Queryable,
+      person: Person,
+      decision: RecordDecision,
+      snapshot: RegionSnapshot,
+    ) => Promise<{ value: T; ids: string[] }>,
   ): Promise<T> {
+    // Read the region before the transaction: PGlite has one connection, so a query outside the
+    // transaction while it is open would wait for it forever.
+    const snapshot = await region.snapshot();
     const result = await db.transaction(async (tx): Promise<Outcome<T>> => {
       const base = {
         user: auditUser(ctx.user),
         ...(ctx.client ? { client: ctx.client } : {}),
         query: describe,
       };
-      const access = decideRecordAccess(ctx.user, (await region.snapshot()).organisations.get(ctx.user.org));
+      const access = decideRecordAccess(ctx.user, snapshot.organisations.get(ctx.user.org));
       if (!access.allowed) {
         await audit(tx, {
           ...base,
@@ -119,7 +127,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         return { ok: false, error: new SharedcareError('not-found', 'No person matches') };
       }
       const decision = decideRecord(await listObjections(tx, person.id));
-      const { value, ids } = await read(tx, person, decision);
+      const { value, ids } = await read(tx, person, decision, snapshot);
       await audit(tx, {
         ...base,
         action,
@@ -135,13 +143,23 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
     return result.value;
   }
 
-  async function patientFor(tx: Queryable, person: Person, decision: RecordDecision): Promise<Patient> {
+  async function patientFor(
+    tx: Queryable,
+    person: Person,
+    decision: RecordDecision,
+    snapshot: RegionSnapshot,
+  ): Promise<Patient> {
     if (decision.withheld) return withheldPatient(person);
-    return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(await region.snapshot()));
+    return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(snapshot));
   }
 
-  const patientBundle = async (tx: Queryable, person: Person, decision: RecordDecision) => {
-    const patient = await patientFor(tx, person, decision);
+  const patientBundle = async (
+    tx: Queryable,
+    person: Person,
+    decision: RecordDecision,
+    snapshot: RegionSnapshot,
+  ) => {
+    const patient = await patientFor(tx, person, decision, snapshot);
     return {
       value: searchsetBundle(fhirBaseUrl, { resource: patient, mode: 'match' }, [], recordNotices(decision)),
       ids: [person.id],
@@ -167,9 +185,9 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         'record.open',
         'Patient/{id}/$everything',
         (tx) => getPerson(tx, personId),
-        async (tx, person, decision) => {
+        async (tx, person, decision, snapshot) => {
           const rows: ItemRow[] = decision.withheld ? [] : await readItems(tx, person.id, decision.filter);
-          const patient = await patientFor(tx, person, decision);
+          const patient = await patientFor(tx, person, decision, snapshot);
           return {
             value: searchsetBundle(
               fhirBaseUrl,
