@@ -47,7 +47,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       );
     }
     const relabel = await ensureLabelsCurrent(db, policy);
-    if (relabel)
+    if (relabel && relabel.relabelled > 0)
       log.info(
         { relabelled: relabel.relabelled, version: policy.version },
         'sensitive code lists changed: items relabelled',
