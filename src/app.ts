@@ -4,7 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { verifyDevToken } from './access/index.ts';
+import {
+  reassignRelationshipFacts,
+  recordRelationshipFacts,
+  relationshipFacts,
+  verifyDevToken,
+} from './access/index.ts';
 import { buildServer, createMetrics, type Services } from './api/index.ts';
 import type { Config } from './config/index.ts';
 import { openDatabase, type Database } from './db/index.ts';
@@ -12,7 +17,9 @@ import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
-import { createPolicy, ensureLabelsCurrent } from './policy/index.ts';
+import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
+import type { IngestDeps } from './ingest/index.ts';
+import type { ItemFacts } from './access/index.ts';
 import { applyRegion } from './region/index.ts';
 
 export interface App {
@@ -27,6 +34,21 @@ export interface AppOptions {
   /** PGlite in memory instead of the data folder (tests) */
   inMemory?: boolean;
   log?: Logger;
+}
+
+/** What intake needs, wired the same way for the server and the CLI's direct mode. */
+export function buildIngestDeps(db: Database, config: Config, policy: Policy): IngestDeps {
+  return {
+    db,
+    linker: nhsNumberLinker,
+    classify: policy.classify,
+    validation: config.validation,
+    relationships: {
+      facts: (resource, org, kind) => relationshipFacts(resource, org, kind),
+      record: (tx, items) => recordRelationshipFacts(tx, items as ItemFacts[]),
+      reassign: reassignRelationshipFacts,
+    },
+  };
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
@@ -58,7 +80,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       config,
       db,
       gate: createGate(db, `${config.publicUrl}/fhir`),
-      ingest: { db, linker: nhsNumberLinker, classify: policy.classify, validation: config.validation },
+      ingest: buildIngestDeps(db, config, policy),
       authenticate: (token) => verifyDevToken(config.devIssuerSecret, token),
       metrics: createMetrics(),
       log,

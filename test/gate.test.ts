@@ -132,7 +132,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
     );
     expect(rows).toHaveLength(2);
     expect(rows.every((x) => !x.verified && x.nhs_number === null)).toBe(true);
-    const token = await r.userToken('dr', 'RX1');
+    const token = await r.userToken('dr', 'Y90001');
     const search = await getAs<Bundle>(
       r,
       token,
@@ -144,14 +144,14 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
   it('answers a search by an unknown NHS number with an empty searchset', async () => {
     const res = await getAs<Bundle>(
       r,
-      await r.userToken('dr', 'RX1'),
+      await r.userToken('dr', 'Y90001'),
       '/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000131',
     );
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(0);
     const found = await getAs<Bundle>(
       r,
-      await r.userToken('dr', 'RX1'),
+      await r.userToken('dr', 'Y90001'),
       `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
     );
     expect(found.body.total).toBe(1);
@@ -160,7 +160,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
   });
 
   it('searches one section of the record with filters', async () => {
-    const token = await r.userToken('dr', 'RX1');
+    const token = await r.userToken('dr', 'Y90001');
     const all = await getAs<Bundle>(r, token, `/fhir/Observation?patient=${personId}`);
     expect(all.body.entry?.filter((e) => e.search?.mode === 'match')).toHaveLength(2);
     const recent = await getAs<Bundle>(r, token, `/fhir/Observation?patient=${personId}&date=ge2023-01-01`);
@@ -206,7 +206,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
 
   it('writes an audit event for every read: who, role, organisation, whose record, what was returned', async () => {
     const seq = await lastSeq(r);
-    const token = await r.userToken('dr.audit', 'RX1', 'R8000');
+    const token = await r.userToken('dr.audit', 'Y90001', 'R8000');
     const { items } = await everything(r, personId, token);
     await getAs(r, token, `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`);
     await getAs(r, token, `/fhir/Condition?patient=${personId}`);
@@ -215,7 +215,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
     for (const e of events) {
       expect(e.outcome).toBe('success');
       expect(e.person_id).toBe(personId);
-      expect(e.parsed.user).toMatchObject({ id: 'dr.audit', org: 'RX1', role: 'R8000' });
+      expect(e.parsed.user).toMatchObject({ id: 'dr.audit', org: 'Y90001', role: 'R8000' });
       expect(typeof e.parsed.at).toBe('string');
     }
     expect(events[0]!.parsed.returned).toMatchObject({ count: items.length + 1 });
@@ -225,7 +225,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
   it('fails closed: if the audit event cannot be written, the caller gets an error and no data', async () => {
     await r.db.exec('ALTER TABLE audit_event ADD CONSTRAINT audit_unwritable CHECK (false) NOT VALID');
     try {
-      const token = await r.userToken('dr', 'RX1');
+      const token = await r.userToken('dr', 'Y90001');
       for (const url of [
         `/fhir/Patient/${personId}/$everything`,
         `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
@@ -266,7 +266,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
     expect(items.map((i) => i.id)).not.toContain(undefined);
     expect(items).toHaveLength(1);
     expect(items[0]!.meta?.source).toBe('urn:sharedcare:source:gp-riverside');
-    const search = await getAs<Bundle>(r, await r.userToken('dr', 'RX1'), `/fhir/Condition?patient=${id}`);
+    const search = await getAs<Bundle>(r, await r.userToken('dr', 'Y90001'), `/fhir/Condition?patient=${id}`);
     expect(search.body.entry?.filter((e) => e.search?.mode === 'match')).toHaveLength(1);
   });
 
@@ -299,7 +299,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
     ).toBe(true);
     const search = await getAs<Bundle>(
       r,
-      await r.userToken('dr', 'RX1'),
+      await r.userToken('dr', 'Y90001'),
       `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}`,
     );
     expect(JSON.stringify(search.body)).not.toContain('Testperson');
@@ -334,7 +334,7 @@ describe.each(DB_KINDS)('the gate on %s', (kind) => {
   it('keeps clinical data out of the admin API for non-admin roles', async () => {
     const res = await r.app.server.inject({
       url: '/admin/objections?nhs=' + NHS,
-      headers: { authorization: `Bearer ${await r.userToken('dr', 'RX1')}` },
+      headers: { authorization: `Bearer ${await r.userToken('dr', 'Y90001')}` },
     });
     expect(res.statusCode).toBe(403);
     expect(await count(r, 'objection')).toBeGreaterThan(0);

@@ -57,7 +57,7 @@ export async function everything(
 ): Promise<{ status: number; items: Resource[]; bundle: Bundle }> {
   const res = await getAs<Bundle>(
     r,
-    token ?? (await r.userToken('dr.reader', 'RX1')),
+    token ?? (await r.userToken('dr.reader', 'Y90001')),
     `/fhir/Patient/${personId}/$everything`,
   );
   const items = (res.body.entry ?? [])

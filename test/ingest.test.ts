@@ -74,8 +74,8 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
           resource: {
             resourceType: 'Encounter',
             id: 'urn-e',
-            status: 'finished',
-            class: { code: 'AMB' },
+            status: 'in-progress',
+            class: { code: 'IMP' },
             subject: { reference: 'urn:uuid:6f1b8a0e-0000-4000-8000-000000000001' },
           } as Resource,
           request: { method: 'POST', url: 'Encounter' },
@@ -91,7 +91,8 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     };
     expect((await postFhir(r, 'northgate-pas', b)).status).toBe(200);
     const personId = await personIdFor(r, '9990000077');
-    const { items } = await everything(r, personId);
+    // the open admission at the hospital is what lets its clinicians see the record
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1'));
     const enc = items.find((i) => i.resourceType === 'Encounter')!;
     const cond = items.find((i) => i.resourceType === 'Condition') as Condition;
     expect(cond.subject.reference).toBe(`Patient/${personId}`);

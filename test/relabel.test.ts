@@ -38,7 +38,7 @@ describe.each(DB_KINDS)('changing the never-shared lists on %s', (kind) => {
       { db: r.db },
     );
     try {
-      const token = await r.userToken('dr', 'RX1');
+      const token = await r.userToken('dr', 'Y90001');
       const res = await stricter.server.inject({
         url: `/fhir/Patient/${id}/$everything`,
         headers: { authorization: `Bearer ${token}` },

@@ -1,4 +1,19 @@
-export { decideRecordAccess, type AccessDecision, type OrganisationFacts } from './decide.ts';
+export {
+  activeBreakGlass,
+  BREAK_GLASS_REASONS,
+  grantBreakGlass,
+  type BreakGlassGrant,
+  type BreakGlassReason,
+} from './break-glass.ts';
+export {
+  decideRecordAccess,
+  DEFAULT_ACCESS_RULES,
+  type AccessDecision,
+  type AccessFacts,
+  type AccessRules,
+  type OrganisationFacts,
+  type RefusalCode,
+} from './decide.ts';
 export {
   AUDIENCE,
   DEV_ISSUER,
@@ -14,3 +29,14 @@ export {
   type SourcePrincipal,
   type UserPrincipal,
 } from './principal.ts';
+export {
+  reassignRelationshipFacts,
+  recordRelationshipFacts,
+  relationshipFacts,
+  relationshipsWith,
+  type ItemFacts,
+  type RelationshipFact,
+  type RelationshipKind,
+  type RelationshipSummary,
+} from './relationships.ts';
+export { accessKindOf, ALL_SECTIONS, DEFAULT_ROLES, SECTIONS_BY_KIND, type AccessKind } from './roles.ts';

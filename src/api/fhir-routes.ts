@@ -133,3 +133,40 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
     return send(reply, await gate.search({ user }, personId, query, describe));
   });
 }
+
+const breakGlassBody = z.object({ reason: z.string(), note: z.string().max(2000).optional() });
+
+/** POST /fhir/Patient/{id}/$break-glass: JSON {reason, note} or FHIR Parameters with the same names. */
+export function registerBreakGlassRoute(app: FastifyInstance, services: Services): void {
+  app.post<{ Params: { id: string } }>('/fhir/Patient/:id/$break-glass', async (req, reply) => {
+    const user = await requireUser(services, req);
+    const raw = req.body as
+      | { resourceType?: string; parameter?: { name: string; valueString?: string; valueCode?: string }[] }
+      | undefined;
+    const input =
+      raw?.resourceType === 'Parameters'
+        ? Object.fromEntries((raw.parameter ?? []).map((p) => [p.name, p.valueCode ?? p.valueString]))
+        : raw;
+    const parsed = breakGlassBody.safeParse(input);
+    if (!parsed.success) {
+      throw new SharedcareError(
+        'invalid-request',
+        'give a reason (and optionally a note)',
+        parsed.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || 'reason' })),
+      );
+    }
+    const grant = await services.gate.breakGlass(
+      { user },
+      personIdParam(req.params.id, 'id'),
+      parsed.data.reason,
+      parsed.data.note,
+    );
+    return reply.header('content-type', FHIR_JSON).send({
+      resourceType: 'Parameters',
+      parameter: [
+        { name: 'reason', valueCode: grant.reason },
+        { name: 'expires', valueInstant: grant.expiresAt },
+      ],
+    });
+  });
+}

@@ -13,7 +13,7 @@ import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import type { Services } from './context.ts';
-import { registerFhirRoutes } from './fhir-routes.ts';
+import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 
@@ -137,6 +137,7 @@ export function buildServer(services: Services): FastifyInstance {
 
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
+  registerBreakGlassRoute(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
   return app;

@@ -12,6 +12,7 @@ export type AuditAction =
   | 'record.search'
   | 'patient.search'
   | 'access.refused'
+  | 'break-glass'
   | 'objection.record'
   | 'objection.withdraw'
   | 'objection.list'

@@ -10,7 +10,7 @@ import { adminService, type Actor } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { nhsNumberLinker } from '../identity/index.ts';
+import { buildIngestDeps } from '../app.ts';
 import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
@@ -58,12 +58,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
       if (!ingestDeps) {
         const policy = createPolicy(config.sensitiveCodeLists);
         await ensureLabelsCurrent(db, policy);
-        ingestDeps = {
-          db,
-          linker: nhsNumberLinker,
-          classify: policy.classify,
-          validation: config.validation,
-        };
+        ingestDeps = buildIngestDeps(db, config, policy);
       }
       const source = await authoriseSource(db, sourceId, 'fhir');
       const r = await ingestFhir(ingestDeps, source, contentType, body);

@@ -48,8 +48,16 @@ export async function demo(config: Config, persons: number): Promise<void> {
   }
   await listen(app, config);
 
+  // A typical person (not one of the heavy long tail), seen by a clinician at their GP practice,
+  // which is a legitimate relationship.
+  let index = 0;
+  while (generatePerson(spec, index).heavy) index++;
+  const shown = generatePerson(spec, index);
+  const nhs = shown.nhsNumber;
+  const gpSourceId = [...shown.bySource.keys()].find((id) => id.startsWith('gp-'));
+  const viewerOds = spec.sources.find((s) => s.id === gpSourceId)?.org;
   const viewer =
-    spec.organisations.find((o) => o.views && o.kind === 'acute') ?? spec.organisations.find((o) => o.views)!;
+    spec.organisations.find((o) => o.ods === viewerOds) ?? spec.organisations.find((o) => o.views)!;
   const contributesOnly = spec.organisations.find((o) => o.contributes && !o.views);
   const secret = config.devIssuerSecret!;
   const token = await mintUserToken(secret, {
@@ -58,10 +66,6 @@ export async function demo(config: Config, persons: number): Promise<void> {
     role: 'R8000',
     name: 'Dr Demo',
   });
-  // A typical person (not one of the heavy long tail) to show first.
-  let index = 0;
-  while (generatePerson(spec, index).heavy) index++;
-  const nhs = generatePerson(spec, index).nhsNumber;
   const personId =
     (await db.query<{ id: string }>('SELECT id FROM person WHERE nhs_number = $1', [nhs])).rows[0]?.id ??
     '<id>';

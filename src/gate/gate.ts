@@ -1,29 +1,32 @@
 /**
  * The gate: the one way clinical data is read. Every read runs, in one transaction,
- * access (may this user read records?) → policy (what does the person's privacy allow?) →
- * the store read (with the policy's filter in SQL) → the audit event. The transaction commits
- * only if the audit event was written; only then does the caller get the data. A refusal is
- * audited too, and answered with no clinical data.
+ * access (organisation, role, patient in context, legitimate relationship or break glass) →
+ * policy (never-shared items, the person's objections, the role's sections) → the store read
+ * (with the policy's filter in SQL) → the audit event. The transaction commits only if the audit
+ * event was written; only then does the caller get the data. Refusals are audited too.
  */
-import type { Patient } from '@medplum/fhirtypes';
-import { decideRecordAccess, type UserPrincipal } from '../access/index.ts';
+import {
+  activeBreakGlass,
+  decideRecordAccess,
+  grantBreakGlass,
+  relationshipsWith,
+  ALL_SECTIONS,
+  BREAK_GLASS_REASONS,
+  type AccessDecision,
+  type AccessRules,
+  type BreakGlassGrant,
+  type UserPrincipal,
+} from '../access/index.ts';
 import { recordAuditEvent, type AuditAction, type AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import {
-  composePatient,
-  findPersonByNhsNumber,
-  getPerson,
-  getPersonLinks,
-  NHS_NUMBER_SYSTEM,
-  type Person,
-  type SourceLabel,
-} from '../identity/index.ts';
+import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
 import { decideRecord, listObjections, type RecordDecision } from '../policy/index.ts';
 import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
 import { readItems, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
+import { combinedPatient, minimalPatient } from './patient.ts';
 
 export interface ReadContext {
   user: UserPrincipal;
@@ -40,31 +43,28 @@ export interface Gate {
   everything(ctx: ReadContext, personId: string): Promise<string>;
   /** GET /fhir/{Type}?patient={id}&… */
   search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
+  /** POST /fhir/Patient/{id}/$break-glass */
+  breakGlass(ctx: ReadContext, personId: string, reason: string, note?: string): Promise<BreakGlassGrant>;
+}
+
+export interface GateOptions {
+  regionTtlMs?: number;
+  rules?: AccessRules;
+  breakGlassMinutes?: number;
 }
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: SharedcareError };
 
-const KIND_RANK: Record<string, number> = { gp: 0, acute: 1, 'community-mental-health': 2 };
-
-function sourceLabels(region: RegionSnapshot): Map<string, SourceLabel> {
-  return new Map(
-    [...region.sources.values()].map((s) => [
-      s.id,
-      { org: s.org, orgName: s.orgName, rank: KIND_RANK[region.organisations.get(s.org)?.kind ?? ''] ?? 5 },
-    ]),
-  );
+interface Granted {
+  person: Person;
+  access: Extract<AccessDecision, { allowed: true }>;
+  policy: RecordDecision;
+  region: RegionSnapshot;
 }
 
-function withheldPatient(person: Person): Patient {
-  return {
-    resourceType: 'Patient',
-    id: person.id,
-    ...(person.nhsNumber ? { identifier: [{ system: NHS_NUMBER_SYSTEM, value: person.nhsNumber }] } : {}),
-  };
-}
-
-export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlMs?: number } = {}): Gate {
+export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
   const region = createRegionDirectory(db, opts.regionTtlMs);
+  const rules = opts.rules;
   const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
     id: u.userId,
     org: u.org,
@@ -84,22 +84,37 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
     }
   }
 
+  /** Access facts and decision for one user and person (inside the transaction). */
+  async function decide(
+    tx: Queryable,
+    user: UserPrincipal,
+    person: Person | undefined,
+    snapshot: RegionSnapshot,
+  ): Promise<AccessDecision> {
+    const now = new Date();
+    const org = snapshot.organisations.get(user.org);
+    const [relationships, breakGlass] = person
+      ? [await relationshipsWith(tx, person.id, user.org), await activeBreakGlass(tx, person.id, user, now)]
+      : [[], undefined];
+    return decideRecordAccess(
+      user,
+      { org, personNhsNumber: person?.nhsNumber ?? null, relationships, breakGlass, now },
+      rules,
+    );
+  }
+
   /**
-   * Runs one governed read. `read` returns the data and the ids it will release; the audit event
-   * naming those ids is written before the transaction commits. Refusals commit their own audit
-   * event, then throw.
+   * Runs one governed read. `read` returns the data and the ids it releases; the audit event naming
+   * them is written before the transaction commits. `onNoRelationship` lets a Patient search answer
+   * with only the record's id (so break glass can be asked for) instead of a bare refusal.
    */
   async function governed<T>(
     ctx: ReadContext,
     action: AuditAction,
     describe: string,
     locate: (tx: Queryable) => Promise<Person | undefined>,
-    read: (
-      tx: Queryable,
-      person: Person,
-      decision: RecordDecision,
-      snapshot: RegionSnapshot,
-    ) => Promise<{ value: T; ids: string[] }>,
+    read: (tx: Queryable, g: Granted) => Promise<{ value: T; ids: string[] }>,
+    onNoRelationship?: (person: Person, reason: string) => T,
   ): Promise<T> {
     // Read the region before the transaction: PGlite has one connection, so a query outside the
     // transaction while it is open would wait for it forever.
@@ -110,32 +125,49 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         ...(ctx.client ? { client: ctx.client } : {}),
         query: describe,
       };
-      const access = decideRecordAccess(ctx.user, snapshot.organisations.get(ctx.user.org));
-      if (!access.allowed) {
-        await audit(tx, {
-          ...base,
-          action: 'access.refused',
-          outcome: 'refused',
-          reasons: [access.code],
-          detail: action,
-        });
-        return { ok: false, error: new SharedcareError('forbidden', access.reason) };
-      }
       const person = await locate(tx);
-      if (!person) {
+      const access = await decide(tx, ctx.user, person, snapshot);
+      const personOnly =
+        !access.allowed && (access.code === 'no-relationship' || access.code === 'other-patient-in-context');
+      if (!person && !(access.allowed || personOnly)) {
+        // refused before it matters whether the person exists: do not reveal it
+      } else if (!person) {
         await audit(tx, { ...base, action, outcome: 'error', reasons: ['not-found'] });
         return { ok: false, error: new SharedcareError('not-found', 'No person matches') };
       }
-      const decision = decideRecord(await listObjections(tx, person.id));
-      const { value, ids } = await read(tx, person, decision, snapshot);
+      if (!access.allowed) {
+        const refusal = {
+          ...base,
+          action: 'access.refused' as const,
+          outcome: 'refused' as const,
+          reasons: [access.code],
+          detail: action,
+          ...(person ? { personId: person.id } : {}),
+        };
+        if (person && access.code === 'no-relationship' && onNoRelationship) {
+          await audit(tx, { ...refusal, returnedIds: [person.id] });
+          return { ok: true, value: onNoRelationship(person, access.reason) };
+        }
+        await audit(tx, refusal);
+        return { ok: false, error: new SharedcareError('forbidden', access.reason) };
+      }
+      const p = person!;
+      const policy = decideRecord(await listObjections(tx, p.id));
+      const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
+      policy.filter.excludeSections.push(...hidden);
+      const { value, ids } = await read(tx, { person: p, access, policy, region: snapshot });
       await audit(tx, {
         ...base,
         action,
         outcome: 'success',
-        personId: person.id,
+        personId: p.id,
         returnedIds: ids,
         basis: access.basis,
-        reasons: decision.reasons,
+        reasons: [
+          ...(access.breakGlass ? ['break-glass'] : []),
+          ...policy.reasons,
+          ...(hidden.length ? ['role-sections'] : []),
+        ],
       });
       return { ok: true, value };
     });
@@ -143,28 +175,25 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
     return result.value;
   }
 
-  async function patientFor(
-    tx: Queryable,
-    person: Person,
-    decision: RecordDecision,
-    snapshot: RegionSnapshot,
-  ): Promise<Patient> {
-    if (decision.withheld) return withheldPatient(person);
-    return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(snapshot));
-  }
+  const patientOf = (tx: Queryable, g: Granted) =>
+    g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region);
 
-  const patientBundle = async (
-    tx: Queryable,
-    person: Person,
-    decision: RecordDecision,
-    snapshot: RegionSnapshot,
-  ) => {
-    const patient = await patientFor(tx, person, decision, snapshot);
-    return {
-      value: searchsetBundle(fhirBaseUrl, { resource: patient, mode: 'match' }, [], recordNotices(decision)),
-      ids: [person.id],
-    };
-  };
+  const patientBundle = async (tx: Queryable, g: Granted) => ({
+    value: searchsetBundle(
+      fhirBaseUrl,
+      { resource: await patientOf(tx, g), mode: 'match' },
+      [],
+      recordNotices(g.policy, g.access),
+    ),
+    ids: [g.person.id],
+  });
+
+  /** A Patient search with no relationship: the id (to break glass with) and why, nothing more. */
+  const idOnly = (person: Person, reason: string) =>
+    searchsetBundle(fhirBaseUrl, { resource: minimalPatient(person), mode: 'match' }, [], {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'warning', code: 'forbidden', diagnostics: reason }],
+    });
 
   return {
     findPatientByNhsNumber: (ctx, nhs) =>
@@ -174,10 +203,11 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         'Patient?identifier=nhs-number',
         (tx) => findPersonByNhsNumber(tx, nhs),
         patientBundle,
+        idOnly,
       ),
 
     readPatient: (ctx, personId) =>
-      governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle),
+      governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, idOnly),
 
     everything: (ctx, personId) =>
       governed(
@@ -185,17 +215,16 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         'record.open',
         'Patient/{id}/$everything',
         (tx) => getPerson(tx, personId),
-        async (tx, person, decision, snapshot) => {
-          const rows: ItemRow[] = decision.withheld ? [] : await readItems(tx, person.id, decision.filter);
-          const patient = await patientFor(tx, person, decision, snapshot);
+        async (tx, g) => {
+          const rows: ItemRow[] = g.policy.withheld ? [] : await readItems(tx, g.person.id, g.policy.filter);
           return {
             value: searchsetBundle(
               fhirBaseUrl,
-              { resource: patient, mode: 'include' },
+              { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              recordNotices(decision),
+              recordNotices(g.policy, g.access),
             ),
-            ids: [person.id, ...rows.map((r) => r.id)],
+            ids: [g.person.id, ...rows.map((r) => r.id)],
           };
         },
       ),
@@ -206,15 +235,57 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: { regionTtlM
         'record.search',
         describe,
         (tx) => getPerson(tx, personId),
-        async (tx, person, decision) => {
-          const rows: ItemRow[] = decision.withheld
+        async (tx, g) => {
+          const rows: ItemRow[] = g.policy.withheld
             ? []
-            : await readItems(tx, person.id, decision.filter, query);
+            : await readItems(tx, g.person.id, g.policy.filter, query);
           return {
-            value: searchsetBundle(fhirBaseUrl, undefined, rows, recordNotices(decision)),
+            value: searchsetBundle(fhirBaseUrl, undefined, rows, recordNotices(g.policy, g.access)),
             ids: rows.map((r) => r.id),
           };
         },
       ),
+
+    async breakGlass(ctx, personId, reason, note) {
+      const snapshot = await region.snapshot();
+      const result = await db.transaction(async (tx): Promise<Outcome<BreakGlassGrant>> => {
+        const person = await getPerson(tx, personId);
+        const access = await decide(tx, ctx.user, person, snapshot);
+        const blocked = !access.allowed && access.code !== 'no-relationship';
+        if (blocked || !person) {
+          await audit(tx, {
+            user: auditUser(ctx.user),
+            action: 'access.refused',
+            outcome: 'refused',
+            reasons: [access.allowed ? 'not-found' : access.code],
+            detail: 'break-glass',
+          });
+          if (!person && !blocked)
+            return { ok: false, error: new SharedcareError('not-found', 'No person matches') };
+          return {
+            ok: false,
+            error: new SharedcareError('forbidden', access.allowed ? 'No person matches' : access.reason),
+          };
+        }
+        const grant = await grantBreakGlass(tx, {
+          personId,
+          user: ctx.user,
+          reason,
+          note,
+          minutes: opts.breakGlassMinutes ?? 60,
+        });
+        await audit(tx, {
+          user: auditUser(ctx.user),
+          action: 'break-glass',
+          outcome: 'success',
+          personId,
+          reasons: ['break-glass', reason],
+          detail: `${BREAK_GLASS_REASONS[grant.reason]}${note ? `: ${note}` : ''}; until ${grant.expiresAt}`,
+        });
+        return { ok: true, value: grant };
+      });
+      if (!result.ok) throw result.error;
+      return result.value;
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { AccessDecision } from '../access/index.ts';
 import type { RecordDecision } from '../policy/index.ts';
 
 export const NOT_FULL_RECORD =
@@ -13,10 +14,18 @@ const SCOPE_TEXT: Record<string, (t: string | null) => string> = {
 };
 
 /** The notices a reader must see with the record: never which item was withheld. */
-export function recordNotices(decision: RecordDecision): OperationOutcome {
+export function recordNotices(decision: RecordDecision, access?: AccessDecision): OperationOutcome {
   const issue: OperationOutcomeIssue[] = [
     { severity: 'information', code: 'informational', diagnostics: NOT_FULL_RECORD },
   ];
+  if (access?.allowed && access.breakGlass) {
+    issue.push({
+      severity: 'warning',
+      code: 'security',
+      diagnostics:
+        'Access by break glass: time-limited, recorded, and reviewed by the data protection officer.',
+    });
+  }
   for (const n of decision.notices) {
     issue.push({
       severity: 'information',

@@ -22,7 +22,7 @@ import {
   validateFhirResource,
   type ValidationMode,
 } from '../fhir/index.ts';
-import type { LinkOutcome, PersonLinker } from '../identity/index.ts';
+import type { PersonLinker } from '../identity/index.ts';
 import { markSourceReceived, type SourceSystem } from '../region/index.ts';
 import { deleteItems, reassignItems, writeItems, type ItemWrite, type WriteResult } from '../store/index.ts';
 import type { Entry } from './parse.ts';
@@ -34,6 +34,15 @@ export interface IngestDeps {
   classify: (codes: string[], security: string[]) => string[];
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
   validation?: ValidationMode;
+  /** legitimate relationships derived from what arrives (owned by the access module) */
+  relationships?: RelationshipRecorder;
+}
+
+/** How intake tells the access module which organisations care for whom. */
+export interface RelationshipRecorder {
+  facts(resource: Resource, sourceOrg: string, sourceOrgKind: string | null): unknown[];
+  record(tx: Queryable, items: { itemId: string; personId: string; facts: unknown[] }[]): Promise<void>;
+  reassign(tx: Queryable, itemIds: string[], toPersonId: string): Promise<void>;
 }
 
 export type EntryAction =
@@ -164,7 +173,24 @@ export async function ingestEntries(
         note: link.reason,
       };
     });
-    await moveRelinked(tx, source.id, links);
+    const rel = deps.relationships;
+    if (rel) {
+      const changed = links.filter((l) => !l.unchanged);
+      const byLocal = new Map(patients.map((p) => [p.localId, p.patient]));
+      await rel.record(
+        tx,
+        changed.map((l) => ({
+          itemId: itemId(source.id, 'Patient', l.localId),
+          personId: l.personId,
+          facts: rel.facts(byLocal.get(l.localId)!, source.org, source.orgKind),
+        })),
+      );
+    }
+    for (const l of links) {
+      if (!l.previousPersonId) continue;
+      const moved = await reassignItems(tx, source.id, l.localId, l.personId);
+      await rel?.reassign(tx, moved, l.personId);
+    }
 
     // 2. Which patients do the clinical items name? Look up the ones not sent in this request.
     const clinical = entries
@@ -255,6 +281,19 @@ export async function ingestEntries(
     [...writes.values()].forEach(
       (w, k) => (results[w.i] = describe(entries[w.i]!, w.item.resourceType, written[k]!)),
     );
+    if (rel) {
+      const stored = [...writes.values()].filter((_, k) =>
+        ['created', 'updated', 'deleted'].includes(written[k]!.action),
+      );
+      await rel.record(
+        tx,
+        stored.map(({ item }) => ({
+          itemId: item.id,
+          personId: item.personId,
+          facts: item.deleted ? [] : rel.facts(item.resource, source.org, source.orgKind),
+        })),
+      );
+    }
 
     // 4. Deletes.
     const deletes = entries
@@ -265,6 +304,10 @@ export async function ingestEntries(
       deletes.map(({ e }) => ({ id: itemId(source.id, e.target!.type, e.target!.id) })),
     );
     deletes.forEach(({ e, i }, k) => (results[i] = describe(e, e.target!.type, deleted[k]!)));
+    await rel?.record(
+      tx,
+      deleted.filter((d) => d.action === 'deleted').map((d) => ({ itemId: d.id, personId: '', facts: [] })),
+    );
 
     // 5. Anything else is outside a shared care record.
     entries.forEach((e, i) => {
@@ -299,8 +342,4 @@ function dedupeLast<T>(items: T[], key: (t: T) => string): T[] {
   const m = new Map<string, T>();
   for (const it of items) m.set(key(it), it);
   return [...m.values()];
-}
-
-async function moveRelinked(tx: Queryable, sourceId: string, links: LinkOutcome[]): Promise<void> {
-  for (const l of links) if (l.previousPersonId) await reassignItems(tx, sourceId, l.localId, l.personId);
 }

@@ -37,6 +37,8 @@ export interface SourceSystem {
   id: string;
   org: string;
   orgName: string;
+  /** the organisation's kind (gp, acute, …), which tells what its records imply */
+  orgKind: string | null;
   kind: 'fhir' | 'hl7v2' | 'batch';
   name: string | null;
   lastReceivedAt: string | null;
@@ -112,7 +114,7 @@ export async function upsertSource(db: Queryable, input: SourceInput): Promise<S
   return (await getSource(db, s.id))!;
 }
 
-const SOURCE_SELECT = `SELECT s.id, s.org_ods AS org, o.name AS "orgName", s.kind, s.name,
+const SOURCE_SELECT = `SELECT s.id, s.org_ods AS org, o.name AS "orgName", o.kind AS "orgKind", s.kind, s.name,
   s.last_received_at::text AS "lastReceivedAt" FROM source_system s JOIN organisation o ON o.ods = s.org_ods`;
 
 export async function getSource(db: Queryable, id: string): Promise<SourceSystem | undefined> {

@@ -181,18 +181,18 @@ export async function deleteItems(tx: Queryable, deletes: ItemDelete[]): Promise
   });
 }
 
-/** Moves a source record's items to another person (identity relinked it). */
+/** Moves a source record's items to another person (identity relinked it); returns their ids. */
 export async function reassignItems(
   tx: Queryable,
   sourceId: string,
   sourcePatientId: string,
   toPersonId: string,
-): Promise<number> {
-  const r = await tx.query(
-    'UPDATE clinical_item SET person_id = $3 WHERE source_id = $1 AND source_patient_id = $2 AND person_id <> $3',
+): Promise<string[]> {
+  const r = await tx.query<{ id: string }>(
+    'UPDATE clinical_item SET person_id = $3 WHERE source_id = $1 AND source_patient_id = $2 AND person_id <> $3 RETURNING id',
     [sourceId, sourcePatientId, toPersonId],
   );
-  return r.rowCount;
+  return r.rows.map((row) => row.id);
 }
 
 /** Recomputes the sensitivity labels of every item (the code lists changed). Returns rows changed. */

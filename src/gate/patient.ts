@@ -1,0 +1,39 @@
+import type { Patient } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+import {
+  composePatient,
+  getPersonLinks,
+  NHS_NUMBER_SYSTEM,
+  type Person,
+  type SourceLabel,
+} from '../identity/index.ts';
+import type { RegionSnapshot } from '../region/index.ts';
+
+const KIND_RANK: Record<string, number> = { gp: 0, acute: 1, 'community-mental-health': 2 };
+
+function sourceLabels(region: RegionSnapshot): Map<string, SourceLabel> {
+  return new Map(
+    [...region.sources.values()].map((s) => [
+      s.id,
+      { org: s.org, orgName: s.orgName, rank: KIND_RANK[region.organisations.get(s.org)?.kind ?? ''] ?? 5 },
+    ]),
+  );
+}
+
+/** Only what identifies the record (the NHS number the reader already has): no demographics. */
+export function minimalPatient(person: Person): Patient {
+  return {
+    resourceType: 'Patient',
+    id: person.id,
+    ...(person.nhsNumber ? { identifier: [{ system: NHS_NUMBER_SYSTEM, value: person.nhsNumber }] } : {}),
+  };
+}
+
+/** The combined Patient (demographics from the preferred source, identifiers from all). */
+export async function combinedPatient(
+  tx: Queryable,
+  person: Person,
+  region: RegionSnapshot,
+): Promise<Patient> {
+  return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(region));
+}
