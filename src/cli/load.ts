@@ -20,6 +20,15 @@ export interface LoadSummary {
   seconds: number;
 }
 
+/** One request's worth of a file: `units` is what it counts for on the progress bar. */
+interface Chunk {
+  file: string;
+  part: string;
+  contentType: string;
+  body: string;
+  units: number;
+}
+
 export class LoadAborted extends Error {
   constructor(
     readonly summary: LoadSummary,
@@ -110,11 +119,7 @@ export async function loadFiles(
   };
   const runChunk = async (
     before: Promise<void>[],
-    file: string,
-    part: string,
-    contentType: string,
-    body: string,
-    units: number,
+    { file, part, contentType, body, units }: Chunk,
   ): Promise<void> => {
     summary.requests++;
     try {
@@ -152,7 +157,7 @@ export async function loadFiles(
     units: number,
   ): Promise<void> => {
     if (aborted) throw aborted;
-    const p: Promise<void> = runChunk([...inFlight], file, part, contentType, body, units)
+    const p: Promise<void> = runChunk([...inFlight], { file, part, contentType, body, units })
       .catch((err: unknown) => {
         aborted ??= err;
       })
