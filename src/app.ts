@@ -8,10 +8,10 @@ import {
   reassignRelationshipFacts,
   recordRelationshipFacts,
   relationshipFacts,
-  verifyDevToken,
+  createTokenVerifier,
 } from './access/index.ts';
 import { buildServer, createMetrics, type Services } from './api/index.ts';
-import type { Config } from './config/index.ts';
+import { ConfigError, productionProblems, type Config } from './config/index.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
@@ -52,6 +52,8 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
 }
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const refusals = productionProblems(config);
+  if (refusals.length > 0) throw new ConfigError(refusals);
   const log = opts.log ?? createLogger(config.logLevel);
   const db =
     opts.db ??
@@ -81,7 +83,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       db,
       gate: createGate(db, `${config.publicUrl}/fhir`),
       ingest: buildIngestDeps(db, config, policy),
-      authenticate: (token) => verifyDevToken(config.devIssuerSecret, token),
+      authenticate: createTokenVerifier({
+        devSecret: config.devIssuerSecret,
+        providers: config.identityProviders,
+      }),
       metrics: createMetrics(),
       log,
     };

@@ -22,6 +22,7 @@ export {
   verifyDevToken,
   type UserTokenRequest,
 } from './dev-issuer.ts';
+export { createTokenVerifier, mapClaims } from './token-verifier.ts';
 export {
   ADMIN_ROLE,
   DPO_ROLE,

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.ts';
+import { ConfigError, loadConfig, productionProblems } from './index.ts';
 
 function write(name: string, text: string): string {
   const p = path.join(mkdtempSync(path.join(os.tmpdir(), 'cfg-')), name);
@@ -74,6 +74,28 @@ describe('configuration', () => {
     ]) {
       expect(problems).toContain(expected);
     }
+  });
+
+  it('will not start in production mode without a trusted identity provider and PostgreSQL', () => {
+    expect(productionProblems(loadConfig({}, {}))).toEqual([]);
+    const bare = productionProblems(loadConfig({ production: true }, {}));
+    expect(bare.join('\n')).toMatch(/identity provider/);
+    expect(bare.join('\n')).toMatch(/DATABASE_URL/);
+    const file = write(
+      'prod.yaml',
+      'identityProviders:\n  - { issuer: "https://idp.example.nhs.uk", claims: { style: cis2 } }\n',
+    );
+    const ready = loadConfig(
+      { production: true, configFile: file },
+      { DATABASE_URL: 'postgres://db/sharedcare' },
+    );
+    expect(productionProblems(ready)).toEqual([]);
+    expect(ready.identityProviders[0]).toMatchObject({
+      issuer: 'https://idp.example.nhs.uk',
+      audience: 'sharedcare',
+      for: 'users',
+      claims: { style: 'cis2', user: 'sub' },
+    });
   });
 
   it('says when the config file cannot be read', () => {

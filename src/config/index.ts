@@ -25,8 +25,38 @@ const sourceSchema = z.object({
   name: z.string().optional(),
 });
 
+const identityProviderSchema = z.object({
+  /** the issuer exactly as it appears in tokens' iss claim */
+  issuer: z.string().url(),
+  /** where its signing keys are; discovered from /.well-known/openid-configuration when absent */
+  jwksUri: z.string().url().optional(),
+  /** the audience tokens must carry for Sharedcare */
+  audience: z.string().default('sharedcare'),
+  /** what its tokens are for: staff (users), source systems (sources), or both */
+  for: z.enum(['users', 'sources', 'both']).default('users'),
+  /**
+   * How claims map to Sharedcare's user: 'cis2' reads NHS Care Identity Service 2 claims
+   * (selected_roleid matched in nhsid_nrbac_roles for the organisation and role code);
+   * 'simple' reads the named claims.
+   */
+  claims: z
+    .object({
+      style: z.enum(['cis2', 'simple']).default('simple'),
+      user: z.string().default('sub'),
+      name: z.string().default('name'),
+      org: z.string().default('org'),
+      role: z.string().default('role'),
+      /** for source systems: the claim naming the source id */
+      source: z.string().default('client_id'),
+    })
+    .default({ style: 'simple', user: 'sub', name: 'name', org: 'org', role: 'role', source: 'client_id' }),
+});
+
+export type IdentityProviderConfig = z.infer<typeof identityProviderSchema>;
+
 const fileSchema = z
   .object({
+    identityProviders: z.array(identityProviderSchema).default([]),
     organisations: z.array(organisationSchema).default([]),
     sources: z.array(sourceSchema).default([]),
     sensitiveCodeLists: z.array(z.string()).optional(),
@@ -55,6 +85,8 @@ export interface Config {
   sensitiveCodeLists: string[];
   organisations: OrganisationConfig[];
   sources: SourceConfig[];
+  /** the identity providers whose tokens are trusted (the development issuer aside) */
+  identityProviders: IdentityProviderConfig[];
   configFile: string | undefined;
 }
 
@@ -108,6 +140,22 @@ function parsePort(
   return n;
 }
 
+/** What a server needs before it may start in production mode; checked by `serve`, not by every command. */
+export function productionProblems(config: Config): string[] {
+  if (!config.production) return [];
+  const problems: string[] = [];
+  if (config.identityProviders.length === 0) {
+    problems.push(
+      'production mode needs at least one trusted identity provider (identityProviders in the config file): the development issuer is never trusted in production',
+    );
+  }
+  if (!config.databaseUrl)
+    problems.push(
+      'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
+    );
+  return problems;
+}
+
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const configFile = overrides.configFile ?? env.SHAREDCARE_CONFIG;
@@ -146,6 +194,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     validation: env.SHAREDCARE_VALIDATION === 'full' ? 'full' : 'schema',
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],
+    identityProviders: file?.identityProviders ?? [],
     configFile,
   };
   config.publicUrl = (

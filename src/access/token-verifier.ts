@@ -1,0 +1,138 @@
+/**
+ * Verifies bearer tokens from the identity providers a region trusts (OpenID Connect / JWT):
+ * signature against the issuer's published keys (JWKS, fetched and cached by jose), issuer,
+ * audience, expiry and not-before. Claims map to a Sharedcare user per issuer, including the NHS
+ * Care Identity Service 2 shape. The development issuer is tried only when the config has a
+ * development secret, which it never has in production mode.
+ */
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { IdentityProviderConfig } from '../config/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+import { DEV_ISSUER, verifyDevToken } from './dev-issuer.ts';
+import type { Principal } from './principal.ts';
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+function unauthenticated(reason: string): SharedcareError {
+  return new SharedcareError('unauthenticated', reason);
+}
+
+function claim(payload: JWTPayload, path: string): unknown {
+  let cur: unknown = payload;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+interface Cis2Role {
+  person_roleid?: string;
+  org_code?: string;
+  role_code?: string;
+}
+
+/** CIS2: the selected role profile names the organisation and the role ("S8000:G8000:R8000"). */
+function cis2Role(payload: JWTPayload): { org: string; role: string } | undefined {
+  const selected = payload.selected_roleid;
+  const roles = payload.nhsid_nrbac_roles as Cis2Role[] | undefined;
+  const chosen = roles?.find((r) => r.person_roleid === selected);
+  const role = chosen?.role_code?.split(':').pop();
+  return chosen?.org_code && role ? { org: chosen.org_code, role } : undefined;
+}
+
+export function mapClaims(provider: IdentityProviderConfig, payload: JWTPayload): Principal {
+  const c = provider.claims;
+  const wantsSource =
+    provider.for === 'sources' ||
+    (provider.for === 'both' && claim(payload, c.org) === undefined && !payload.selected_roleid);
+  if (wantsSource) {
+    const source = claim(payload, c.source);
+    if (typeof source !== 'string' || !source)
+      throw unauthenticated(`token has no ${c.source} claim naming the source system`);
+    return { kind: 'source', sourceId: source, issuer: provider.issuer };
+  }
+  const user = claim(payload, c.user);
+  if (typeof user !== 'string' || !user)
+    throw unauthenticated(`token has no ${c.user} claim naming the user`);
+  const name = claim(payload, c.name);
+  let org: unknown;
+  let role: unknown;
+  if (c.style === 'cis2') ({ org, role } = cis2Role(payload) ?? {});
+  else [org, role] = [claim(payload, c.org), claim(payload, c.role)];
+  if (typeof org !== 'string' || typeof role !== 'string') {
+    throw unauthenticated(
+      'token does not name the organisation and selected role (see the identity provider claim mapping)',
+    );
+  }
+  return {
+    kind: 'user',
+    userId: user,
+    org,
+    role,
+    issuer: provider.issuer,
+    ...(typeof name === 'string' ? { name } : {}),
+  };
+}
+
+async function discoverJwks(issuer: string): Promise<URL> {
+  const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+  if (!res.ok) throw new Error(`discovery failed for ${issuer}: ${res.status}`);
+  const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
+  if (!doc.jwks_uri) throw new Error(`discovery document of ${issuer} has no jwks_uri`);
+  return new URL(doc.jwks_uri);
+}
+
+export function createTokenVerifier(opts: {
+  devSecret: string | undefined;
+  providers: IdentityProviderConfig[];
+}): (token: string) => Promise<Principal> {
+  const keySets = new Map<string, Promise<KeySet>>();
+  const keysFor = (p: IdentityProviderConfig): Promise<KeySet> => {
+    let ks = keySets.get(p.issuer);
+    if (!ks) {
+      ks = (p.jwksUri ? Promise.resolve(new URL(p.jwksUri)) : discoverJwks(p.issuer)).then((url) =>
+        createRemoteJWKSet(url, { cacheMaxAge: 10 * 60_000 }),
+      );
+      ks.catch(() => keySets.delete(p.issuer));
+      keySets.set(p.issuer, ks);
+    }
+    return ks;
+  };
+
+  return async (token) => {
+    let iss: string | undefined;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw unauthenticated('the bearer token is not a JWT');
+    }
+    if (iss === DEV_ISSUER) return verifyDevToken(opts.devSecret, token);
+    const provider = opts.providers.find((p) => p.issuer === iss);
+    if (!provider) throw unauthenticated('the token’s issuer is not trusted by this region');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await keysFor(provider), {
+        issuer: provider.issuer,
+        audience: provider.audience,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw unauthenticated('token has expired');
+      if (err instanceof joseErrors.JWTClaimValidationFailed)
+        throw unauthenticated(`token rejected: ${err.claim} claim is not acceptable`);
+      if (
+        err instanceof joseErrors.JWKSNoMatchingKey ||
+        err instanceof joseErrors.JWSSignatureVerificationFailed
+      ) {
+        throw unauthenticated('token signature does not match the issuer’s keys');
+      }
+      if (err instanceof joseErrors.JOSEError) throw unauthenticated(`token is not valid (${err.code})`);
+      throw new SharedcareError(
+        'audit-unavailable',
+        'the identity provider’s keys could not be fetched; try again shortly',
+      );
+    }
+    return mapClaims(provider, payload);
+  };
+}
