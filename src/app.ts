@@ -85,6 +85,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ingest: buildIngestDeps(db, config, policy),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
+        sessionSecret: config.sessionSecret,
         providers: config.identityProviders,
       }),
       metrics: createMetrics(),

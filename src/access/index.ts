@@ -41,3 +41,15 @@ export {
   type RelationshipSummary,
 } from './relationships.ts';
 export { accessKindOf, ALL_SECTIONS, DEFAULT_ROLES, SECTIONS_BY_KIND, type AccessKind } from './roles.ts';
+export {
+  authorize,
+  createLaunch,
+  exchangeCode,
+  SESSION_ISSUER,
+  smartConfiguration,
+  verifySessionToken,
+  type AuthorizeRequest,
+  type SessionToken,
+  type SmartClient,
+  type TokenRequest,
+} from './smart.ts';

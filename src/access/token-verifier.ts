@@ -10,6 +10,7 @@ import type { IdentityProviderConfig } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { DEV_ISSUER, verifyDevToken } from './dev-issuer.ts';
 import type { Principal } from './principal.ts';
+import { SESSION_ISSUER, verifySessionToken } from './smart.ts';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -85,6 +86,7 @@ async function discoverJwks(issuer: string): Promise<URL> {
 
 export function createTokenVerifier(opts: {
   devSecret: string | undefined;
+  sessionSecret?: string;
   providers: IdentityProviderConfig[];
 }): (token: string) => Promise<Principal> {
   const keySets = new Map<string, Promise<KeySet>>();
@@ -108,6 +110,7 @@ export function createTokenVerifier(opts: {
       throw unauthenticated('the bearer token is not a JWT');
     }
     if (iss === DEV_ISSUER) return verifyDevToken(opts.devSecret, token);
+    if (iss === SESSION_ISSUER && opts.sessionSecret) return verifySessionToken(opts.sessionSecret, token);
     const provider = opts.providers.find((p) => p.issuer === iss);
     if (!provider) throw unauthenticated('the token’s issuer is not trusted by this region');
     let payload: JWTPayload;

@@ -15,6 +15,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
+import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
@@ -100,6 +101,16 @@ export function buildServer(services: Services): FastifyInstance {
         : (fastifyErrorToOurs(rawErr as { code?: string; message: string }) ?? rawErr);
     if (!(err instanceof SharedcareError) || err.code === 'internal')
       req.log.error({ err, url: safeUrl(req) }, 'unhandled error');
+    if (req.url.startsWith('/oauth/') && err instanceof SharedcareError) {
+      // OAuth 2.0 error response shape, which SMART clients read
+      const error =
+        err.code === 'unauthenticated'
+          ? 'invalid_client'
+          : req.url.startsWith('/oauth/token')
+            ? 'invalid_grant'
+            : 'invalid_request';
+      return reply.code(err.status === 401 ? 401 : 400).send({ error, error_description: err.message });
+    }
     const isFhir = req.url.startsWith('/fhir') || req.url.startsWith('/ingest');
     if (isFhir) {
       const { status, outcome } = errorToOperationOutcome(err);
@@ -138,6 +149,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
   registerBreakGlassRoute(app, services);
+  registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
   return app;

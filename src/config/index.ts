@@ -54,8 +54,15 @@ const identityProviderSchema = z.object({
 
 export type IdentityProviderConfig = z.infer<typeof identityProviderSchema>;
 
+const smartClientSchema = z.object({
+  clientId: z.string().min(1),
+  redirectUris: z.array(z.string().url()).min(1),
+});
+export type SmartClientConfig = z.infer<typeof smartClientSchema>;
+
 const fileSchema = z
   .object({
+    smartClients: z.array(smartClientSchema).default([]),
     identityProviders: z.array(identityProviderSchema).default([]),
     organisations: z.array(organisationSchema).default([]),
     sources: z.array(sourceSchema).default([]),
@@ -85,6 +92,10 @@ export interface Config {
   sensitiveCodeLists: string[];
   organisations: OrganisationConfig[];
   sources: SourceConfig[];
+  /** SMART apps allowed to launch (the built-in viewer is always one) */
+  smartClients: SmartClientConfig[];
+  /** HS256 secret for Sharedcare's own session tokens (issued by the SMART launch) */
+  sessionSecret: string;
   /** the identity providers whose tokens are trusted (the development issuer aside) */
   identityProviders: IdentityProviderConfig[];
   configFile: string | undefined;
@@ -195,6 +206,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],
     identityProviders: file?.identityProviders ?? [],
+    smartClients: file?.smartClients ?? [],
+    sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
     configFile,
   };
   config.publicUrl = (

@@ -1,0 +1,68 @@
+/**
+ * SMART on FHIR: discovery, the clinical system's launch registration, authorize and token.
+ * See src/access/smart.ts for the flow.
+ */
+import type { FastifyInstance } from 'fastify';
+import {
+  authorize,
+  createLaunch,
+  exchangeCode,
+  smartConfiguration,
+  type AuthorizeRequest,
+  type TokenRequest,
+} from '../access/index.ts';
+import { SharedcareError } from '../errors/index.ts';
+import { findPersonByNhsNumber, isValidNhsNumber, normaliseNhsNumber } from '../identity/index.ts';
+import { requireUser } from './auth.ts';
+import type { Services } from './context.ts';
+
+/** The viewer served by Sharedcare itself is always a registered SMART app. */
+export const VIEWER_CLIENT_ID = 'sharedcare-viewer';
+
+export function registerSmartRoutes(app: FastifyInstance, services: Services): void {
+  const { config, db } = services;
+  const fhirBase = `${config.publicUrl}/fhir`;
+  const clients = [
+    { clientId: VIEWER_CLIENT_ID, redirectUris: [`${config.publicUrl}/`, `${config.publicUrl}/viewer/`] },
+    ...config.smartClients,
+  ];
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  for (const path of ['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration']) {
+    app.get(path, async () => smartConfiguration(config.publicUrl));
+  }
+
+  // The clinical system registers who is looking at which patient (back channel, user's token).
+  app.post('/launch', async (req, reply) => {
+    const user = await requireUser(services, req);
+    const nhs = normaliseNhsNumber(String((req.body as { patient?: unknown } | undefined)?.patient ?? ''));
+    if (!isValidNhsNumber(nhs)) {
+      throw new SharedcareError('invalid-request', 'patient must be a valid NHS number', [
+        { message: 'patient must be a valid NHS number', expression: 'patient' },
+      ]);
+    }
+    const launch = await createLaunch(db, user, nhs);
+    return reply.code(201).send({ ...launch, iss: fhirBase });
+  });
+
+  app.get<{ Querystring: AuthorizeRequest }>('/oauth/authorize', async (req, reply) => {
+    const { redirect } = await authorize(db, req.query, clients, fhirBase);
+    return reply.redirect(redirect, 302);
+  });
+
+  app.post('/oauth/token', async (req, reply) => {
+    const token = await exchangeCode(db, (req.body ?? {}) as TokenRequest, config.sessionSecret);
+    const person = await findPersonByNhsNumber(db, token.nhsNumber);
+    return reply.header('cache-control', 'no-store').send({
+      access_token: token.access_token,
+      token_type: token.token_type,
+      expires_in: token.expires_in,
+      scope: token.scope,
+      need_patient_banner: true,
+      ...(person ? { patient: person.id } : {}),
+    });
+  });
+}

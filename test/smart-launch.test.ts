@@ -1,0 +1,207 @@
+/**
+ * The SMART on FHIR EHR launch, driven by the real SMART JavaScript client (fhirclient) running as
+ * the app, with a tiny HTTP server of its own and this test playing the browser (following the
+ * redirects). The clinical system registers the launch over the back channel; the patient never
+ * appears in a URL; the session token is bound to that user and patient.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import smart from 'fhirclient';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegion, type TestRegion } from './kit.ts';
+import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
+import { personIdFor, postFhir } from './http.ts';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+/** fhirclient's storage contract, kept in memory for the app's one session. */
+function memoryStorage() {
+  const m = new Map<string, unknown>();
+  return {
+    get: async (k: string) => m.get(k),
+    set: async (k: string, v: unknown) => {
+      m.set(k, v);
+      return v;
+    },
+    unset: async (k: string) => m.delete(k),
+  };
+}
+
+describe('SMART EHR launch with the SMART JavaScript client', () => {
+  let r: TestRegion;
+  let app: Server;
+  let appUrl: string;
+  let personId: string;
+  const storage = memoryStorage();
+  const results = new Map<string, unknown>();
+
+  beforeAll(async () => {
+    // The SMART app: /launch starts authorisation, /app finishes it and reads the record.
+    app = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/launch') {
+        void smart(req, res, storage).authorize({
+          clientId: 'gp-record-app',
+          scope: 'launch openid patient/*.read',
+          redirectUri: '/app',
+          pkceMode: 'required',
+        });
+      } else if (url.pathname === '/app') {
+        smart(req, res, storage)
+          .ready()
+          .then(async (client) => {
+            const everything = await client.request(`Patient/${client.patient.id}/$everything`);
+            let other: unknown;
+            try {
+              await client.request(`Patient/${results.get('other')}/$everything`);
+            } catch (err) {
+              other = (err as { status?: number }).status;
+            }
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(
+              JSON.stringify({
+                patient: client.patient.id,
+                everything,
+                otherStatus: other,
+                tokenResponse: client.state.tokenResponse,
+              }),
+            );
+          })
+          .catch((err: Error) => {
+            res.writeHead(500);
+            res.end(String(err.message));
+          });
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+
+    const port = await freePort();
+    r = await startRegion('pglite', {
+      publicUrl: `http://127.0.0.1:${port}`,
+      smartClients: [{ clientId: 'gp-record-app', redirectUris: [`${appUrl}/app`] }],
+    });
+    await r.app.server.listen({ port, host: '127.0.0.1' });
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [patient('sm-1', '9990000220'), condition('sm-c', 'Patient/sm-1', HYPERTENSION)]),
+    );
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [patient('sm-2', '9990000239'), condition('sm-c2', 'Patient/sm-2', HYPERTENSION)]),
+    );
+    personId = await personIdFor(r, '9990000220');
+    results.set('other', await personIdFor(r, '9990000239'));
+  });
+  afterAll(async () => {
+    app.close();
+    await r.drop();
+  });
+
+  /** The clinical system's back channel: register the launch for its signed-in user. */
+  async function registerLaunch(
+    nhs: string,
+  ): Promise<{ status: number; body: { launch?: string; iss?: string } }> {
+    const res = await fetch(`${r.config.publicUrl}/launch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await r.userToken('dr.gp', 'Y90001')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ patient: nhs }),
+    });
+    return { status: res.status, body: (await res.json()) as { launch?: string; iss?: string } };
+  }
+
+  /** The browser: follow redirects from the app's launch URL to the app's page. */
+  async function browse(start: string): Promise<{ status: number; text: string; visited: string[] }> {
+    const visited: string[] = [];
+    let url = start;
+    for (let hop = 0; hop < 6; hop++) {
+      visited.push(url);
+      const res = await fetch(url, { redirect: 'manual' });
+      const next = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && next) url = new URL(next, url).href;
+      else return { status: res.status, text: await res.text(), visited };
+    }
+    throw new Error('too many redirects');
+  }
+
+  it('publishes its SMART configuration', async () => {
+    const conf = (await (
+      await fetch(`${r.config.publicUrl}/fhir/.well-known/smart-configuration`)
+    ).json()) as { capabilities: string[]; authorization_endpoint: string };
+    expect(conf.capabilities).toEqual(expect.arrayContaining(['launch-ehr', 'context-ehr-patient']));
+    expect(conf.authorization_endpoint).toBe(`${r.config.publicUrl}/oauth/authorize`);
+  });
+
+  it('opens the patient’s record in the app with no second sign-in, bound to that patient', async () => {
+    const { status, body } = await registerLaunch('9990000220');
+    expect(status).toBe(201);
+    const launchUrl = `${appUrl}/launch?iss=${encodeURIComponent(body.iss!)}&launch=${body.launch}`;
+    const page = await browse(launchUrl);
+    expect(page.status, page.text).toBe(200);
+    // the NHS number is in no URL the browser saw
+    expect(page.visited.join(' ')).not.toContain('9990000220');
+    const result = JSON.parse(page.text) as {
+      patient: string;
+      everything: { entry: { resource: { resourceType: string } }[] };
+      otherStatus: number;
+    };
+    expect(result.patient).toBe(personId);
+    expect(result.everything.entry.map((e) => e.resource.resourceType)).toEqual(
+      expect.arrayContaining(['Patient', 'Condition']),
+    );
+    // the same session cannot open another person's record
+    expect(result.otherStatus).toBe(403);
+
+    // a launch id works once
+    const again = await browse(launchUrl);
+    expect(again.status).not.toBe(200);
+  });
+
+  it('refuses a launch for something that is not an NHS number, and a launch without a user token', async () => {
+    expect((await registerLaunch('12345')).status).toBe(400);
+    const res = await fetch(`${r.config.publicUrl}/launch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"patient":"9990000220"}',
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses an authorisation request from an unregistered app or redirect', async () => {
+    const { body } = await registerLaunch('9990000220');
+    const q = (o: Record<string, string>) =>
+      new URLSearchParams({
+        response_type: 'code',
+        scope: 'launch',
+        aud: body.iss!,
+        launch: body.launch!,
+        state: 's',
+        ...o,
+      });
+    const bad = await fetch(
+      `${r.config.publicUrl}/oauth/authorize?${q({ client_id: 'evil-app', redirect_uri: 'https://evil.example/cb' })}`,
+      { redirect: 'manual' },
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toBe('invalid_request');
+    const wrongRedirect = await fetch(
+      `${r.config.publicUrl}/oauth/authorize?${q({ client_id: 'gp-record-app', redirect_uri: 'https://evil.example/cb' })}`,
+      { redirect: 'manual' },
+    );
+    expect(wrongRedirect.status).toBe(400);
+  });
+});
