@@ -9,6 +9,7 @@ import {
   recordRelationshipFacts,
   relationshipFacts,
   createTokenVerifier,
+  DEFAULT_ROLES,
 } from './access/index.ts';
 import { buildServer, createMetrics, type Services } from './api/index.ts';
 import { ConfigError, productionProblems, type Config } from './config/index.ts';
@@ -81,7 +82,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const services: Services = {
       config,
       db,
-      gate: createGate(db, `${config.publicUrl}/fhir`),
+      gate: createGate(db, `${config.publicUrl}/fhir`, {
+        rules: { recentDays: config.access.recentDays, roles: { ...DEFAULT_ROLES, ...config.access.roles } },
+        breakGlassMinutes: config.access.breakGlassMinutes,
+      }),
       ingest: buildIngestDeps(db, config, policy),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,

@@ -179,6 +179,28 @@ describe('access decision table', () => {
   });
 });
 
+describe('access rules from configuration', () => {
+  it('honours a region’s own role mapping and relationship window', () => {
+    const rules = { recentDays: 30, roles: { 'LA-SOCIAL-WORKER': 'social-care' as const } };
+    const d = decideRecordAccess(
+      user('LA-SOCIAL-WORKER'),
+      facts({ relationships: [rel('social-care-case', false, ago(20))] }),
+      rules,
+    );
+    expect(d.allowed && d.kind).toBe('social-care');
+    const old = decideRecordAccess(
+      user('LA-SOCIAL-WORKER'),
+      facts({ relationships: [rel('social-care-case', false, ago(40))] }),
+      rules,
+    );
+    expect(old.allowed).toBe(false);
+    expect(
+      decideRecordAccess(user('R8000'), facts({ relationships: [rel('registered-gp', true, null)] }), rules)
+        .allowed,
+    ).toBe(false);
+  });
+});
+
 const ROLES = [
   'R8000',
   'R8001',

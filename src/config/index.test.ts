@@ -42,6 +42,20 @@ describe('configuration', () => {
     expect(c.sources).toEqual([{ id: 'pas', org: 'RX1', kind: 'fhir' }]);
   });
 
+  it('reads access rules: relationship window, break-glass minutes, extra roles', () => {
+    const file = write(
+      'access.yaml',
+      'access:\n  recentDays: 90\n  breakGlassMinutes: 30\n  roles: { LA-SW: social-care }\n',
+    );
+    expect(loadConfig({ configFile: file }, {}).access).toEqual({
+      recentDays: 90,
+      breakGlassMinutes: 30,
+      roles: { 'LA-SW': 'social-care' },
+    });
+    const bad = write('bad-access.yaml', 'access:\n  roles: { X: superuser }\n');
+    expect(() => loadConfig({ configFile: bad }, {})).toThrow(/access\.roles\.X/);
+  });
+
   it('lists every problem at once, saying where', () => {
     const file = write(
       'bad.json',

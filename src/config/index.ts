@@ -60,8 +60,25 @@ const smartClientSchema = z.object({
 });
 export type SmartClientConfig = z.infer<typeof smartClientSchema>;
 
+const accessSchema = z
+  .object({
+    /** a closed episode, encounter, appointment or referral counts as a relationship this long */
+    recentDays: z.number().int().min(0).max(3650).default(365),
+    breakGlassMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(60),
+    /** role code → kind of access; merged over the defaults in src/access/roles.ts */
+    roles: z.record(z.string(), z.enum(['clinical', 'social-care', 'clerical', 'dpo', 'admin'])).default({}),
+  })
+  .strict();
+export type AccessConfig = z.infer<typeof accessSchema>;
+
 const fileSchema = z
   .object({
+    access: accessSchema.default({ recentDays: 365, breakGlassMinutes: 60, roles: {} }),
     smartClients: z.array(smartClientSchema).default([]),
     identityProviders: z.array(identityProviderSchema).default([]),
     organisations: z.array(organisationSchema).default([]),
@@ -92,6 +109,8 @@ export interface Config {
   sensitiveCodeLists: string[];
   organisations: OrganisationConfig[];
   sources: SourceConfig[];
+  /** relationship window, break-glass duration, extra role mappings */
+  access: AccessConfig;
   /** SMART apps allowed to launch (the built-in viewer is always one) */
   smartClients: SmartClientConfig[];
   /** HS256 secret for Sharedcare's own session tokens (issued by the SMART launch) */
@@ -207,6 +226,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     sources: file?.sources ?? [],
     identityProviders: file?.identityProviders ?? [],
     smartClients: file?.smartClients ?? [],
+    access: file?.access ?? { recentDays: 365, breakGlassMinutes: 60, roles: {} },
     sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
     configFile,
   };
