@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { migrate, type Database, type Queryable, type QueryResult } from '../src/db/index.ts';
+import { migrate, pgliteDatabase, type Database } from '../src/db/index.ts';
 
 export async function postgresReachable(url: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
@@ -51,55 +51,24 @@ export async function createBenchDatabase(adminUrl: string, tag: string): Promis
   };
 }
 
-interface PgliteLike {
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
-}
-
-function wrap(target: PgliteLike): Queryable {
-  return {
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      const r = await target.query<T>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-  };
-}
-
 export interface BenchPglite {
   db: Database;
   pglite: PGlite;
   remove(): Promise<void>;
 }
 
-/**
- * A PGlite data folder wrapped exactly as src/db/pglite.ts wraps it (same query and transaction
- * calls), but keeping the PGlite handle, which src/db does not expose.
- */
+/** A PGlite data folder opened through src/db's own wrapper, keeping the PGlite handle for COPY. */
 export async function openBenchPglite(dataDir: string, keep: boolean): Promise<BenchPglite> {
   rmSync(dataDir, { recursive: true, force: true });
   const pglite = new PGlite(dataDir);
   await pglite.waitReady;
-  const base = wrap(pglite);
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await pglite.close();
-  };
-  const db: Database = {
-    kind: 'pglite',
-    query: base.query,
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pglite.transaction((tx) => fn(wrap(tx))),
-    exec: async (sql) => {
-      await pglite.exec(sql);
-    },
-    close,
-  };
+  const db: Database = pgliteDatabase(pglite);
   await migrate(db);
   return {
     db,
     pglite,
     async remove() {
-      await close();
+      await db.close();
       if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -249,14 +249,9 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
     nhs = chosen.nhs;
     const config = path.join(regionDir, 'region.json');
 
-    const first = await sharedcare([
-      'load',
-      '--source',
-      sourceId,
-      path.join(regionDir, sourceId),
-      '--config',
-      config,
-    ]);
+    const load = () =>
+      sharedcare(['load', '--source', sourceId, path.join(regionDir, sourceId), '--config', config]);
+    const first = await load();
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^Loaded \d+ file\(s\) in \d+ request\(s\)/);
     const created = Number(/created: (\d+)/.exec(first.stdout)?.[1]);
@@ -265,14 +260,7 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
     expect(linked).toBeGreaterThan(0);
     expect(first.stdout).not.toMatch(/failed/);
 
-    const again = await sharedcare([
-      'load',
-      '--source',
-      sourceId,
-      path.join(regionDir, sourceId),
-      '--config',
-      config,
-    ]);
+    const again = await load();
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).not.toMatch(/created|linked|updated/);
     expect(Number(/unchanged: (\d+)/.exec(again.stdout)?.[1])).toBe(chosen.lines);

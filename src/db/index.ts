@@ -7,6 +7,7 @@ import type { Database } from './types.ts';
 export type { Database, Queryable, QueryResult } from './types.ts';
 export { migrate } from './migrate.ts';
 export { DataDirInUseError } from './lock.ts';
+export { pgliteDatabase } from './pglite.ts';
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;

@@ -29,7 +29,16 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
     release();
     throw err;
   }
+  return pgliteDatabase(pg, release);
+}
+
+/**
+ * The Database interface over an open PGlite handle. Exported for tools that need the handle
+ * itself as well (the benchmark's COPY FROM '/dev/blob'); `afterClose` runs once it is closed.
+ */
+export function pgliteDatabase(pg: PGlite, afterClose: () => void = () => undefined): Database {
   const base = wrap(pg);
+  let closed = false;
   return {
     kind: 'pglite',
     query: base.query,
@@ -38,8 +47,10 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
       await pg.exec(sql);
     },
     close: async () => {
+      if (closed) return;
+      closed = true;
       await pg.close();
-      release();
+      afterClose();
     },
   };
 }
