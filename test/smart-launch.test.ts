@@ -4,11 +4,16 @@
  * redirects). The clinical system registers the launch over the back channel; the patient never
  * appears in a URL; the session token is bound to that user and patient.
  */
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import smart from 'fhirclient';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegion, type TestRegion } from './kit.ts';
+import Fastify from 'fastify';
+import type { Services } from '../src/api/index.ts';
+import { registerDevRoutes } from '../src/api/dev-routes.ts';
+import { startRegion, testConfig, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
 import { personIdFor, postFhir } from './http.ts';
 
@@ -203,5 +208,92 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
       { redirect: 'manual' },
     );
     expect(wrongRedirect.status).toBe(400);
+  });
+
+  /** The app under test stands in for the viewer: same launch, same authorisation server. */
+  const asApp = (viewerUrl: string) => {
+    const u = new URL(viewerUrl);
+    expect(u.pathname).toBe('/viewer/launch');
+    return `${appUrl}/launch${u.search}`;
+  };
+
+  it('sharedcare launch-url registers a launch with the running server and prints the viewer URL', async () => {
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [
+          path.resolve('bin/sharedcare.js'),
+          'launch-url',
+          '--user',
+          'dr.gp',
+          '--org',
+          'Y90001',
+          '--role',
+          'R8000',
+          '--nhs',
+          '999 000 0220',
+        ],
+        { env: { ...process.env, SHAREDCARE_PUBLIC_URL: r.config.publicUrl, NODE_ENV: 'test' } },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const url = run.stdout.trim();
+    expect(url.startsWith(`${r.config.publicUrl}/viewer/launch?`)).toBe(true);
+    expect(url).not.toContain('9990000220');
+    const page = await browse(asApp(url));
+    expect(page.status, page.text).toBe(200);
+    expect((JSON.parse(page.text) as { patient: string }).patient).toBe(personId);
+  });
+
+  it('sharedcare launch-url says what to do when no server is running', async () => {
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [
+          path.resolve('bin/sharedcare.js'),
+          'launch-url',
+          '--user',
+          'u',
+          '--org',
+          'Y90001',
+          '--role',
+          'R8000',
+          '--nhs',
+          '9990000220',
+        ],
+        { env: { ...process.env, SHAREDCARE_PUBLIC_URL: 'http://127.0.0.1:9', NODE_ENV: 'test' } },
+        (err, _stdout, stderr) => resolve({ code: err ? 1 : 0, stderr }),
+      ),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no Sharedcare server answers at http:\/\/127\.0\.0\.1:9: start it first/);
+  });
+
+  it('the simulated clinical system opens the viewer in context through a fresh launch each time', async () => {
+    const q = new URLSearchParams({ user: 'dr.gp', org: 'Y90001', role: 'R8000', nhs: '9990000220' });
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${r.config.publicUrl}/dev/ehr/open?${q}`, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      const location = res.headers.get('location')!;
+      expect(location).not.toContain('9990000220');
+      const page = await browse(asApp(location));
+      expect(page.status, page.text).toBe(200);
+      expect((JSON.parse(page.text) as { patient: string }).patient).toBe(personId);
+    }
+    const bad = await fetch(`${r.config.publicUrl}/dev/ehr/open?user=u&nhs=123`, { redirect: 'manual' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/org is required.*role is required.*valid NHS number/);
+  });
+});
+
+describe('the simulated clinical system in production mode', () => {
+  it('does not exist', async () => {
+    const server = Fastify();
+    const config = { ...testConfig(), production: true, devIssuerSecret: undefined };
+    registerDevRoutes(server, { config } as Services);
+    const res = await server.inject({ url: '/dev/ehr/open?user=u&org=Y90001&role=R8000&nhs=9990000220' });
+    expect(res.statusCode).toBe(404);
+    await server.close();
   });
 });

@@ -12,6 +12,7 @@ import Fastify, {
 import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerDevRoutes } from './dev-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
@@ -152,5 +153,6 @@ export function buildServer(services: Services): FastifyInstance {
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerDevRoutes(app, services);
   return app;
 }

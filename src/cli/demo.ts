@@ -8,6 +8,7 @@ import path from 'node:path';
 import { mintSourceToken, mintUserToken } from '../access/index.ts';
 import { createApp } from '../app.ts';
 import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
 import { regionSpec, writeRegion, generatePerson } from '../generate/index.ts';
 import { upsertOrganisation, upsertSource } from '../region/index.ts';
 import { directBackend } from './backend.ts';
@@ -72,10 +73,19 @@ export async function demo(config: Config, persons: number): Promise<void> {
   const gpSource = spec.sources[0]!;
   const sourceToken = await mintSourceToken(secret, gpSource.id);
   const base = config.publicUrl;
+  const links = await demoLaunchLinks(db, base, config.access.recentDays, {
+    typical: nhs,
+    heavy: generatePerson(spec, firstHeavy(spec)).nhsNumber,
+    gp: viewer,
+  });
   process.stderr.write(
     [
       '',
       `Sharedcare demo region is running at ${base}`,
+      '',
+      'Open the viewer as a clinical system would (each link registers a fresh EHR launch; this machine only):',
+      ...links.map((l) => `  ${l.label}:\n    ${l.url}`),
+      `  or: npx sharedcare launch-url --user dr.demo --org ${viewer.ods} --role R8000 --nhs ${nhs}`,
       '',
       `Find a person (as a clinician at ${viewer.name}, ${viewer.ods}):`,
       `  curl -s -H "Authorization: Bearer ${token}" '${base}/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}'`,
@@ -95,4 +105,66 @@ export async function demo(config: Config, persons: number): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+function firstHeavy(spec: ReturnType<typeof regionSpec>): number {
+  let i = 0;
+  while (!generatePerson(spec, i).heavy) i++;
+  return i;
+}
+
+interface DemoLink {
+  label: string;
+  url: string;
+}
+
+/** Launch links for demo users, each chosen from the loaded data so that it shows what it says. */
+async function demoLaunchLinks(
+  db: Database,
+  base: string,
+  recentDays: number,
+  known: { typical: string; heavy: string; gp: { ods: string; name: string } },
+): Promise<DemoLink[]> {
+  const open = (user: string, name: string, org: string, role: string, nhs: string) =>
+    `${base}/dev/ehr/open?${new URLSearchParams({ user, name, org, role, nhs }).toString()}`;
+  const one = async (sql: string, params: unknown[]) =>
+    (await db.query<{ nhs: string }>(sql, params)).rows[0]?.nhs;
+  const noHospitalRelationship = await one(
+    `SELECT nhs_number AS nhs FROM person p WHERE nhs_number IS NOT NULL AND NOT EXISTS
+       (SELECT 1 FROM relationship_fact r WHERE r.person_id = p.id AND r.org_ods = 'RX1')
+     ORDER BY nhs_number LIMIT 1`,
+    [],
+  );
+  const socialCase = await one(
+    `SELECT p.nhs_number AS nhs FROM relationship_fact r JOIN person p ON p.id = r.person_id
+     WHERE r.org_ods = 'LA901' AND p.nhs_number IS NOT NULL
+       AND (r.open OR r.at > now() - make_interval(days => $1))
+     ORDER BY p.nhs_number LIMIT 1`,
+    [recentDays],
+  );
+  const links: DemoLink[] = [
+    {
+      label: `GP at ${known.gp.name}, a typical patient of the practice`,
+      url: open('dr.demo', 'Dr Demo', known.gp.ods, 'R8000', known.typical),
+    },
+    {
+      label: 'the same GP, a patient with thousands of items',
+      url: open('dr.demo', 'Dr Demo', known.gp.ods, 'R8000', known.heavy),
+    },
+  ];
+  if (noHospitalRelationship)
+    links.push({
+      label: 'hospital doctor with no relationship to the patient (refused; break glass is offered)',
+      url: open('dr.ward', 'Dr Ward', 'RX1', 'R8000', noHospitalRelationship),
+    });
+  if (socialCase)
+    links.push({
+      label: 'council social worker, a person with a social care case (social care view)',
+      url: open('sw.demo', 'Sam Social', 'LA901', 'R0243', socialCase),
+    });
+  links.push({
+    label: 'receptionist at the practice (appointments only)',
+    url: open('rec.demo', 'Robin Reception', known.gp.ods, 'R8009', known.typical),
+  });
+  return links;
 }

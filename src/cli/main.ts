@@ -9,6 +9,7 @@ import { SharedcareError } from '../errors/index.ts';
 import { writeRegion } from '../generate/index.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
+import { launchUrl } from './launch.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { serve } from './serve.ts';
 
@@ -239,6 +240,22 @@ export function buildProgram(): Command {
           ...(o.patient ? { patient: o.patient } : {}),
         }),
       );
+    });
+
+  program
+    .command('launch-url')
+    .description(
+      'print a URL that opens the viewer for a person as a user, through the EHR launch a clinical system uses (development issuer; the server must be running; the URL works once, within 5 minutes)',
+    )
+    .requiredOption('--user <id>', 'user id')
+    .requiredOption('--org <ods>', "the user's organisation")
+    .requiredOption('--role <code>', 'national RBAC role code, e.g. R8000')
+    .requiredOption('--nhs <number>', "the patient's NHS number")
+    .option('--name <name>', "the user's display name")
+    .addOption(configOpt())
+    .action(async (o) => {
+      const c = config(o);
+      print(await launchUrl(c, devSecret(c), o));
     });
 
   const audit = program.command('audit').description('the audit trail');
