@@ -8,17 +8,13 @@ import { accessReport, recordAuditEvent, verifyAuditChain, type AuditEventInput 
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
-import { findPersonByNhsNumber, isValidNhsNumber, normaliseNhsNumber } from '../identity/index.ts';
-import { listObjections, recordObjection, withdrawObjection, type ObjectionScope } from '../policy/index.ts';
-import {
-  getOrganisation,
-  listOrganisations,
-  listSources,
-  upsertOrganisation,
-  upsertSource,
-} from '../region/index.ts';
+import { objectionService, type ObjectionOptions } from './objections.ts';
+import { personByNhs } from './person.ts';
+import { listOrganisations, listSources, upsertOrganisation, upsertSource } from '../region/index.ts';
 
 export const SECTIONS: string[] = [...new Set(Object.values(CLINICAL_TYPES).map((t) => t.section))].sort();
+
+export type { ObjectionOptions } from './objections.ts';
 
 export interface Actor {
   userId: string;
@@ -30,24 +26,7 @@ export function actorOf(u: UserPrincipal): Actor {
   return { userId: u.userId, org: u.org, role: u.role };
 }
 
-async function personByNhs(q: Queryable, nhs: string): Promise<string> {
-  const n = normaliseNhsNumber(nhs);
-  if (!isValidNhsNumber(n))
-    throw new SharedcareError(
-      'invalid-request',
-      'that is not a valid NHS number (it fails the check digit)',
-      [{ message: 'not a valid NHS number', expression: 'nhs' }],
-    );
-  const person = await findPersonByNhsNumber(q, n);
-  if (!person)
-    throw new SharedcareError(
-      'not-found',
-      'no person with that NHS number has been received from any source',
-    );
-  return person.id;
-}
-
-export function adminService(db: Database) {
+export function adminService(db: Database, objectionOptions: ObjectionOptions = {}) {
   const audited = <T>(
     actor: Actor | UserPrincipal,
     event: Omit<AuditEventInput, 'user' | 'outcome'>,
@@ -76,77 +55,7 @@ export function adminService(db: Database) {
         upsertSource(tx, input as never),
       ),
 
-    async addObjection(
-      actor: Actor,
-      b: { nhs: string; scope: ObjectionScope; target?: string | undefined; note?: string | undefined },
-    ) {
-      return db.transaction(async (tx) => {
-        const personId = await personByNhs(tx, b.nhs);
-        if (b.scope === 'organisation' && b.target && !(await getOrganisation(tx, b.target))) {
-          throw new SharedcareError('invalid-request', `organisation ${b.target} is not registered`, [
-            { message: `organisation ${b.target} is not registered`, expression: 'target' },
-          ]);
-        }
-        if (b.scope === 'category' && b.target && !SECTIONS.includes(b.target)) {
-          throw new SharedcareError('invalid-request', `category must be one of: ${SECTIONS.join(', ')}`, [
-            { message: `category must be one of: ${SECTIONS.join(', ')}`, expression: 'target' },
-          ]);
-        }
-        if (
-          b.scope === 'item' &&
-          b.target &&
-          !/^[0-9a-f-]{36}$/i.test(b.target.replace(/^[A-Za-z]+\//, ''))
-        ) {
-          throw new SharedcareError(
-            'invalid-request',
-            'an item is named by its Sharedcare id (Type/id as shown in the record)',
-            [{ message: 'not an item id', expression: 'target' }],
-          );
-        }
-        const target = b.scope === 'item' ? b.target?.replace(/^[A-Za-z]+\//, '') : b.target;
-        const objection = await recordObjection(tx, {
-          personId,
-          scope: b.scope,
-          recordedBy: actor.userId,
-          ...(target ? { target } : {}),
-          ...(b.note ? { note: b.note } : {}),
-        });
-        await recordAuditEvent(tx, {
-          action: 'objection.record',
-          outcome: 'success',
-          user: { id: actor.userId, org: actor.org, role: actor.role },
-          personId,
-          detail: `${b.scope}${target ? `:${target}` : ''}`,
-        });
-        return objection;
-      });
-    },
-    async withdrawObjection(actor: Actor, id: string) {
-      return db.transaction(async (tx) => {
-        const o = await withdrawObjection(tx, id, actor.userId);
-        await recordAuditEvent(tx, {
-          action: 'objection.withdraw',
-          outcome: 'success',
-          user: { id: actor.userId, org: actor.org, role: actor.role },
-          personId: o.personId,
-          detail: id,
-        });
-        return o;
-      });
-    },
-    async listObjections(actor: Actor, nhs: string, all: boolean) {
-      return db.transaction(async (tx) => {
-        const personId = await personByNhs(tx, nhs);
-        const list = await listObjections(tx, personId, all);
-        await recordAuditEvent(tx, {
-          action: 'objection.list',
-          outcome: 'success',
-          user: { id: actor.userId, org: actor.org, role: actor.role },
-          personId,
-        });
-        return list;
-      });
-    },
+    ...objectionService(db, objectionOptions),
     verifyAudit: (actor: Actor) => audited(actor, { action: 'audit.verify' }, (tx) => verifyAuditChain(tx)),
     async accessReport(
       actor: Actor,

@@ -10,14 +10,7 @@ import type { Services } from './context.ts';
 import { requireRole } from './auth.ts';
 import { adminService } from '../admin/index.ts';
 
-const objectionBody = z.object({
-  nhs: z.string(),
-  scope: z.enum(['record', 'organisation', 'category', 'item']).default('record'),
-  target: z.string().optional(),
-  note: z.string().max(2000).optional(),
-});
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (!r.success)
     throw new SharedcareError(
@@ -46,20 +39,6 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
   app.post('/admin/sources', async (req, reply) => {
     const user = await requireRole(services, req, ADMIN_ROLE);
     return reply.code(201).send(await admin.addSource(user, req.body));
-  });
-
-  app.get<{ Querystring: { nhs?: string; all?: string } }>('/admin/objections', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
-    return admin.listObjections(user, req.query.nhs ?? '', req.query.all === 'true');
-  });
-  app.post('/admin/objections', async (req, reply) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
-    const b = parse(objectionBody, req.body);
-    return reply.code(201).send(await admin.addObjection(user, b));
-  });
-  app.post<{ Params: { id: string } }>('/admin/objections/:id/withdraw', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
-    return admin.withdrawObjection(user, req.params.id);
   });
 
   app.get('/admin/audit/verify', async (req) => {

@@ -107,6 +107,12 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
     return send(reply, await gate.everything({ user }, personIdParam(req.params.id, 'id')));
   });
 
+  // The person's objections to sharing, as Consent resources: what they objected to, never the data.
+  app.get<{ Querystring: { patient?: string } }>('/fhir/Consent', async (req, reply) => {
+    const user = await requireUser(services, req);
+    return send(reply, await gate.consents({ user }, personIdParam(req.query.patient, 'patient')));
+  });
+
   app.get<{ Params: { type: string }; Querystring: unknown }>('/fhir/:type', async (req, reply) => {
     const user = await requireUser(services, req);
     const type = req.params.type;

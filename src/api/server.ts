@@ -12,6 +12,7 @@ import Fastify, {
 import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerObjectionRoutes } from './objection-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
@@ -154,5 +155,6 @@ export function buildServer(services: Services): FastifyInstance {
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
   registerDevRoutes(app, services);
+  registerObjectionRoutes(app, services);
   return app;
 }

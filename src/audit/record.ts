@@ -16,6 +16,7 @@ export type AuditAction =
   | 'objection.record'
   | 'objection.withdraw'
   | 'objection.list'
+  | 'objection.override'
   | 'admin.change'
   | 'audit.report'
   | 'audit.verify';

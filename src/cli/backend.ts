@@ -14,6 +14,7 @@ import { buildIngestDeps } from '../app.ts';
 import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
+import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 
 export interface IngestSummary {
   counts: IngestResult['counts'];
@@ -27,9 +28,8 @@ export interface Backend {
   addSource(input: unknown): Promise<unknown>;
   listOrganisations(): Promise<unknown[]>;
   listSources(): Promise<unknown[]>;
-  addObjection(input: { nhs: string; scope: string; target?: string; note?: string }): Promise<unknown>;
-  withdrawObjection(id: string): Promise<unknown>;
-  listObjections(nhs: string, all: boolean): Promise<unknown[]>;
+  /** the objection register, overrides and the national data opt-out */
+  objections: ObjectionBackend;
   verifyAudit(): Promise<{ ok: boolean; events: number; problem?: { seq: string; what: string } }>;
   accessReport(q: { person?: string; user?: string; from?: string; to?: string }): Promise<unknown[]>;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
@@ -39,7 +39,10 @@ export interface Backend {
 const cliActor = (role: string): Actor => ({ userId: `${os.userInfo().username}@cli`, org: 'CLI', role });
 
 export async function directBackend(config: Config, db: Database): Promise<Backend> {
-  const admin = adminService(db);
+  const admin = adminService(db, {
+    overrideRoles: config.policy.overrideRoles,
+    ...(config.policy.regionName ? { regionName: config.policy.regionName } : {}),
+  });
   let ingestDeps: Parameters<typeof ingestFhir>[0] | undefined;
   const actor = cliActor(ADMIN_ROLE);
   return {
@@ -49,9 +52,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     addSource: (i) => admin.addSource(actor, i),
     listOrganisations: () => admin.listOrganisations(),
     listSources: () => admin.listSources(),
-    addObjection: (i) => admin.addObjection(actor, i as never),
-    withdrawObjection: (id) => admin.withdrawObjection(actor, id),
-    listObjections: (nhs, all) => admin.listObjections(actor, nhs, all),
+    objections: directObjections(admin, actor, cliActor(DPO_ROLE)),
     verifyAudit: () => admin.verifyAudit(cliActor(DPO_ROLE)),
     accessReport: (q) => admin.accessReport(cliActor(DPO_ROLE), q),
     async ingest(sourceId, contentType, body) {
@@ -132,11 +133,11 @@ export async function serverBackend(config: Config): Promise<Backend> {
     addSource: (i) => call(base, admin, 'POST', '/admin/sources', i),
     listOrganisations: () => call(base, admin, 'GET', '/admin/organisations'),
     listSources: () => call(base, admin, 'GET', '/admin/sources'),
-    addObjection: (i) => call(base, admin, 'POST', '/admin/objections', i),
-    withdrawObjection: (id) =>
-      call(base, admin, 'POST', `/admin/objections/${encodeURIComponent(id)}/withdraw`, {}),
-    listObjections: (nhs, all) =>
-      call(base, admin, 'GET', `/admin/objections?${q({ nhs, all: String(all) })}`),
+    objections: serverObjections(
+      (token, method, path, body) => call(base, token, method, path, body),
+      admin,
+      dpo,
+    ),
     verifyAudit: () => call(base, dpo, 'GET', '/admin/audit/verify'),
     accessReport: (r) => call(base, dpo, 'GET', `/dpo/access-report?${q(r)}`),
     async ingest(sourceId, contentType, body) {

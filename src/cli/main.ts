@@ -10,6 +10,7 @@ import { writeRegion } from '../generate/index.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
+import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { serve } from './serve.ts';
 
@@ -124,50 +125,7 @@ export function buildProgram(): Command {
     .addOption(configOpt())
     .action((o) => withBackend(async (b) => print(await b.listSources()), o));
 
-  const objection = program.command('objection').description("a person's objections to sharing");
-  objection
-    .command('add')
-    .requiredOption('--nhs <number>', 'NHS number')
-    .option('--organisation <ods>', "object to sharing one organisation's data")
-    .option('--category <section>', 'object to sharing one category (e.g. problems, medications)')
-    .option('--item <ref>', 'object to sharing one item (Type/id)')
-    .option('--note <text>', 'how and when the request was made')
-    .addOption(configOpt())
-    .action((o) => {
-      const scopes = [o.organisation && 'organisation', o.category && 'category', o.item && 'item'].filter(
-        Boolean,
-      ) as string[];
-      if (scopes.length > 1)
-        throw new SharedcareError(
-          'invalid-request',
-          'give at most one of --organisation, --category, --item',
-        );
-      const scope = scopes[0] ?? 'record';
-      const target = o.organisation ?? o.category ?? o.item;
-      return withBackend(
-        async (b) =>
-          print(
-            await b.addObjection({
-              nhs: o.nhs,
-              scope,
-              ...(target ? { target } : {}),
-              ...(o.note ? { note: o.note } : {}),
-            }),
-          ),
-        o,
-      );
-    });
-  objection
-    .command('withdraw')
-    .requiredOption('--id <id>', 'the objection id (from objection list)')
-    .addOption(configOpt())
-    .action((o) => withBackend(async (b) => print(await b.withdrawObjection(o.id)), o));
-  objection
-    .command('list')
-    .requiredOption('--nhs <number>', 'NHS number')
-    .option('--all', 'include withdrawn objections')
-    .addOption(configOpt())
-    .action((o) => withBackend(async (b) => print(await b.listObjections(o.nhs, !!o.all)), o));
+  registerObjectionCommands(program, { withBackend, print, configOpt });
 
   program
     .command('generate')

@@ -76,9 +76,21 @@ const accessSchema = z
   .strict();
 export type AccessConfig = z.infer<typeof accessSchema>;
 
+/** The privacy policy's own settings (src/policy); the code lists are `sensitiveCodeLists`. */
+const policySchema = z
+  .object({
+    /** roles that may override an objection (safeguarding or public interest only) */
+    overrideRoles: z.array(z.string().min(1)).min(1).default(['sharedcare-dpo', 'caldicott-guardian']),
+    /** the region's name, as the notice to a person calls its record ("the Northdale Shared Care Record") */
+    regionName: z.string().min(1).optional(),
+  })
+  .strict();
+export type PolicyConfig = z.infer<typeof policySchema>;
+
 const fileSchema = z
   .object({
     access: accessSchema.default({ recentDays: 365, breakGlassMinutes: 60, roles: {} }),
+    policy: policySchema.default({ overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] }),
     smartClients: z.array(smartClientSchema).default([]),
     identityProviders: z.array(identityProviderSchema).default([]),
     organisations: z.array(organisationSchema).default([]),
@@ -111,6 +123,8 @@ export interface Config {
   sources: SourceConfig[];
   /** relationship window, break-glass duration, extra role mappings */
   access: AccessConfig;
+  /** who may override objections; the region's name for notices */
+  policy: PolicyConfig;
   /** SMART apps allowed to launch (the built-in viewer is always one) */
   smartClients: SmartClientConfig[];
   /** HS256 secret for Sharedcare's own session tokens (issued by the SMART launch) */
@@ -227,6 +241,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     identityProviders: file?.identityProviders ?? [],
     smartClients: file?.smartClients ?? [],
     access: file?.access ?? { recentDays: 365, breakGlassMinutes: 60, roles: {} },
+    policy: file?.policy ?? { overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] },
     sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
     configFile,
   };

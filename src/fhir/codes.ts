@@ -1,9 +1,11 @@
 import type { Coding, Resource } from '@medplum/fhirtypes';
+import { ODS_SYSTEM } from './naming.ts';
 
 /**
  * Every coded concept anywhere in a resource, as "system|code". Walking the whole resource (not a
  * list of known fields) means a sensitive code in reasonCode, a component, a contained resource or
- * an extension is still seen.
+ * an extension is still seen. Organisation (ODS) identifiers count as codes too, so that a code list
+ * can name an organisation or clinic whose every item is sensitive (a referral to it, a letter from it).
  */
 export function collectCodes(resource: Resource): string[] {
   const out = new Set<string>();
@@ -14,6 +16,8 @@ export function collectCodes(resource: Resource): string[] {
     }
     const obj = node as Record<string, unknown>;
     if (typeof obj.code === 'string' && typeof obj.system === 'string') out.add(`${obj.system}|${obj.code}`);
+    else if (obj.system === ODS_SYSTEM && typeof obj.value === 'string')
+      out.add(`${ODS_SYSTEM}|${obj.value}`);
     for (const key in obj) {
       const value = obj[key];
       if (key !== 'meta' && key !== 'text' && value !== null && typeof value === 'object') walk(value);

@@ -21,9 +21,15 @@ import { recordAuditEvent, type AuditAction, type AuditEventInput } from '../aud
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
-import { decideRecord, listObjections, type RecordDecision } from '../policy/index.ts';
+import {
+  decideRecord,
+  listObjections,
+  listOverrides,
+  objectionToConsent,
+  type RecordDecision,
+} from '../policy/index.ts';
 import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
-import { readItems, type ItemQuery, type ItemRow } from '../store/index.ts';
+import { readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
 import { combinedPatient, minimalPatient } from './patient.ts';
@@ -43,6 +49,8 @@ export interface Gate {
   everything(ctx: ReadContext, personId: string): Promise<string>;
   /** GET /fhir/{Type}?patient={id}&… */
   search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
+  /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
+  consents(ctx: ReadContext, personId: string): Promise<string>;
   /** POST /fhir/Patient/{id}/$break-glass */
   breakGlass(ctx: ReadContext, personId: string, reason: string, note?: string): Promise<BreakGlassGrant>;
 }
@@ -152,7 +160,9 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         return { ok: false, error: new SharedcareError('forbidden', access.reason) };
       }
       const p = person!;
-      const policy = decideRecord(await listObjections(tx, p.id));
+      const policy = decideRecord(await listObjections(tx, p.id), await listOverrides(tx, p.id, true), {
+        org: ctx.user.org,
+      });
       const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
       policy.filter.excludeSections.push(...hidden);
       const { value, ids } = await read(tx, { person: p, access, policy, region: snapshot });
@@ -166,6 +176,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         reasons: [
           ...(access.breakGlass ? ['break-glass'] : []),
           ...policy.reasons,
+          ...(await withheldKinds(tx, p.id)).map((k) => `withheld-${k}`),
           ...(hidden.length ? ['role-sections'] : []),
         ],
       });
@@ -242,6 +253,32 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
           return {
             value: searchsetBundle(fhirBaseUrl, undefined, rows, recordNotices(g.policy, g.access)),
             ids: rows.map((r) => r.id),
+          };
+        },
+      ),
+
+    consents: (ctx, personId) =>
+      governed(
+        ctx,
+        'objection.list',
+        'Consent?patient={id}',
+        (tx) => getPerson(tx, personId),
+        async (tx, g) => {
+          const objections = await listObjections(tx, g.person.id, true);
+          const overrides = await listOverrides(tx, g.person.id);
+          const consents = objections.map((o) => objectionToConsent(o, overrides));
+          return {
+            value: JSON.stringify({
+              resourceType: 'Bundle',
+              type: 'searchset',
+              total: consents.length,
+              entry: consents.map((c) => ({
+                fullUrl: `${fhirBaseUrl}/Consent/${c.id}`,
+                resource: c,
+                search: { mode: 'match' },
+              })),
+            }),
+            ids: consents.map((c) => c.id!),
           };
         },
       ),

@@ -27,6 +27,15 @@ export function recordNotices(decision: RecordDecision, access?: AccessDecision)
     });
   }
   for (const n of decision.notices) {
+    if (n.overridden) {
+      const until = new Date(n.overridden.until).toLocaleDateString('en-GB', { timeZone: 'Europe/London' });
+      issue.push({
+        severity: 'warning',
+        code: 'informational',
+        diagnostics: `${SCOPE_TEXT[n.scope]!(n.target).replace(/ It is withheld;.*$/, '')} The objection is not upheld until ${until} (${n.overridden.ground === 'safeguarding' ? 'safeguarding' : 'public interest'}); the person has been told.`,
+      });
+      continue;
+    }
     issue.push({
       severity: 'information',
       code: n.scope === 'record' ? 'suppressed' : 'informational',

@@ -56,6 +56,21 @@ export async function getPersonLinks(q: Queryable, personId: string): Promise<Pe
   }));
 }
 
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+const RESTRICTED_LABEL = { system: CONFIDENTIALITY, code: 'R', display: 'restricted' };
+/** Where a person lives and how to reach them are never shown for a restricted (S-flagged) person. */
+const HIDDEN_WHEN_RESTRICTED = new Set(['telecom', 'address']);
+
+/**
+ * A person whose address must not be disclosed (PDS "S flag", a source's restricted or very
+ * restricted label): one source saying so is enough.
+ */
+export function isRestricted(p: Patient): boolean {
+  return (p.meta?.security ?? []).some(
+    (c) => c.system === CONFIDENTIALITY && (c.code === 'R' || c.code === 'V'),
+  );
+}
+
 export interface SourceLabel {
   org: string;
   orgName: string;
@@ -131,10 +146,12 @@ export function composePatient(
     });
   }
   if (!person.verified) extension.push({ url: UNVERIFIED_EXTENSION, valueBoolean: true });
+  const restricted = links.some((l) => isRestricted(l.demographics));
   const patient: Patient = {
     resourceType: 'Patient',
     id: person.id,
     meta: {
+      ...(restricted ? { security: [RESTRICTED_LABEL] } : {}),
       tag: links.map((l) => ({
         system: 'https://fhir.nhs.uk/Id/ods-organization-code',
         code: labels.get(l.sourceId)?.org ?? l.sourceId,
@@ -157,6 +174,7 @@ export function composePatient(
     'communication',
     'generalPractitioner',
   ] as const) {
+    if (restricted && HIDDEN_WHEN_RESTRICTED.has(field)) continue;
     if (base && base[field] !== undefined)
       (patient as unknown as Record<string, unknown>)[field] = base[field];
   }

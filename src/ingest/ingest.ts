@@ -11,6 +11,7 @@ import {
   collectCodes,
   collectSecurityLabels,
   effectiveDate,
+  itemLinks,
   isClinicalType,
   isEnteredInError,
   patientReferences,
@@ -24,14 +25,21 @@ import {
 } from '../fhir/index.ts';
 import type { PersonLinker } from '../identity/index.ts';
 import { markSourceReceived, type SourceSystem } from '../region/index.ts';
-import { deleteItems, reassignItems, writeItems, type ItemWrite, type WriteResult } from '../store/index.ts';
+import {
+  deleteItems,
+  propagateLinkedLabels,
+  reassignItems,
+  writeItems,
+  type ItemWrite,
+  type WriteResult,
+} from '../store/index.ts';
 import type { Entry } from './parse.ts';
 import { itemId, localIdOf, RequestIndex, rewriteReferences } from './references.ts';
 
 export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
-  classify: (codes: string[], security: string[]) => string[];
+  classify: (codes: string[], security: string[], sourceOrg?: string) => string[];
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
   validation?: ValidationMode;
   /** legitimate relationships derived from what arrives (owned by the access module) */
@@ -250,7 +258,8 @@ export async function ingestEntries(
         status: statusOf(rewritten),
         codes,
         security,
-        sensitivity: deps.classify(codes, security),
+        sensitivity: deps.classify(codes, security, source.org),
+        ...itemLinks(rewritten),
         effective: effectiveDate(rewritten),
         receivedAt,
         deleted: isEnteredInError(rewritten),
@@ -309,7 +318,12 @@ export async function ingestEntries(
       deleted.filter((d) => d.action === 'deleted').map((d) => ({ itemId: d.id, personId: '', facts: [] })),
     );
 
-    // 5. Anything else is outside a shared care record.
+    // 5. Items linked to withheld items are withheld too (either may have just arrived or gone).
+    const touched = new Set([...writes.values()].map((w) => w.item.personId));
+    if (deletes.length > 0) for (const p of await personsOf(tx, deleted)) touched.add(p);
+    await propagateLinkedLabels(tx, [...touched]);
+
+    // 6. Anything else is outside a shared care record.
     entries.forEach((e, i) => {
       if (results[i]!.action === 'ignored' && !results[i]!.note) {
         const type = e.resource?.resourceType ?? e.target?.type ?? 'entry';
@@ -328,6 +342,16 @@ export async function ingestEntries(
   // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
   await markSourceReceived(deps.db, source.id);
   return result;
+}
+
+async function personsOf(tx: Queryable, results: WriteResult[]): Promise<string[]> {
+  const ids = results.filter((d) => d.action === 'deleted').map((d) => d.id);
+  if (ids.length === 0) return [];
+  const { rows } = await tx.query<{ p: string }>(
+    'SELECT DISTINCT person_id AS p FROM clinical_item WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return rows.map((r) => r.p);
 }
 
 function describe(e: Entry, resourceType: string, w: WriteResult): EntryResult {

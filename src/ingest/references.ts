@@ -5,7 +5,7 @@
  * the same way whether its target came in this request or an earlier one.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { deterministicUuid, DIRECTORY_TYPES, isClinicalType } from '../fhir/index.ts';
+import { deterministicUuid, DIRECTORY_TYPES, isClinicalType, ODS_SYSTEM } from '../fhir/index.ts';
 import type { Entry } from './parse.ts';
 
 export interface LocalRef {
@@ -56,6 +56,11 @@ export class RequestIndex {
   resourceFor(ref: LocalRef): Resource | undefined {
     return this.byLocal.get(`${ref.type}/${ref.localId}`);
   }
+}
+
+function odsCodeOf(resource: Resource | undefined): string | undefined {
+  const ids = (resource as { identifier?: { system?: string; value?: string }[] } | undefined)?.identifier;
+  return ids?.find((i) => i.system === ODS_SYSTEM)?.value;
 }
 
 function displayOf(resource: Resource | undefined): string | undefined {
@@ -136,5 +141,8 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
       `${ref.type} ${ref.localId}`;
     delete obj.reference;
     obj.display = display;
+    // Keep the organisation's ODS code: the privacy policy may withhold everything naming it.
+    const ods = odsCodeOf(ctx.index.resourceFor(ref));
+    if (ods && !obj.identifier) obj.identifier = { system: ODS_SYSTEM, value: ods };
   }
 }

@@ -3,7 +3,7 @@
  * labels its source put on it. Run at ingest (labels are stored beside the item so the read filter
  * is plain SQL) and again over the whole store whenever the code lists change.
  */
-import { canonicalCode, ICD10 } from './code-systems.ts';
+import { canonicalCode, ICD10, ODS } from './code-systems.ts';
 import type { SensitiveCode } from './sensitive-codes.ts';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
@@ -19,7 +19,12 @@ const SECURITY_LABELS: Record<string, string> = {
   [`${ACT_CODE}|ETH`]: 'substance_misuse',
 };
 
-export type Classifier = (codes: string[], security: string[]) => string[];
+/**
+ * The categories an item reveals. `sourceOrg` is the ODS code of the organisation that sent it: a
+ * code list row for an organisation (system ODS) withholds everything that organisation sends, as
+ * well as any item that names it (a referral to it, a letter from it).
+ */
+export type Classifier = (codes: string[], security: string[], sourceOrg?: string) => string[];
 
 export function buildClassifier(list: SensitiveCode[]): Classifier {
   // A code may be on several lists (HIV is also a sexually transmitted disease): keep every category.
@@ -34,8 +39,9 @@ export function buildClassifier(list: SensitiveCode[]): Classifier {
     if (!cats) into.set(key, [c.category]);
     else if (!cats.includes(c.category)) cats.push(c.category);
   }
-  return (codes, security) => {
+  return (codes, security, sourceOrg) => {
     const found = new Set<string>();
+    if (sourceOrg) for (const hit of exact.get(`${ODS}|${sourceOrg}`) ?? []) found.add(hit);
     for (const raw of codes) {
       const bar = raw.indexOf('|');
       const system = raw.slice(0, bar);

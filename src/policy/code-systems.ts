@@ -1,6 +1,8 @@
 /** Code systems that sensitive-code lists use, by the names published lists call them. */
 export const SNOMED = 'http://snomed.info/sct';
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+/** An organisation or site (ODS code): every item from it, or naming it, is sensitive. */
+export const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
 const ALIASES: Record<string, string> = {
   'snomed ct': SNOMED,
@@ -19,6 +21,8 @@ const ALIASES: Record<string, string> = {
   opcs4: 'https://fhir.hl7.org.uk/Id/opcs-4',
   'http://www.datadictionary.nhs.uk/opcs-4': 'https://fhir.hl7.org.uk/Id/opcs-4',
   emis: 'https://fhir.hl7.org.uk/Id/emis-code',
+  ods: ODS,
+  organisation: ODS,
 };
 
 /** The system's URI, from a URI or a name lists use; undefined for a name we do not know. */
@@ -72,5 +76,6 @@ export function isWellFormedCode(system: string, code: string): boolean {
   if (!code || /\s/.test(code) || /E\+\d+$/i.test(code)) return false;
   if (system === SNOMED) return isValidSctId(code);
   if (system === ICD10) return /^[A-Z]\d{2}[0-9A-Z]{0,3}$/.test(code);
+  if (system === ODS) return /^[A-Z0-9]{3,10}$/.test(code);
   return /^[\x21-\x7e]+$/.test(code);
 }

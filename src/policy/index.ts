@@ -1,9 +1,11 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { Database } from '../db/index.ts';
+import { itemLinks, LINK_RULES_VERSION } from '../fhir/index.ts';
 import { relabelItems } from '../store/index.ts';
 import { buildClassifier, type Classifier } from './classify.ts';
 import { loadSensitiveCodeLists } from './sensitive-codes.ts';
 
-export { decideRecord, type RecordDecision } from './decide.ts';
+export { decideRecord, type Reader, type RecordDecision, type RecordNotice } from './decide.ts';
 export {
   listObjections,
   recordObjection,
@@ -11,7 +13,20 @@ export {
   type Objection,
   type ObjectionInput,
   type ObjectionScope,
+  type WithdrawalInput,
 } from './objections.ts';
+export {
+  endOverride,
+  listOverrides,
+  overrideNotice,
+  recordOverride,
+  OVERRIDE_GROUNDS,
+  type Override,
+  type OverrideGround,
+  type OverrideInput,
+} from './overrides.ts';
+export { objectionToConsent, SECTION_SYSTEM } from './consent.ts';
+export { getOptOut, setOptOut, type OptOutStatus } from './opt-out.ts';
 export { loadSensitiveCodeLists, type CodeListLoad, type SensitiveCode } from './sensitive-codes.ts';
 export { buildClassifier, type Classifier } from './classify.ts';
 export { isValidSctId } from './code-systems.ts';
@@ -28,7 +43,7 @@ export function createPolicy(codeListFiles: string[]): Policy {
   const load = loadSensitiveCodeLists(codeListFiles);
   return {
     classify: buildClassifier(load.codes),
-    version: load.version,
+    version: `${load.version}.${LINK_RULES_VERSION}`,
     codeCount: load.codes.length,
     problems: load.problems,
   };
@@ -44,7 +59,9 @@ export async function ensureLabelsCurrent(
   );
   if (rows[0]?.value === policy.version) return undefined;
   return db.transaction(async (tx) => {
-    const relabelled = await relabelItems(tx, policy.classify);
+    const relabelled = await relabelItems(tx, policy.classify, (body) =>
+      itemLinks(JSON.parse(body) as Resource),
+    );
     await tx.query(
       `INSERT INTO policy_state (key, value) VALUES ('sensitive-codes-version', $1)
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,

@@ -19,6 +19,13 @@ export interface Objection {
   recordedAt: string;
   withdrawnBy: string | null;
   withdrawnAt: string | null;
+  /** when the person asked, and how (letter, telephone, at the practice…) */
+  requestedOn: string | null;
+  requestSource: string | null;
+  /** the organisation of the member of staff who recorded it */
+  recorderOrg: string | null;
+  withdrawRequestedOn: string | null;
+  withdrawSource: string | null;
 }
 
 export interface ObjectionInput {
@@ -27,10 +34,22 @@ export interface ObjectionInput {
   target?: string;
   note?: string;
   recordedBy: string;
+  recorderOrg?: string;
+  requestedOn?: string;
+  requestSource?: string;
+}
+
+/** How and when the person asked to withdraw an objection. */
+export interface WithdrawalInput {
+  withdrawnBy: string;
+  requestedOn?: string;
+  requestSource?: string;
 }
 
 const SELECT = `SELECT id, person_id AS "personId", scope, target, note, recorded_by AS "recordedBy",
-  recorded_at AS "recordedAt", withdrawn_by AS "withdrawnBy", withdrawn_at AS "withdrawnAt" FROM objection`;
+  recorded_at AS "recordedAt", withdrawn_by AS "withdrawnBy", withdrawn_at AS "withdrawnAt",
+  requested_on::text AS "requestedOn", request_source AS "requestSource", recorder_org AS "recorderOrg",
+  withdraw_requested_on::text AS "withdrawRequestedOn", withdraw_source AS "withdrawSource" FROM objection`;
 
 type Row = Omit<Objection, 'recordedAt' | 'withdrawnAt'> & {
   recordedAt: Date | string;
@@ -47,6 +66,18 @@ function toObjection(r: Row): Objection {
   };
 }
 
+/** A request date is a calendar date, not in the future. */
+function checkDate(value: string | undefined, expression: string): void {
+  if (value === undefined) return;
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+  const why = !ok
+    ? `${expression} must be a date (YYYY-MM-DD)`
+    : Date.parse(value) > Date.now()
+      ? `${expression} cannot be in the future`
+      : undefined;
+  if (why) throw new SharedcareError('invalid-request', why, [{ message: why, expression }]);
+}
+
 export async function recordObjection(q: Queryable, input: ObjectionInput): Promise<Objection> {
   if (input.scope === 'record' && input.target) {
     throw new SharedcareError('invalid-request', 'a whole-record objection has no target');
@@ -56,20 +87,34 @@ export async function recordObjection(q: Queryable, input: ObjectionInput): Prom
       { message: `an objection to one ${input.scope} must say which`, expression: 'target' },
     ]);
   }
+  checkDate(input.requestedOn, 'requestedOn');
   const id = randomUUID();
   await q.query(
-    `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
-    [id, input.personId, input.scope, input.target ?? null, input.note ?? null, input.recordedBy],
+    `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at, requested_on, request_source, recorder_org)
+     VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9)`,
+    [
+      id,
+      input.personId,
+      input.scope,
+      input.target ?? null,
+      input.note ?? null,
+      input.recordedBy,
+      input.requestedOn ?? null,
+      input.requestSource ?? null,
+      input.recorderOrg ?? null,
+    ],
   );
   return toObjection((await q.query<Row>(`${SELECT} WHERE id = $1`, [id])).rows[0]!);
 }
 
-export async function withdrawObjection(q: Queryable, id: string, withdrawnBy: string): Promise<Objection> {
+export async function withdrawObjection(q: Queryable, id: string, w: WithdrawalInput): Promise<Objection> {
   if (!/^[0-9a-f-]{36}$/i.test(id))
     throw new SharedcareError('invalid-request', `"${id}" is not an objection id`);
+  checkDate(w.requestedOn, 'requestedOn');
   const r = await q.query(
-    `UPDATE objection SET withdrawn_by = $2, withdrawn_at = now() WHERE id = $1 AND withdrawn_at IS NULL`,
-    [id, withdrawnBy],
+    `UPDATE objection SET withdrawn_by = $2, withdrawn_at = now(), withdraw_requested_on = $3, withdraw_source = $4
+     WHERE id = $1 AND withdrawn_at IS NULL`,
+    [id, w.withdrawnBy, w.requestedOn ?? null, w.requestSource ?? null],
   );
   if (r.rowCount === 0) throw new SharedcareError('not-found', `no objection ${id} in force`);
   return toObjection((await q.query<Row>(`${SELECT} WHERE id = $1`, [id])).rows[0]!);

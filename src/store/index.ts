@@ -2,6 +2,7 @@ export {
   countItemsBySource,
   itemHistory,
   readItems,
+  withheldKinds,
   type ItemQuery,
   type ItemRow,
   type ItemSummary,
@@ -10,9 +11,9 @@ export {
 export {
   deleteItems,
   reassignItems,
-  relabelItems,
   writeItems,
   type ItemDelete,
   type ItemWrite,
   type WriteResult,
 } from './write.ts';
+export { LINKED_PREFIX, propagateLinkedLabels, relabelItems } from './labels.ts';

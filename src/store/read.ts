@@ -64,6 +64,22 @@ export async function readItems(
   return rows;
 }
 
+/**
+ * Why anything of this person's was withheld for everyone: "sensitive" (a code list, an
+ * organisation or a source's label) and/or "linked" (linked to such an item). For the audit trail's
+ * reason codes; never the category, and never shown to the reader. One probe of a small partial
+ * index for almost everyone.
+ */
+export async function withheldKinds(q: Queryable, personId: string): Promise<string[]> {
+  const { rows } = await q.query<{ kind: string }>(
+    `SELECT DISTINCT CASE WHEN s LIKE 'linked:%' THEN 'linked' ELSE 'sensitive' END AS kind
+     FROM clinical_item, unnest(sensitivity) s
+     WHERE person_id = $1 AND cardinality(sensitivity) > 0 AND NOT deleted ORDER BY 1`,
+    [personId],
+  );
+  return rows.map((r) => r.kind);
+}
+
 export interface ItemSummary {
   sourceOrg: string;
   sourceId: string;

@@ -24,6 +24,9 @@ export interface ItemWrite {
   sensitivity: string[];
   effective: string | undefined;
   receivedAt: string;
+  /** clinical items this one depends on / contains (see src/fhir/links.ts) */
+  dependsOn: string[];
+  contains: string[];
   /** true for entered-in-error: kept in history, gone from the view */
   deleted: boolean;
   /** the resource as it will be served; meta.versionId is set here */
@@ -47,12 +50,10 @@ interface Existing {
   deleted: boolean;
 }
 
-const SEP = '\u001f';
-
 const COLUMN_TYPES = `id uuid, person_id uuid, resource_type text, section text, source_id text, source_org text,
   source_local_id text, source_patient_id text, source_version text, source_last_updated timestamptz, version int,
   content_hash text, status text, codes text[], security text[], sensitivity text[], effective timestamptz,
-  received_at timestamptz, deleted boolean, body text`;
+  received_at timestamptz, deleted boolean, depends_on uuid[], contains uuid[], body text`;
 const COLUMNS = COLUMN_TYPES.split(',')
   .map((c) => c.trim().split(' ')[0])
   .join(', ');
@@ -137,6 +138,8 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
       effective: w.effective ?? null,
       received_at: w.receivedAt,
       deleted: w.deleted,
+      depends_on: w.dependsOn,
+      contains: w.contains,
       body: serialise(w.resource, w.version),
     }));
     await tx.query(
@@ -148,7 +151,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
          version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
          codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
          effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
-         body = EXCLUDED.body`,
+         depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, body = EXCLUDED.body`,
       [JSON.stringify(rows)],
     );
   }
@@ -193,38 +196,4 @@ export async function reassignItems(
     [sourceId, sourcePatientId, toPersonId],
   );
   return r.rows.map((row) => row.id);
-}
-
-/** Recomputes the sensitivity labels of every item (the code lists changed). Returns rows changed. */
-export async function relabelItems(
-  tx: Queryable,
-  label: (codes: string[], security: string[]) => string[],
-  batchSize = 5000,
-): Promise<number> {
-  let changed = 0;
-  let after = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    const { rows } = await tx.query<{
-      id: string;
-      codes: string[];
-      security: string[];
-      sensitivity: string[];
-    }>('SELECT id, codes, security, sensitivity FROM clinical_item WHERE id > $1 ORDER BY id LIMIT $2', [
-      after,
-      batchSize,
-    ]);
-    if (rows.length === 0) return changed;
-    const updates = rows
-      .map((r) => ({ id: r.id, next: label(r.codes, r.security) }))
-      .filter((u, i) => u.next.join(SEP) !== rows[i]!.sensitivity.join(SEP));
-    if (updates.length > 0) {
-      await tx.query(
-        `UPDATE clinical_item c SET sensitivity = string_to_array(u.s, E'\\x1f')
-         FROM unnest($1::uuid[], $2::text[]) AS u(id, s) WHERE c.id = u.id`,
-        [updates.map((u) => u.id), updates.map((u) => u.next.join(SEP))],
-      );
-      changed += updates.length;
-    }
-    after = rows[rows.length - 1]!.id;
-  }
 }

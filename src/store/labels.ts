@@ -1,0 +1,110 @@
+/**
+ * Sensitivity labels. An item's own labels come from its codes, its source's security labels and
+ * its organisation (policy's classifier, at ingest and after a code-list change). Items linked to a
+ * labelled item get "linked:<category>" labels too, following src/fhir/links.ts: an item that
+ * depends on a withheld item, or is contained in one, is withheld. The store's one read excludes
+ * every labelled row, whatever the label.
+ */
+import type { Queryable } from '../db/index.ts';
+
+export const LINKED_PREFIX = 'linked:';
+const SEP = '\u001f';
+
+/**
+ * Recomputes the linked labels of the given persons' items (or everyone's), in SQL: a recursive walk
+ * from each item with an own label along depends-on edges (to the items that depend on it) and
+ * contains edges (to its parts). Only persons with a labelled item are visited, found by a partial
+ * index, so for almost everyone this is one index probe. Returns the number of items changed.
+ */
+export async function propagateLinkedLabels(tx: Queryable, personIds: string[] | 'all'): Promise<number> {
+  if (personIds !== 'all' && personIds.length === 0) return 0;
+  const persons =
+    personIds === 'all'
+      ? `SELECT DISTINCT person_id FROM clinical_item WHERE cardinality(sensitivity) > 0`
+      : `SELECT DISTINCT person_id FROM clinical_item WHERE person_id = ANY($1::uuid[]) AND cardinality(sensitivity) > 0`;
+  const r = await tx.query(
+    `WITH RECURSIVE persons AS (${persons}),
+     items AS (
+       SELECT c.id, c.deleted, coalesce(c.depends_on, '{}') AS depends_on, coalesce(c.contains, '{}') AS contains,
+         c.sensitivity, ARRAY(SELECT s FROM unnest(c.sensitivity) s WHERE s NOT LIKE '${LINKED_PREFIX}%') AS own
+       FROM clinical_item c JOIN persons USING (person_id)
+     ),
+     edges AS (
+       SELECT d AS src, i.id AS dst FROM items i, unnest(i.depends_on) d
+       UNION ALL
+       SELECT i.id, k FROM items i, unnest(i.contains) k
+     ),
+     walk(id, cat) AS (
+       SELECT i.id, o FROM items i, unnest(i.own) o WHERE NOT i.deleted
+       UNION
+       SELECT e.dst, w.cat FROM walk w JOIN edges e ON e.src = w.id
+     ),
+     linked AS (
+       SELECT e.dst AS id, array_agg(DISTINCT '${LINKED_PREFIX}' || w.cat) AS labels
+       FROM walk w JOIN edges e ON e.src = w.id GROUP BY e.dst
+     ),
+     next AS (
+       SELECT i.id, i.sensitivity,
+         ARRAY(SELECT DISTINCT x FROM unnest(i.own || coalesce(l.labels, '{}')) x ORDER BY x) AS labels
+       FROM items i LEFT JOIN linked l ON l.id = i.id
+     )
+     UPDATE clinical_item c SET sensitivity = n.labels FROM next n
+     WHERE c.id = n.id AND c.sensitivity IS DISTINCT FROM n.labels`,
+    personIds === 'all' ? [] : [personIds],
+  );
+  return r.rowCount ?? 0;
+}
+
+/**
+ * Recomputes the own labels of every item (the code lists changed), keeping linked labels for the
+ * propagation that follows; derives the links of rows stored before links were kept. Returns the
+ * number of rows changed.
+ */
+export async function relabelItems(
+  tx: Queryable,
+  label: (codes: string[], security: string[], sourceOrg: string) => string[],
+  linksOf: (body: string) => { dependsOn: string[]; contains: string[] },
+  batchSize = 5000,
+): Promise<number> {
+  let changed = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const { rows } = await tx.query<{
+      id: string;
+      codes: string[];
+      security: string[];
+      sensitivity: string[];
+      sourceOrg: string;
+      body: string | null;
+    }>(
+      `SELECT id, codes, security, sensitivity, source_org AS "sourceOrg",
+         CASE WHEN depends_on IS NULL THEN body END AS body
+       FROM clinical_item WHERE id > $1 ORDER BY id LIMIT $2`,
+      [after, batchSize],
+    );
+    if (rows.length === 0) break;
+    const updates = rows
+      .map((r) => {
+        const linked = r.sensitivity.filter((s) => s.startsWith(LINKED_PREFIX));
+        const next = [...new Set([...label(r.codes, r.security, r.sourceOrg), ...linked])].sort();
+        return { id: r.id, next, links: r.body === null ? undefined : linksOf(r.body), was: r.sensitivity };
+      })
+      .filter((u) => u.links || u.next.join(SEP) !== u.was.join(SEP));
+    if (updates.length > 0) {
+      await tx.query(
+        `UPDATE clinical_item c SET sensitivity = string_to_array(u.s, E'\\x1f'),
+           depends_on = coalesce(u.d::uuid[], c.depends_on), contains = coalesce(u.k::uuid[], c.contains)
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(id, s, d, k) WHERE c.id = u.id`,
+        [
+          updates.map((u) => u.id),
+          updates.map((u) => u.next.join(SEP)),
+          updates.map((u) => (u.links ? `{${u.links.dependsOn.join(',')}}` : null)),
+          updates.map((u) => (u.links ? `{${u.links.contains.join(',')}}` : null)),
+        ],
+      );
+      changed += updates.length;
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+  return changed + (await propagateLinkedLabels(tx, 'all'));
+}
