@@ -43,6 +43,8 @@ export {
 export { accessKindOf, ALL_SECTIONS, DEFAULT_ROLES, SECTIONS_BY_KIND, type AccessKind } from './roles.ts';
 export {
   authorize,
+  authorizeStandalone,
+  checkAuthorizeRequest,
   createLaunch,
   exchangeCode,
   SESSION_ISSUER,
@@ -53,3 +55,4 @@ export {
   type SmartClient,
   type TokenRequest,
 } from './smart.ts';
+export { beginSignIn, finishSignIn, signInProvider } from './sign-in.ts';

@@ -57,13 +57,12 @@ export interface AuthorizeRequest {
   code_challenge_method?: string;
 }
 
-/** Checks an authorisation request and issues a code; throws with what is wrong. */
-export async function authorize(
-  q: Queryable,
+/** Checks what every authorisation request must get right; returns the registered client. */
+export function checkAuthorizeRequest(
   req: AuthorizeRequest,
   clients: SmartClient[],
   fhirBase: string,
-): Promise<{ redirect: string }> {
+): SmartClient {
   const client = clients.find((c) => c.clientId === req.client_id);
   if (!client) throw invalid('unknown client_id', 'client_id');
   if (!req.redirect_uri || !client.redirectUris.includes(req.redirect_uri))
@@ -72,7 +71,18 @@ export async function authorize(
   if (req.aud !== fhirBase) throw invalid(`aud must be ${fhirBase}`, 'aud');
   if (req.code_challenge && req.code_challenge_method !== 'S256')
     throw invalid('code_challenge_method must be S256', 'code_challenge_method');
-  if (!req.launch) throw invalid('this server supports the EHR launch only: launch is required', 'launch');
+  return client;
+}
+
+/** EHR launch: checks the request and the launch id, and issues a code; throws with what is wrong. */
+export async function authorize(
+  q: Queryable,
+  req: AuthorizeRequest,
+  clients: SmartClient[],
+  fhirBase: string,
+): Promise<{ redirect: string }> {
+  const client = checkAuthorizeRequest(req, clients, fhirBase);
+  if (!req.launch) throw invalid('launch is required: open the record from the clinical system', 'launch');
   const { rows } = await q.query<{ id: string }>(
     `UPDATE smart_launch SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now() RETURNING id`,
     [req.launch],
@@ -82,13 +92,41 @@ export async function authorize(
       'the launch is unknown, expired or already used: launch again from the clinical system',
       'launch',
     );
+  return issueCode(q, req.launch, client, req);
+}
+
+/**
+ * Standalone launch, after the user signed in at the region's identity provider: a launch with no
+ * patient, used at once, and a code for the app.
+ */
+export async function authorizeStandalone(
+  q: Queryable,
+  req: AuthorizeRequest,
+  client: SmartClient,
+  user: UserPrincipal,
+): Promise<{ redirect: string }> {
+  const launch = id();
+  await q.query(
+    `INSERT INTO smart_launch (id, principal, nhs_number, created_at, expires_at, used_at)
+     VALUES ($1, $2, NULL, now(), now() + make_interval(secs => $3), now())`,
+    [launch, JSON.stringify({ ...user, patient: undefined }), CODE_SECONDS],
+  );
+  return issueCode(q, launch, client, req);
+}
+
+async function issueCode(
+  q: Queryable,
+  launchId: string,
+  client: SmartClient,
+  req: AuthorizeRequest,
+): Promise<{ redirect: string }> {
   const code = id();
   await q.query(
     `INSERT INTO smart_code (code, launch_id, client_id, redirect_uri, code_challenge, scope, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
     [
       code,
-      req.launch,
+      launchId,
       client.clientId,
       req.redirect_uri,
       req.code_challenge ?? null,
@@ -96,7 +134,7 @@ export async function authorize(
       CODE_SECONDS,
     ],
   );
-  const url = new URL(req.redirect_uri);
+  const url = new URL(req.redirect_uri!);
   url.searchParams.set('code', code);
   if (req.state) url.searchParams.set('state', req.state);
   return { redirect: url.toString() };
@@ -115,8 +153,8 @@ export interface SessionToken {
   token_type: 'Bearer';
   expires_in: number;
   scope: string;
-  /** the patient in context: the NHS number; the app resolves it to the record id */
-  nhsNumber: string;
+  /** the patient in context: the NHS number; the app resolves it to the record id (none: standalone) */
+  nhsNumber: string | null;
   user: UserPrincipal;
 }
 
@@ -130,7 +168,7 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
     code_challenge: string | null;
     scope: string;
     principal: string;
-    nhs_number: string;
+    nhs_number: string | null;
   }>(
     `UPDATE smart_code c SET used_at = now() FROM smart_launch l
      WHERE c.code = $1 AND c.used_at IS NULL AND c.expires_at > now() AND l.id = c.launch_id
@@ -148,12 +186,14 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
     if (expected !== row.code_challenge)
       throw invalid('code_verifier does not match the code_challenge', 'code_verifier');
   }
-  const user = { ...(JSON.parse(row.principal) as UserPrincipal), patient: row.nhs_number };
+  const launched = JSON.parse(row.principal) as UserPrincipal;
+  const user = row.nhs_number ? { ...launched, patient: row.nhs_number } : launched;
   const access_token = await new SignJWT({
     kind: 'user',
     org: user.org,
     role: user.role,
-    patient: row.nhs_number,
+    // a standalone session (administrators, the DPO) has no patient in context
+    ...(row.nhs_number ? { patient: row.nhs_number } : { standalone: true }),
     idp: user.issuer,
     ...(user.name ? { name: user.name } : {}),
   })
@@ -186,7 +226,7 @@ export async function verifySessionToken(secret: string, token: string): Promise
       !payload.sub ||
       typeof payload.org !== 'string' ||
       typeof payload.role !== 'string' ||
-      typeof payload.patient !== 'string'
+      (typeof payload.patient !== 'string' && payload.standalone !== true)
     )
       throw new Error('incomplete');
     return {
@@ -194,7 +234,7 @@ export async function verifySessionToken(secret: string, token: string): Promise
       userId: payload.sub,
       org: payload.org,
       role: payload.role,
-      patient: payload.patient,
+      ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
       issuer: typeof payload.idp === 'string' ? payload.idp : SESSION_ISSUER,
       ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
     };
@@ -218,6 +258,7 @@ export function smartConfiguration(publicUrl: string): Record<string, unknown> {
     token_endpoint_auth_methods_supported: ['none'],
     capabilities: [
       'launch-ehr',
+      'launch-standalone',
       'client-public',
       'context-ehr-patient',
       'permission-patient',

@@ -5,7 +5,13 @@
 import type { FastifyInstance } from 'fastify';
 import {
   authorize,
+  authorizeStandalone,
+  beginSignIn,
+  checkAuthorizeRequest,
   createLaunch,
+  DEFAULT_ROLES,
+  finishSignIn,
+  signInProvider,
   exchangeCode,
   smartConfiguration,
   type AuthorizeRequest,
@@ -48,14 +54,41 @@ export function registerSmartRoutes(app: FastifyInstance, services: Services): v
     return reply.code(201).send({ ...launch, iss: fhirBase });
   });
 
+  const signIn = signInProvider(config.identityProviders);
+  const callbackUrl = `${config.publicUrl}/oauth/callback`;
+  const roles = { ...DEFAULT_ROLES, ...config.access.roles };
+
   app.get<{ Querystring: AuthorizeRequest }>('/oauth/authorize', async (req, reply) => {
+    // No launch id: a standalone launch, for administrators and the DPO, who sign in at the
+    // region's identity provider first.
+    if (!req.query.launch && signIn) {
+      checkAuthorizeRequest(req.query, clients, fhirBase);
+      return reply.redirect(await beginSignIn(db, signIn, req.query, callbackUrl), 302);
+    }
     const { redirect } = await authorize(db, req.query, clients, fhirBase);
+    return reply.redirect(redirect, 302);
+  });
+
+  app.get('/oauth/callback', async (req, reply) => {
+    if (!signIn) throw new SharedcareError('not-found', 'no identity provider is configured for signing in');
+    const current = new URL(req.url, config.publicUrl);
+    const result = await finishSignIn(db, signIn, current, roles);
+    const client = checkAuthorizeRequest(result.request, clients, fhirBase);
+    if ('refused' in result) {
+      // tell the app, as OAuth does, so that it can show the reason
+      const back = new URL(result.request.redirect_uri!);
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', result.refused.message);
+      if (result.request.state) back.searchParams.set('state', result.request.state);
+      return reply.redirect(back.toString(), 302);
+    }
+    const { redirect } = await authorizeStandalone(db, result.request, client, result.user);
     return reply.redirect(redirect, 302);
   });
 
   app.post('/oauth/token', async (req, reply) => {
     const token = await exchangeCode(db, (req.body ?? {}) as TokenRequest, config.sessionSecret);
-    const person = await findPersonByNhsNumber(db, token.nhsNumber);
+    const person = token.nhsNumber ? await findPersonByNhsNumber(db, token.nhsNumber) : undefined;
     return reply.header('cache-control', 'no-store').send({
       access_token: token.access_token,
       token_type: token.token_type,

@@ -50,6 +50,20 @@ const identityProviderSchema = z.object({
       source: z.string().default('client_id'),
     })
     .default({ style: 'simple', user: 'sub', name: 'name', org: 'org', role: 'role', source: 'client_id' }),
+  /**
+   * Lets administrators and the data protection officer sign in to Sharedcare itself (SMART
+   * standalone launch) through this provider: Sharedcare is registered with it as an OpenID Connect
+   * client. Clinicians never sign in here; they arrive from their clinical system.
+   */
+  signIn: z
+    .object({
+      clientId: z.string().min(1),
+      /** for a confidential client; keep the config file readable only by the service */
+      clientSecret: z.string().min(1).optional(),
+      scope: z.string().default('openid profile'),
+    })
+    .strict()
+    .optional(),
 });
 
 export type IdentityProviderConfig = z.infer<typeof identityProviderSchema>;
