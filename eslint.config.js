@@ -9,7 +9,7 @@ function restrictImports(files, extra) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules', '.sharedcare', 'dist', 'web/dist', 'coverage'] },
+  { ignores: ['node_modules', '.sharedcare', 'dist', 'web/dist', 'viewer/dist', 'coverage'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['bin/**/*.js', '*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },

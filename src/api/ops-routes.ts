@@ -19,13 +19,5 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
       .send(await services.metrics.registry.metrics());
   });
 
-  app.get('/', async (_req, reply) =>
-    reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sharedcare</title></head><body>` +
-          `<h1>Sharedcare</h1><p>The shared care record server is running.</p>` +
-          `<ul><li><a href="/fhir/metadata">FHIR CapabilityStatement</a></li><li><a href="/health">Health</a></li><li><a href="/ready">Readiness</a></li></ul></body></html>`,
-      ),
-  );
+  // `/` belongs to the clinician's viewer: see viewer-routes.ts.
 }

@@ -19,6 +19,7 @@ import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerViewerRoutes } from './viewer-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -154,6 +155,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerViewerRoutes(app, services);
   registerDevRoutes(app, services);
   registerObjectionRoutes(app, services);
   return app;

@@ -29,7 +29,8 @@ export function registerSmartRoutes(app: FastifyInstance, services: Services): v
   const { config, db } = services;
   const fhirBase = `${config.publicUrl}/fhir`;
   const clients = [
-    { clientId: VIEWER_CLIENT_ID, redirectUris: [`${config.publicUrl}/`, `${config.publicUrl}/viewer/`] },
+    // the viewer's record page is its one redirect (viewer/src/launch.ts)
+    { clientId: VIEWER_CLIENT_ID, redirectUris: [`${config.publicUrl}/viewer/`] },
     ...config.smartClients,
   ];
 

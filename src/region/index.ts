@@ -178,3 +178,5 @@ export function createRegionDirectory(
     },
   };
 }
+
+export { contributorFeeds, USUAL_DATA_SETS, type ContributorFeeds, type SourceFeed } from './feeds.ts';

@@ -1,0 +1,232 @@
+/**
+ * The viewer's model (viewer/src/model), without a browser: formats, grouping and conflicts,
+ * current and past medications, trend series, notices, the copied reference, and reading PDF text.
+ */
+import { deflateSync } from 'node:zlib';
+import type { Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { renderPdf } from '../../src/generate/letters.ts';
+import { formatAge, formatDate, formatNhsNumber } from '../../viewer/src/model/format.ts';
+import { groupItems } from '../../viewer/src/model/group.ts';
+import { toItem } from '../../viewer/src/model/item.ts';
+import { medicationGroups } from '../../viewer/src/model/medications.ts';
+import { noticesOf, refusalOf } from '../../viewer/src/model/notices.ts';
+import { pdfText } from '../../viewer/src/model/pdf-text.ts';
+import { referenceText } from '../../viewer/src/model/reference.ts';
+import { trendSeries } from '../../viewer/src/model/results.ts';
+
+const PROV = 'https://sharedcare.dev/fhir/StructureDefinition/provenance';
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
+/** A resource as Sharedcare serves it: stamped with its organisation. */
+function served(r: Record<string, unknown>, ods: string, name: string): Resource {
+  return {
+    ...r,
+    meta: {
+      source: `urn:sharedcare:source:${ods.toLowerCase()}`,
+      tag: [{ system: ODS, code: ods, display: name }],
+    },
+    extension: [
+      {
+        url: PROV,
+        extension: [
+          { url: 'organisation', valueReference: { identifier: { system: ODS, value: ods }, display: name } },
+          { url: 'received', valueInstant: '2026-01-01T00:00:00Z' },
+        ],
+      },
+    ],
+  } as unknown as Resource;
+}
+const GP = ['Y90001', 'Riverside Surgery'] as const;
+const HOSP = ['RX1', 'Northgate Hospital'] as const;
+const SCT = (code: string, display: string) => ({
+  coding: [{ system: 'http://snomed.info/sct', code, display }],
+});
+const condition = (id: string, status: string, org: readonly [string, string]) =>
+  toItem(
+    served(
+      {
+        resourceType: 'Condition',
+        id,
+        code: SCT('38341003', 'Hypertension'),
+        clinicalStatus: { coding: [{ code: status }] },
+        onsetDateTime: '2020-01-01',
+      },
+      ...org,
+    ),
+  );
+const hba1c = (id: string, value: number, date: string, org: readonly [string, string]) =>
+  toItem(
+    served(
+      {
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        code: { ...SCT('1049301000000100', 'HbA1c level'), text: 'HbA1c' },
+        effectiveDateTime: date,
+        valueQuantity: { value, unit: 'mmol/mol' },
+      },
+      ...org,
+    ),
+  );
+const med = (
+  id: string,
+  type: string,
+  status: string,
+  date: string,
+  dose: string,
+  org: readonly [string, string] = GP,
+) =>
+  toItem(
+    served(
+      {
+        resourceType: type,
+        id,
+        status,
+        medicationCodeableConcept: SCT('318900003', 'Ramipril 5mg capsules'),
+        ...(type === 'MedicationRequest'
+          ? { authoredOn: date, dosageInstruction: [{ text: dose }] }
+          : { effectiveDateTime: date, dosage: [{ text: dose }] }),
+      },
+      ...org,
+    ),
+  );
+
+describe('formats', () => {
+  it.each([
+    ['9991234567', '999 123 4567'],
+    ['999 123 4567', '999 123 4567'],
+    ['12345', '12345'],
+  ])('NHS number %s → %s', (n, out) => expect(formatNhsNumber(n)).toBe(out));
+  it.each([
+    ['2022-04-15', '15/04/2022'],
+    ['2022-04', '04/2022'],
+    ['2022', '2022'],
+    ['2022-04-15T23:30:00Z', '16/04/2022'], // UK time (BST)
+  ])('date %s → %s', (d, out) => expect(formatDate(d)).toBe(out));
+  it('ages in years, months or weeks', () => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    expect(formatAge('1958-03-14', now)).toBe('68 years');
+    expect(formatAge('2025-08-01', now)).toBe('15 months');
+    expect(formatAge('2026-11-05', now)).toBe('3 weeks');
+  });
+});
+
+describe('grouping what several sources report', () => {
+  it('makes one entry of the same problem from two organisations, and marks their disagreement', () => {
+    const [g, ...rest] = groupItems([condition('a', 'active', GP), condition('b', 'resolved', HOSP)]);
+    expect(rest).toEqual([]);
+    expect(g!.sources.map((s) => s.orgName).sort()).toEqual(['Northgate Hospital', 'Riverside Surgery']);
+    expect(g!.conflict).toContain('Active (Riverside Surgery)');
+    expect(g!.conflict).toContain('Resolved (Northgate Hospital)');
+  });
+  it('does not mark agreement as a conflict', () => {
+    expect(groupItems([condition('a', 'active', GP), condition('b', 'active', HOSP)])[0]!.conflict).toBe(
+      undefined,
+    );
+  });
+  it('groups copies of one result, but not results on different days; a different value is a conflict', () => {
+    const groups = groupItems([
+      hba1c('1', 48, '2022-04-15T09:30:00Z', GP),
+      hba1c('2', 48, '2022-04-15T09:30:00Z', HOSP),
+      hba1c('3', 50, '2023-04-15T09:30:00Z', GP),
+      hba1c('4', 51, '2023-04-15T09:30:00Z', HOSP),
+    ]);
+    expect(groups.map((g) => g.items.length)).toEqual([2, 2]);
+    expect(groups[0]!.conflict).toBe('50 mmol/mol (Riverside Surgery) vs 51 mmol/mol (Northgate Hospital)');
+    expect(groups[1]!.conflict).toBe(undefined);
+  });
+});
+
+describe('medications', () => {
+  const now = Date.parse('2026-11-26T00:00:00Z');
+  it('folds repeat issues into one line; recent or active is current, and a different dose is a conflict', () => {
+    const groups = medicationGroups(
+      [
+        med('s', 'MedicationStatement', 'active', '2015-06-01', 'One capsule once a day'),
+        med('r1', 'MedicationRequest', 'completed', '2026-11-01', 'One capsule once a day'),
+        med('r2', 'MedicationRequest', 'completed', '2026-10-01', 'One capsule once a day'),
+        med('h', 'MedicationStatement', 'active', '2026-06-01', 'Two capsules once a day', HOSP),
+      ],
+      now,
+    );
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ current: true, issues: 2, status: 'active' });
+    expect(groups[0]!.conflict).toMatch(/^Dose differs: /);
+  });
+  it('is past when no source lists it as active and it has not been issued for months', () => {
+    const [g] = medicationGroups([med('r', 'MedicationRequest', 'completed', '2019-11-02', 'x')], now);
+    expect(g).toMatchObject({ current: false, status: 'completed' });
+  });
+});
+
+it('draws one trend point for copies of one result from two sources', () => {
+  const series = trendSeries([
+    hba1c('1', 48, '2022-04-15T09:30:00Z', GP),
+    hba1c('2', 48, '2022-04-15T09:30:00Z', HOSP),
+    hba1c('3', 53, '2023-01-10T09:30:00Z', GP),
+  ]);
+  const s = [...series.values()][0]!;
+  expect(s.count).toBe(2);
+  expect(s.lines[0]!.points.map((p) => p.value)).toEqual([48, 53]);
+});
+
+it('copies a reference in the agreed form', () => {
+  const item = hba1c('1', 48, '2022-04-15T09:30:00Z', HOSP);
+  expect(referenceText(item, new Date('2022-08-23T10:00:00Z'))).toBe(
+    'HbA1c 48 mmol/mol, Northgate Hospital, 15/04/2022, viewed on the Shared Care Record 23/08/2022',
+  );
+});
+
+describe('notices and refusals', () => {
+  it('classifies the gate’s notices', () => {
+    const kinds = noticesOf({
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'information',
+          code: 'informational',
+          diagnostics: 'This is … not the full record held by …',
+        },
+        { severity: 'warning', code: 'security', diagnostics: 'Access by break glass: …' },
+        { severity: 'information', code: 'suppressed', diagnostics: 'The person has objected to sharing …' },
+        {
+          severity: 'information',
+          code: 'informational',
+          diagnostics: 'The person has objected to sharing X.',
+        },
+      ],
+    }).map((n) => n.kind);
+    expect(kinds).toEqual(['not-full-record', 'break-glass', 'withheld', 'objection']);
+  });
+  it('offers break glass only when the refusal says it is possible', () => {
+    const outcome = (diagnostics: string) => ({
+      resourceType: 'OperationOutcome' as const,
+      issue: [{ severity: 'error' as const, code: 'forbidden' as const, diagnostics }],
+    });
+    expect(refusalOf(outcome('no relationship. In an emergency you may break the glass')).breakGlass).toBe(
+      true,
+    );
+    expect(refusalOf(outcome('organisation X does not view the record')).breakGlass).toBe(false);
+  });
+});
+
+describe('reading PDF letters', () => {
+  it('reads the text of an uncompressed PDF (the synthetic generator’s)', async () => {
+    const pdf = renderPdf('Northgate Hospital\nDISCHARGE SUMMARY\nGP actions: (none).');
+    const text = await pdfText(Buffer.from(pdf, 'latin1'));
+    expect(text.readable).toBe(true);
+    expect(text.lines).toEqual(['Northgate Hospital', 'DISCHARGE SUMMARY', 'GP actions: (none).']);
+  });
+  it('reads FlateDecode content with TJ arrays, and says when there is no text', async () => {
+    const content = 'BT /F1 11 Tf 50 790 Td [(Seen in ) -250 (clinic.)] TJ T* (Next line) Tj ET';
+    const z = deflateSync(Buffer.from(content, 'latin1'));
+    const pdf = Buffer.concat([
+      Buffer.from(`%PDF-1.4\n4 0 obj\n<< /Length ${z.length} /Filter /FlateDecode >>\nstream\n`, 'latin1'),
+      z,
+      Buffer.from('\nendstream\nendobj\n%%EOF\n', 'latin1'),
+    ]);
+    expect((await pdfText(pdf)).lines).toEqual(['Seen in clinic.', 'Next line']);
+    expect((await pdfText(Buffer.from('%PDF-1.4\n%%EOF\n'))).readable).toBe(false);
+  });
+});

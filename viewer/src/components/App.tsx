@@ -1,0 +1,145 @@
+/**
+ * The viewer: finish the SMART launch, open the record through the gate ($everything, one audited
+ * read), and show it. A refusal with no care relationship offers break glass; a whole-record
+ * objection shows only that the record exists. Nothing is stored beyond the session.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Patient } from '@medplum/fhirtypes';
+import { parseEverything, type RecordData } from '../model/record.ts';
+import { refusalOf } from '../model/notices.ts';
+import {
+  ApiError,
+  readEverything,
+  readPatient,
+  readSources,
+  startSession,
+  takeEarlyRecord,
+  type Contributor,
+  type Session,
+} from '../session.ts';
+import { ANNOUNCER_ID } from '../announce.ts';
+import { Banner } from './Banner.tsx';
+import { BreakGlass } from './BreakGlass.tsx';
+import { Header } from './Header.tsx';
+import { Message } from './Message.tsx';
+import { Notices } from './Notices.tsx';
+import { RecordView } from './RecordView.tsx';
+
+type State =
+  | { phase: 'starting' }
+  | { phase: 'no-session'; why: string }
+  | { phase: 'loading'; session: Session }
+  | { phase: 'ready'; session: Session; record: RecordData }
+  | { phase: 'refused'; session: Session; text: string; breakGlass: boolean; patient?: Patient }
+  | { phase: 'ended' }
+  | { phase: 'error'; message: string };
+
+export function App() {
+  const [state, setState] = useState<State>({ phase: 'starting' });
+  const [sources, setSources] = useState<Contributor[] | undefined>();
+
+  const open = useCallback(async (session: Session) => {
+    setState({ phase: 'loading', session });
+    readSources(session).then(
+      (r) => setSources(r.organisations),
+      () => setSources([]),
+    );
+    try {
+      const bundle = await (takeEarlyRecord() ?? readEverything(session));
+      performance.mark('sc-fetched');
+      const record = parseEverything(bundle);
+      performance.mark('sc-parsed');
+      setState({ phase: 'ready', session, record });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return setState({ phase: 'ended' });
+      if (err instanceof ApiError && err.status === 403) {
+        const refusal = refusalOf(err.outcome);
+        const patient = await readPatient(session).catch(() => undefined);
+        return setState({ phase: 'refused', session, ...refusal, ...(patient ? { patient } : {}) });
+      }
+      setState({ phase: 'error', message: err instanceof Error ? err.message : String(err) });
+    }
+  }, []);
+
+  useEffect(() => {
+    startSession().then(
+      (session) => {
+        performance.mark('sc-session');
+        void open(session);
+      },
+      (err: unknown) =>
+        setState({ phase: 'no-session', why: err instanceof Error ? err.message : String(err) }),
+    );
+  }, [open]);
+
+  const orgKinds = useMemo(() => new Map((sources ?? []).map((o) => [o.ods, o.kind ?? ''])), [sources]);
+
+  let body;
+  switch (state.phase) {
+    case 'starting':
+    case 'loading':
+      body = (
+        <Message title="Opening the record" status>
+          Loading the shared care record…
+        </Message>
+      );
+      break;
+    case 'no-session':
+      body = (
+        <Message title="Open the Shared Care Record from your clinical system">
+          <p>
+            The Shared Care Record opens in the context of the patient you are looking at in your own clinical
+            system, with no second sign-in. Use its “Shared Care Record” button.
+          </p>
+          <p className="sc-status-line">({state.why})</p>
+        </Message>
+      );
+      break;
+    case 'ended':
+      body = (
+        <Message title="Your session has ended">
+          <p>For safety, a session lasts a limited time. Open the record again from your clinical system.</p>
+        </Message>
+      );
+      break;
+    case 'error':
+      body = (
+        <Message title="The record could not be opened">
+          <p>{state.message}</p>
+        </Message>
+      );
+      break;
+    case 'refused':
+      body = (
+        <>
+          {state.patient && <Banner patient={state.patient} />}
+          <BreakGlass
+            text={state.text}
+            allowed={state.breakGlass}
+            session={state.session}
+            onGranted={() => void open(state.session)}
+          />
+        </>
+      );
+      break;
+    case 'ready':
+      body = (
+        <>
+          {state.record.patient && <Banner patient={state.record.patient} />}
+          <Notices notices={state.record.notices} />
+          <RecordView record={state.record} sources={sources} orgKinds={orgKinds} />
+        </>
+      );
+      break;
+  }
+  return (
+    <>
+      <a className="sc-skip-link" href="#main">
+        Skip to the record
+      </a>
+      <Header />
+      {body}
+      <div id={ANNOUNCER_ID} className="sc-visually-hidden" role="status" aria-live="polite" />
+    </>
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * The record: section navigation (with counts) and the section on show, chosen by the URL's hash
+ * (#problems), so the browser's back button and keyboard links work. Sections render only when
+ * shown, so a heavy record opens as fast as a light one.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { NO_FILTERS, type FilterState } from '../model/filters.ts';
+import type { Item } from '../model/item.ts';
+import type { RecordData } from '../model/record.ts';
+import { SECTIONS, sectionDef, type SectionId } from '../model/sections.ts';
+import type { Contributor } from '../session.ts';
+import { Documents } from './Documents.tsx';
+import { ItemSection } from './ItemSection.tsx';
+import { Medications } from './Medications.tsx';
+import { Results } from './Results.tsx';
+import { SourcesPanel } from './SourcesPanel.tsx';
+import { Summary } from './Summary.tsx';
+import { Timeline } from './Timeline.tsx';
+
+function currentSection(): SectionId {
+  const id = location.hash.replace(/^#\/?/, '');
+  return (sectionDef(id)?.id ?? 'summary') as SectionId;
+}
+
+interface Props {
+  record: RecordData;
+  sources: Contributor[] | undefined;
+  orgKinds: Map<string, string>;
+}
+
+export function RecordView({ record, sources, orgKinds }: Props) {
+  const [section, setSection] = useState<SectionId>(currentSection);
+  const [filters, setFilters] = useState<Partial<Record<SectionId, FilterState>>>({});
+  const heading = useRef<HTMLHeadingElement>(null);
+  const moved = useRef(false);
+
+  useEffect(() => {
+    const onHash = () => {
+      moved.current = true;
+      setSection(currentSection());
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => {
+    // keyboard and screen-reader users land on the section they chose
+    if (moved.current) heading.current?.focus();
+  }, [section]);
+
+  const bySection = useMemo(() => {
+    const kind = (ods: string) => orgKinds.get(ods) ?? '';
+    const out = new Map<SectionId, Item[]>();
+    for (const def of SECTIONS)
+      if (def.match)
+        out.set(
+          def.id,
+          record.items.filter((i) => def.match!(i, kind)),
+        );
+    return out;
+  }, [record, orgKinds]);
+
+  const withheld = record.notices.some((n) => n.kind === 'withheld');
+  const def = sectionDef(section)!;
+  const items = bySection.get(section) ?? [];
+  const f = filters[section] ?? NO_FILTERS;
+  const setF = useCallback(
+    (next: FilterState) => setFilters((all) => ({ ...all, [section]: next })),
+    [section],
+  );
+
+  let content;
+  if (withheld && section !== 'sources') {
+    content = (
+      <p>
+        The person has objected to sharing their record, so nothing from it is shown. Their objection can be
+        overridden only for safeguarding or public-interest reasons, by the record’s governance team.
+      </p>
+    );
+  } else if (section === 'summary') content = <Summary bySection={bySection} record={record} />;
+  else if (section === 'sources') content = <SourcesPanel sources={sources} items={record.items} />;
+  else if (section === 'medications') content = <Medications items={items} filters={f} onFilters={setF} />;
+  else if (section === 'results')
+    content = <Results items={items} byId={record.byId} filters={f} onFilters={setF} />;
+  else if (section === 'encounters') content = <Timeline items={items} filters={f} onFilters={setF} />;
+  else if (section === 'documents') content = <Documents items={items} filters={f} onFilters={setF} />;
+  else
+    content = (
+      <ItemSection
+        items={items}
+        label={def.label}
+        filters={f}
+        onFilters={setF}
+        showKind={['problems', 'social-care', 'mental-health', 'out-of-hours', 'care-plans'].includes(
+          section,
+        )}
+      />
+    );
+
+  return (
+    <div className="sc-layout">
+      <nav className="sc-nav" aria-label="Sections of the record">
+        <ul>
+          {SECTIONS.map((s) => {
+            const n = bySection.get(s.id)?.length;
+            return (
+              <li key={s.id}>
+                <a href={`#${s.id}`} aria-current={s.id === section ? 'page' : undefined}>
+                  <span>{s.label}</span>
+                  {n !== undefined && !withheld && (
+                    <span className="sc-nav__count">{n.toLocaleString('en-GB')}</span>
+                  )}
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <main id="main" className="sc-main" data-section={section}>
+        <h2 ref={heading} tabIndex={-1}>
+          {def.label}
+        </h2>
+        {content}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * The viewer's sections (issue 6) and which items belong in each. Most follow the resource type;
+ * social care, mental health and out-of-hours/111 follow who sent the item (the organisation's
+ * kind, from the sources panel's data) and, for mental health, what it is about. An item can be in
+ * a type section and an origin section (a 111 call is also on the timeline).
+ */
+import type { Item } from './item.ts';
+
+export type SectionId =
+  | 'summary'
+  | 'problems'
+  | 'medications'
+  | 'allergies'
+  | 'results'
+  | 'encounters'
+  | 'referrals'
+  | 'documents'
+  | 'immunisations'
+  | 'care-plans'
+  | 'social-care'
+  | 'mental-health'
+  | 'out-of-hours'
+  | 'sources';
+
+export interface SectionDef {
+  id: SectionId;
+  label: string;
+  /** items this section lists; undefined for summary and sources */
+  match?: (item: Item, orgKind: (ods: string) => string) => boolean;
+}
+
+const types = (...t: string[]) => {
+  const set = new Set(t);
+  return (item: Item) => set.has(item.type);
+};
+
+/** SNOMED CT concepts of the mental-health diagnoses, assessments and services in the region. */
+const MENTAL_HEALTH_CODES = new Set([
+  '35489007',
+  '21897009',
+  '66344007',
+  '58214004',
+  '13746004',
+  '47505003',
+  '20010003',
+  '69322001',
+  '56882008',
+  '7200002',
+  '720433000',
+  '836521000000107',
+  '722162001',
+  '1136641000000104',
+  '183524004',
+  '228557008',
+  '225444004',
+]);
+const MENTAL_HEALTH_WORDS =
+  /mental health|psychiat|psycholog|talking therap|camhs|crisis team|depress|anxiety|psychos|schizo|bipolar|eating disorder/i;
+
+function codesOf(item: Item): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 3 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach((x) => walk(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (typeof o.code === 'string' && typeof o.system === 'string') out.push(o.code);
+    for (const k of ['code', 'coding', 'type', 'serviceType', 'reasonCode', 'category', 'vaccineCode'])
+      if (k in o) walk(o[k], depth + 1);
+  };
+  walk(item.resource, 0);
+  return out;
+}
+
+export function isMentalHealth(item: Item): boolean {
+  if (codesOf(item).some((c) => MENTAL_HEALTH_CODES.has(c))) return true;
+  return MENTAL_HEALTH_WORDS.test(`${item.title} ${item.kind ?? ''}`);
+}
+
+export const SECTIONS: SectionDef[] = [
+  { id: 'summary', label: 'Summary' },
+  { id: 'problems', label: 'Problems and diagnoses', match: types('Condition', 'Procedure') },
+  {
+    id: 'medications',
+    label: 'Medications',
+    match: types(
+      'MedicationRequest',
+      'MedicationStatement',
+      'MedicationAdministration',
+      'MedicationDispense',
+    ),
+  },
+  { id: 'allergies', label: 'Allergies and reactions', match: types('AllergyIntolerance') },
+  { id: 'results', label: 'Test results', match: types('Observation', 'DiagnosticReport', 'ImagingStudy') },
+  {
+    id: 'encounters',
+    label: 'Encounters and appointments',
+    match: types('Encounter', 'EpisodeOfCare', 'Appointment'),
+  },
+  { id: 'referrals', label: 'Referrals', match: types('ServiceRequest') },
+  {
+    id: 'documents',
+    label: 'Letters and documents',
+    match: types('DocumentReference', 'Composition', 'QuestionnaireResponse'),
+  },
+  { id: 'immunisations', label: 'Immunisations', match: types('Immunization') },
+  { id: 'care-plans', label: 'Care plans', match: types('CarePlan', 'CareTeam', 'Goal') },
+  { id: 'social-care', label: 'Social care', match: (i, kind) => kind(i.prov.ods) === 'social-care' },
+  {
+    id: 'mental-health',
+    label: 'Mental health',
+    match: (i, kind) => kind(i.prov.ods) !== 'social-care' && isMentalHealth(i),
+  },
+  {
+    id: 'out-of-hours',
+    label: 'Out of hours and 111',
+    match: (i, kind) => kind(i.prov.ods) === 'out-of-hours',
+  },
+  { id: 'sources', label: 'Sources' },
+];
+
+export function sectionDef(id: string): SectionDef | undefined {
+  return SECTIONS.find((s) => s.id === id);
+}

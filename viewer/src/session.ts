@@ -1,0 +1,121 @@
+/**
+ * The session from the SMART launch (fhirclient's ready(): the code exchange, state kept in
+ * sessionStorage only) and the few calls the viewer makes, all through Sharedcare's own API with
+ * the session token: the gate decides, audits and answers; nothing is cached (no-store).
+ */
+import FHIR from 'fhirclient/lib/entry/browser';
+import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
+
+export interface Session {
+  token: string;
+  patientId: string;
+  fhirBase: string;
+  /** the server's base URL (the FHIR base without /fhir) */
+  base: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly outcome?: OperationOutcome,
+  ) {
+    super(message);
+  }
+}
+
+let started: Promise<Session> | undefined;
+
+/** Finishes the launch once per page (the code is single use), or resumes it from sessionStorage. */
+export function startSession(): Promise<Session> {
+  started ??= ready();
+  return started;
+}
+
+async function ready(): Promise<Session> {
+  const client = await FHIR.oauth2.ready();
+  const token = client.state.tokenResponse?.access_token;
+  const patientId = client.patient.id;
+  if (!token || !patientId) throw new Error('the launch did not name a patient');
+  const fhirBase = client.state.serverUrl.replace(/\/$/, '');
+  return { token, patientId: String(patientId), fhirBase, base: fhirBase.replace(/\/fhir$/, '') };
+}
+
+async function call<T>(s: Session, url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, {
+    ...init,
+    cache: 'no-store',
+    headers: {
+      authorization: `Bearer ${s.token}`,
+      accept: 'application/fhir+json, application/json',
+      ...init.headers,
+    },
+  });
+  const text = await res.text();
+  const body = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!res.ok) {
+    const outcome =
+      (body as { resourceType?: string })?.resourceType === 'OperationOutcome'
+        ? (body as OperationOutcome)
+        : undefined;
+    const message =
+      outcome?.issue
+        ?.map((i) => i.diagnostics)
+        .filter(Boolean)
+        .join(' ') ||
+      (body as { title?: string } | undefined)?.title ||
+      `HTTP ${res.status}`;
+    throw new ApiError(res.status, message, outcome);
+  }
+  return body as T;
+}
+
+export const readEverything = (s: Session) =>
+  call<Bundle>(s, `${s.fhirBase}/Patient/${s.patientId}/$everything`);
+
+let early: Promise<Bundle> | undefined;
+
+/**
+ * Starts the launch's token exchange and the record read at once, while React is still loading
+ * (main.tsx), so the first screen waits for the slower of the two instead of both in turn.
+ */
+export function startEarly(): void {
+  early = startSession().then(readEverything);
+  early.catch(() => undefined); // the app reads the outcome; this only marks it as handled
+}
+
+/** The record read started by startEarly, once; later reads (after break glass) go anew. */
+export function takeEarlyRecord(): Promise<Bundle> | undefined {
+  const p = early;
+  early = undefined;
+  return p;
+}
+
+/** The Patient alone: with no relationship, only its id and NHS number (to confirm who, before break glass). */
+export const readPatient = (s: Session) => call<Patient>(s, `${s.fhirBase}/Patient/${s.patientId}`);
+
+export const breakGlass = (s: Session, reason: string, note: string) =>
+  call<unknown>(s, `${s.fhirBase}/Patient/${s.patientId}/$break-glass`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reason, ...(note.trim() ? { note: note.trim() } : {}) }),
+  });
+
+export interface SourceFeed {
+  id: string;
+  name: string | null;
+  mode: 'live' | 'batch';
+  connectedSince: string;
+  lastReceivedAt: string | null;
+}
+
+export interface Contributor {
+  ods: string;
+  name: string;
+  kind: string | null;
+  dataSet: { categories: string[]; declared: boolean; from: string | null };
+  sources: SourceFeed[];
+}
+
+export const readSources = (s: Session) =>
+  call<{ organisations: Contributor[] }>(s, `${s.base}/viewer/api/sources`);
