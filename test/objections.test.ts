@@ -243,6 +243,23 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     expect((await call(dpo, 'GET', `/admin/objections?nhs=${NHS}`)).body).toEqual([]);
   });
 
+  it('still honours an objection when the record is rebuilt under a new id (after retention removed it)', async () => {
+    const res = await call(dpo, 'POST', '/admin/objections', {
+      nhs: NHS,
+      scope: 'category',
+      target: 'problems',
+    });
+    expect(res.status, res.text).toBe(201);
+    // what a retention run leaves behind: the objection, pointing at a record id that is gone
+    await r.db.query('UPDATE objection SET person_id = $2 WHERE id = $1', [
+      res.body.id,
+      '00000000-0000-4000-8000-000000000001',
+    ]);
+    const open = await everything(r, personId, hospital);
+    expect(JSON.stringify(open.items)).not.toContain(HYPERTENSION.code);
+    await call(dpo, 'POST', `/admin/objections/${res.body.id}/withdraw`, {});
+  });
+
   it('keeps the register to administrators and the data protection officer', async () => {
     expect((await call(clinician, 'GET', `/admin/objections?nhs=${NHS}`)).status).toBe(403);
     expect(

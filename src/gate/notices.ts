@@ -13,15 +13,25 @@ const SCOPE_TEXT: Record<string, (t: string | null) => string> = {
   item: () => 'The person has objected to sharing some specific items.',
 };
 
+/** Sharedcare's codes for the notices, so that a viewer need not read the wording. */
+export const NOTICE_SYSTEM = 'https://sharedcare.dev/fhir/CodeSystem/record-notice';
+const coded = (code: string, text: string) => ({ coding: [{ system: NOTICE_SYSTEM, code }], text });
+
 /** The notices a reader must see with the record: never which item was withheld. */
 export function recordNotices(decision: RecordDecision, access?: AccessDecision): OperationOutcome {
   const issue: OperationOutcomeIssue[] = [
-    { severity: 'information', code: 'informational', diagnostics: NOT_FULL_RECORD },
+    {
+      severity: 'information',
+      code: 'informational',
+      details: coded('not-full-record', NOT_FULL_RECORD),
+      diagnostics: NOT_FULL_RECORD,
+    },
   ];
   if (access?.allowed && access.breakGlass) {
     issue.push({
       severity: 'warning',
       code: 'security',
+      details: coded('break-glass', 'Access by break glass'),
       diagnostics:
         'Access by break glass: time-limited, recorded, and reviewed by the data protection officer.',
     });
@@ -32,6 +42,7 @@ export function recordNotices(decision: RecordDecision, access?: AccessDecision)
       issue.push({
         severity: 'warning',
         code: 'informational',
+        details: coded('objection', 'Objection not upheld for a time'),
         diagnostics: `${SCOPE_TEXT[n.scope]!(n.target).replace(/ It is withheld;.*$/, '')} The objection is not upheld until ${until} (${n.overridden.ground === 'safeguarding' ? 'safeguarding' : 'public interest'}); the person has been told.`,
       });
       continue;
@@ -39,6 +50,7 @@ export function recordNotices(decision: RecordDecision, access?: AccessDecision)
     issue.push({
       severity: 'information',
       code: n.scope === 'record' ? 'suppressed' : 'informational',
+      details: n.scope === 'record' ? coded('withheld', 'Record withheld') : coded('objection', 'Objection'),
       diagnostics: SCOPE_TEXT[n.scope]!(n.target),
     });
   }

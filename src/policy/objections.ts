@@ -90,8 +90,9 @@ export async function recordObjection(q: Queryable, input: ObjectionInput): Prom
   checkDate(input.requestedOn, 'requestedOn');
   const id = randomUUID();
   await q.query(
-    `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at, requested_on, request_source, recorder_org)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9)`,
+    `INSERT INTO objection (id, person_id, scope, target, note, recorded_by, recorded_at, requested_on, request_source,
+       recorder_org, nhs_number)
+     VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9, (SELECT nhs_number FROM person WHERE id = $2))`,
     [
       id,
       input.personId,
@@ -126,7 +127,9 @@ export async function listObjections(
   personId: string,
   includeWithdrawn = false,
 ): Promise<Objection[]> {
-  const where = includeWithdrawn ? 'person_id = $1' : 'person_id = $1 AND withdrawn_at IS NULL';
+  // by record id, or by the NHS number it was recorded against (the record may have been rebuilt)
+  const mine = `(person_id = $1 OR nhs_number = (SELECT nhs_number FROM person WHERE id = $1))`;
+  const where = includeWithdrawn ? mine : `${mine} AND withdrawn_at IS NULL`;
   return (
     await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY objection.recorded_at DESC`, [personId])
   ).rows.map(toObjection);
