@@ -174,6 +174,11 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
     // a launch id works once
     const again = await browse(launchUrl);
     expect(again.status).not.toBe(200);
+    // the app is told why, with an OAuth error it can show
+    const told = new URL(again.visited.at(-1)!);
+    expect(told.searchParams.get('error')).toBe('invalid_request');
+    expect(told.searchParams.get('error_description')).toMatch(/already used: launch again/);
+    expect(told.searchParams.get('code')).toBeNull();
   });
 
   it('refuses a launch for something that is not an NHS number, and a launch without a user token', async () => {

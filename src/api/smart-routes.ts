@@ -59,15 +59,30 @@ export function registerSmartRoutes(app: FastifyInstance, services: Services): v
   const callbackUrl = `${config.publicUrl}/oauth/callback`;
   const roles = { ...DEFAULT_ROLES, ...config.access.roles };
 
+  /** Sends the user back to the app with an OAuth error, so that it can say what happened. */
+  const backToApp = (req: AuthorizeRequest, error: string, description: string) => {
+    const back = new URL(req.redirect_uri!);
+    back.searchParams.set('error', error);
+    back.searchParams.set('error_description', description);
+    if (req.state) back.searchParams.set('state', req.state);
+    return back.toString();
+  };
+
   app.get<{ Querystring: AuthorizeRequest }>('/oauth/authorize', async (req, reply) => {
-    // No launch id: a standalone launch, for administrators and the DPO, who sign in at the
-    // region's identity provider first.
-    if (!req.query.launch && signIn) {
-      checkAuthorizeRequest(req.query, clients, fhirBase);
-      return reply.redirect(await beginSignIn(db, signIn, req.query, callbackUrl), 302);
+    // A request from an unknown app or to an unregistered redirect is answered here (400): sending
+    // the user to an address nobody registered would be an open redirect.
+    checkAuthorizeRequest(req.query, clients, fhirBase);
+    try {
+      // No launch id: a standalone launch, for administrators and the DPO, who sign in at the
+      // region's identity provider first.
+      if (!req.query.launch && signIn)
+        return reply.redirect(await beginSignIn(db, signIn, req.query, callbackUrl), 302);
+      const { redirect } = await authorize(db, req.query, clients, fhirBase);
+      return reply.redirect(redirect, 302);
+    } catch (err) {
+      if (!(err instanceof SharedcareError)) throw err;
+      return reply.redirect(backToApp(req.query, 'invalid_request', err.message), 302);
     }
-    const { redirect } = await authorize(db, req.query, clients, fhirBase);
-    return reply.redirect(redirect, 302);
   });
 
   app.get('/oauth/callback', async (req, reply) => {
@@ -75,14 +90,9 @@ export function registerSmartRoutes(app: FastifyInstance, services: Services): v
     const current = new URL(req.url, config.publicUrl);
     const result = await finishSignIn(db, signIn, current, roles);
     const client = checkAuthorizeRequest(result.request, clients, fhirBase);
-    if ('refused' in result) {
-      // tell the app, as OAuth does, so that it can show the reason
-      const back = new URL(result.request.redirect_uri!);
-      back.searchParams.set('error', 'access_denied');
-      back.searchParams.set('error_description', result.refused.message);
-      if (result.request.state) back.searchParams.set('state', result.request.state);
-      return reply.redirect(back.toString(), 302);
-    }
+    // tell the app, as OAuth does, so that it can show the reason
+    if ('refused' in result)
+      return reply.redirect(backToApp(result.request, 'access_denied', result.refused.message), 302);
     const { redirect } = await authorizeStandalone(db, result.request, client, result.user);
     return reply.redirect(redirect, 302);
   });
