@@ -18,6 +18,7 @@ import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
+import { withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
 import type { IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
@@ -78,15 +79,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         'sensitive code lists changed: items relabelled',
       );
     await applyRegion(db, config.organisations, config.sources);
+    // Serving runs as the application's database role when one is configured (PostgreSQL): it
+    // cannot update or delete audit rows. Migrations, relabelling and audit pruning use the owner.
+    const appDb = withDatabaseRole(db, config.audit.databaseRole);
 
     const services: Services = {
       config,
-      db,
-      gate: createGate(db, `${config.publicUrl}/fhir`, {
+      db: appDb,
+      ownerDb: db,
+      gate: createGate(appDb, `${config.publicUrl}/fhir`, {
         rules: { recentDays: config.access.recentDays, roles: { ...DEFAULT_ROLES, ...config.access.roles } },
         breakGlassMinutes: config.access.breakGlassMinutes,
+        neverSharedOrganisation: policy.neverSharedOrganisation,
       }),
-      ingest: buildIngestDeps(db, config, policy),
+      ingest: buildIngestDeps(appDb, config, policy),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,

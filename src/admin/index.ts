@@ -4,9 +4,9 @@
  * transaction: reading the audit trail is itself audited.
  */
 import type { UserPrincipal } from '../access/index.ts';
-import { accessReport, recordAuditEvent, verifyAuditChain, type AuditEventInput } from '../audit/index.ts';
+import { dpoService, recordAuditEvent, type AuditEventInput, type DpoService } from '../audit/index.ts';
+import type { Config } from '../config/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import { SharedcareError } from '../errors/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
 import { objectionService, type ObjectionOptions } from './objections.ts';
 import { personByNhs } from './person.ts';
@@ -56,39 +56,33 @@ export function adminService(db: Database, objectionOptions: ObjectionOptions = 
       ),
 
     ...objectionService(db, objectionOptions),
-    verifyAudit: (actor: Actor) => audited(actor, { action: 'audit.verify' }, (tx) => verifyAuditChain(tx)),
-    async accessReport(
-      actor: Actor,
-      q: {
-        person?: string | undefined;
-        user?: string | undefined;
-        from?: string | undefined;
-        to?: string | undefined;
-      },
-    ) {
-      if (!q.person && !q.user)
-        throw new SharedcareError('invalid-request', 'name a person (NHS number) or a user', [
-          { message: 'person or user is required', expression: 'person' },
-        ]);
-      return db.transaction(async (tx) => {
-        const personId = q.person ? await personByNhs(tx, q.person) : undefined;
-        const rows = await accessReport(tx, {
-          ...(personId ? { personId } : {}),
-          ...(q.user ? { userId: q.user } : {}),
-          ...(q.from ? { from: q.from } : {}),
-          ...(q.to ? { to: q.to } : {}),
-        });
-        await recordAuditEvent(tx, {
-          action: 'audit.report',
-          outcome: 'success',
-          user: { id: actor.userId, org: actor.org, role: actor.role },
-          ...(personId ? { personId } : {}),
-          query: q.user ? 'by-user' : 'by-person',
-        });
-        return rows;
-      });
-    },
   };
 }
 
 export type AdminService = ReturnType<typeof adminService>;
+
+/**
+ * The data protection officer's work on the audit trail (access and subject-access reports,
+ * alerts, verification, checkpoints): src/audit's service, given identity's NHS number lookup and
+ * the region's organisation names. Every report run and review is itself audited.
+ */
+export function auditAdmin(db: Database, config: Pick<Config, 'audit' | 'publicUrl'>): DpoService {
+  return dpoService(db, config.audit, {
+    personByNhs,
+    organisationNames: async (q) => new Map((await listOrganisations(q)).map((o) => [o.ods, o.name])),
+    fhirBase: `${config.publicUrl}/fhir`,
+  });
+}
+
+export {
+  configureAudit,
+  startCheckpoints,
+  type Alert,
+  type DpoActor,
+  type DpoService,
+  type ReportFormat,
+  type SubjectAccessFormat,
+  type VerifyResult,
+} from '../audit/index.ts';
+
+export { retentionRun, type RetentionRunReport } from './retention.ts';

@@ -159,7 +159,7 @@ export function objectionService(db: Database, opts: ObjectionOptions = {}) {
       db.transaction(async (tx) => {
         const v = await endOverride(tx, id);
         await audit(tx, actor, {
-          action: 'objection.override',
+          action: 'objection.override-end',
           personId: v.personId,
           detail: `override ${id} ended early`,
         });

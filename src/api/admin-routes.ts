@@ -1,10 +1,10 @@
 /**
- * Administration and DPO endpoints (JSON; errors as problem+json). The CLI uses these when a
- * server owns the embedded database.
+ * Administration endpoints (JSON; errors as problem+json; the DPO's are in dpo-routes.ts). The CLI
+ * uses these when a server owns the embedded database.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ADMIN_ROLE, DPO_ROLE } from '../access/index.ts';
+import { ADMIN_ROLE } from '../access/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import type { Services } from './context.ts';
 import { requireRole } from './auth.ts';
@@ -40,18 +40,4 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
     const user = await requireRole(services, req, ADMIN_ROLE);
     return reply.code(201).send(await admin.addSource(user, req.body));
   });
-
-  app.get('/admin/audit/verify', async (req) => {
-    const user = await requireRole(services, req, DPO_ROLE).catch(() =>
-      requireRole(services, req, ADMIN_ROLE),
-    );
-    return admin.verifyAudit(user);
-  });
-  app.get<{ Querystring: { person?: string; user?: string; from?: string; to?: string } }>(
-    '/dpo/access-report',
-    async (req) => {
-      const user = await requireRole(services, req, DPO_ROLE);
-      return admin.accessReport(user, req.query);
-    },
-  );
 }

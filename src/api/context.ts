@@ -9,7 +9,10 @@ import type { Metrics } from './metrics.ts';
 /** Everything the HTTP layer needs, wired once in src/app.ts. */
 export interface Services {
   config: Config;
+  /** the database as the application's role (see audit.databaseRole) */
   db: Database;
+  /** the owner's connection: only for maintenance (retention, audit pruning) */
+  ownerDb: Database;
   gate: Gate;
   ingest: IngestDeps;
   authenticate: (bearer: string) => Promise<Principal>;

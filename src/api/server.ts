@@ -12,13 +12,15 @@ import Fastify, {
 import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
-import { registerObjectionRoutes } from './objection-routes.ts';
+import { registerDpoRoutes } from './dpo-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
+import { registerObjectionRoutes } from './objection-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
@@ -155,6 +157,8 @@ export function buildServer(services: Services): FastifyInstance {
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerDpoRoutes(app, services);
+  registerRetentionRoutes(app, services);
   registerViewerRoutes(app, services);
   registerDevRoutes(app, services);
   registerObjectionRoutes(app, services);

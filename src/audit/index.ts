@@ -1,10 +1,58 @@
+/**
+ * The audit module: the append-only, hash-chained trail of every access and decision (record.ts),
+ * its verification (verify.ts) against signed checkpoints kept outside the database
+ * (checkpoint.ts), retention (prune.ts), access and subject-access reports (report.ts,
+ * subject-access.ts, FHIR AuditEvent in fhir.ts, CSV in csv.ts), and the DPO's alerts
+ * (alert-rules.ts, alert-store.ts). docs/audit.md describes the design.
+ */
 export {
-  canonicalEvent,
-  digestIds,
-  recordAuditEvent,
+  ACCESS_ACTIONS,
   type AuditAction,
   type AuditEvent,
   type AuditEventInput,
-} from './record.ts';
-export { accessReport, type ReportQuery, type ReportRow } from './report.ts';
-export { verifyAuditChain, type VerifyResult } from './verify.ts';
+  type AuditUser,
+  type ChainPosition,
+} from './types.ts';
+export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './canonical.ts';
+export { recordAuditEvent, type RecordOptions } from './record.ts';
+export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
+export { withDatabaseRole } from './db-role.ts';
+export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';
+export { reportCsv } from './csv.ts';
+export { auditEventBundle, toFhirAuditEvent } from './fhir.ts';
+export {
+  subjectAccessHtml,
+  subjectAccessText,
+  subjectAccessVisits,
+  type SubjectAccessReport,
+  type Visit,
+} from './subject-access.ts';
+export { verifyAuditChain, type VerifyOptions, type VerifyProblem, type VerifyResult } from './verify.ts';
+export {
+  readCheckpoints,
+  startCheckpoints,
+  writeCheckpoint,
+  type Checkpoint,
+  type ChainMark,
+} from './checkpoint.ts';
+export { auditRetentionCutoff, pruneAuditTrail, type PruneOptions, type PruneResult } from './prune.ts';
+export {
+  ALERT_RULES,
+  evaluateRules,
+  isOutOfHours,
+  splitName,
+  type AlertCandidate,
+  type AlertRule,
+  type PersonFacts,
+} from './alert-rules.ts';
+export { clearAlertCaches, listAlerts, reviewAlert, type Alert } from './alert-store.ts';
+export {
+  dpoService,
+  periodBound,
+  type DpoActor,
+  type DpoDeps,
+  type DpoService,
+  type ReportFormat,
+  type Rendered,
+  type SubjectAccessFormat,
+} from './service.ts';

@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { ADMIN_ROLE, DPO_ROLE, mintSourceToken, mintUserToken } from '../access/index.ts';
-import { adminService, type Actor } from '../admin/index.ts';
+import { adminService, retentionRun, type Actor, type RetentionRunReport } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
@@ -14,6 +14,7 @@ import { buildIngestDeps } from '../app.ts';
 import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
+import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 
 export interface IngestSummary {
@@ -30,9 +31,11 @@ export interface Backend {
   listSources(): Promise<unknown[]>;
   /** the objection register, overrides and the national data opt-out */
   objections: ObjectionBackend;
-  verifyAudit(): Promise<{ ok: boolean; events: number; problem?: { seq: string; what: string } }>;
-  accessReport(q: { person?: string; user?: string; from?: string; to?: string }): Promise<unknown[]>;
+  /** the audit trail: verification, reports, alerts (src/cli/audit-commands.ts) */
+  audit: AuditBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
+  /** `retention run`: removes (or with dryRun counts) what is past its period, as of a date */
+  runRetention(input: { dryRun: boolean; asOf?: string }): Promise<RetentionRunReport>;
   close(): Promise<void>;
 }
 
@@ -53,8 +56,8 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     listOrganisations: () => admin.listOrganisations(),
     listSources: () => admin.listSources(),
     objections: directObjections(admin, actor, cliActor(DPO_ROLE)),
-    verifyAudit: () => admin.verifyAudit(cliActor(DPO_ROLE)),
-    accessReport: (q) => admin.accessReport(cliActor(DPO_ROLE), q),
+    audit: directAudit(db, config, cliActor(DPO_ROLE)),
+    runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       if (!ingestDeps) {
         const policy = createPolicy(config.sensitiveCodeLists);
@@ -122,10 +125,6 @@ export async function serverBackend(config: Config): Promise<Backend> {
     role: DPO_ROLE,
     ttlSeconds: 3600,
   });
-  const q = (o: Record<string, string | undefined>) =>
-    new URLSearchParams(
-      Object.entries(o).filter(([, v]) => v !== undefined) as [string, string][],
-    ).toString();
   return {
     mode: 'server',
     parallelism: 3,
@@ -138,8 +137,8 @@ export async function serverBackend(config: Config): Promise<Backend> {
       admin,
       dpo,
     ),
-    verifyAudit: () => call(base, dpo, 'GET', '/admin/audit/verify'),
-    accessReport: (r) => call(base, dpo, 'GET', `/dpo/access-report?${q(r)}`),
+    audit: serverAudit(base, dpo),
+    runRetention: (input) => call(base, admin, 'POST', '/admin/retention/run', input),
     async ingest(sourceId, contentType, body) {
       const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);
       const r = await call<{ meta?: { tag?: { code: string; display: string }[] } }>(

@@ -10,8 +10,10 @@ import { writeRegion } from '../generate/index.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
+import { registerRetentionCommand } from './retention.ts';
 import { serve } from './serve.ts';
 
 function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
@@ -216,36 +218,8 @@ export function buildProgram(): Command {
       print(await launchUrl(c, devSecret(c), o));
     });
 
-  const audit = program.command('audit').description('the audit trail');
-  audit
-    .command('verify')
-    .addOption(configOpt())
-    .action((o) =>
-      withBackend(async (b) => {
-        const r = await b.verifyAudit();
-        if (r.ok) print(`Audit chain intact: ${r.events} events verified.`);
-        else {
-          print(
-            `AUDIT CHAIN BROKEN at event ${r.problem?.seq}: ${r.problem?.what} (${r.events} events verified before it).`,
-          );
-          process.exitCode = 2;
-        }
-      }, o),
-    );
-  audit
-    .command('report')
-    .option('--person <nhs>', "who looked at this person's record")
-    .option('--user <id>', 'whose records this user opened')
-    .option('--from <date>', 'start (ISO date)')
-    .option('--to <date>', 'end (ISO date)')
-    .addOption(configOpt())
-    .action((o) =>
-      withBackend(
-        async (b) => print(await b.accessReport({ person: o.person, user: o.user, from: o.from, to: o.to })),
-        o,
-      ),
-    );
-
+  registerAuditCommands(program, { withBackend, print, configOpt });
+  registerRetentionCommand(program, withBackend);
   return program;
 }
 

@@ -74,6 +74,38 @@ const smartClientSchema = z.object({
 });
 export type SmartClientConfig = z.infer<typeof smartClientSchema>;
 
+/**
+ * Retention (`sharedcare retention run`, src/retention): periods in whole years, and organisations
+ * whose every item counts as maternity or mental health (besides those recognised by code or kind).
+ */
+const retentionYears = (fallback: number, min: number) =>
+  z
+    .number({ error: `a period is a whole number of years (${min} to 100)` })
+    .int(`a period is a whole number of years (${min} to 100)`)
+    .min(min, `a period is a whole number of years (${min} to 100)`)
+    .max(100, `a period is a whole number of years (${min} to 100)`)
+    .default(fallback);
+const odsList = z
+  .array(z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'))
+  .default([]);
+const retentionSchema = z
+  .object({
+    /** adults: years after the last contact */
+    adultYears: retentionYears(8, 1),
+    /** children (under 18 at the last contact): kept until this birthday… */
+    childUntilBirthday: retentionYears(25, 18),
+    /** …or this one if they were 17 at the last contact */
+    childAged17UntilBirthday: retentionYears(26, 18),
+    /** maternity items: years after the last maternity contact */
+    maternityYears: retentionYears(25, 1),
+    /** mental-health items: years after the last mental-health contact */
+    mentalHealthYears: retentionYears(20, 1),
+    maternityOrganisations: odsList,
+    mentalHealthOrganisations: odsList,
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+
 const accessSchema = z
   .object({
     /** a closed episode, encounter, appointment or referral counts as a relationship this long */
@@ -101,10 +133,101 @@ const policySchema = z
   .strict();
 export type PolicyConfig = z.infer<typeof policySchema>;
 
+/** The audit trail: its retention, signed checkpoints and the DPO's alert rules (docs/audit.md). */
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time is HH:MM (24-hour)');
+const auditFileSchema = z
+  .object({
+    /** years the trail is kept; longer than any clinical retention (25 years for children's records) */
+    retentionYears: z.number().int().min(8).max(100).default(26),
+    checkpointDir: z.string().optional(),
+    /** minutes between signed checkpoints of the chain heads while serving; 0 = only on demand */
+    checkpointMinutes: z.number().int().min(0).max(1440).default(10),
+    signingKeyFile: z.string().optional(),
+    /** a PostgreSQL role without UPDATE/DELETE on the trail, taken with SET ROLE after migrations */
+    databaseRole: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .optional(),
+    alerts: z
+      .object({
+        breakGlass: z.boolean().default(true),
+        noRelationship: z.boolean().default(true),
+        sameName: z.boolean().default(true),
+        objectionOverride: z.boolean().default(true),
+        manyRecords: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** this many different people opened by one user within `minutes` */
+            persons: z.number().int().min(2).default(25),
+            minutes: z.number().int().min(1).max(1440).default(15),
+          })
+          .prefault({}),
+        outOfHours: z
+          .object({
+            enabled: z.boolean().default(true),
+            timezone: z.string().default('Europe/London'),
+            start: hhmm.default('08:00'),
+            end: hhmm.default('18:30'),
+            /** ISO weekdays that are working days (1 = Monday) */
+            days: z.array(z.number().int().min(1).max(7)).default([1, 2, 3, 4, 5]),
+            holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).default([]),
+            /** organisations that work around the clock (e.g. emergency departments) */
+            exemptOrganisations: z.array(z.string()).default([]),
+          })
+          .prefault({}),
+        protectedPersons: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** Patient.meta.security codes (v3-Confidentiality) that flag a person */
+            securityCodes: z.array(z.string()).default(['R', 'V']),
+            nhsNumbers: z.array(z.string().regex(/^\d{10}$/)).default([]),
+          })
+          .prefault({}),
+        /** the same rule for the same user and person raises one alert in this many minutes */
+        dedupeMinutes: z.number().int().min(0).max(10080).default(60),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type AuditConfig = Omit<z.infer<typeof auditFileSchema>, 'checkpointDir' | 'signingKeyFile'> & {
+  checkpointDir: string;
+  signingKeyFile: string;
+};
+
+/** Env over file over defaults; the checkpoint folder and signing key default to the data folder. */
+function auditConfig(
+  file: z.infer<typeof auditFileSchema> | undefined,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  base: string,
+  problems: string[],
+): AuditConfig {
+  const a = file ?? auditFileSchema.parse({});
+  const role = env.SHAREDCARE_DB_ROLE || a.databaseRole;
+  if (role && !/^[a-z_][a-z0-9_]{0,62}$/.test(role))
+    problems.push('SHAREDCARE_DB_ROLE must be a plain PostgreSQL role name (lower-case letters, digits, _)');
+  const dir = env.SHAREDCARE_AUDIT_CHECKPOINT_DIR || (a.checkpointDir && path.resolve(base, a.checkpointDir));
+  const key = env.SHAREDCARE_AUDIT_KEY_FILE || (a.signingKeyFile && path.resolve(base, a.signingKeyFile));
+  return {
+    ...a,
+    ...(role ? { databaseRole: role } : {}),
+    checkpointDir: path.resolve(dir || path.join(dataDir, 'audit-checkpoints')),
+    signingKeyFile: path.resolve(key || path.join(dataDir, 'audit-signing-key.jwk')),
+  };
+}
+
+/** The audit defaults, as a server with no audit configuration would run (tools and tests). */
+export function defaultAuditConfig(dataDir = path.resolve('.sharedcare')): AuditConfig {
+  return auditConfig(undefined, {}, dataDir, '.', []);
+}
+
 const fileSchema = z
   .object({
     access: accessSchema.default({ recentDays: 365, breakGlassMinutes: 60, roles: {} }),
     policy: policySchema.default({ overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] }),
+    audit: auditFileSchema.optional(),
+    retention: retentionSchema.prefault({}),
     smartClients: z.array(smartClientSchema).default([]),
     identityProviders: z.array(identityProviderSchema).default([]),
     organisations: z.array(organisationSchema).default([]),
@@ -139,6 +262,10 @@ export interface Config {
   access: AccessConfig;
   /** who may override objections; the region's name for notices */
   policy: PolicyConfig;
+  /** audit retention, checkpoints, alert rules, the database role (SHAREDCARE_DB_ROLE) */
+  audit: AuditConfig;
+  /** retention periods for `sharedcare retention run` */
+  retention: RetentionConfig;
   /** SMART apps allowed to launch (the built-in viewer is always one) */
   smartClients: SmartClientConfig[];
   /** HS256 secret for Sharedcare's own session tokens (issued by the SMART launch) */
@@ -254,11 +381,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     sources: file?.sources ?? [],
     identityProviders: file?.identityProviders ?? [],
     smartClients: file?.smartClients ?? [],
+    retention: file?.retention ?? retentionSchema.parse({}),
     access: file?.access ?? { recentDays: 365, breakGlassMinutes: 60, roles: {} },
     policy: file?.policy ?? { overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] },
+    audit: {} as AuditConfig,
     sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
     configFile,
   };
+  config.audit = auditConfig(file?.audit, env, config.dataDir, path.dirname(configFile ?? '.'), problems);
   config.publicUrl = (
     env.SHAREDCARE_PUBLIC_URL ??
     `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`

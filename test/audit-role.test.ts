@@ -1,0 +1,80 @@
+/**
+ * On PostgreSQL, the application's role (sharedcare_app, made by migration 006) reads and appends
+ * to the trail but can neither update, delete nor truncate it, nor move a chain's base, even with
+ * the append-only triggers switched off by someone else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordAuditEvent, verifyAuditChain, withDatabaseRole } from '../src/audit/index.ts';
+import type { Queryable } from '../src/db/index.ts';
+import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
+import { event, writeTx } from './audit-kit.ts';
+
+const pg = DB_KINDS.includes('postgres');
+
+describe.skipIf(!pg)('the application database role on postgres', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshDatabase('postgres');
+    await writeTx(t.db, 3);
+  });
+  afterAll(async () => t?.drop());
+
+  /** Runs fn as sharedcare_app inside a transaction that is always rolled back. */
+  async function asApp(fn: (tx: Queryable) => Promise<unknown>): Promise<unknown> {
+    let result: unknown;
+    await t.db
+      .transaction(async (tx) => {
+        await tx.query('SET LOCAL ROLE sharedcare_app');
+        result = await fn(tx);
+        throw new Error('rollback');
+      })
+      .catch((err: Error) => {
+        if (err.message !== 'rollback') throw err;
+      });
+    return result;
+  }
+
+  it('exists, cannot log in, and is what the server takes with SHAREDCARE_DB_ROLE', async () => {
+    const { rows } = await t.db.query<{ rolcanlogin: boolean }>(
+      `SELECT rolcanlogin FROM pg_roles WHERE rolname = 'sharedcare_app'`,
+    );
+    expect(rows).toEqual([{ rolcanlogin: false }]);
+  });
+
+  it('appends events, reads and verifies the trail as that role', async () => {
+    const seq = await asApp(async (tx) => {
+      const pos = await recordAuditEvent(tx, event(9));
+      expect((await verifyAuditChain(tx)).ok).toBe(true);
+      return pos.seq;
+    });
+    expect(seq).toMatch(/^\d+$/);
+  });
+
+  it.each([
+    ['update an event', `UPDATE audit_event SET outcome = 'refused'`],
+    ['delete an event', 'DELETE FROM audit_event'],
+    ['truncate the trail', 'TRUNCATE audit_event'],
+    ['move a chain base', 'UPDATE audit_chain_base SET seq = seq + 1'],
+    ['remove a chain base', 'DELETE FROM audit_chain_base'],
+    ['remove a chain head', 'DELETE FROM audit_chain_head'],
+    ['switch off the append-only trigger', 'ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only'],
+  ])('cannot %s', async (_what, sql) => {
+    await expect(asApp((tx) => tx.query(sql))).rejects.toThrow(/permission denied|must be owner/);
+  });
+
+  it('is what a database wrapped with SHAREDCARE_DB_ROLE runs as: it appends but cannot change the trail', async () => {
+    const app = withDatabaseRole(t.db, 'sharedcare_app');
+    expect((await app.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('sharedcare_app');
+    await app.transaction((tx) => recordAuditEvent(tx, event(10)));
+    await expect(app.query(`DELETE FROM audit_event`)).rejects.toThrow(/permission denied/);
+    await expect(app.exec(`UPDATE audit_event SET outcome = 'x'`)).rejects.toThrow(/permission denied/);
+    expect((await verifyAuditChain(app)).ok).toBe(true);
+  });
+
+  it('can still do its other work (e.g. write clinical tables)', async () => {
+    await expect(asApp((tx) => tx.query(`SELECT count(*) FROM clinical_item`))).resolves.toBeDefined();
+    await expect(
+      asApp((tx) => tx.query(`UPDATE audit_alert SET status = 'reviewed' WHERE false`)),
+    ).resolves.toBeDefined();
+  });
+});
