@@ -10,6 +10,8 @@ export interface UserPrincipal {
   issuer: string;
   /** the NHS number of the patient in context, when the launch bound the session to one */
   patient?: string;
+  /** the SMART app the session was issued to (for the audit trail) */
+  client?: string;
 }
 
 export interface SourcePrincipal {

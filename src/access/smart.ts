@@ -194,6 +194,7 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
     role: user.role,
     // a standalone session (administrators, the DPO) has no patient in context
     ...(row.nhs_number ? { patient: row.nhs_number } : { standalone: true }),
+    cid: row.client_id,
     idp: user.issuer,
     ...(user.name ? { name: user.name } : {}),
   })
@@ -235,6 +236,7 @@ export async function verifySessionToken(secret: string, token: string): Promise
       org: payload.org,
       role: payload.role,
       ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
+      ...(typeof payload.cid === 'string' ? { client: payload.cid } : {}),
       issuer: typeof payload.idp === 'string' ? payload.idp : SESSION_ISSUER,
       ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
     };

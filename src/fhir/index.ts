@@ -1,5 +1,5 @@
 export { collectCodes, collectSecurityLabels } from './codes.ts';
-export { itemLinks, LINK_RULES_VERSION, type ItemLinks } from './links.ts';
+export { itemLinks, LINK_RULES_VERSION, removeReferences, type ItemLinks } from './links.ts';
 export { errorToOperationOutcome, operationOutcome } from './operation-outcome.ts';
 export {
   CLINICAL_TYPES,

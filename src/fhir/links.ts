@@ -15,7 +15,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 
 /** Bump when the rules below change: stored links and labels are then derived again. */
-export const LINK_RULES_VERSION = 'links-1';
+export const LINK_RULES_VERSION = 'links-2';
 
 /** Top-level elements whose references point at what this item depends on. */
 const DEPENDS_ON = new Set([
@@ -41,11 +41,14 @@ const DEPENDS_ON = new Set([
 /** Top-level elements whose references point at parts of this item. */
 const CONTAINS = new Set(['result', 'hasMember', 'evidence', 'activity', 'imagingStudy', 'specimen']);
 
-const ITEM_REF = /^[A-Za-z]+\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** a reference to a stored clinical item (not to the person) */
+const ITEM_REF = /^(?!Patient\/)[A-Za-z]+\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export interface ItemLinks {
   dependsOn: string[];
   contains: string[];
+  /** every stored item it refers to, anywhere in it (a superset of the two above) */
+  refs: string[];
 }
 
 function referencesIn(node: unknown, into: Set<string>): void {
@@ -67,12 +70,48 @@ function referencesIn(node: unknown, into: Set<string>): void {
 export function itemLinks(resource: Resource): ItemLinks {
   const dependsOn = new Set<string>();
   const contains = new Set<string>();
+  const refs = new Set<string>();
   const top = resource as unknown as Record<string, unknown>;
   for (const key in top) {
     const v = top[key];
-    if (v === null || typeof v !== 'object') continue;
+    if (v === null || typeof v !== 'object' || key === 'meta' || key === 'contained') continue;
     if (DEPENDS_ON.has(key)) referencesIn(v, dependsOn);
     else if (CONTAINS.has(key)) referencesIn(v, contains);
+    referencesIn(v, refs);
   }
-  return { dependsOn: [...dependsOn].sort(), contains: [...contains].sort() };
+  return { dependsOn: [...dependsOn].sort(), contains: [...contains].sort(), refs: [...refs].sort() };
+}
+
+/**
+ * Removes, in place, every reference to one of `hidden` (with its display): an array element that
+ * is such a reference goes from the array; a property that holds one is deleted. Used as an item
+ * is served, so that a shown item never points at (or names) a withheld one.
+ */
+export function removeReferences<T>(resource: T, hidden: ReadonlySet<string>): T {
+  const isHidden = (v: unknown): boolean => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+    const ref = (v as { reference?: unknown }).reference;
+    const m = typeof ref === 'string' ? ITEM_REF.exec(ref) : null;
+    return !!m && hidden.has(m[1]!);
+  };
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) {
+        if (isHidden(node[i])) node.splice(i, 1);
+        else if (node[i] !== null && typeof node[i] === 'object') walk(node[i]);
+      }
+      return;
+    }
+    const obj = node as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      const v = obj[k];
+      if (isHidden(v)) delete obj[k];
+      else if (v !== null && typeof v === 'object') {
+        walk(v);
+        if (Array.isArray(v) && v.length === 0) delete obj[k];
+      }
+    }
+  };
+  walk(resource);
+  return resource;
 }

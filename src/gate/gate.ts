@@ -32,12 +32,16 @@ import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
 import { readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
+import { withoutHiddenReferences } from './references.ts';
 import { combinedPatient, minimalPatient } from './patient.ts';
 
 export interface ReadContext {
   user: UserPrincipal;
   /** the calling system, if it said (e.g. a client id) */
   client?: string;
+  /** the caller's network address and the request's id, for the audit trail */
+  network?: string;
+  requestId?: string;
 }
 
 export interface Gate {
@@ -57,6 +61,8 @@ export interface Gate {
 
 export interface GateOptions {
   regionTtlMs?: number;
+  /** organisations whose every item is never shared: not even named in what a reader gets */
+  neverSharedOrganisation?: (ods: string) => boolean;
   rules?: AccessRules;
   breakGlassMinutes?: number;
 }
@@ -73,6 +79,7 @@ interface Granted {
 export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
   const region = createRegionDirectory(db, opts.regionTtlMs);
   const rules = opts.rules;
+  const neverShared = opts.neverSharedOrganisation ?? (() => false);
   const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
     id: u.userId,
     org: u.org,
@@ -131,6 +138,8 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
       const base = {
         user: auditUser(ctx.user),
         ...(ctx.client ? { client: ctx.client } : {}),
+        ...(ctx.network ? { network: ctx.network } : {}),
+        ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
         query: describe,
       };
       const person = await locate(tx);
@@ -187,14 +196,14 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
   }
 
   const patientOf = (tx: Queryable, g: Granted) =>
-    g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region);
+    g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region, neverShared);
 
   const patientBundle = async (tx: Queryable, g: Granted) => ({
     value: searchsetBundle(
       fhirBaseUrl,
       { resource: await patientOf(tx, g), mode: 'match' },
       [],
-      recordNotices(g.policy, g.access),
+      recordNotices(g.policy, g.access, neverShared),
     ),
     ids: [g.person.id],
   });
@@ -227,13 +236,20 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         'Patient/{id}/$everything',
         (tx) => getPerson(tx, personId),
         async (tx, g) => {
-          const rows: ItemRow[] = g.policy.withheld ? [] : await readItems(tx, g.person.id, g.policy.filter);
+          const rows: ItemRow[] = g.policy.withheld
+            ? []
+            : await withoutHiddenReferences(
+                tx,
+                g.person.id,
+                g.policy.filter,
+                await readItems(tx, g.person.id, g.policy.filter),
+              );
           return {
             value: searchsetBundle(
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              recordNotices(g.policy, g.access),
+              recordNotices(g.policy, g.access, neverShared),
             ),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };
@@ -249,9 +265,19 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         async (tx, g) => {
           const rows: ItemRow[] = g.policy.withheld
             ? []
-            : await readItems(tx, g.person.id, g.policy.filter, query);
+            : await withoutHiddenReferences(
+                tx,
+                g.person.id,
+                g.policy.filter,
+                await readItems(tx, g.person.id, g.policy.filter, query),
+              );
           return {
-            value: searchsetBundle(fhirBaseUrl, undefined, rows, recordNotices(g.policy, g.access)),
+            value: searchsetBundle(
+              fhirBaseUrl,
+              undefined,
+              rows,
+              recordNotices(g.policy, g.access, neverShared),
+            ),
             ids: rows.map((r) => r.id),
           };
         },
@@ -266,7 +292,9 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         async (tx, g) => {
           const objections = await listObjections(tx, g.person.id, true);
           const overrides = await listOverrides(tx, g.person.id);
-          const consents = objections.map((o) => objectionToConsent(o, overrides));
+          const consents = objections.map((o) =>
+            objectionToConsent(o, overrides, { neverSharedOrganisation: neverShared }),
+          );
           return {
             value: JSON.stringify({
               resourceType: 'Bundle',

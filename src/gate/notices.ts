@@ -18,7 +18,16 @@ export const NOTICE_SYSTEM = 'https://sharedcare.dev/fhir/CodeSystem/record-noti
 const coded = (code: string, text: string) => ({ coding: [{ system: NOTICE_SYSTEM, code }], text });
 
 /** The notices a reader must see with the record: never which item was withheld. */
-export function recordNotices(decision: RecordDecision, access?: AccessDecision): OperationOutcome {
+export function recordNotices(
+  decision: RecordDecision,
+  access?: AccessDecision,
+  /** an organisation whose every item is never shared is not named, even here */
+  neverShared: (ods: string) => boolean = () => false,
+): OperationOutcome {
+  const text = (scope: string, target: string | null) =>
+    scope === 'organisation' && target && neverShared(target)
+      ? 'The person has objected to sharing the data held by one organisation.'
+      : SCOPE_TEXT[scope]!(target);
   const issue: OperationOutcomeIssue[] = [
     {
       severity: 'information',
@@ -43,7 +52,7 @@ export function recordNotices(decision: RecordDecision, access?: AccessDecision)
         severity: 'warning',
         code: 'informational',
         details: coded('objection', 'Objection not upheld for a time'),
-        diagnostics: `${SCOPE_TEXT[n.scope]!(n.target).replace(/ It is withheld;.*$/, '')} The objection is not upheld until ${until} (${n.overridden.ground === 'safeguarding' ? 'safeguarding' : 'public interest'}); the person has been told.`,
+        diagnostics: `${text(n.scope, n.target).replace(/ It is withheld;.*$/, '')} The objection is not upheld until ${until} (${n.overridden.ground === 'safeguarding' ? 'safeguarding' : 'public interest'}); the person has been told.`,
       });
       continue;
     }
@@ -51,7 +60,7 @@ export function recordNotices(decision: RecordDecision, access?: AccessDecision)
       severity: 'information',
       code: n.scope === 'record' ? 'suppressed' : 'informational',
       details: n.scope === 'record' ? coded('withheld', 'Record withheld') : coded('objection', 'Objection'),
-      diagnostics: SCOPE_TEXT[n.scope]!(n.target),
+      diagnostics: text(n.scope, n.target),
     });
   }
   return { resourceType: 'OperationOutcome', issue };

@@ -3,6 +3,7 @@ import type { Queryable } from '../db/index.ts';
 import {
   composePatient,
   getPersonLinks,
+  isRestricted,
   NHS_NUMBER_SYSTEM,
   type Person,
   type SourceLabel,
@@ -29,11 +30,20 @@ export function minimalPatient(person: Person): Patient {
   };
 }
 
-/** The combined Patient (demographics from the preferred source, identifiers from all). */
+/**
+ * The combined Patient (demographics from the preferred source, identifiers from all), leaving out
+ * the records of organisations whose every item is never shared: that such an organisation knows
+ * the person (a sexual-health service, say) is itself what must not be shared.
+ */
 export async function combinedPatient(
   tx: Queryable,
   person: Person,
   region: RegionSnapshot,
+  neverShared: (ods: string) => boolean = () => false,
 ): Promise<Patient> {
-  return composePatient(person, await getPersonLinks(tx, person.id), sourceLabels(region));
+  const labels = sourceLabels(region);
+  const links = await getPersonLinks(tx, person.id);
+  const shown = links.filter((l) => !neverShared(labels.get(l.sourceId)?.org ?? ''));
+  const restrictedElsewhere = shown.length < links.length && links.some((l) => isRestricted(l.demographics));
+  return composePatient(person, shown, labels, restrictedElsewhere);
 }

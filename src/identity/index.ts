@@ -14,6 +14,7 @@ export {
 } from './link.ts';
 export {
   composePatient,
+  isRestricted,
   findPersonByNhsNumber,
   getPerson,
   getPersonLinks,

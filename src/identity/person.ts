@@ -87,6 +87,8 @@ export function composePatient(
   person: Person,
   links: PersonLink[],
   labels: Map<string, SourceLabel>,
+  /** links left out of `links` (e.g. from a never-shared organisation) still count for restriction */
+  restrictedElsewhere = false,
 ): Patient {
   const ranked = [...links].sort(
     (a, b) =>
@@ -146,7 +148,7 @@ export function composePatient(
     });
   }
   if (!person.verified) extension.push({ url: UNVERIFIED_EXTENSION, valueBoolean: true });
-  const restricted = links.some((l) => isRestricted(l.demographics));
+  const restricted = restrictedElsewhere || links.some((l) => isRestricted(l.demographics));
   const patient: Patient = {
     resourceType: 'Patient',
     id: person.id,

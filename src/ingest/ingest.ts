@@ -75,9 +75,13 @@ export interface IngestResult {
  * What "the same content" means for idempotency: the resource with references resolved, without
  * meta. Key order is the sender's (a sender that reorders keys creates a new, identical version).
  */
+/**
+ * What makes a new version: the content and the source's security labels (a label added or removed
+ * later must relabel the item), not the rest of meta (versionId, lastUpdated, tags).
+ */
 function contentHash(resource: Resource): string {
-  const { meta: _meta, ...rest } = resource;
-  return sha256Hex(JSON.stringify(rest));
+  const { meta, ...rest } = resource;
+  return sha256Hex(JSON.stringify(meta?.security?.length ? { ...rest, '#security': meta.security } : rest));
 }
 
 function withProvenance(

@@ -3,7 +3,7 @@
  * labels its source put on it. Run at ingest (labels are stored beside the item so the read filter
  * is plain SQL) and again over the whole store whenever the code lists change.
  */
-import { canonicalCode, ICD10, ODS } from './code-systems.ts';
+import { canonicalCode, canonicalSystem, ICD10, ODS } from './code-systems.ts';
 import type { SensitiveCode } from './sensitive-codes.ts';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
@@ -44,7 +44,8 @@ export function buildClassifier(list: SensitiveCode[]): Classifier {
     if (sourceOrg) for (const hit of exact.get(`${ODS}|${sourceOrg}`) ?? []) found.add(hit);
     for (const raw of codes) {
       const bar = raw.indexOf('|');
-      const system = raw.slice(0, bar);
+      // items use the same aliases as the lists (ICD-10-UK is ICD-10)
+      const system = canonicalSystem(raw.slice(0, bar)) ?? raw.slice(0, bar);
       const code = canonicalCode(system, raw.slice(bar + 1));
       for (const hit of exact.get(`${system}|${code}`) ?? []) found.add(hit);
       if (system === ICD10 || prefixes.size > 0) {

@@ -13,7 +13,21 @@ import type { Override } from './overrides.ts';
 export const SECTION_SYSTEM = 'https://sharedcare.dev/fhir/CodeSystem/record-section';
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
 
-function scopeProvision(o: Objection): Partial<ConsentProvision> {
+/**
+ * What a reader's copy must not name: an organisation whose every item is never shared (naming it
+ * would say the person attends it), and which items an item objection covers (the record's notices
+ * say only "some specific items"). The register itself (administrators, the DPO) is not redacted.
+ */
+export interface ConsentRedaction {
+  neverSharedOrganisation: (ods: string) => boolean;
+}
+
+const organisationRef = (ods: string, r?: ConsentRedaction) =>
+  r?.neverSharedOrganisation(ods)
+    ? { display: 'an organisation' }
+    : { identifier: { system: ODS, value: ods } };
+
+function scopeProvision(o: Objection, r?: ConsentRedaction): Partial<ConsentProvision> {
   switch (o.scope) {
     case 'organisation':
       // the organisation that holds the data: its custodian (v3 ParticipationType CST)
@@ -23,20 +37,28 @@ function scopeProvision(o: Objection): Partial<ConsentProvision> {
             role: {
               coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'CST' }],
             },
-            reference: { identifier: { system: ODS, value: o.target! } },
+            reference: organisationRef(o.target!, r),
           },
         ],
       };
     case 'category':
       return { code: [{ coding: [{ system: SECTION_SYSTEM, code: o.target! }] }] };
     case 'item':
-      return { data: [{ meaning: 'instance', reference: { reference: o.target! } }] };
+      return {
+        data: [
+          { meaning: 'instance', reference: r ? { display: 'specific items' } : { reference: o.target! } },
+        ],
+      };
     default:
       return {};
   }
 }
 
-export function objectionToConsent(o: Objection, overrides: Override[] = []): Consent {
+export function objectionToConsent(
+  o: Objection,
+  overrides: Override[] = [],
+  redact?: ConsentRedaction,
+): Consent {
   const mine = overrides.filter((v) => v.objectionId === o.id);
   return {
     resourceType: 'Consent',
@@ -48,7 +70,7 @@ export function objectionToConsent(o: Objection, overrides: Override[] = []): Co
     category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0', display: 'Patient Consent' }] }],
     patient: { reference: `Patient/${o.personId}` },
     dateTime: o.recordedAt,
-    ...(o.recorderOrg ? { organization: [{ identifier: { system: ODS, value: o.recorderOrg } }] } : {}),
+    ...(o.recorderOrg ? { organization: [organisationRef(o.recorderOrg, redact)] } : {}),
     ...(o.requestSource || o.requestedOn
       ? {
           sourceAttachment: {
@@ -63,7 +85,7 @@ export function objectionToConsent(o: Objection, overrides: Override[] = []): Co
     provision: {
       type: 'deny',
       period: { start: o.recordedAt, ...(o.withdrawnAt ? { end: o.withdrawnAt } : {}) },
-      ...scopeProvision(o),
+      ...scopeProvision(o, redact),
       ...(mine.length
         ? {
             provision: mine.map((v) => ({
@@ -88,7 +110,7 @@ export function objectionToConsent(o: Objection, overrides: Override[] = []): Co
                             },
                           ],
                         },
-                        reference: { identifier: { system: ODS, value: v.forOrg } },
+                        reference: organisationRef(v.forOrg, redact),
                       },
                     ],
                   }

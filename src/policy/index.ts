@@ -25,7 +25,7 @@ export {
   type OverrideGround,
   type OverrideInput,
 } from './overrides.ts';
-export { objectionToConsent, SECTION_SYSTEM } from './consent.ts';
+export { objectionToConsent, SECTION_SYSTEM, type ConsentRedaction } from './consent.ts';
 export { getOptOut, setOptOut, type OptOutStatus } from './opt-out.ts';
 export { loadSensitiveCodeLists, type CodeListLoad, type SensitiveCode } from './sensitive-codes.ts';
 export { buildClassifier, type Classifier } from './classify.ts';
@@ -33,6 +33,8 @@ export { isValidSctId } from './code-systems.ts';
 
 export interface Policy {
   classify: Classifier;
+  /** an organisation whose every item is never shared (so even naming it is withheld) */
+  neverSharedOrganisation: (ods: string) => boolean;
   /** version of the code lists; stored so that a change relabels the store */
   version: string;
   codeCount: number;
@@ -41,8 +43,10 @@ export interface Policy {
 
 export function createPolicy(codeListFiles: string[]): Policy {
   const load = loadSensitiveCodeLists(codeListFiles);
+  const classify = buildClassifier(load.codes);
   return {
-    classify: buildClassifier(load.codes),
+    classify,
+    neverSharedOrganisation: (ods) => classify([], [], ods).length > 0,
     version: `${load.version}.${LINK_RULES_VERSION}`,
     codeCount: load.codes.length,
     problems: load.problems,

@@ -2,6 +2,7 @@ export {
   countItemsBySource,
   itemHistory,
   readItems,
+  visibleAmong,
   withheldKinds,
   type ItemQuery,
   type ItemRow,
@@ -17,3 +18,12 @@ export {
   type WriteResult,
 } from './write.ts';
 export { LINKED_PREFIX, propagateLinkedLabels, relabelItems } from './labels.ts';
+export {
+  removeExpired,
+  retentionBatch,
+  retentionFacts,
+  type ItemMatcher,
+  type RetentionFactsRow,
+  type RetentionPlanRow,
+  type RetentionRemoval,
+} from './retention.ts';

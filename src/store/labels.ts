@@ -63,7 +63,7 @@ export async function propagateLinkedLabels(tx: Queryable, personIds: string[] |
 export async function relabelItems(
   tx: Queryable,
   label: (codes: string[], security: string[], sourceOrg: string) => string[],
-  linksOf: (body: string) => { dependsOn: string[]; contains: string[] },
+  linksOf: (body: string) => { dependsOn: string[]; contains: string[]; refs: string[] },
   batchSize = 5000,
 ): Promise<number> {
   let changed = 0;
@@ -93,13 +93,15 @@ export async function relabelItems(
     if (updates.length > 0) {
       await tx.query(
         `UPDATE clinical_item c SET sensitivity = string_to_array(u.s, E'\\x1f'),
-           depends_on = coalesce(u.d::uuid[], c.depends_on), contains = coalesce(u.k::uuid[], c.contains)
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(id, s, d, k) WHERE c.id = u.id`,
+           depends_on = coalesce(u.d::uuid[], c.depends_on), contains = coalesce(u.k::uuid[], c.contains),
+           refs = coalesce(u.r::uuid[], c.refs)
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, s, d, k, r) WHERE c.id = u.id`,
         [
           updates.map((u) => u.id),
           updates.map((u) => u.next.join(SEP)),
           updates.map((u) => (u.links ? `{${u.links.dependsOn.join(',')}}` : null)),
           updates.map((u) => (u.links ? `{${u.links.contains.join(',')}}` : null)),
+          updates.map((u) => (u.links ? `{${u.links.refs.join(',')}}` : null)),
         ],
       );
       changed += updates.length;

@@ -30,18 +30,12 @@ export interface ItemRow {
   id: string;
   resourceType: string;
   body: string;
+  /** the stored items it refers to (null for rows stored before references were kept) */
+  refs: string[] | null;
 }
 
-/**
- * The person's current items that the policy allows. Items labelled sensitive are never returned,
- * to anyone: that rule is national guidance, so it lives here, unconditionally.
- */
-export async function readItems(
-  q: Queryable,
-  personId: string,
-  filter: PolicyFilter,
-  query: ItemQuery = {},
-): Promise<ItemRow[]> {
+/** The store's fixed rule and the policy's filter, as a WHERE clause over `params`. */
+function policyWhere(personId: string, filter: PolicyFilter): { where: string[]; params: unknown[] } {
   const params: unknown[] = [personId];
   const where = ['person_id = $1', 'NOT deleted', 'cardinality(sensitivity) = 0'];
   const add = (clause: string, value: unknown): void => {
@@ -51,17 +45,53 @@ export async function readItems(
   if (filter.excludeOrgs.length > 0) add('NOT (source_org = ANY(?::text[]))', filter.excludeOrgs);
   if (filter.excludeSections.length > 0) add('NOT (section = ANY(?::text[]))', filter.excludeSections);
   if (filter.excludeIds.length > 0) add('NOT (id = ANY(?::uuid[]))', filter.excludeIds);
+  return { where, params };
+}
+
+/**
+ * The person's current items that the policy allows. Items labelled sensitive are never returned,
+ * to anyone: that rule is national guidance, so it lives here, unconditionally. References from the
+ * returned items to items this reader may not see are removed (see `visibleAmong`, src/gate).
+ */
+export async function readItems(
+  q: Queryable,
+  personId: string,
+  filter: PolicyFilter,
+  query: ItemQuery = {},
+): Promise<ItemRow[]> {
+  const { where, params } = policyWhere(personId, filter);
+  const add = (clause: string, value: unknown): void => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
   if (query.types?.length) add('resource_type = ANY(?::text[])', query.types);
   if (query.from) add('effective >= ?::timestamptz', query.from);
   if (query.to) add('effective <= ?::timestamptz', query.to);
   if (query.status?.length) add('status = ANY(?::text[])', query.status);
   if (query.codes?.length) add('codes && ?::text[]', query.codes);
   const { rows } = await q.query<ItemRow>(
-    `SELECT id, resource_type AS "resourceType", body FROM clinical_item
+    `SELECT id, resource_type AS "resourceType", body, refs FROM clinical_item
      WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
     params,
   );
   return rows;
+}
+
+/** Which of `ids` this reader may see (the same rule and filter as readItems, no search terms). */
+export async function visibleAmong(
+  q: Queryable,
+  personId: string,
+  filter: PolicyFilter,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { where, params } = policyWhere(personId, filter);
+  params.push(ids);
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM clinical_item WHERE ${where.join(' AND ')} AND id = ANY($${params.length}::uuid[])`,
+    params,
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 /**

@@ -27,6 +27,8 @@ export interface ItemWrite {
   /** clinical items this one depends on / contains (see src/fhir/links.ts) */
   dependsOn: string[];
   contains: string[];
+  /** every stored item it refers to */
+  refs: string[];
   /** true for entered-in-error: kept in history, gone from the view */
   deleted: boolean;
   /** the resource as it will be served; meta.versionId is set here */
@@ -53,7 +55,7 @@ interface Existing {
 const COLUMN_TYPES = `id uuid, person_id uuid, resource_type text, section text, source_id text, source_org text,
   source_local_id text, source_patient_id text, source_version text, source_last_updated timestamptz, version int,
   content_hash text, status text, codes text[], security text[], sensitivity text[], effective timestamptz,
-  received_at timestamptz, deleted boolean, depends_on uuid[], contains uuid[], body text`;
+  received_at timestamptz, deleted boolean, depends_on uuid[], contains uuid[], refs uuid[], body text`;
 const COLUMNS = COLUMN_TYPES.split(',')
   .map((c) => c.trim().split(' ')[0])
   .join(', ');
@@ -140,6 +142,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
       deleted: w.deleted,
       depends_on: w.dependsOn,
       contains: w.contains,
+      refs: w.refs,
       body: serialise(w.resource, w.version),
     }));
     await tx.query(
@@ -151,7 +154,8 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
          version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
          codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
          effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
-         depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, body = EXCLUDED.body`,
+         depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, refs = EXCLUDED.refs,
+         body = EXCLUDED.body`,
       [JSON.stringify(rows)],
     );
   }

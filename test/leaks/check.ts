@@ -1,0 +1,334 @@
+/**
+ * One read, checked against the oracle. A read is a GET on a read path as one reader; the answer
+ * must have the status the oracle expects, return exactly the clinical items it allows (an extra one
+ * is a leak; a missing one is over-withholding, reported apart), and nowhere in the body (entries,
+ * OperationOutcome notices, Consent resources, error texts) show: a never-shared code, its display,
+ * a category name or a listed organisation; the id of a never-shared item; the distinctive text or
+ * source id of any item it does not allow; the person's demographics when they are not allowed; a
+ * restricted person's address. Notices must say that this is not the full record, name each
+ * objection in force, and say when access is by break glass.
+ */
+import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { ReadSpec } from './arbitraries.ts';
+import { CATEGORIES, LISTED, ORGS, orgOfSource, OUTSIDE_CLINIC, type Code } from './catalogue.ts';
+import { ITEM_TYPES, TYPE_NAMES, type ItemType } from './fhir.ts';
+import { accessToNobody, dateBounds, label, neverShared, visibleTo, type Visible } from './oracle.ts';
+import type { Harness } from './harness.ts';
+import { describeReader, nextNhsNumber, type ItemModel, type PersonModel, type World } from './region.ts';
+
+export type FindingKind =
+  | 'leak: item returned'
+  | 'leak: text of a withheld item'
+  | 'leak: id of a never-shared item'
+  | 'leak: never-shared code, category or organisation'
+  | 'leak: demographics'
+  | 'wrong status'
+  | 'notice missing'
+  | 'consents'
+  | 'over-withheld: allowed item not returned'
+  | 'setup';
+
+export interface Finding {
+  kind: FindingKind;
+  /** the read path, e.g. GET /fhir/Consent */
+  where: string;
+  detail: string;
+}
+
+const ROUTE: Record<ReadSpec['path'], string> = {
+  'patient-search': 'GET /fhir/Patient?identifier',
+  'patient-read': 'GET /fhir/Patient/{id}',
+  everything: 'GET /fhir/Patient/{id}/$everything',
+  section: 'GET /fhir/{Type}?patient',
+  consent: 'GET /fhir/Consent?patient',
+};
+
+interface Expected {
+  status: number;
+  items: Set<ItemModel>;
+  demographics: boolean;
+  notices?: { objections: number; breakGlass: boolean };
+  consents?: number;
+}
+
+const CLINICAL = new Set<string>(TYPE_NAMES);
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const SENSITIVE_ORGS = [...ORGS.filter((o) => o.neverShared), OUTSIDE_CLINIC].flatMap((o) => [o.ods, o.name]);
+
+/** What a world forbids everywhere, computed once per region. */
+export interface Forbidden {
+  never: Map<PersonModel, Map<ItemModel, string>>;
+  byId: Map<string, { item: ItemModel; person: PersonModel }>;
+  tokens: RegExp;
+  sensitive: RegExp;
+}
+
+export function forbiddenIn(world: World): Forbidden {
+  const never = new Map(world.persons.map((p) => [p, neverShared(p)]));
+  const byId = new Map(
+    world.persons.flatMap((p) => p.items.map((item) => [item.id, { item, person: p }] as const)),
+  );
+  const used = world.persons.flatMap((p) => p.items.flatMap((i) => i.codes.filter((c) => c.neverShared)));
+  const strings = new Set([
+    ...[...LISTED, ...used].flatMap((c) => [c.code, c.display]),
+    ...CATEGORIES,
+    ...SENSITIVE_ORGS,
+  ]);
+  return {
+    never,
+    byId,
+    tokens: new RegExp(`(LK|Fam|Addr)?${world.tag}p(\\d+)(?:i(\\d+)|s(\\d+))?`, 'g'),
+    sensitive: new RegExp(
+      `(?<![A-Za-z0-9-])(?:${[...strings]
+        .sort((a, b) => b.length - a.length)
+        .map(escape)
+        .join('|')})(?![A-Za-z0-9-])`,
+      'g',
+    ),
+  };
+}
+
+/** The search's type and code, where the read names them by one of the person's items. */
+type Concrete = ReadSpec & { type: ItemType; code: Code | null };
+
+function concrete(read: ReadSpec, person: PersonModel | undefined): Concrete {
+  const item = (k: number) => person?.items[k % Math.max(1, person.items.length)];
+  const type = typeof read.type === 'number' ? (item(read.type)?.type ?? 'Observation') : read.type;
+  const code = typeof read.code === 'number' ? (item(read.code)?.codes[0] ?? null) : read.code;
+  return { ...read, type, code };
+}
+
+function expectedFor(
+  world: World,
+  read: Concrete,
+  person: PersonModel | undefined,
+  v: Visible | undefined,
+): Expected {
+  const none = { items: new Set<ItemModel>(), demographics: false };
+  const reader = world.readers[read.reader % world.readers.length]!;
+  if (!person || !v) {
+    if (accessToNobody(reader) === 'refused') return { status: 403, ...none };
+    return { status: read.path === 'patient-search' ? 200 : 404, ...none };
+  }
+  if (!v.access.allowed) {
+    const idOnly =
+      v.access.code === 'no-relationship' && ['patient-search', 'patient-read'].includes(read.path);
+    return { status: idOnly ? 200 : 403, ...none };
+  }
+  const notices = {
+    objections: person.objections.filter((o) => !o.withdrawn).length,
+    breakGlass: v.access.breakGlass,
+  };
+  const items = v.recordWithheld ? new Set<ItemModel>() : v.items;
+  // Demographics come only from records at organisations that may be named: a person known only to
+  // a never-shared organisation (a sexual-health service) shows no name, address or identifiers.
+  const demographics = !v.recordWithheld && person.sources.some((id) => !orgOfSource(id).neverShared);
+  switch (read.path) {
+    case 'patient-search':
+      return { status: 200, items: new Set(), demographics, notices };
+    case 'patient-read':
+      return { status: 200, items: new Set(), demographics };
+    case 'everything':
+      return { status: 200, items, demographics, notices };
+    case 'consent':
+      return { status: 200, ...none, consents: person.objections.length };
+    case 'section': {
+      const { from, to } = dateBounds(read.dates.map((d) => ({ prefix: d.prefix, day: day(world, d.days) })));
+      const hit = (i: ItemModel) =>
+        i.type === read.type &&
+        (from === undefined || (i.when !== undefined && Date.parse(i.when) >= from)) &&
+        (to === undefined || (i.when !== undefined && Date.parse(i.when) <= to)) &&
+        (read.statuses.length === 0 || read.statuses.includes(i.status)) &&
+        (!read.code || i.searchCodes.includes(`${read.code.system}|${read.code.code}`));
+      return { status: 200, items: new Set([...items].filter(hit)), demographics: false, notices };
+    }
+  }
+}
+
+const day = (world: World, days: number) =>
+  new Date(world.now + days * 86_400_000).toISOString().slice(0, 10);
+
+function urlOf(world: World, read: Concrete, person: PersonModel | undefined): string {
+  const id = person?.id ?? '00000000-0000-4000-8000-0000000000aa';
+  switch (read.path) {
+    case 'patient-search':
+      return `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${person?.nhs ?? nextNhsNumber()}`;
+    case 'patient-read':
+      return `/fhir/Patient/${id}`;
+    case 'everything':
+      return `/fhir/Patient/${id}/$everything`;
+    case 'consent':
+      return `/fhir/Consent?patient=${id}`;
+    case 'section': {
+      const q = [`patient=${id}`, ...read.dates.map((d) => `date=${d.prefix}${day(world, d.days)}`)];
+      if (read.statuses.length) q.push(`status=${read.statuses.join(',')}`);
+      if (read.code) q.push(`code=${encodeURIComponent(`${read.code.system}|${read.code.code}`)}`);
+      return `/fhir/${read.type}?${q.join('&')}`;
+    }
+  }
+}
+
+/** Scans a body for what the world forbids; `allowed` says which items and whose demographics may show. */
+export function scan(
+  text: string,
+  world: World,
+  f: Forbidden,
+  allowed: { items: Set<ItemModel>; demographicsOf?: PersonModel; readerOrg?: string; register?: boolean },
+): Omit<Finding, 'where'>[] {
+  const out = new Map<string, Omit<Finding, 'where'>>();
+  for (const m of text.matchAll(f.tokens)) {
+    const p = world.persons[Number(m[2])];
+    if (!p) continue;
+    const item = m[3] === undefined ? undefined : p.items[Number(m[3])];
+    if (item && !allowed.items.has(item)) {
+      const why = f.never.get(p)!.get(item) ?? 'not allowed to this reader on this read';
+      out.set(m[0], {
+        kind: 'leak: text of a withheld item',
+        detail: `${m[0]} of ${label(item)} of person ${p.n} (${why})`,
+      });
+    } else if (!item && (m[1] === 'Addr' || allowed.demographicsOf !== p))
+      out.set(m[0], {
+        kind: 'leak: demographics',
+        detail: `${m[1] === 'Addr' ? "a restricted person's address" : 'a demographic detail'} ${m[0]} of person ${p.n}`,
+      });
+  }
+  for (const [id] of text.matchAll(UUID)) {
+    const hit = f.byId.get(id);
+    if (!hit || allowed.register) continue;
+    const why = f.never.get(hit.person)!.get(hit.item);
+    if (why && !hit.item.deleted)
+      out.set(id, {
+        kind: 'leak: id of a never-shared item',
+        detail: `${label(hit.item)} (${id}) of person ${hit.person.n}: ${why}`,
+      });
+  }
+  const own = ORGS.find((o) => o.ods === allowed.readerOrg);
+  for (const [s] of text.matchAll(f.sensitive)) {
+    if (own && (s === own.ods || s === own.name)) continue;
+    if (allowed.register && SENSITIVE_ORGS.includes(s)) continue;
+    const at = text.indexOf(s);
+    out.set(`s:${s}`, {
+      kind: 'leak: never-shared code, category or organisation',
+      detail: `"${s}" in …${text.slice(Math.max(0, at - 120), at + 60)}…`,
+    });
+  }
+  return [...out.values()];
+}
+
+/** How much the reads exercised: reads answered with access, and clinical items they returned. */
+export const coverage = { reads: 0, withAccess: 0, itemsReturned: 0, refused: {} as Record<string, number> };
+export function resetCoverage(): void {
+  Object.assign(coverage, { reads: 0, withAccess: 0, itemsReturned: 0, refused: {} });
+}
+
+export async function performRead(
+  h: Harness,
+  world: World,
+  f: Forbidden,
+  spec: ReadSpec,
+): Promise<Finding[]> {
+  const reader = world.readers[spec.reader % world.readers.length]!;
+  const person = spec.unknownPerson ? undefined : world.persons[spec.person % world.persons.length];
+  const read = concrete(spec, person);
+  const v = person && visibleTo(reader, person, world.now);
+  const want = expectedFor(world, read, person, v);
+  const url = urlOf(world, read, person);
+  const res = await h.call('GET', url, reader.token);
+  const at = `GET ${url.replace(world.tag, '…')} by ${describeReader(reader)}${person ? ` of person ${person.n}` : ' (nobody)'}`;
+  const findings: Finding[] = [];
+  const add = (kind: FindingKind, detail: string) =>
+    findings.push({ kind, where: ROUTE[read.path], detail: `${at}: ${detail}` });
+  if (res.status !== want.status)
+    add('wrong status', `answered ${res.status}, expected ${want.status}: ${res.text.slice(0, 300)}`);
+
+  const body = res.text ? (JSON.parse(res.text) as Resource) : undefined;
+  const entries =
+    body?.resourceType === 'Bundle'
+      ? ((body as Bundle).entry ?? []).map((e) => e.resource!)
+      : body
+        ? [body]
+        : [];
+  const returned = entries.filter((r) => CLINICAL.has(r.resourceType));
+  for (const r of returned) {
+    const hit = f.byId.get(r.id!);
+    if (!hit) add('leak: item returned', `${r.resourceType}/${r.id}, not an item of this region`);
+    else if (!want.items.has(hit.item)) {
+      const why =
+        hit.person !== person
+          ? `an item of person ${hit.person.n}`
+          : (v?.hidden.get(hit.item) ?? `outside the search (${ITEM_TYPES[hit.item.type].section})`);
+      add('leak: item returned', `${label(hit.item)}: ${why}`);
+    }
+  }
+  const ids = new Set(returned.map((r) => r.id));
+  coverage.reads++;
+  if (v && !v.access.allowed) coverage.refused[v.access.code] = (coverage.refused[v.access.code] ?? 0) + 1;
+  if (v?.access.allowed) coverage.withAccess++;
+  coverage.itemsReturned += returned.length;
+  for (const i of want.items)
+    if (!ids.has(i.id)) add('over-withheld: allowed item not returned', `${label(i)} ${i.id}`);
+
+  for (const x of scan(res.text, world, f, {
+    items: want.items,
+    ...(want.demographics ? { demographicsOf: person } : {}),
+    readerOrg: reader.org,
+  }))
+    add(x.kind, x.detail);
+  if (want.demographics && person && !res.text.includes(`Fam${world.tag}p${person.n}`))
+    add('over-withheld: allowed item not returned', "the person's demographics");
+
+  if (want.notices && res.status === 200) {
+    const issues = entries
+      .filter((r): r is OperationOutcome => r.resourceType === 'OperationOutcome')
+      .flatMap((o) => o.issue.map((i) => i.diagnostics ?? ''));
+    if (!issues.some((d) => /not the full record/.test(d)))
+      add('notice missing', 'no notice that this is not the full record');
+    const objections = issues.filter((d) => /objected/.test(d)).length;
+    if (objections !== want.notices.objections)
+      add(
+        'notice missing',
+        `${objections} objection notices for ${want.notices.objections} objections in force`,
+      );
+    if (issues.some((d) => /break glass/i.test(d)) !== want.notices.breakGlass)
+      add(
+        'notice missing',
+        `break-glass notice ${want.notices.breakGlass ? 'missing' : 'shown without break glass'}`,
+      );
+  }
+  if (want.consents !== undefined && res.status === 200) {
+    const n = entries.filter((r) => r.resourceType === 'Consent').length;
+    if (n !== want.consents) add('consents', `${n} Consent resources for ${want.consents} objections`);
+  }
+  return findings;
+}
+
+/**
+ * The data protection officer's reads of a person: the objection register and the access report.
+ * They name objections (organisations and items included: that is the register) but never show
+ * clinical content, demographics, never-shared codes or categories.
+ */
+export async function performDpoReads(
+  h: Harness,
+  world: World,
+  f: Forbidden,
+): Promise<{ reads: number; findings: Finding[] }> {
+  const findings: Finding[] = [];
+  let reads = 0;
+  for (const p of world.persons) {
+    for (const url of [`/admin/objections?nhs=${p.nhs}&all=true`, `/dpo/access-report?person=${p.nhs}`]) {
+      reads++;
+      const res = await h.call('GET', url, h.dpoToken);
+      const where = `GET ${url.split('?')[0]}`;
+      if (res.status !== 200)
+        findings.push({
+          kind: 'wrong status',
+          where,
+          detail: `GET ${url} as the DPO answered ${res.status}`,
+        });
+      for (const x of scan(res.text, world, f, { items: new Set(), register: true }))
+        findings.push({ kind: x.kind, where, detail: `GET ${url} as the DPO: ${x.detail}` });
+    }
+  }
+  return { reads, findings };
+}
