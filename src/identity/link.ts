@@ -23,6 +23,8 @@ export interface LinkOutcome {
   /** the person the source record was linked to before, when this call moved it */
   previousPersonId?: string;
   unchanged: boolean;
+  /** the source record was not linked to anyone before */
+  created: boolean;
 }
 
 export interface PersonLinker {
@@ -120,6 +122,7 @@ export const nhsNumberLinker: PersonLinker = {
         personId,
         reason,
         unchanged,
+        created: !prior,
         ...(prior && prior.person_id !== personId ? { previousPersonId: prior.person_id } : {}),
       });
       if (!unchanged) {

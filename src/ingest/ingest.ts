@@ -23,7 +23,8 @@ import {
   validateFhirResource,
   type ValidationMode,
 } from '../fhir/index.ts';
-import type { PersonLinker } from '../identity/index.ts';
+import type { LinkOutcome, PersonLinker } from '../identity/index.ts';
+import { recordAuditEvent } from '../audit/index.ts';
 import { markSourceReceived, type SourceSystem } from '../region/index.ts';
 import {
   deleteItems,
@@ -174,6 +175,7 @@ export async function ingestEntries(
       source.id,
       dedupeLast(patients, (p) => p.localId),
     );
+    await auditIdentityChanges(tx, source, links);
     const personByLocal = new Map(links.map((l) => [l.localId, l.personId]));
     patientEntries.forEach(({ i }, k) => {
       const link = links.find((l) => l.localId === patients[k]!.localId)!;
@@ -346,6 +348,39 @@ export async function ingestEntries(
   // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
   await markSourceReceived(deps.db, source.id);
   return result;
+}
+
+/**
+ * Identity changes are audited: a source record linked to a person for the first time, and one
+ * moved from one person to another (split from the first, linked to the second). Re-sends that
+ * change nothing are not.
+ */
+async function auditIdentityChanges(
+  tx: Queryable,
+  source: SourceSystem,
+  links: LinkOutcome[],
+): Promise<void> {
+  const user = { id: `source:${source.id}`, org: source.org, role: 'source-system' };
+  for (const l of links) {
+    if (l.previousPersonId)
+      await recordAuditEvent(tx, {
+        action: 'identity.split',
+        outcome: 'success',
+        user,
+        personId: l.previousPersonId,
+        reasons: [l.reason],
+        detail: `a ${source.id} record moved to another person`,
+      });
+    if (l.created || l.previousPersonId)
+      await recordAuditEvent(tx, {
+        action: 'identity.link',
+        outcome: 'success',
+        user,
+        personId: l.personId,
+        reasons: [l.reason],
+        detail: `a ${source.id} record linked`,
+      });
+  }
 }
 
 async function personsOf(tx: Queryable, results: WriteResult[]): Promise<string[]> {
