@@ -128,7 +128,8 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     action: AuditAction,
     describe: string,
     locate: (tx: Queryable) => Promise<Person | undefined>,
-    read: (tx: Queryable, g: Granted) => Promise<{ value: T; ids: string[] }>,
+    /** the value, the ids it releases, and why anything of the person's is withheld (items read) */
+    read: (tx: Queryable, g: Granted) => Promise<{ value: T; ids: string[]; withheld?: string[] }>,
     onNoRelationship?: (person: Person, reason: string) => T,
   ): Promise<T> {
     // Read the region before the transaction: PGlite has one connection, so a query outside the
@@ -169,12 +170,13 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         return { ok: false, error: new SharedcareError('forbidden', access.reason) };
       }
       const p = person!;
-      const policy = decideRecord(await listObjections(tx, p.id), await listOverrides(tx, p.id, true), {
-        org: ctx.user.org,
-      });
+      const objections = await listObjections(tx, p.id);
+      // overrides matter only where there is an objection to override
+      const overrides = objections.length > 0 ? await listOverrides(tx, p.id, true) : [];
+      const policy = decideRecord(objections, overrides, { org: ctx.user.org });
       const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
       policy.filter.excludeSections.push(...hidden);
-      const { value, ids } = await read(tx, { person: p, access, policy, region: snapshot });
+      const { value, ids, withheld = [] } = await read(tx, { person: p, access, policy, region: snapshot });
       await audit(tx, {
         ...base,
         action,
@@ -185,7 +187,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         reasons: [
           ...(access.breakGlass ? ['break-glass'] : []),
           ...policy.reasons,
-          ...(await withheldKinds(tx, p.id)).map((k) => `withheld-${k}`),
+          ...withheld.map((k) => `withheld-${k}`),
           ...(hidden.length ? ['role-sections'] : []),
         ],
       });
@@ -194,6 +196,22 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     if (!result.ok) throw result.error;
     return result.value;
   }
+
+  /**
+   * The items this reader may see (none when the whole record is withheld), as served, and why
+   * anything of the person's is withheld for everyone (it comes with the rows; asked for apart
+   * only when no row came back).
+   */
+  const shownItems = async (
+    tx: Queryable,
+    g: Granted,
+    query?: ItemQuery,
+  ): Promise<{ rows: ItemRow[]; withheld: string[] }> => {
+    if (g.policy.withheld) return { rows: [], withheld: [] };
+    const read = await readItems(tx, g.person.id, g.policy.filter, query);
+    const withheld = read.length > 0 ? (read[0]!.withheld ?? []) : await withheldKinds(tx, g.person.id);
+    return { rows: await withoutHiddenReferences(tx, g.person.id, g.policy.filter, read), withheld };
+  };
 
   const patientOf = (tx: Queryable, g: Granted) =>
     g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region, neverShared);
@@ -236,15 +254,9 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         'Patient/{id}/$everything',
         (tx) => getPerson(tx, personId),
         async (tx, g) => {
-          const rows: ItemRow[] = g.policy.withheld
-            ? []
-            : await withoutHiddenReferences(
-                tx,
-                g.person.id,
-                g.policy.filter,
-                await readItems(tx, g.person.id, g.policy.filter),
-              );
+          const { rows, withheld } = await shownItems(tx, g);
           return {
+            withheld,
             value: searchsetBundle(
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
@@ -263,15 +275,9 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         describe,
         (tx) => getPerson(tx, personId),
         async (tx, g) => {
-          const rows: ItemRow[] = g.policy.withheld
-            ? []
-            : await withoutHiddenReferences(
-                tx,
-                g.person.id,
-                g.policy.filter,
-                await readItems(tx, g.person.id, g.policy.filter, query),
-              );
+          const { rows, withheld } = await shownItems(tx, g, query);
           return {
+            withheld,
             value: searchsetBundle(
               fhirBaseUrl,
               undefined,

@@ -128,7 +128,9 @@ export async function listObjections(
   includeWithdrawn = false,
 ): Promise<Objection[]> {
   // by record id, or by the NHS number it was recorded against (the record may have been rebuilt)
-  const mine = `(person_id = $1 OR nhs_number = (SELECT nhs_number FROM person WHERE id = $1))`;
+  // (two index probes, not an OR that would scan the table)
+  const mine = `id IN (SELECT id FROM objection WHERE person_id = $1 UNION ALL
+    SELECT o.id FROM objection o JOIN person p ON p.nhs_number = o.nhs_number WHERE p.id = $1)`;
   const where = includeWithdrawn ? mine : `${mine} AND withdrawn_at IS NULL`;
   return (
     await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY objection.recorded_at DESC`, [personId])

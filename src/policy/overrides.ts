@@ -179,8 +179,8 @@ const toOverride = (r: Row): Override => ({
 /** A person's overrides, newest first; `current` keeps only those in force now. */
 export async function listOverrides(q: Queryable, personId: string, current = false): Promise<Override[]> {
   // the overrides of the person's objections (found as listObjections finds them)
-  const mine = `objection_id IN (SELECT id FROM objection WHERE person_id = $1
-    OR nhs_number = (SELECT nhs_number FROM person WHERE id = $1))`;
+  const mine = `objection_id IN (SELECT id FROM objection WHERE person_id = $1 UNION ALL
+    SELECT o.id FROM objection o JOIN person p ON p.nhs_number = o.nhs_number WHERE p.id = $1)`;
   const where = current ? `${mine} AND ended_at IS NULL AND starts_at <= now() AND ends_at > now()` : mine;
   return (await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY starts_at DESC`, [personId])).rows.map(
     toOverride,

@@ -32,7 +32,14 @@ export interface ItemRow {
   body: string;
   /** the stored items it refers to (null for rows stored before references were kept) */
   refs: string[] | null;
+  /** on every row, the same: why anything of the person's is withheld for everyone (withheldKinds) */
+  withheld: string[] | null;
 }
+
+/** Why anything is withheld for everyone, from the small partial index of labelled rows. */
+const WITHHELD_KIND = `CASE WHEN s LIKE 'linked:%' THEN 'linked' ELSE 'sensitive' END`;
+const WITHHELD_FROM = `FROM clinical_item c, unnest(c.sensitivity) s
+  WHERE c.person_id = $1 AND cardinality(c.sensitivity) > 0 AND NOT c.deleted`;
 
 /** The store's fixed rule and the policy's filter, as a WHERE clause over `params`. */
 function policyWhere(personId: string, filter: PolicyFilter): { where: string[]; params: unknown[] } {
@@ -70,8 +77,9 @@ export async function readItems(
   if (query.status?.length) add('status = ANY(?::text[])', query.status);
   if (query.codes?.length) add('codes && ?::text[]', query.codes);
   const { rows } = await q.query<ItemRow>(
-    `SELECT id, resource_type AS "resourceType", body, refs FROM clinical_item
-     WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
+    // withheldKinds rides along as an uncorrelated subquery, computed once: one round trip, not two
+    `SELECT id, resource_type AS "resourceType", body, refs, (SELECT array_agg(DISTINCT ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
+     FROM clinical_item WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
     params,
   );
   return rows;
@@ -102,9 +110,7 @@ export async function visibleAmong(
  */
 export async function withheldKinds(q: Queryable, personId: string): Promise<string[]> {
   const { rows } = await q.query<{ kind: string }>(
-    `SELECT DISTINCT CASE WHEN s LIKE 'linked:%' THEN 'linked' ELSE 'sensitive' END AS kind
-     FROM clinical_item, unnest(sensitivity) s
-     WHERE person_id = $1 AND cardinality(sensitivity) > 0 AND NOT deleted ORDER BY 1`,
+    `SELECT DISTINCT ${WITHHELD_KIND} AS kind ${WITHHELD_FROM} ORDER BY 1`,
     [personId],
   );
   return rows.map((r) => r.kind);
