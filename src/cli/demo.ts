@@ -75,7 +75,7 @@ export async function demo(config: Config, persons: number): Promise<void> {
   const base = config.publicUrl;
   const links = await demoLaunchLinks(db, base, config.access.recentDays, {
     typical: nhs,
-    heavy: generatePerson(spec, firstHeavy(spec)).nhsNumber,
+    heavy: heavyPatient(spec),
     gp: viewer,
   });
   process.stderr.write(
@@ -107,10 +107,18 @@ export async function demo(config: Config, persons: number): Promise<void> {
   );
 }
 
-function firstHeavy(spec: ReturnType<typeof regionSpec>): number {
+/** The first of the heavy long tail, with the GP practice they are registered with. */
+function heavyPatient(spec: ReturnType<typeof regionSpec>): {
+  nhs: string;
+  gp: { ods: string; name: string };
+} {
   let i = 0;
   while (!generatePerson(spec, i).heavy) i++;
-  return i;
+  const person = generatePerson(spec, i);
+  const gpSource = [...person.bySource.keys()].find((id) => id.startsWith('gp-'));
+  const ods = spec.sources.find((s) => s.id === gpSource)?.org;
+  const gp = spec.organisations.find((o) => o.ods === ods) ?? spec.organisations.find((o) => o.views)!;
+  return { nhs: person.nhsNumber, gp: { ods: gp.ods, name: gp.name } };
 }
 
 interface DemoLink {
@@ -123,7 +131,11 @@ async function demoLaunchLinks(
   db: Database,
   base: string,
   recentDays: number,
-  known: { typical: string; heavy: string; gp: { ods: string; name: string } },
+  known: {
+    typical: string;
+    heavy: { nhs: string; gp: { ods: string; name: string } };
+    gp: { ods: string; name: string };
+  },
 ): Promise<DemoLink[]> {
   const open = (user: string, name: string, org: string, role: string, nhs: string) =>
     `${base}/dev/ehr/open?${new URLSearchParams({ user, name, org, role, nhs }).toString()}`;
@@ -148,8 +160,8 @@ async function demoLaunchLinks(
       url: open('dr.demo', 'Dr Demo', known.gp.ods, 'R8000', known.typical),
     },
     {
-      label: 'the same GP, a patient with thousands of items',
-      url: open('dr.demo', 'Dr Demo', known.gp.ods, 'R8000', known.heavy),
+      label: `GP at ${known.heavy.gp.name}, a patient of theirs with thousands of items`,
+      url: open('dr.heavy', 'Dr Heavy', known.heavy.gp.ods, 'R8000', known.heavy.nhs),
     },
   ];
   if (noHospitalRelationship)
