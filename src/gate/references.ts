@@ -7,7 +7,7 @@
  */
 import type { Queryable } from '../db/index.ts';
 import { removeReferences } from '../fhir/index.ts';
-import { visibleAmong, type ItemRow, type PolicyFilter } from '../store/index.ts';
+import { itemRefs, visibleAmong, type ItemRow, type PolicyFilter } from '../store/index.ts';
 
 export async function withoutHiddenReferences(
   tx: Queryable,
@@ -17,13 +17,19 @@ export async function withoutHiddenReferences(
 ): Promise<ItemRow[]> {
   const served = new Set(rows.map((r) => r.id));
   const outside = new Set<string>();
-  for (const r of rows) for (const id of r.refs ?? []) if (!served.has(id)) outside.add(id);
+  const refsOf = new Map<ItemRow, string[]>();
+  for (const r of rows) {
+    if (!r.refs) continue;
+    const refs = itemRefs(r);
+    refsOf.set(r, refs);
+    for (const id of refs) if (!served.has(id)) outside.add(id);
+  }
   if (outside.size === 0) return rows;
   const visible = await visibleAmong(tx, personId, filter, [...outside]);
   const hidden = new Set([...outside].filter((id) => !visible.has(id)));
   if (hidden.size === 0) return rows;
   return rows.map((r) =>
-    r.refs?.some((id) => hidden.has(id))
+    refsOf.get(r)?.some((id) => hidden.has(id))
       ? { ...r, body: JSON.stringify(removeReferences(JSON.parse(r.body) as unknown, hidden)) }
       : r,
   );

@@ -1,6 +1,7 @@
 export {
   countItemsBySource,
   itemHistory,
+  itemRefs,
   readItems,
   visibleAmong,
   withheldKinds,

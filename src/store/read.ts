@@ -30,8 +30,12 @@ export interface ItemRow {
   id: string;
   resourceType: string;
   body: string;
-  /** the stored items it refers to (null for rows stored before references were kept) */
-  refs: string[] | null;
+  /**
+   * the stored items it refers to, as PostgreSQL's array text ("{id,id}"; null for rows stored
+   * before references were kept): parsed only by those who need it (see itemRefs), since the
+   * driver's generic array parser costs more than the rest of a heavy record's row handling
+   */
+  refs: string | null;
   /** on every row, the same: why anything of the person's is withheld for everyone (withheldKinds) */
   withheld: string[] | null;
 }
@@ -78,11 +82,16 @@ export async function readItems(
   if (query.codes?.length) add('codes && ?::text[]', query.codes);
   const { rows } = await q.query<ItemRow>(
     // withheldKinds rides along as an uncorrelated subquery, computed once: one round trip, not two
-    `SELECT id, resource_type AS "resourceType", body, refs, (SELECT array_agg(DISTINCT ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
+    `SELECT id, resource_type AS "resourceType", body, refs::text AS refs, (SELECT array_agg(DISTINCT ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
      FROM clinical_item WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
     params,
   );
   return rows;
+}
+
+/** The ids in an ItemRow's refs. */
+export function itemRefs(row: ItemRow): string[] {
+  return row.refs && row.refs.length > 2 ? row.refs.slice(1, -1).split(',') : [];
 }
 
 /** Which of `ids` this reader may see (the same rule and filter as readItems, no search terms). */
