@@ -7,36 +7,15 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import smart from 'fhirclient';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import type { Services } from '../src/api/index.ts';
 import { registerDevRoutes } from '../src/api/dev-routes.ts';
 import { startRegion, testConfig, type TestRegion } from './kit.ts';
+import { freePort, listen, memoryStorage } from './smart-kit.ts';
 import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
 import { personIdFor, postFhir } from './http.ts';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-/** fhirclient's storage contract, kept in memory for the app's one session. */
-function memoryStorage() {
-  const m = new Map<string, unknown>();
-  return {
-    get: async (k: string) => m.get(k),
-    set: async (k: string, v: unknown) => {
-      m.set(k, v);
-      return v;
-    },
-    unset: async (k: string) => m.delete(k),
-  };
-}
 
 describe('SMART EHR launch with the SMART JavaScript client', () => {
   let r: TestRegion;
@@ -87,8 +66,7 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
         res.end();
       }
     });
-    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
-    appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    appUrl = await listen(app);
 
     const port = await freePort();
     r = await startRegion('pglite', {

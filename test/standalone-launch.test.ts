@@ -6,32 +6,17 @@
  * refused: they open records from their clinical system.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import smart from 'fhirclient';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegion, type TestRegion } from './kit.ts';
+import { freePort, listen, memoryStorage } from './smart-kit.ts';
 
 const ACCOUNTS: Record<string, Record<string, string>> = {
   'dpo.smith': { name: 'Pat Smith', org: 'Y90001', role: 'sharedcare-dpo' },
   'dr.jones': { name: 'Dr Jones', org: 'Y90001', role: 'R8000' },
 };
 const SECRET = 'a-client-secret-for-sharedcare-at-the-idp';
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** fhirclient's storage contract, kept in memory for the app's one session. */
-function memoryStorage() {
-  const m = new Map<string, unknown>();
-  return {
-    get: async (k: string) => m.get(k),
-    set: async (k: string, v: unknown) => (m.set(k, v), v),
-    unset: async (k: string) => m.delete(k),
-  };
-}
 
 /** A browser: follows redirects, keeps cookies per origin, and signs in at the provider's pages. */
 async function browse(
@@ -129,9 +114,7 @@ describe('standalone launch for administrators and the data protection officer',
     appUrl = await listen(app);
 
     // Sharedcare's address must be known to register its callback with the provider.
-    const probe = createServer();
-    const sharedcareUrl = await listen(probe);
-    await new Promise((resolve) => probe.close(resolve));
+    const sharedcareUrl = `http://127.0.0.1:${await freePort()}`;
 
     idpServer = createServer();
     const issuer = await listen(idpServer);

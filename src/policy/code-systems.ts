@@ -1,8 +1,10 @@
+import { ODS_SYSTEM } from '../fhir/index.ts';
+
 /** Code systems that sensitive-code lists use, by the names published lists call them. */
 export const SNOMED = 'http://snomed.info/sct';
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 /** An organisation or site (ODS code): every item from it, or naming it, is sensitive. */
-export const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+export const ODS = ODS_SYSTEM;
 
 const ALIASES: Record<string, string> = {
   'snomed ct': SNOMED,

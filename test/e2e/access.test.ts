@@ -7,19 +7,19 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureViewerBuilt,
-  HAVE_CHROMIUM,
   launchBrowser,
   NO_CHROMIUM_MESSAGE,
+  SKIP_BROWSER_TESTS,
   type Browser,
 } from './browser.ts';
 import { gpPerson, NHS, noRelationshipPerson } from './fixtures.ts';
 import { GP_USER, openRecord, startViewerRegion, type ViewerRegion } from './region.ts';
 
-if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_MESSAGE);
+if (SKIP_BROWSER_TESTS) console.warn(NO_CHROMIUM_MESSAGE);
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 
-describe.skipIf(!HAVE_CHROMIUM)('the viewer when access is limited', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('the viewer when access is limited', () => {
   let region: ViewerRegion;
   let browser: Browser;
 

@@ -9,21 +9,21 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureViewerBuilt,
-  HAVE_CHROMIUM,
   launchBrowser,
   NO_CHROMIUM_MESSAGE,
+  SKIP_BROWSER_TESTS,
   type Browser,
 } from './browser.ts';
 import { heavyPerson, NHS } from './fixtures.ts';
 import { mainPerson } from './main-person.ts';
 import { GP_USER, launchUrl, openRecord, startViewerRegion, type ViewerRegion } from './region.ts';
 
-if (!HAVE_CHROMIUM) console.warn(NO_CHROMIUM_MESSAGE);
+if (SKIP_BROWSER_TESTS) console.warn(NO_CHROMIUM_MESSAGE);
 
 const spaced = (nhs: string) => `${nhs.slice(0, 3)} ${nhs.slice(3, 6)} ${nhs.slice(6)}`;
 const today = () => new Date().toLocaleDateString('en-GB', { timeZone: 'Europe/London' });
 
-describe.skipIf(!HAVE_CHROMIUM)('the viewer in Chromium', () => {
+describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
   let region: ViewerRegion;
   let browser: Browser;
   let page: Page;
