@@ -302,16 +302,17 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
             objectionToConsent(o, overrides, { neverSharedOrganisation: neverShared }),
           );
           return {
-            value: JSON.stringify({
-              resourceType: 'Bundle',
-              type: 'searchset',
-              total: consents.length,
-              entry: consents.map((c) => ({
-                fullUrl: `${fhirBaseUrl}/Consent/${c.id}`,
-                resource: c,
-                search: { mode: 'match' },
+            value: searchsetBundle(
+              fhirBaseUrl,
+              undefined,
+              consents.map((c) => ({
+                id: c.id!,
+                resourceType: 'Consent',
+                body: JSON.stringify(c),
+                refs: null,
+                withheld: null,
               })),
-            }),
+            ),
             ids: consents.map((c) => c.id!),
           };
         },
