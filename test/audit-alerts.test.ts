@@ -13,6 +13,8 @@ import { getAs, personIdFor, postFhir } from './http.ts';
 const PEOPLE = ['9990000247', '9990000255', '9990000263', '9990000271'];
 const PROTECTED = '9990000298';
 const RESTRICTED = '9990000301';
+/** a Testperson living at LS6 2QT */
+const HOUSEHOLD = '9990000328';
 
 interface Alert {
   id: string;
@@ -28,8 +30,14 @@ describe.each(DB_KINDS)('alerts on %s', (kind) => {
   let r: TestRegion;
   let dpo: string;
   const ids: Record<string, string> = {};
-  const as = (user: string, org: string, name?: string) =>
-    mintUserToken(r.config.devIssuerSecret!, { user, org, role: 'R8000', ...(name ? { name } : {}) });
+  const as = (user: string, org: string, name?: string, postcode?: string) =>
+    mintUserToken(r.config.devIssuerSecret!, {
+      user,
+      org,
+      role: 'R8000',
+      ...(name ? { name } : {}),
+      ...(postcode ? { postcode } : {}),
+    });
   const open = async (token: string, nhs: string) =>
     (await getAs(r, token, `/fhir/Patient/${ids[nhs]}/$everything`)).status;
   const alerts = async (status = 'open') =>
@@ -66,9 +74,13 @@ describe.each(DB_KINDS)('alerts on %s', (kind) => {
           condition(`al-c${i}`, `Patient/al-${i}`, HYPERTENSION),
         ]),
         patient('al-r', RESTRICTED, restricted),
+        patient('al-h', HOUSEHOLD, {
+          name: [{ family: 'Testperson', given: ['Robin'] }],
+          address: [{ line: ['1 Hill Road'], city: 'Leeds', postalCode: 'LS6 2QT' }],
+        }),
       ]),
     );
-    for (const nhs of [...PEOPLE, PROTECTED, RESTRICTED]) ids[nhs] = await personIdFor(r, nhs);
+    for (const nhs of [...PEOPLE, PROTECTED, RESTRICTED, HOUSEHOLD]) ids[nhs] = await personIdFor(r, nhs);
     dpo = await mintUserToken(r.config.devIssuerSecret!, {
       user: 'dpo.one',
       org: 'Y90001',
@@ -112,6 +124,19 @@ describe.each(DB_KINDS)('alerts on %s', (kind) => {
     expect(await rulesFor('alex.t')).toEqual(['own-record']);
     expect(await open(await as('kim.t', 'Y90001', 'Dr Kim Testperson'), PEOPLE[2]!)).toBe(200);
     expect(await rulesFor('kim.t')).toEqual(['same-surname']);
+  });
+
+  it('raises same-surname-address when the identity provider gives the user a home postcode the record shares, and keeps the postcode out of the trail', async () => {
+    // the development issuer sends the postcode as OpenID Connect's address claim
+    expect(await open(await as('jo.t', 'Y90001', 'Jo Testperson', 'ls6 2qt'), HOUSEHOLD)).toBe(200);
+    expect(await rulesFor('jo.t')).toEqual(['same-surname-address']);
+    expect(await open(await as('lee.t', 'Y90001', 'Lee Testperson', 'LS1 4AP'), HOUSEHOLD)).toBe(200);
+    expect(await rulesFor('lee.t')).toEqual(['same-surname']);
+    const { rows } = await r.db.query<{ event: string }>(
+      `SELECT event::text AS event FROM audit_event WHERE user_id IN ('jo.t', 'lee.t')`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const { event } of rows) expect(event.toUpperCase().replace(/\s/g, '')).not.toMatch(/LS62QT|LS14AP/);
   });
 
   it('raises protected-person for a person on the list or flagged restricted by a source', async () => {

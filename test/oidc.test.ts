@@ -27,6 +27,8 @@ const USERS: Record<string, Record<string, unknown>> = {
   'riverside-gp-system': {
     uid: 'dr.patel',
     name: 'Dr Asha Patel',
+    // OpenID Connect's standard address claim, which some providers release
+    address: { street_address: '2 Park Lane', locality: 'Leeds', postal_code: 'LS1 4AP', country: 'GB' },
     selected_roleid: '555021935107',
     nhsid_nrbac_roles: [
       { person_roleid: '555021935106', org_code: 'RX1', role_code: 'S8000:G8000:R8001' },
@@ -95,6 +97,7 @@ describe('tokens from the region’s OpenID Connect provider', () => {
   let other: RunningIdp;
   let r: TestRegion;
   let personId: string;
+  let relativeId: string;
 
   beforeAll(async () => {
     idp = await startIdp();
@@ -112,9 +115,17 @@ describe('tokens from the region’s OpenID Connect provider', () => {
     await postFhir(
       r,
       'gp-riverside',
-      bundle('batch', [patient('oidc-1', '9990000204'), condition('oidc-c', 'Patient/oidc-1', HYPERTENSION)]),
+      bundle('batch', [
+        patient('oidc-1', '9990000204'),
+        condition('oidc-c', 'Patient/oidc-1', HYPERTENSION),
+        patient('oidc-2', '9990000336', {
+          name: [{ family: 'Patel', given: ['Sunil'] }],
+          address: [{ line: ['2 Park Lane'], city: 'Leeds', postalCode: 'LS14AP' }],
+        }),
+      ]),
     );
     personId = await personIdFor(r, '9990000204');
+    relativeId = await personIdFor(r, '9990000336');
   });
   afterAll(async () => {
     await r.drop();
@@ -142,6 +153,24 @@ describe('tokens from the region’s OpenID Connect provider', () => {
       role: 'R8000',
       issuer: idp.issuer,
     });
+  });
+
+  it('takes the user’s home postcode from the address claim for the same-surname-and-address alert, and never stores it', async () => {
+    const res = await r.app.server.inject({
+      url: `/fhir/Patient/${relativeId}/$everything`,
+      headers: { authorization: `Bearer ${await idp.token('riverside-gp-system')}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const { rows } = await r.db.query<{ rule: string; summary: string }>(
+      `SELECT rule, summary FROM audit_alert WHERE user_id = 'dr.patel' AND person_id = $1`,
+      [relativeId],
+    );
+    expect(rows.map((a) => a.rule)).toEqual(['same-surname-address']);
+    const events = await r.db.query<{ event: string }>(
+      `SELECT event FROM audit_event WHERE user_id = 'dr.patel'`,
+    );
+    expect(events.rows.length).toBeGreaterThan(0);
+    for (const { event } of events.rows) expect(event).not.toMatch(/LS1 ?4AP|postal|postcode/i);
   });
 
   it('does not let a user’s token send data as a source', async () => {

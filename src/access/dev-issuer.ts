@@ -19,6 +19,8 @@ export interface UserTokenRequest {
   org: string;
   role: string;
   name?: string;
+  /** the user's home postcode, sent as OpenID Connect's address claim */
+  postcode?: string;
   patient?: string;
   ttlSeconds?: number;
 }
@@ -29,6 +31,7 @@ export async function mintUserToken(secret: string, req: UserTokenRequest): Prom
     org: req.org,
     role: req.role,
     ...(req.name ? { name: req.name } : {}),
+    ...(req.postcode ? { address: { postal_code: req.postcode } } : {}),
     ...(req.patient ? { patient: req.patient } : {}),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -55,6 +58,12 @@ export async function mintSourceToken(
     .sign(key(secret));
 }
 
+/** The postal code of an OpenID Connect address claim, as a principal's optional field. */
+export function postcodeClaim(address: unknown): { postcode?: string } {
+  const pc = (address as { postal_code?: unknown } | null | undefined)?.postal_code;
+  return typeof pc === 'string' && pc.trim() ? { postcode: pc.trim() } : {};
+}
+
 function unauthenticated(reason: string): SharedcareError {
   return new SharedcareError('unauthenticated', reason);
 }
@@ -78,6 +87,7 @@ export async function verifyDevToken(secret: string | undefined, token: string):
         role: payload.role,
         issuer: DEV_ISSUER,
         ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
+        ...postcodeClaim(payload.address),
         ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
       };
     }

@@ -3,6 +3,12 @@ export interface UserPrincipal {
   kind: 'user';
   userId: string;
   name?: string;
+  /**
+   * The user's home postcode, when their identity provider releases it (the OpenID Connect
+   * `address` claim): only for the audit alert that notices a record sharing the user's surname
+   * and address. It is never written to the audit trail.
+   */
+  postcode?: string;
   /** ODS code of the organisation the user works for in this session */
   org: string;
   /** the selected national RBAC role code (e.g. R8000) or a Sharedcare role (admin, dpo) */

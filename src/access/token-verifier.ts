@@ -57,6 +57,7 @@ export function mapClaims(provider: IdentityProviderConfig, payload: JWTPayload)
   if (typeof user !== 'string' || !user)
     throw unauthenticated(`token has no ${c.user} claim naming the user`);
   const name = claim(payload, c.name);
+  const postcode = claim(payload, c.postcode ?? 'address.postal_code');
   let org: unknown;
   let role: unknown;
   if (c.style === 'cis2') ({ org, role } = cis2Role(payload) ?? {});
@@ -73,6 +74,7 @@ export function mapClaims(provider: IdentityProviderConfig, payload: JWTPayload)
     role,
     issuer: provider.issuer,
     ...(typeof name === 'string' ? { name } : {}),
+    ...(typeof postcode === 'string' && postcode.trim() ? { postcode: postcode.trim() } : {}),
   };
 }
 

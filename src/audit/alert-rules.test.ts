@@ -17,6 +17,7 @@ const base: AuditEvent = {
 const person = (over: Partial<PersonFacts> = {}): PersonFacts => ({
   nhsNumber: '9990000018',
   names: [{ family: 'Smith', given: ['Alex'] }],
+  postcodes: ['LS1 4AP'],
   securityCodes: [],
   ...over,
 });
@@ -72,6 +73,33 @@ describe('alert rules', () => {
         { person: person({ names: [{ family: 'Jones', given: [] }] }) },
       ),
     ).toEqual([]);
+  });
+
+  it('tells a relative or neighbour (surname and home postcode) from a mere shared surname', () => {
+    const jones = person({ names: [{ family: 'Jones', given: ['Kim'] }], postcodes: ['LS1 4AP', 'LS6 2QT'] });
+    const withPostcode = (postcode: string) => ({ user: { ...base.user!, postcode } });
+    expect(rules(withPostcode('ls6 2qt'), { person: jones })).toEqual(['same-surname-address']);
+    expect(rules(withPostcode('LS6 2QX'), { person: jones })).toEqual(['same-surname']);
+    expect(rules({}, { person: jones })).toEqual(['same-surname']);
+    // the same postcode without the surname is a neighbourhood, not an alert
+    expect(rules(withPostcode('LS14AP'), { person: person() })).toEqual([]);
+    // their own record, at their own address: one alert, which says so
+    const own = evaluateRules({ ...base, ...withPostcode('LS1 4AP') }, S, {
+      person: person({ names: [{ family: 'Jones', given: ['Sam'] }] }),
+    });
+    expect(own.map((a) => [a.rule, a.summary])).toEqual([
+      [
+        'own-record',
+        'dr.x (R8000, RX1) accessed a record with the same name as theirs and their home postcode',
+      ],
+    ]);
+    // each rule can be switched off on its own
+    expect(rules(withPostcode('LS6 2QT'), { person: jones }, { ...S, sameAddress: false })).toEqual([
+      'same-surname',
+    ]);
+    expect(rules(withPostcode('LS6 2QT'), { person: jones }, { ...S, sameName: false })).toEqual([
+      'same-surname-address',
+    ]);
   });
 
   it('flags people needing extra protection by security label or by list', () => {

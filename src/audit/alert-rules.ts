@@ -10,6 +10,7 @@ export type AlertRule =
   | 'break-glass'
   | 'no-relationship'
   | 'own-record'
+  | 'same-surname-address'
   | 'same-surname'
   | 'many-records'
   | 'out-of-hours'
@@ -20,6 +21,8 @@ export const ALERT_RULES: Record<AlertRule, string> = {
   'break-glass': 'Break glass: access without a relationship, for a stated reason',
   'no-relationship': 'Access to, or an attempt at, a record without a legitimate relationship',
   'own-record': "The user's name matches the person's: possibly their own record",
+  'same-surname-address':
+    'The user shares a surname and a home postcode with the person: possibly a relative or a neighbour',
   'same-surname': 'The user shares a surname with the person',
   'many-records': 'Many different records opened by one user in a short time',
   'out-of-hours': 'Access outside working hours',
@@ -33,6 +36,8 @@ export type AlertSettings = AuditConfig['alerts'];
 export interface PersonFacts {
   nhsNumber: string | null;
   names: { family?: string | undefined; given: string[] }[];
+  /** postcodes of the person's addresses in any source record */
+  postcodes: string[];
   /** Patient.meta.security codes from any source record (v3-Confidentiality R, V, …) */
   securityCodes: string[];
 }
@@ -60,6 +65,9 @@ const norm = (s: string) =>
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z]/g, '');
+
+/** A UK postcode compared loosely: case and spaces aside ("ls1 4ap" = "LS14AP"). */
+export const normPostcode = (s: string) => s.replace(/\s+/g, '').toUpperCase();
 
 /** A display name ("Dr Alex Jones") as given names and a family name, titles dropped. */
 export function splitName(display: string): { given: string[]; family: string } | undefined {
@@ -105,7 +113,7 @@ export function isOutOfHours(at: Date, s: AlertSettings['outOfHours']): boolean 
 export function needs(e: AuditEvent, s: AlertSettings): { person: boolean; recent: boolean } {
   const access = ACCESS_ACTIONS.has(e.action) && !!e.personId && !!e.user && e.outcome !== 'error';
   return {
-    person: access && ((s.sameName && !!e.user?.name) || s.protectedPersons.enabled),
+    person: access && (((s.sameName || s.sameAddress) && !!e.user?.name) || s.protectedPersons.enabled),
     recent: access && s.manyRecords.enabled,
   };
 }
@@ -165,14 +173,28 @@ export function evaluateRules(e: AuditEvent, s: AlertSettings, facts: RuleFacts 
   }
 
   const user = e.user?.name ? splitName(e.user.name) : undefined;
-  if (person && user && s.sameName) {
+  if (person && user && (s.sameName || s.sameAddress)) {
     const families = person.names.map((n) => norm(n.family ?? '')).filter(Boolean);
     if (families.includes(user.family)) {
       const own = person.names.some(
         (n) => norm(n.family ?? '') === user.family && n.given.map(norm).includes(user.given[0]!),
       );
-      if (own) add('own-record', `${who} accessed a record with the same name as theirs`, 'user-person');
-      else add('same-surname', `${who} accessed a record of someone with the same surname`, 'user-person');
+      const postcode = e.user?.postcode ? normPostcode(e.user.postcode) : undefined;
+      const sameAddress = !!postcode && person.postcodes.map(normPostcode).includes(postcode);
+      if (own && s.sameName)
+        add(
+          'own-record',
+          `${who} accessed a record with the same name as theirs${sameAddress ? ' and their home postcode' : ''}`,
+          'user-person',
+        );
+      else if (!own && sameAddress && s.sameAddress)
+        add(
+          'same-surname-address',
+          `${who} accessed a record of someone with their surname and their home postcode`,
+          'user-person',
+        );
+      else if (!own && s.sameName)
+        add('same-surname', `${who} accessed a record of someone with the same surname`, 'user-person');
     }
   }
 

@@ -43,6 +43,9 @@ async function personFacts(q: Queryable, personId: string): Promise<PersonFacts 
       names: links.flatMap((l) =>
         (l.demographics.name ?? []).map((n) => ({ family: n.family, given: n.given ?? [] })),
       ),
+      postcodes: links.flatMap((l) =>
+        (l.demographics.address ?? []).flatMap((a) => (a.postalCode ? [a.postalCode] : [])),
+      ),
       securityCodes: [
         ...new Set(
           links.flatMap((l) =>

@@ -29,6 +29,11 @@ export function digestIds(ids: string[]): string {
 export function canonicalEvent(input: AuditEventInput, at: string): string {
   const { returnedIds, ...rest } = input;
   const event: AuditEvent = { ...rest, at };
+  // the user's home postcode is for the alert rules only: the trail keeps no staff address
+  if (event.user?.postcode !== undefined) {
+    const { postcode: _postcode, ...user } = event.user;
+    event.user = user;
+  }
   if (returnedIds) event.returned = { count: returnedIds.length, digest: digestIds(returnedIds) };
   return stableStringify(event);
 }

@@ -52,6 +52,8 @@ export interface AuditUser {
   role: string;
   name?: string | undefined;
   issuer?: string | undefined;
+  /** the user's home postcode: read by the alert rules, never stored (canonicalEvent drops it) */
+  postcode?: string | undefined;
 }
 
 export interface AuditEventInput {

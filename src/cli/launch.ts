@@ -15,6 +15,7 @@ export interface LaunchUrlRequest {
   role: string;
   nhs: string;
   name?: string;
+  postcode?: string;
 }
 
 export async function launchUrl(config: Config, secret: string, req: LaunchUrlRequest): Promise<string> {
@@ -23,6 +24,7 @@ export async function launchUrl(config: Config, secret: string, req: LaunchUrlRe
     org: req.org,
     role: req.role,
     ...(req.name ? { name: req.name } : {}),
+    ...(req.postcode ? { postcode: req.postcode } : {}),
   });
   let res: Response;
   try {

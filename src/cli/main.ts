@@ -182,6 +182,8 @@ export function buildProgram(): Command {
     .option('--org <ods>', "the user's organisation")
     .option('--role <code>', 'national RBAC role code, e.g. R8000 (or sharedcare-admin, sharedcare-dpo)')
     .option('--patient <nhs>', 'bind the token to one patient in context')
+    .option('--name <name>', "the user's display name")
+    .option('--postcode <postcode>', "the user's home postcode (OpenID Connect address claim)")
     .option('--source <id>', 'a token for a source system instead')
     .option('--production', 'as the server would in production mode')
     .action(async (o) => {
@@ -197,6 +199,8 @@ export function buildProgram(): Command {
           user: o.user,
           org: o.org,
           role: o.role,
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.postcode ? { postcode: o.postcode } : {}),
           ...(o.patient ? { patient: o.patient } : {}),
         }),
       );
@@ -212,6 +216,7 @@ export function buildProgram(): Command {
     .requiredOption('--role <code>', 'national RBAC role code, e.g. R8000')
     .requiredOption('--nhs <number>', "the patient's NHS number")
     .option('--name <name>', "the user's display name")
+    .option('--postcode <postcode>', "the user's home postcode (OpenID Connect address claim)")
     .addOption(configOpt())
     .action(async (o) => {
       const c = config(o);

@@ -44,6 +44,8 @@ const identityProviderSchema = z.object({
       style: z.enum(['cis2', 'simple']).default('simple'),
       user: z.string().default('sub'),
       name: z.string().default('name'),
+      /** the user's home postcode, for an audit alert (default: OpenID Connect's address claim) */
+      postcode: z.string().optional(),
       org: z.string().default('org'),
       role: z.string().default('role'),
       /** for source systems: the claim naming the source id */
@@ -153,6 +155,8 @@ const auditFileSchema = z
         breakGlass: z.boolean().default(true),
         noRelationship: z.boolean().default(true),
         sameName: z.boolean().default(true),
+        /** a record sharing the user's surname and home postcode (needs the address claim) */
+        sameAddress: z.boolean().default(true),
         objectionOverride: z.boolean().default(true),
         manyRecords: z
           .object({

@@ -86,6 +86,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     role: u.role,
     name: u.name,
     issuer: u.issuer,
+    ...(u.postcode ? { postcode: u.postcode } : {}),
   });
 
   async function audit(tx: Queryable, event: AuditEventInput): Promise<void> {
