@@ -8,8 +8,10 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import smart from 'fhirclient';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
+import { mintUserToken } from '../src/access/index.ts';
 import type { Services } from '../src/api/index.ts';
 import { registerDevRoutes } from '../src/api/dev-routes.ts';
 import { startRegion, testConfig, type TestRegion } from './kit.ts';
@@ -99,7 +101,14 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
     const res = await fetch(`${r.config.publicUrl}/launch`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${await r.userToken('dr.gp', 'Y90001')}`,
+        // the clinical system's user, with the name and home postcode their identity provider gives
+        authorization: `Bearer ${await mintUserToken(r.config.devIssuerSecret!, {
+          user: 'dr.gp',
+          org: 'Y90001',
+          role: 'R8000',
+          name: 'Dr Gita Patel',
+          postcode: 'LS1 4AP',
+        })}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({ patient: nhs }),
@@ -141,8 +150,26 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
       patient: string;
       everything: { entry: { resource: { resourceType: string } }[] };
       otherStatus: number;
+      tokenResponse: { access_token: string };
     };
     expect(result.patient).toBe(personId);
+    // the session carries the user's name and postcode (for the alert rules) from the launch...
+    const session = decodeJwt(result.tokenResponse.access_token);
+    expect(session).toMatchObject({
+      sub: 'dr.gp',
+      name: 'Dr Gita Patel',
+      address: { postal_code: 'LS1 4AP' },
+    });
+    // ...and the audit trail records the name, never the postcode
+    const { rows } = await r.db.query<{ event: string }>(
+      `SELECT event FROM audit_event WHERE person_id = $1 AND action = 'record.open'`,
+      [personId],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { event } of rows) {
+      expect(JSON.parse(event).user).toMatchObject({ id: 'dr.gp', name: 'Dr Gita Patel' });
+      expect(event).not.toMatch(/LS1 ?4AP|postcode/i);
+    }
     expect(result.everything.entry.map((e) => e.resource.resourceType)).toEqual(
       expect.arrayContaining(['Patient', 'Condition']),
     );
@@ -157,6 +184,23 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
     expect(told.searchParams.get('error')).toBe('invalid_request');
     expect(told.searchParams.get('error_description')).toMatch(/already used: launch again/);
     expect(told.searchParams.get('code')).toBeNull();
+  });
+
+  it('forgets launches and codes an hour after they expire, keeping the ones still in play', async () => {
+    const { body: used } = await registerLaunch('9990000220');
+    await r.db.query(
+      `INSERT INTO smart_code (code, launch_id, client_id, redirect_uri, scope, expires_at)
+       VALUES ('old-code', $1, 'gp-record-app', '/app', 'launch', now() - interval '2 hours')`,
+      [used.launch],
+    );
+    await r.db.query(`UPDATE smart_launch SET expires_at = now() - interval '2 hours' WHERE id = $1`, [
+      used.launch,
+    ]);
+    const { body: recent } = await registerLaunch('9990000220');
+    const left = async (sql: string, id: string) => (await r.db.query(sql, [id])).rows.length;
+    expect(await left('SELECT 1 FROM smart_launch WHERE id = $1', used.launch!)).toBe(0);
+    expect(await left('SELECT 1 FROM smart_code WHERE launch_id = $1', used.launch!)).toBe(0);
+    expect(await left('SELECT 1 FROM smart_launch WHERE id = $1', recent.launch!)).toBe(1);
   });
 
   it('refuses a launch for something that is not an NHS number, and a launch without a user token', async () => {

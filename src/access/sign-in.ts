@@ -12,7 +12,7 @@ import type { Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import type { UserPrincipal } from './principal.ts';
 import { accessKindOf, type AccessKind } from './roles.ts';
-import type { AuthorizeRequest } from './smart.ts';
+import { forgetExpiredLogins, type AuthorizeRequest } from './smart.ts';
 import { mapClaims } from './token-verifier.ts';
 
 const SIGN_IN_MINUTES = 10;
@@ -56,6 +56,7 @@ export async function beginSignIn(
   const state = randomBytes(24).toString('base64url');
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
+  await forgetExpiredLogins(q);
   await q.query(
     `INSERT INTO smart_signin (state, issuer, request, code_verifier, nonce, expires_at)
      VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6))`,

@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { AUDIENCE } from './dev-issuer.ts';
+import { AUDIENCE, postcodeClaim } from './dev-issuer.ts';
 import type { UserPrincipal } from './principal.ts';
 
 export const SESSION_ISSUER = 'urn:sharedcare:session';
@@ -30,11 +30,26 @@ const id = () => randomBytes(24).toString('base64url');
 const invalid = (message: string, expression?: string) =>
   new SharedcareError('invalid-request', message, [{ message, ...(expression ? { expression } : {}) }]);
 
+/**
+ * Launches, codes and sign-ins are needed for minutes, yet each names a user (and a launch, the
+ * patient): they are forgotten an hour after they expire, whenever a new one is made. The audit
+ * trail, not these tables, is the record of who opened what.
+ */
+export async function forgetExpiredLogins(q: Queryable): Promise<void> {
+  const stale = `expires_at < now() - interval '1 hour'`;
+  await q.query(
+    `DELETE FROM smart_code WHERE ${stale} OR launch_id IN (SELECT id FROM smart_launch WHERE ${stale})`,
+  );
+  await q.query(`DELETE FROM smart_launch WHERE ${stale}`);
+  await q.query(`DELETE FROM smart_signin WHERE ${stale}`);
+}
+
 export async function createLaunch(
   q: Queryable,
   user: UserPrincipal,
   nhsNumber: string,
 ): Promise<{ launch: string; expiresAt: string }> {
+  await forgetExpiredLogins(q);
   const launch = id();
   const now = new Date();
   const expiresAt = new Date(now.getTime() + LAUNCH_MINUTES * 60_000).toISOString();
@@ -197,6 +212,7 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
     cid: row.client_id,
     idp: user.issuer,
     ...(user.name ? { name: user.name } : {}),
+    ...(user.postcode ? { address: { postal_code: user.postcode } } : {}),
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(SESSION_ISSUER)
@@ -239,6 +255,7 @@ export async function verifySessionToken(secret: string, token: string): Promise
       ...(typeof payload.cid === 'string' ? { client: payload.cid } : {}),
       issuer: typeof payload.idp === 'string' ? payload.idp : SESSION_ISSUER,
       ...(typeof payload.name === 'string' ? { name: payload.name } : {}),
+      ...postcodeClaim(payload.address),
     };
   } catch {
     throw new SharedcareError(
