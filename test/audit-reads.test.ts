@@ -6,7 +6,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { bundle, condition, HIV, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
 import { count, getAs, personIdFor, postFhir } from './http.ts';
 
 interface Ev {
@@ -29,6 +29,18 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
         patient('ar-1', NHS_A),
         condition('ar-c', 'Patient/ar-1', HYPERTENSION),
         observation('ar-o', 'Patient/ar-1', 50),
+        condition('ar-hiv', 'Patient/ar-1', HIV),
+        {
+          resourceType: 'DocumentReference',
+          id: 'ar-doc',
+          status: 'current',
+          type: {
+            coding: [{ system: 'http://snomed.info/sct', code: '373942005', display: 'Discharge summary' }],
+          },
+          subject: { reference: 'Patient/ar-1' },
+          date: '2024-05-02T10:00:00Z',
+          content: [{ attachment: { contentType: 'text/plain', data: 'RGlzY2hhcmdlZCB3ZWxs' } }],
+        } as never,
       ]),
     );
     personId = await personIdFor(r, NHS_A);
@@ -88,6 +100,58 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
     expect(ev.map((x) => x.action)).toEqual(['record.search']);
     expect(String(ev[0]!.e.query)).toMatch(/^Observation/);
     expect(String(ev[0]!.e.query)).not.toContain(personId);
+  });
+
+  it('a document view writes one document.view; a read of one item writes one record.search', async () => {
+    const token = await as('dr.gp', 'Y90001');
+    const idOf = async (local: string) =>
+      (
+        await r.db.query<{ id: string }>(
+          'SELECT id::text AS id FROM clinical_item WHERE source_local_id = $1',
+          [local],
+        )
+      ).rows[0]!.id;
+    const doc = await idOf('ar-doc');
+    let res: Awaited<ReturnType<typeof getAs>> | undefined;
+    const ev = await wrote(async () => (res = await getAs(r, token, `/fhir/DocumentReference/${doc}`)));
+    expect(res!.status).toBe(200);
+    expect(res!.body).toMatchObject({ resourceType: 'DocumentReference', id: doc });
+    expect(ev.map((x) => [x.action, x.outcome, x.person_id])).toEqual([
+      ['document.view', 'success', personId],
+    ]);
+    expect(ev[0]!.e).toMatchObject({ query: 'DocumentReference/{id}', returned: { count: 1 } });
+    expect(JSON.stringify(ev[0]!.e)).not.toContain(doc); // a digest of what was returned, never the id
+
+    const obs = await idOf('ar-o');
+    const read = await wrote(() => getAs(r, token, `/fhir/Observation/${obs}`));
+    expect(read.map((x) => [x.action, x.outcome, x.e.query])).toEqual([
+      ['record.search', 'success', 'Observation/{id}'],
+    ]);
+  });
+
+  it('a withheld item reads as one that does not exist, and the attempt is audited', async () => {
+    const token = await as('dr.gp', 'Y90001');
+    const hiv = (
+      await r.db.query<{ id: string }>(
+        `SELECT id::text AS id FROM clinical_item WHERE source_local_id = 'ar-hiv'`,
+      )
+    ).rows[0]!.id;
+    const withheld = await getAs<OperationOutcome>(r, token, `/fhir/Condition/${hiv}`);
+    const missing = await getAs<OperationOutcome>(
+      r,
+      token,
+      '/fhir/Condition/00000000-0000-4000-8000-00000000abcd',
+    );
+    expect([withheld.status, missing.status]).toEqual([404, 404]);
+    expect(withheld.body.issue[0]!.diagnostics).toBe(missing.body.issue[0]!.diagnostics);
+    expect(JSON.stringify(withheld.body)).not.toMatch(/HIV|86406008|immunodeficiency/i);
+    const ev = await wrote(() => getAs(r, token, `/fhir/Condition/${hiv}`));
+    expect(ev.map((x) => [x.action, x.outcome, x.person_id])).toEqual([['record.search', 'error', personId]]);
+    expect(ev[0]!.e.reasons).toEqual(expect.arrayContaining(['not-found', 'withheld-sensitive']));
+    expect(ev[0]!.e).toMatchObject({ returned: { count: 0 } });
+    // a type this server does not hold, or an id that is not one of ours, names nothing
+    expect((await getAs(r, token, `/fhir/Medication/${hiv}`)).status).toBe(404);
+    expect((await getAs(r, token, '/fhir/Condition/not-an-id')).status).toBe(404);
   });
 
   it('a patient search writes one patient.search', async () => {

@@ -38,7 +38,7 @@ export function capabilityStatement(): CapabilityStatement {
             // keys of CLINICAL_TYPES are FHIR resource type names
 
             type: type as CapabilityStatementRestResource['type'],
-            interaction: [{ code: 'search-type' as const }],
+            interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
             searchParam: [
               { name: 'patient', type: 'reference' as const },
               { name: 'date', type: 'date' as const },

@@ -125,11 +125,24 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
     return send(reply, await gate.consents(ctxOf(req, user), personIdParam(req.query.patient, 'patient')));
   });
 
-  app.get<{ Params: { type: string }; Querystring: unknown }>('/fhir/:type', async (req, reply) => {
-    const user = await requireUser(services, req);
-    const type = req.params.type;
+  const clinicalType = (type: string): string => {
     if (!Object.hasOwn(CLINICAL_TYPES, type))
       throw new SharedcareError('not-found', `${type} is not a resource type this server holds`);
+    return type;
+  };
+
+  // One item by the id a record open or search returned (a document, say): read, governed, audited.
+  app.get<{ Params: { type: string; id: string } }>('/fhir/:type/:id', async (req, reply) => {
+    const user = await requireUser(services, req);
+    const type = clinicalType(req.params.type);
+    // ids are Sharedcare's own (uuids); anything else names nothing here
+    if (!UUID.test(req.params.id)) throw new SharedcareError('not-found', `No ${type} matches`);
+    return send(reply, await gate.readItem(ctxOf(req, user), type, req.params.id.toLowerCase()));
+  });
+
+  app.get<{ Params: { type: string }; Querystring: unknown }>('/fhir/:type', async (req, reply) => {
+    const user = await requireUser(services, req);
+    const type = clinicalType(req.params.type);
     const parsed = searchQuery.safeParse(req.query);
     if (!parsed.success) {
       throw new SharedcareError(

@@ -1,48 +1,28 @@
 /**
- * The gate: the one way clinical data is read. Every read runs, in one transaction,
- * access (organisation, role, patient in context, legitimate relationship or break glass) →
- * policy (never-shared items, the person's objections, the role's sections) → the store read
- * (with the policy's filter in SQL) → the audit event. The transaction commits only if the audit
- * event was written; only then does the caller get the data. Refusals are audited too.
+ * The gate: the one way clinical data is read. Each read here says what it locates and what it
+ * reads; governed.ts runs it in one transaction, access → policy → the store read (with the
+ * policy's filter in SQL) → the audit event, and the caller gets the data only once the audit
+ * event is written. What a reader gets also passes through here: never-shared organisations are
+ * not named, references to hidden items are removed, notices are added.
  */
 import {
-  activeBreakGlass,
-  decideRecordAccess,
   grantBreakGlass,
-  relationshipsWith,
-  ALL_SECTIONS,
   BREAK_GLASS_REASONS,
-  type AccessDecision,
   type AccessRules,
   type BreakGlassGrant,
-  type UserPrincipal,
 } from '../access/index.ts';
-import { recordAuditEvent, type AuditAction, type AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
-import {
-  decideRecord,
-  listObjections,
-  listOverrides,
-  objectionToConsent,
-  type RecordDecision,
-} from '../policy/index.ts';
-import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
-import { readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
+import { listObjections, listOverrides, objectionToConsent } from '../policy/index.ts';
+import { itemOwner, readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
 import { withoutHiddenReferences } from './references.ts';
 import { combinedPatient, minimalPatient } from './patient.ts';
+import { createGovernor, type Granted, type Outcome, type ReadContext } from './governed.ts';
 
-export interface ReadContext {
-  user: UserPrincipal;
-  /** the calling system, if it said (e.g. a client id) */
-  client?: string;
-  /** the caller's network address and the request's id, for the audit trail */
-  network?: string;
-  requestId?: string;
-}
+export type { ReadContext };
 
 export interface Gate {
   /** GET /fhir/Patient?identifier=…|N */
@@ -51,6 +31,12 @@ export interface Gate {
   readPatient(ctx: ReadContext, personId: string): Promise<string>;
   /** GET /fhir/Patient/{id}/$everything */
   everything(ctx: ReadContext, personId: string): Promise<string>;
+  /**
+   * GET /fhir/{Type}/{id}: one item, as stored; not-found when it does not exist, was removed, or
+   * is withheld from this reader (the three look the same). A DocumentReference read is audited as
+   * a document view.
+   */
+  readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
   /** GET /fhir/{Type}?patient={id}&… */
   search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
@@ -67,136 +53,9 @@ export interface GateOptions {
   breakGlassMinutes?: number;
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: SharedcareError };
-
-interface Granted {
-  person: Person;
-  access: Extract<AccessDecision, { allowed: true }>;
-  policy: RecordDecision;
-  region: RegionSnapshot;
-}
-
 export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
-  const region = createRegionDirectory(db, opts.regionTtlMs);
-  const rules = opts.rules;
+  const { region, auditUser, audit, decide, governed } = createGovernor(db, opts);
   const neverShared = opts.neverSharedOrganisation ?? (() => false);
-  const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
-    id: u.userId,
-    org: u.org,
-    role: u.role,
-    name: u.name,
-    issuer: u.issuer,
-    ...(u.postcode ? { postcode: u.postcode } : {}),
-  });
-
-  async function audit(tx: Queryable, event: AuditEventInput): Promise<void> {
-    try {
-      await recordAuditEvent(tx, event);
-    } catch {
-      throw new SharedcareError(
-        'audit-unavailable',
-        'The access could not be recorded in the audit trail, so nothing is returned. Try again shortly.',
-      );
-    }
-  }
-
-  /** Access facts and decision for one user and person (inside the transaction). */
-  async function decide(
-    tx: Queryable,
-    user: UserPrincipal,
-    person: Person | undefined,
-    snapshot: RegionSnapshot,
-  ): Promise<AccessDecision> {
-    const now = new Date();
-    const org = snapshot.organisations.get(user.org);
-    const [relationships, breakGlass] = person
-      ? [await relationshipsWith(tx, person.id, user.org), await activeBreakGlass(tx, person.id, user, now)]
-      : [[], undefined];
-    return decideRecordAccess(
-      user,
-      { org, personNhsNumber: person?.nhsNumber ?? null, relationships, breakGlass, now },
-      rules,
-    );
-  }
-
-  /**
-   * Runs one governed read. `read` returns the data and the ids it releases; the audit event naming
-   * them is written before the transaction commits. `onNoRelationship` lets a Patient search answer
-   * with only the record's id (so break glass can be asked for) instead of a bare refusal.
-   */
-  async function governed<T>(
-    ctx: ReadContext,
-    action: AuditAction,
-    describe: string,
-    locate: (tx: Queryable) => Promise<Person | undefined>,
-    /** the value, the ids it releases, and why anything of the person's is withheld (items read) */
-    read: (tx: Queryable, g: Granted) => Promise<{ value: T; ids: string[]; withheld?: string[] }>,
-    onNoRelationship?: (person: Person, reason: string) => T,
-  ): Promise<T> {
-    // Read the region before the transaction: PGlite has one connection, so a query outside the
-    // transaction while it is open would wait for it forever.
-    const snapshot = await region.snapshot();
-    const result = await db.transaction(async (tx): Promise<Outcome<T>> => {
-      const base = {
-        user: auditUser(ctx.user),
-        ...(ctx.client ? { client: ctx.client } : {}),
-        ...(ctx.network ? { network: ctx.network } : {}),
-        ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-        query: describe,
-      };
-      const person = await locate(tx);
-      const access = await decide(tx, ctx.user, person, snapshot);
-      const personOnly =
-        !access.allowed && (access.code === 'no-relationship' || access.code === 'other-patient-in-context');
-      if (!person && !(access.allowed || personOnly)) {
-        // refused before it matters whether the person exists: do not reveal it
-      } else if (!person) {
-        await audit(tx, { ...base, action, outcome: 'error', reasons: ['not-found'] });
-        return { ok: false, error: new SharedcareError('not-found', 'No person matches') };
-      }
-      if (!access.allowed) {
-        const refusal = {
-          ...base,
-          action: 'access.refused' as const,
-          outcome: 'refused' as const,
-          reasons: [access.code],
-          detail: action,
-          ...(person ? { personId: person.id } : {}),
-        };
-        if (person && access.code === 'no-relationship' && onNoRelationship) {
-          await audit(tx, { ...refusal, returnedIds: [person.id] });
-          return { ok: true, value: onNoRelationship(person, access.reason) };
-        }
-        await audit(tx, refusal);
-        return { ok: false, error: new SharedcareError('forbidden', access.reason) };
-      }
-      const p = person!;
-      const objections = await listObjections(tx, p.id);
-      // overrides matter only where there is an objection to override
-      const overrides = objections.length > 0 ? await listOverrides(tx, p.id, true) : [];
-      const policy = decideRecord(objections, overrides, { org: ctx.user.org });
-      const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
-      policy.filter.excludeSections.push(...hidden);
-      const { value, ids, withheld = [] } = await read(tx, { person: p, access, policy, region: snapshot });
-      await audit(tx, {
-        ...base,
-        action,
-        outcome: 'success',
-        personId: p.id,
-        returnedIds: ids,
-        basis: access.basis,
-        reasons: [
-          ...(access.breakGlass ? ['break-glass'] : []),
-          ...policy.reasons,
-          ...withheld.map((k) => `withheld-${k}`),
-          ...(hidden.length ? ['role-sections'] : []),
-        ],
-      });
-      return { ok: true, value };
-    });
-    if (!result.ok) throw result.error;
-    return result.value;
-  }
 
   /**
    * The items this reader may see (none when the whole record is withheld), as served, and why
@@ -267,6 +126,26 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };
         },
+      ),
+
+    readItem: (ctx, resourceType, id) =>
+      governed<string>(
+        ctx,
+        resourceType === 'DocumentReference' ? 'document.view' : 'record.search',
+        `${resourceType}/{id}`,
+        async (tx) => {
+          const owner = await itemOwner(tx, resourceType, id);
+          return owner ? getPerson(tx, owner) : undefined;
+        },
+        async (tx, g) => {
+          const { rows, withheld } = await shownItems(tx, g, { types: [resourceType], ids: [id] });
+          const row = rows[0];
+          // withheld, or outside the reader's sections: answered exactly as an id that never existed
+          if (!row) return { missing: true, withheld };
+          return { value: row.body, ids: [row.id], withheld };
+        },
+        undefined,
+        `No ${resourceType} matches`,
       ),
 
     search: (ctx, personId, query, describe) =>

@@ -1,6 +1,7 @@
 export {
   countItemsBySource,
   itemHistory,
+  itemOwner,
   itemRefs,
   readItems,
   visibleAmong,

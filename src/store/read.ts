@@ -24,6 +24,8 @@ export interface ItemQuery {
   status?: string[];
   /** "system|code" values; an item matches if it carries any of them */
   codes?: string[];
+  /** only these items (a FHIR read of one item by id) */
+  ids?: string[];
 }
 
 export interface ItemRow {
@@ -80,6 +82,7 @@ export async function readItems(
   if (query.to) add('effective <= ?::timestamptz', query.to);
   if (query.status?.length) add('status = ANY(?::text[])', query.status);
   if (query.codes?.length) add('codes && ?::text[]', query.codes);
+  if (query.ids?.length) add('id = ANY(?::uuid[])', query.ids);
   const { rows } = await q.query<ItemRow>(
     // withheldKinds rides along as an uncorrelated subquery, computed once: one round trip, not two
     `SELECT id, resource_type AS "resourceType", body, refs::text AS refs, (SELECT array_agg(DISTINCT ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
@@ -87,6 +90,18 @@ export async function readItems(
     params,
   );
   return rows;
+}
+
+/**
+ * Whose item this is, if it is a current item of this type: where a read of one item starts (the
+ * gate then decides access to that person and reads the item through the policy's filter).
+ */
+export async function itemOwner(q: Queryable, resourceType: string, id: string): Promise<string | undefined> {
+  const { rows } = await q.query<{ personId: string }>(
+    `SELECT person_id AS "personId" FROM clinical_item WHERE id = $1 AND resource_type = $2 AND NOT deleted`,
+    [id, resourceType],
+  );
+  return rows[0]?.personId;
 }
 
 /** The ids in an ItemRow's refs. */

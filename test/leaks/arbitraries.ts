@@ -89,7 +89,7 @@ export interface ReaderSpec {
   breakGlass: { person: number; validReason: boolean }[];
 }
 
-export type ReadPath = 'patient-search' | 'patient-read' | 'everything' | 'section' | 'consent';
+export type ReadPath = 'patient-search' | 'patient-read' | 'everything' | 'section' | 'consent' | 'item';
 
 export interface ReadSpec {
   reader: number;
@@ -97,7 +97,7 @@ export interface ReadSpec {
   /** ask for someone who is not in the record at all */
   unknownPerson: boolean;
   path: ReadPath;
-  /** a type, or (a number) the type of the person's n-th item */
+  /** a type, or (a number) the type of the person's n-th item (for a read of one item: that item) */
   type: ItemType | number;
   dates: { prefix: 'ge' | 'le' | 'gt' | 'lt' | 'eq'; days: number }[];
   statuses: string[];
@@ -254,6 +254,8 @@ export function read(): fc.Arbitrary<ReadSpec> {
       'patient-search',
       'patient-read',
       'consent',
+      'item',
+      'item',
     ),
     type: fc.oneof(
       { weight: 3, arbitrary: index(20) },

@@ -41,6 +41,7 @@ const ROUTE: Record<ReadSpec['path'], string> = {
   everything: 'GET /fhir/Patient/{id}/$everything',
   section: 'GET /fhir/{Type}?patient',
   consent: 'GET /fhir/Consent?patient',
+  item: 'GET /fhir/{Type}/{id}',
 };
 
 interface Expected {
@@ -89,14 +90,18 @@ export function forbiddenIn(world: World): Forbidden {
   };
 }
 
-/** The search's type and code, where the read names them by one of the person's items. */
-type Concrete = ReadSpec & { type: ItemType; code: Code | null };
+/**
+ * The search's type and code, where the read names them by one of the person's items; for a read of
+ * one item, that item (none: a type named outright, read with an id that names nothing).
+ */
+type Concrete = ReadSpec & { type: ItemType; code: Code | null; item: ItemModel | undefined };
 
 function concrete(read: ReadSpec, person: PersonModel | undefined): Concrete {
   const item = (k: number) => person?.items[k % Math.max(1, person.items.length)];
   const type = typeof read.type === 'number' ? (item(read.type)?.type ?? 'Observation') : read.type;
   const code = typeof read.code === 'number' ? (item(read.code)?.codes[0] ?? null) : read.code;
-  return { ...read, type, code };
+  const target = read.path === 'item' && typeof read.type === 'number' ? item(read.type) : undefined;
+  return { ...read, type, code, item: target };
 }
 
 function expectedFor(
@@ -107,7 +112,9 @@ function expectedFor(
 ): Expected {
   const none = { items: new Set<ItemModel>(), demographics: false };
   const reader = world.readers[read.reader % world.readers.length]!;
-  if (!person || !v) {
+  // a read of one item finds its person through the item: a removed item, or none, finds nobody
+  const nobody = read.path === 'item' && (!read.item || read.item.deleted);
+  if (!person || !v || nobody) {
     if (accessToNobody(reader) === 'refused') return { status: 403, ...none };
     return { status: read.path === 'patient-search' ? 200 : 404, ...none };
   }
@@ -133,6 +140,11 @@ function expectedFor(
       return { status: 200, items, demographics, notices };
     case 'consent':
       return { status: 200, ...none, consents: person.objections.length };
+    case 'item':
+      // withheld, objected to or outside the reader's sections: exactly as if it did not exist
+      return items.has(read.item!)
+        ? { status: 200, items: new Set([read.item!]), demographics: false }
+        : { status: 404, ...none };
     case 'section': {
       const { from, to } = dateBounds(read.dates.map((d) => ({ prefix: d.prefix, day: day(world, d.days) })));
       const hit = (i: ItemModel) =>
@@ -160,6 +172,8 @@ function urlOf(world: World, read: Concrete, person: PersonModel | undefined): s
       return `/fhir/Patient/${id}/$everything`;
     case 'consent':
       return `/fhir/Consent?patient=${id}`;
+    case 'item':
+      return `/fhir/${read.item?.type ?? read.type}/${read.item?.id ?? '00000000-0000-4000-8000-0000000000ab'}`;
     case 'section': {
       const q = [`patient=${id}`, ...read.dates.map((d) => `date=${d.prefix}${day(world, d.days)}`)];
       if (read.statuses.length) q.push(`status=${read.statuses.join(',')}`);
