@@ -39,31 +39,7 @@ export interface Granted {
   region: RegionSnapshot;
 }
 
-export interface Governor {
-  region: ReturnType<typeof createRegionDirectory>;
-  auditUser(u: UserPrincipal): AuditEventInput['user'];
-  audit(tx: Queryable, event: AuditEventInput): Promise<void>;
-  decide(
-    tx: Queryable,
-    user: UserPrincipal,
-    person: Person | undefined,
-    snapshot: RegionSnapshot,
-  ): Promise<AccessDecision>;
-  governed<T>(
-    ctx: ReadContext,
-    action: AuditAction,
-    describe: string,
-    locate: (tx: Queryable) => Promise<Person | undefined>,
-    read: (
-      tx: Queryable,
-      g: Granted,
-    ) => Promise<{ value: T; ids: string[]; withheld?: string[] } | { missing: true; withheld?: string[] }>,
-    onNoRelationship?: (person: Person, reason: string) => T,
-    notFound?: string,
-  ): Promise<T>;
-}
-
-export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules?: AccessRules }): Governor {
+export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules?: AccessRules }) {
   const region = createRegionDirectory(db, opts.regionTtlMs);
   const rules = opts.rules;
   const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
