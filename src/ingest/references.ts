@@ -89,7 +89,7 @@ export interface RewriteContext {
  * referenced Medication becomes medicationCodeableConcept), since only person-keyed items are stored.
  */
 export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteContext): T {
-  const copy = structuredClone(resource) as T & {
+  const copy = resource as T & {
     medicationReference?: { reference?: string; display?: string };
   };
   if (copy.medicationReference?.reference) {

@@ -119,32 +119,36 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
   );
   if (toWrite.length > 0) {
     // One statement for the whole batch: the rows travel as one JSON document (serialised natively,
-    // parsed by the server), which is several times cheaper than twenty array parameters.
-    const rows = toWrite.map((w) => ({
-      id: w.id,
-      person_id: w.personId,
-      resource_type: w.resourceType,
-      section: w.section,
-      source_id: w.sourceId,
-      source_org: w.sourceOrg,
-      source_local_id: w.sourceLocalId,
-      source_patient_id: w.sourcePatientId,
-      source_version: w.sourceVersion ?? null,
-      source_last_updated: w.sourceLastUpdated ?? null,
-      version: w.version,
-      content_hash: w.contentHash,
-      status: w.status ?? null,
-      codes: w.codes,
-      security: w.security,
-      sensitivity: w.sensitivity,
-      effective: w.effective ?? null,
-      received_at: w.receivedAt,
-      deleted: w.deleted,
-      depends_on: w.dependsOn,
-      contains: w.contains,
-      refs: w.refs,
-      body: serialise(w.resource, w.version),
-    }));
+    // parsed by the server), which is several times cheaper than twenty array parameters. Each body
+    // is spliced in as JSON, not as a string holding JSON: the server keeps a json value's text as
+    // it came, so the text column receives the body unchanged, without escaping it a second time.
+    const rows = toWrite.map((w) => {
+      const row = JSON.stringify({
+        id: w.id,
+        person_id: w.personId,
+        resource_type: w.resourceType,
+        section: w.section,
+        source_id: w.sourceId,
+        source_org: w.sourceOrg,
+        source_local_id: w.sourceLocalId,
+        source_patient_id: w.sourcePatientId,
+        source_version: w.sourceVersion ?? null,
+        source_last_updated: w.sourceLastUpdated ?? null,
+        version: w.version,
+        content_hash: w.contentHash,
+        status: w.status ?? null,
+        codes: w.codes,
+        security: w.security,
+        sensitivity: w.sensitivity,
+        effective: w.effective ?? null,
+        received_at: w.receivedAt,
+        deleted: w.deleted,
+        depends_on: w.dependsOn,
+        contains: w.contains,
+        refs: w.refs,
+      });
+      return `${row.slice(0, -1)},"body":${serialise(w.resource, w.version)}}`;
+    });
     await tx.query(
       `INSERT INTO clinical_item (${COLUMNS})
        SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS t(${COLUMN_TYPES})
@@ -156,7 +160,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
          effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
          depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, refs = EXCLUDED.refs,
          body = EXCLUDED.body`,
-      [JSON.stringify(rows)],
+      [`[${rows.join(',')}]`],
     );
   }
   return results;
