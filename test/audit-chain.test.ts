@@ -4,10 +4,16 @@
  * `verify`, which says where (chain and place).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eventHash, verifyAuditChain, writeCheckpoint, type ChainPosition } from '../src/audit/index.ts';
+import {
+  eventHash,
+  recordAuditEvents,
+  verifyAuditChain,
+  writeCheckpoint,
+  type ChainPosition,
+} from '../src/audit/index.ts';
 import type { AuditConfig } from '../src/config/index.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
-import { tamper, tempAuditSettings, writeTx } from './audit-kit.ts';
+import { event as auditEvent, tamper, tempAuditSettings, writeTx } from './audit-kit.ts';
 
 interface Row {
   chain: number;
@@ -78,6 +84,26 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
     expect(a.map((p) => Number(p.chainSeq))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(a[0]!.chain).not.toBe(b[0]!.chain);
     expect(a[0]!.chain).toBeGreaterThanOrEqual(1);
+  });
+
+  it('appends a batch of events in one call in order, consecutively on one chain, and it verifies', async () => {
+    const batch = await t.db.transaction((tx) =>
+      recordAuditEvents(
+        tx,
+        [300, 301, 302, 303].map((i) => auditEvent(i)),
+        { settings },
+      ),
+    );
+    expect(new Set(batch.map((p) => p.chain)).size).toBe(1);
+    const seqs = batch.map((p) => Number(p.chainSeq));
+    expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2, seqs[0]! + 3]);
+    const rs = (await rows(batch[0]!.chain)).slice(-4);
+    expect(rs.map((r) => r.user_id)).toEqual(['u300', 'u301', 'u302', 'u303']);
+    for (const [i, r] of rs.entries()) {
+      expect(r.hash).toBe(batch[i]!.hash);
+      if (i > 0) expect(r.prev_hash).toBe(rs[i - 1]!.hash);
+    }
+    expect(await verify()).toMatchObject({ ok: true, events: 20 });
   });
 
   it('verifies an intact trail, and warns that there is no checkpoint yet', async () => {

@@ -14,7 +14,7 @@ export {
   type ChainPosition,
 } from './types.ts';
 export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './canonical.ts';
-export { recordAuditEvent, type RecordOptions } from './record.ts';
+export { recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
 export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
 export { withDatabaseRole } from './db-role.ts';
 export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';

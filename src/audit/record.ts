@@ -22,11 +22,56 @@ const APPEND = `SELECT o_seq::text AS seq, o_chain::int AS chain, o_chain_seq::t
     o_recent_persons AS "recentPersons", o_recent_seen AS "recentSeen"
   FROM audit_append($1, $2::timestamptz, $3, $4, $5, $6, $7::uuid, $8::timestamptz)`;
 
+const APPEND_MANY = `SELECT a.o_seq::text AS seq, a.o_chain::int AS chain, a.o_chain_seq::text AS "chainSeq",
+    a.o_hash AS hash, a.o_recent_persons AS "recentPersons", a.o_recent_seen AS "recentSeen"
+  FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[],
+      $8::timestamptz[]) WITH ORDINALITY AS e(event, at, action, outcome, user_id, org, person, since, n),
+    LATERAL audit_append(e.event, e.at, e.action, e.outcome, e.user_id, e.org, e.person, e.since) a
+  ORDER BY e.n`;
+
 export interface RecordOptions {
   /** settings for the alert rules (default: those the server installed with configureAudit) */
   settings?: AuditConfig;
   /** the event's time (default: now); tests and imports only */
   now?: Date;
+}
+
+type Appended = ChainPosition & { recentPersons: number | null; recentSeen: boolean | null };
+
+/** The event as stored, and the parameters of its audit_append call. */
+function prepare(input: AuditEventInput, rules: AuditConfig['alerts'], at: string) {
+  const { returnedIds: _ids, ...rest } = input;
+  const event: AuditEvent = { ...rest, at };
+  const recentSince = needs(event, rules).recent
+    ? new Date(new Date(at).getTime() - rules.manyRecords.minutes * 60_000).toISOString()
+    : null;
+  const params = [
+    canonicalEvent(input, at),
+    at,
+    input.action,
+    input.outcome,
+    input.user?.id ?? null,
+    input.user?.org ?? null,
+    input.personId ?? null,
+    recentSince,
+  ];
+  return { event, recentSince, params };
+}
+
+/** Runs the alert rules on an appended event (same transaction). */
+async function alertsFor(
+  tx: Queryable,
+  prepared: ReturnType<typeof prepare>,
+  r: Appended | undefined,
+  rules: AuditConfig['alerts'],
+): Promise<ChainPosition & { alerts: number }> {
+  if (!r?.seq) throw new Error('audit chain head is missing');
+  const { recentPersons, recentSeen, ...pos } = r;
+  const recent = prepared.recentSince
+    ? { persons: recentPersons ?? 0, includesThis: recentSeen === true }
+    : undefined;
+  const alerts = await raiseAlerts(tx, prepared.event, pos.seq, rules, recent);
+  return { ...pos, alerts };
 }
 
 /** Appends one event inside the caller's transaction. Throws if it cannot: the caller must fail. */
@@ -36,28 +81,28 @@ export async function recordAuditEvent(
   opts: RecordOptions = {},
 ): Promise<ChainPosition & { alerts: number }> {
   const rules = (opts.settings ?? auditSettings()).alerts;
+  const prepared = prepare(input, rules, (opts.now ?? new Date()).toISOString());
+  const { rows } = await tx.query<Appended>(APPEND, prepared.params);
+  return alertsFor(tx, prepared, rows[0], rules);
+}
+
+/**
+ * Appends several events, in order, in one round trip (intake's identity events: a bulk load links
+ * thousands of source records). Same chain and guarantees as recordAuditEvent, one event after another.
+ */
+export async function recordAuditEvents(
+  tx: Queryable,
+  inputs: AuditEventInput[],
+  opts: RecordOptions = {},
+): Promise<(ChainPosition & { alerts: number })[]> {
+  if (inputs.length === 0) return [];
+  const rules = (opts.settings ?? auditSettings()).alerts;
   const at = (opts.now ?? new Date()).toISOString();
-  const { returnedIds: _ids, ...rest } = input;
-  const event: AuditEvent = { ...rest, at };
-  const recentSince = needs(event, rules).recent
-    ? new Date(new Date(at).getTime() - rules.manyRecords.minutes * 60_000).toISOString()
-    : null;
-  const { rows } = await tx.query<
-    ChainPosition & { recentPersons: number | null; recentSeen: boolean | null }
-  >(APPEND, [
-    canonicalEvent(input, at),
-    at,
-    input.action,
-    input.outcome,
-    input.user?.id ?? null,
-    input.user?.org ?? null,
-    input.personId ?? null,
-    recentSince,
-  ]);
-  const r = rows[0];
-  if (!r?.seq) throw new Error('audit chain head is missing');
-  const { recentPersons, recentSeen, ...pos } = r;
-  const recent = recentSince ? { persons: recentPersons ?? 0, includesThis: recentSeen === true } : undefined;
-  const alerts = await raiseAlerts(tx, event, pos.seq, rules, recent);
-  return { ...pos, alerts };
+  const prepared = inputs.map((input) => prepare(input, rules, at));
+  const columns = prepared[0]!.params.map((_, k) => prepared.map((p) => p.params[k]));
+  const { rows } = await tx.query<Appended>(APPEND_MANY, columns);
+  if (rows.length !== inputs.length) throw new Error('audit events were not all appended');
+  const out: (ChainPosition & { alerts: number })[] = [];
+  for (const [k, p] of prepared.entries()) out.push(await alertsFor(tx, p, rows[k], rules));
+  return out;
 }

@@ -24,7 +24,7 @@ import {
   type ValidationMode,
 } from '../fhir/index.ts';
 import type { LinkOutcome, PersonLinker } from '../identity/index.ts';
-import { recordAuditEvent } from '../audit/index.ts';
+import { recordAuditEvents, type AuditEventInput } from '../audit/index.ts';
 import { markSourceReceived, type SourceSystem } from '../region/index.ts';
 import {
   deleteItems,
@@ -361,9 +361,10 @@ async function auditIdentityChanges(
   links: LinkOutcome[],
 ): Promise<void> {
   const user = { id: `source:${source.id}`, org: source.org, role: 'source-system' };
+  const events: AuditEventInput[] = [];
   for (const l of links) {
     if (l.previousPersonId)
-      await recordAuditEvent(tx, {
+      events.push({
         action: 'identity.split',
         outcome: 'success',
         user,
@@ -372,7 +373,7 @@ async function auditIdentityChanges(
         detail: `a ${source.id} record moved to another person`,
       });
     if (l.created || l.previousPersonId)
-      await recordAuditEvent(tx, {
+      events.push({
         action: 'identity.link',
         outcome: 'success',
         user,
@@ -381,6 +382,8 @@ async function auditIdentityChanges(
         detail: `a ${source.id} record linked`,
       });
   }
+  // one round trip for the request's identity events, in order
+  await recordAuditEvents(tx, events);
 }
 
 async function personsOf(tx: Queryable, results: WriteResult[]): Promise<string[]> {
