@@ -1,5 +1,23 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, Queryable, QueryResult } from './types.ts';
+
+/**
+ * Parameterised statements run as named prepared statements: each connection parses and plans a
+ * statement once and, once PostgreSQL settles on a generic plan, skips planning after that. A
+ * record open runs about ten statements; planning the store's read alone took 0.8 ms of its
+ * 0.9 ms execution (EXPLAIN ANALYZE). Statements without parameters (scripts, DDL) run as sent.
+ */
+const names = new Map<string, string>();
+function statement(sql: string, params: unknown[] | undefined): string | pg.QueryConfig {
+  if (params === undefined) return sql;
+  let name = names.get(sql);
+  if (!name) {
+    name = `sc_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    if (names.size < 5000) names.set(sql, name);
+  }
+  return { name, text: sql, values: params };
+}
 
 // Keep timestamps and bigints as strings: the store passes them on, it does not compute with them.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -13,7 +31,7 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
     /* idle client errors are reported on next use */
   });
   const query = async <T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
-    const r = await pool.query(sql, params);
+    const r = await pool.query(statement(sql, params));
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
   };
   return {
@@ -25,7 +43,7 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
         await client.query('BEGIN');
         const tx: Queryable = {
           async query<R>(sql: string, params?: unknown[]) {
-            const r = await client.query(sql, params);
+            const r = await client.query(statement(sql, params));
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
         };
