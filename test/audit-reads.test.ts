@@ -229,10 +229,18 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
 
     it('every read returns an error and no data', async () => {
       const token = await as('dr.gp', 'Y90001');
+      const doc = (
+        await r.db.query<{ id: string }>(
+          `SELECT id::text AS id FROM clinical_item WHERE source_local_id = 'ar-doc'`,
+        )
+      ).rows[0]!.id;
       await broken('audit_event', async () => {
         for (const url of [
           `/fhir/Patient/${personId}/$everything`,
+          `/fhir/Patient/${personId}`,
           `/fhir/Condition?patient=${personId}`,
+          `/fhir/DocumentReference/${doc}`,
+          `/fhir/Consent?patient=${personId}`,
           `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS_A}`,
           `/dpo/access-report?person=${NHS_A}`,
           `/dpo/subject-access-report?person=${NHS_A}`,
@@ -242,6 +250,7 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
           expect(res.status, url).toBe(503);
           expect(res.body.resourceType).toBe('OperationOutcome');
           expect(res.text).not.toContain('Testperson');
+          expect(res.text).not.toContain('Discharge');
           expect(res.text).not.toContain('record.open');
         }
       });
