@@ -12,6 +12,7 @@ import {
   type BreakGlassGrant,
 } from '../access/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
+import { CLINICAL_TYPES } from '../fhir/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
 import { listObjections, listOverrides, objectionToConsent } from '../policy/index.ts';
@@ -33,8 +34,8 @@ export interface Gate {
   everything(ctx: ReadContext, personId: string): Promise<string>;
   /**
    * GET /fhir/{Type}/{id}: one item, as stored; not-found when it does not exist, was removed, or
-   * is withheld from this reader (the three look the same). A DocumentReference read is audited as
-   * a document view.
+   * is withheld from this reader (the three look the same). Reading a document (the documents
+   * section's types: DocumentReference, Composition, QuestionnaireResponse) is audited as a view.
    */
   readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
   /** GET /fhir/{Type}?patient={id}&… */
@@ -131,7 +132,8 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     readItem: (ctx, resourceType, id) =>
       governed<string>(
         ctx,
-        resourceType === 'DocumentReference' ? 'document.view' : 'record.search',
+        // letters, reports, forms: the documents section's types (DocumentReference, Composition, …)
+        CLINICAL_TYPES[resourceType]?.section === 'documents' ? 'document.view' : 'record.search',
         `${resourceType}/{id}`,
         async (tx) => {
           const owner = await itemOwner(tx, resourceType, id);

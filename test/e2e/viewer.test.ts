@@ -17,6 +17,7 @@ import {
 import { heavyPerson, NHS } from './fixtures.ts';
 import { mainPerson } from './main-person.ts';
 import { GP_USER, launchUrl, openRecord, startViewerRegion, type ViewerRegion } from './region.ts';
+import { postFhir } from '../http.ts';
 
 if (SKIP_BROWSER_TESTS) console.warn(NO_CHROMIUM_MESSAGE);
 
@@ -178,7 +179,15 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     expect(await page.getByLabel('Source').inputValue()).toBe('');
   });
 
-  it('reads a letter in the page, PDF included, with no download or print button', async () => {
+  it('reads a letter in the page, PDF included, with no download or print button; each opened document is audited as a view', async () => {
+    const views = async () =>
+      (
+        await region.r.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM audit_event WHERE action = 'document.view' AND user_id = $1`,
+          [GP_USER.user],
+        )
+      ).rows[0]!.n;
+    const before = await views();
     await show('Letters and documents');
     await page.getByRole('button', { name: 'Read: Inpatient discharge summary' }).click();
     const reader = page.getByTestId('document-reader');
@@ -188,6 +197,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     await expect
       .poll(() => reader.textContent())
       .toContain('Advised to contact own GP practice within 24 hours');
+    expect(await views()).toBe(before + 2);
     expect(
       await page.locator('a[download], a[href^="blob:"], a[href^="data:"], iframe, embed, object').count(),
     ).toBe(0);
@@ -262,6 +272,25 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
       ).toEqual([]);
     },
   );
+
+  it('says so when a document was withdrawn by its source after the record was opened', async () => {
+    await show('Letters and documents');
+    const res = await postFhir(region.r, 'ooh-nx1', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'DELETE', url: 'Composition/o-rep' } }],
+    });
+    expect(res.status).toBe(200);
+    await page.getByRole('button', { name: 'Read: NHS 111 call report' }).click();
+    const reader = page.getByTestId('document-reader');
+    await expect.poll(() => reader.textContent()).toContain('no longer in the shared record');
+    expect(await reader.textContent()).not.toContain('Advised to contact own GP practice');
+    const { rows } = await region.r.db.query<{ outcome: string }>(
+      `SELECT outcome FROM audit_event WHERE action = 'document.view' AND user_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [GP_USER.user],
+    );
+    expect(rows[0]?.outcome).toBe('error');
+  });
 
   it('stays usable for a heavy record: thousands of items, shown a page at a time', async () => {
     const heavy = await browser.context.newPage();

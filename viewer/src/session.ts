@@ -4,7 +4,7 @@
  * the session token: the gate decides, audits and answers; nothing is cached (no-store).
  */
 import FHIR from 'fhirclient/lib/entry/browser';
-import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
+import type { Bundle, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 
 export interface Session {
   token: string;
@@ -90,6 +90,13 @@ export function takeEarlyRecord(): Promise<Bundle> | undefined {
   early = undefined;
   return p;
 }
+
+/**
+ * One item, read afresh when the clinician opens it (a document): the server audits it as a
+ * document view, and answers 404 if it is no longer shared.
+ */
+export const readItem = (s: Session, type: string, id: string) =>
+  call<Resource>(s, `${s.fhirBase}/${type}/${encodeURIComponent(id)}`);
 
 /** The Patient alone: with no relationship, only its id and NHS number (to confirm who, before break glass). */
 export const readPatient = (s: Session) => call<Patient>(s, `${s.fhirBase}/Patient/${s.patientId}`);

@@ -10,6 +10,7 @@ import { refusalOf } from '../model/notices.ts';
 import {
   ApiError,
   readEverything,
+  readItem,
   readPatient,
   readSources,
   startSession,
@@ -127,7 +128,12 @@ export function App() {
         <>
           {state.record.patient && <Banner patient={state.record.patient} />}
           <Notices notices={state.record.notices} />
-          <RecordView record={state.record} sources={sources} orgKinds={orgKinds} />
+          <RecordView
+            record={state.record}
+            sources={sources}
+            orgKinds={orgKinds}
+            readItem={(item) => readItem(state.session, item.type, item.id)}
+          />
         </>
       );
       break;

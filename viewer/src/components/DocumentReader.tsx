@@ -1,13 +1,22 @@
 /**
  * One document, readable in the page: plain text, a Composition's sections, HTML (as text: a
  * source's markup is never run or trusted) and PDF (its text, see model/pdf-text.ts). There is no
- * download and no print: a document held only at its source says so.
+ * download and no print: a document held only at its source says so. Opening a document reads it
+ * afresh from the server, which records the view in the audit trail (a document opened is a
+ * different fact from a record opened) and answers 404 if it is no longer shared.
  */
-import { useEffect, useState } from 'react';
-import type { Attachment, Composition, DocumentReference, QuestionnaireResponse } from '@medplum/fhirtypes';
+import { useEffect, useRef, useState } from 'react';
+import type {
+  Attachment,
+  Composition,
+  DocumentReference,
+  QuestionnaireResponse,
+  Resource,
+} from '@medplum/fhirtypes';
 import { formatDate } from '../model/format.ts';
 import type { Item } from '../model/item.ts';
 import { base64ToBytes, pdfText } from '../model/pdf-text.ts';
+import { ApiError } from '../session.ts';
 import { CopyReference } from './CopyReference.tsx';
 
 interface Block {
@@ -51,8 +60,7 @@ async function attachmentBlock(a: Attachment, holder: string): Promise<Block> {
   };
 }
 
-async function blocksOf(item: Item): Promise<Block[]> {
-  const r = item.resource;
+async function blocksOf(item: Item, r: Resource): Promise<Block[]> {
   if (r.resourceType === 'DocumentReference') {
     const d = r as DocumentReference;
     const list = await Promise.all(
@@ -78,15 +86,38 @@ async function blocksOf(item: Item): Promise<Block[]> {
   return [];
 }
 
-export function DocumentReader({ item, onClose }: { item: Item; onClose(): void }) {
+interface Props {
+  item: Item;
+  /** reads the document afresh from the server */
+  read(item: Item): Promise<Resource>;
+  onClose(): void;
+}
+
+export function DocumentReader({ item, read, onClose }: Props) {
   const [blocks, setBlocks] = useState<Block[] | undefined>();
+  // the latest reader, without re-reading (and re-auditing) the document whenever the page re-renders
+  const reader = useRef(read);
+  reader.current = read;
   useEffect(() => {
     let live = true;
     setBlocks(undefined);
-    blocksOf(item).then(
-      (b) => live && setBlocks(b),
-      () => live && setBlocks([{ text: '', note: 'This document could not be read.' }]),
-    );
+    reader
+      .current(item)
+      .then((resource) => blocksOf(item, resource))
+      .then(
+        (b) => live && setBlocks(b),
+        (err: unknown) =>
+          live &&
+          setBlocks([
+            {
+              text: '',
+              note:
+                err instanceof ApiError && err.status === 404
+                  ? 'This document is no longer in the shared record. Open the record again to see what is shared now.'
+                  : 'This document could not be read. Try again, or ask its source for it.',
+            },
+          ]),
+      );
     return () => {
       live = false;
     };

@@ -1,5 +1,6 @@
 /** Letters, discharge summaries and reports: a list, and the chosen one readable in the page. */
 import { useMemo, useState } from 'react';
+import type { Resource } from '@medplum/fhirtypes';
 import { applyFilters, type FilterState } from '../model/filters.ts';
 import { groupItems } from '../model/group.ts';
 import type { Item } from '../model/item.ts';
@@ -12,9 +13,10 @@ interface Props {
   items: Item[];
   filters: FilterState;
   onFilters(f: FilterState): void;
+  read(item: Item): Promise<Resource>;
 }
 
-export function Documents({ items, filters, onFilters }: Props) {
+export function Documents({ items, filters, onFilters, read }: Props) {
   const [reading, setReading] = useState<Item | undefined>();
   const shown = useMemo(() => applyFilters(items, filters), [items, filters]);
   const groups = useMemo(() => groupItems(shown), [shown]);
@@ -28,7 +30,7 @@ export function Documents({ items, filters, onFilters }: Props) {
         total={items.length}
         noun="documents"
       />
-      {reading && <DocumentReader item={reading} onClose={() => setReading(undefined)} />}
+      {reading && <DocumentReader item={reading} read={read} onClose={() => setReading(undefined)} />}
       <GroupTable
         groups={groups}
         caption="Letters and documents"

@@ -8,6 +8,7 @@ import { NO_FILTERS, type FilterState } from '../model/filters.ts';
 import type { Item } from '../model/item.ts';
 import type { RecordData } from '../model/record.ts';
 import { SECTIONS, sectionDef, type SectionId } from '../model/sections.ts';
+import type { Resource } from '@medplum/fhirtypes';
 import type { Contributor } from '../session.ts';
 import { Documents } from './Documents.tsx';
 import { ItemSection } from './ItemSection.tsx';
@@ -26,9 +27,11 @@ interface Props {
   record: RecordData;
   sources: Contributor[] | undefined;
   orgKinds: Map<string, string>;
+  /** reads one item afresh from the server (a document being opened: audited as a view) */
+  readItem(item: Item): Promise<Resource>;
 }
 
-export function RecordView({ record, sources, orgKinds }: Props) {
+export function RecordView({ record, sources, orgKinds, readItem }: Props) {
   const [section, setSection] = useState<SectionId>(currentSection);
   const [filters, setFilters] = useState<Partial<Record<SectionId, FilterState>>>({});
   const heading = useRef<HTMLHeadingElement>(null);
@@ -82,7 +85,8 @@ export function RecordView({ record, sources, orgKinds }: Props) {
   else if (section === 'results')
     content = <Results items={items} byId={record.byId} filters={f} onFilters={setF} />;
   else if (section === 'encounters') content = <Timeline items={items} filters={f} onFilters={setF} />;
-  else if (section === 'documents') content = <Documents items={items} filters={f} onFilters={setF} />;
+  else if (section === 'documents')
+    content = <Documents items={items} filters={f} onFilters={setF} read={readItem} />;
   else
     content = (
       <ItemSection
