@@ -129,14 +129,17 @@ export interface ItemFacts {
   personId: string;
   /** empty = the item no longer establishes any relationship (or was deleted) */
   facts: RelationshipFact[];
+  /** the item was stored for the first time: it has no facts to replace */
+  created?: boolean;
 }
 
 /** Replaces the facts of each item (inside the intake transaction). */
 export async function recordRelationshipFacts(tx: Queryable, items: ItemFacts[]): Promise<void> {
   if (items.length === 0) return;
-  await tx.query('DELETE FROM relationship_fact WHERE item_id = ANY($1::uuid[])', [
-    items.map((i) => i.itemId),
-  ]);
+  // a bulk load creates most items: probing the facts of each would find nothing to replace
+  const replaced = items.filter((i) => !i.created).map((i) => i.itemId);
+  if (replaced.length > 0)
+    await tx.query('DELETE FROM relationship_fact WHERE item_id = ANY($1::uuid[])', [replaced]);
   const rows = items.flatMap((i) => {
     const seen = new Set<string>();
     return i.facts

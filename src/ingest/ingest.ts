@@ -50,7 +50,10 @@ export interface IngestDeps {
 /** How intake tells the access module which organisations care for whom. */
 export interface RelationshipRecorder {
   facts(resource: Resource, sourceOrg: string, sourceOrgKind: string | null): unknown[];
-  record(tx: Queryable, items: { itemId: string; personId: string; facts: unknown[] }[]): Promise<void>;
+  record(
+    tx: Queryable,
+    items: { itemId: string; personId: string; facts: unknown[]; created?: boolean }[],
+  ): Promise<void>;
   reassign(tx: Queryable, itemIds: string[], toPersonId: string): Promise<void>;
 }
 
@@ -297,15 +300,16 @@ export async function ingestEntries(
       (w, k) => (results[w.i] = describe(entries[w.i]!, w.item.resourceType, written[k]!)),
     );
     if (rel) {
-      const stored = [...writes.values()].filter((_, k) =>
-        ['created', 'updated', 'deleted'].includes(written[k]!.action),
-      );
+      const stored = [...writes.values()]
+        .map((w, k) => ({ ...w, action: written[k]!.action }))
+        .filter((w) => ['created', 'updated', 'deleted'].includes(w.action));
       await rel.record(
         tx,
-        stored.map(({ item }) => ({
+        stored.map(({ item, action }) => ({
           itemId: item.id,
           personId: item.personId,
           facts: item.deleted ? [] : rel.facts(item.resource, source.org, source.orgKind),
+          created: action === 'created',
         })),
       );
     }
