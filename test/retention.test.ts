@@ -91,6 +91,8 @@ async function load(r: TestRegion): Promise<void> {
     encounter('a-enc', 'Patient/pas-a', aContact),
     gp(E, 'pas-e'),
     encounter('e-anc', 'Patient/pas-e', eContact, '424525001'), // antenatal care
+    // an ordinary code, but taken at the antenatal encounter: part of the maternity record
+    observation('e-anc-bp', 'Patient/pas-e', 46, eContact, { encounter: { reference: 'Encounter/e-anc' } }),
   ]);
   await ok('rx2-epr', [gp(F, 'rx2-f'), encounter('f-cmht', 'Patient/rx2-f', fContact)]);
 }
@@ -155,7 +157,7 @@ describe.each(DB_KINDS)('retention on %s', (kind) => {
       'mental-health': [0, 0],
     });
     expect(dryReport.kept).toEqual([
-      { rule: 'maternity', persons: 1, items: 2 },
+      { rule: 'maternity', persons: 1, items: 3 },
       { rule: 'mental-health', persons: 1, items: 2 },
     ]);
     expect(dryReport.removed).toMatchObject({ items: 6, versions: 1, personLinks: 2 });
@@ -212,10 +214,18 @@ describe.each(DB_KINDS)('retention on %s', (kind) => {
     expect((await everything(r, ids.B!)).items).toHaveLength(1);
     expect((await everything(r, ids.C!)).items).toHaveLength(1);
     expect((await everything(r, ids.D!)).items).toHaveLength(1);
-    expect((await titles(ids.E!)).sort()).toEqual(['Condition/77386006', 'Encounter/']);
+    expect((await titles(ids.E!)).sort()).toEqual([
+      'Condition/77386006',
+      'Encounter/',
+      'Observation/1049301000000100',
+    ]);
     expect((await titles(ids.F!)).sort()).toEqual(['Condition/35489007', 'Encounter/']);
+    // of E's observations only the one taken at the antenatal encounter is kept
     const obs = await getAs(r, token, `/fhir/Observation?patient=${ids.E}`);
-    expect((obs.body.entry ?? []).filter((e) => e.resource?.resourceType === 'Observation')).toEqual([]);
+    const kept = (obs.body.entry ?? []).filter((e) => e.resource?.resourceType === 'Observation');
+    expect(
+      kept.map((e) => (e.resource as { valueQuantity?: { value?: number } }).valueQuantity?.value),
+    ).toEqual([46]);
   });
 
   it('a second run finds nothing more to remove', async () => {

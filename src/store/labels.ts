@@ -11,6 +11,25 @@ export const LINKED_PREFIX = 'linked:';
 const SEP = '\u001f';
 
 /**
+ * CTEs `edges` and `walk(id, cat)` (for WITH RECURSIVE): what flows along the links of the items in
+ * CTE `items` (with id, depends_on and contains), from the `seeds` (a SELECT of id, cat): from an
+ * item to the items that depend on it (src/fhir/links.ts), and from an item to its parts. Labels
+ * travel this way, and so does retention's maternity and mental-health classification.
+ */
+export function linkWalkSql(items: string, seeds: string): string {
+  return `edges AS (
+       SELECT d AS src, x.id AS dst FROM ${items} x, unnest(x.depends_on) d
+       UNION ALL
+       SELECT x.id, k FROM ${items} x, unnest(x.contains) k
+     ),
+     walk(id, cat) AS (
+       ${seeds}
+       UNION
+       SELECT e.dst, w.cat FROM walk w JOIN edges e ON e.src = w.id
+     )`;
+}
+
+/**
  * Recomputes the linked labels of the given persons' items (or everyone's), in SQL: a recursive walk
  * from each item with an own label along depends-on edges (to the items that depend on it) and
  * contains edges (to its parts). Only persons with a labelled item are visited, found by a partial
@@ -38,16 +57,7 @@ export async function propagateLinkedLabels(tx: Queryable, personIds: string[] |
          c.sensitivity, ARRAY(SELECT s FROM unnest(c.sensitivity) s WHERE s NOT LIKE '${LINKED_PREFIX}%') AS own
        FROM clinical_item c WHERE c.person_id = ANY($1::uuid[])
      ),
-     edges AS (
-       SELECT d AS src, i.id AS dst FROM items i, unnest(i.depends_on) d
-       UNION ALL
-       SELECT i.id, k FROM items i, unnest(i.contains) k
-     ),
-     walk(id, cat) AS (
-       SELECT i.id, o FROM items i, unnest(i.own) o WHERE NOT i.deleted
-       UNION
-       SELECT e.dst, w.cat FROM walk w JOIN edges e ON e.src = w.id
-     ),
+     ${linkWalkSql('items', 'SELECT i.id, o FROM items i, unnest(i.own) o WHERE NOT i.deleted')},
      linked AS (
        SELECT e.dst AS id, array_agg(DISTINCT '${LINKED_PREFIX}' || w.cat) AS labels
        FROM walk w JOIN edges e ON e.src = w.id GROUP BY e.dst

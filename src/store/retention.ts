@@ -14,6 +14,7 @@
  * without that code; it would have to be back-dated by years to matter.)
  */
 import type { Queryable } from '../db/index.ts';
+import { linkWalkSql } from './labels.ts';
 
 /** Items of one kind (maternity, mental health): by source organisation or by a code they carry. */
 export interface ItemMatcher {
@@ -62,6 +63,29 @@ function matches(n: number): string {
   return `(c.source_org = ANY($${n}::text[]) OR c.codes && $${n + 1}::text[])`;
 }
 const params = (m: ItemMatcher): unknown[] => [m.organisations, m.codes];
+
+/**
+ * CTEs (for WITH RECURSIVE) ending in `i`: every item of the persons in $1 with whether it is
+ * maternity (mat) or mental health (mh), with the matchers' arrays at $matN.. and $mhN... An item is
+ * one by its own organisation or codes, or by its links (src/fhir/links.ts), as the privacy policy's
+ * linked labels are: an observation made at an antenatal encounter is part of the maternity record,
+ * and so are a maternity report's results. Keeping them with the record errs towards keeping longer.
+ */
+function classifiedItems(matN: number, mhN: number): string {
+  return `own AS (
+       SELECT c.id, c.person_id, c.effective, c.received_at, c.deleted,
+         coalesce(c.depends_on, '{}') AS depends_on, coalesce(c.contains, '{}') AS contains,
+         ${matches(matN)} AS own_mat, ${matches(mhN)} AS own_mh
+       FROM clinical_item c WHERE c.person_id = ANY($1::uuid[])
+     ),
+     ${linkWalkSql('own', `SELECT id, 'mat' FROM own WHERE own_mat UNION SELECT id, 'mh' FROM own WHERE own_mh`)},
+     kinds AS (SELECT id, bool_or(cat = 'mat') AS mat, bool_or(cat = 'mh') AS mh FROM walk GROUP BY id),
+     i AS (
+       SELECT o.id, o.person_id, o.effective, o.received_at, o.deleted,
+         coalesce(k.mat, false) AS mat, coalesce(k.mh, false) AS mh
+       FROM own o LEFT JOIN kinds k USING (id)
+     )`;
+}
 const epochMs = (expr: string) => `(extract(epoch FROM ${expr}) * 1000)::float8`;
 
 /** The next `limit` persons after `after` (by id), and the distinct codes their items carry. */
@@ -94,11 +118,8 @@ export async function retentionFacts(
   mentalHealth: ItemMatcher,
 ): Promise<RetentionFactsRow[]> {
   const { rows } = await q.query<RetentionFactsRow>(
-    `WITH p AS (SELECT unnest($1::uuid[]) AS id),
-     i AS (
-       SELECT c.person_id, c.effective, c.received_at, c.deleted, ${matches(2)} AS mat, ${matches(4)} AS mh
-       FROM clinical_item c WHERE c.person_id = ANY($1::uuid[])
-     ),
+    `WITH RECURSIVE p AS (SELECT unnest($1::uuid[]) AS id),
+     ${classifiedItems(2, 4)},
      agg AS (
        SELECT person_id,
          max(effective) FILTER (WHERE NOT deleted) AS last_contact,
@@ -150,7 +171,10 @@ export async function removeExpired(
     persons: 0,
   };
   if (plans.length === 0) return empty;
+  // the recursive walk's row estimates would have PostgreSQL JIT-compile this (see labels.ts)
+  await tx.query('SET LOCAL jit = off');
   const target = `
+    ${classifiedItems(6, 8)},
     plan AS (
       SELECT * FROM unnest($1::uuid[], $2::boolean[], $3::boolean[], $4::boolean[], $5::timestamptz[])
         AS t(person_id, keep_mat, keep_mh, whole, stamp)
@@ -163,8 +187,8 @@ export async function removeExpired(
                           AND k.updated_at > coalesce(plan.stamp, '-infinity'))
     ),
     target AS (
-      SELECT c.id FROM clinical_item c JOIN fresh f ON c.person_id = f.person_id
-      WHERE c.person_id = ANY($1::uuid[]) AND NOT (f.keep_mat AND ${matches(6)}) AND NOT (f.keep_mh AND ${matches(8)})
+      SELECT i.id FROM i JOIN fresh f ON i.person_id = f.person_id
+      WHERE NOT (f.keep_mat AND i.mat) AND NOT (f.keep_mh AND i.mh)
     )`;
   const counted = dryRun
     ? `items AS (SELECT id FROM target),
@@ -180,7 +204,7 @@ export async function removeExpired(
     versions: number;
     facts: number;
   }>(
-    `WITH ${target}, ${counted}
+    `WITH RECURSIVE ${target}, ${counted}
      SELECT (SELECT array_agg(person_id::text) FROM fresh) AS fresh,
        (SELECT array_agg(person_id::text) FROM fresh WHERE whole) AS whole,
        (SELECT count(*) FROM items)::int AS items, (SELECT count(*) FROM versions)::int AS versions,
