@@ -149,6 +149,15 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
     expect(ev.map((x) => [x.action, x.outcome, x.person_id])).toEqual([['record.search', 'error', personId]]);
     expect(ev[0]!.e.reasons).toEqual(expect.arrayContaining(['not-found', 'withheld-sensitive']));
     expect(ev[0]!.e).toMatchObject({ returned: { count: 0 } });
+    // a clinician with no relationship to the person learns nothing either, and the attempt is a refusal
+    const stranger = await as('dr.stranger', 'RX1');
+    const theirs = await wrote(async () => {
+      const res = await getAs<OperationOutcome>(r, stranger, `/fhir/Condition/${hiv}`);
+      expect([res.status, res.body.issue[0]!.diagnostics]).toEqual([404, missing.body.issue[0]!.diagnostics]);
+    });
+    expect(theirs.map((x) => [x.action, x.outcome, x.e.reasons])).toEqual([
+      ['access.refused', 'refused', ['no-relationship']],
+    ]);
     // a type this server does not hold, or an id that is not one of ours, names nothing
     expect((await getAs(r, token, `/fhir/Medication/${hiv}`)).status).toBe(404);
     expect((await getAs(r, token, '/fhir/Condition/not-an-id')).status).toBe(404);

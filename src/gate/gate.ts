@@ -102,11 +102,13 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         'Patient?identifier=nhs-number',
         (tx) => findPersonByNhsNumber(tx, nhs),
         patientBundle,
-        idOnly,
+        { onNoRelationship: idOnly },
       ),
 
     readPatient: (ctx, personId) =>
-      governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, idOnly),
+      governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, {
+        onNoRelationship: idOnly,
+      }),
 
     everything: (ctx, personId) =>
       governed(
@@ -146,8 +148,8 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
           if (!row) return { missing: true, withheld };
           return { value: row.body, ids: [row.id], withheld };
         },
-        undefined,
-        `No ${resourceType} matches`,
+        // the same answer whether the item is missing, withheld or someone else's
+        { notFound: `No ${resourceType} matches`, personRefusalAsNotFound: true },
       ),
 
     search: (ctx, personId, query, describe) =>

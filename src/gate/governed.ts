@@ -83,8 +83,7 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
 
   /**
    * Runs one governed read. `read` returns the data and the ids it releases; the audit event naming
-   * them is written before the transaction commits. `onNoRelationship` lets a Patient search answer
-   * with only the record's id (so break glass can be asked for) instead of a bare refusal.
+   * them is written before the transaction commits.
    */
   async function governed<T>(
     ctx: ReadContext,
@@ -99,10 +98,19 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
       tx: Queryable,
       g: Granted,
     ) => Promise<{ value: T; ids: string[]; withheld?: string[] } | { missing: true; withheld?: string[] }>,
-    onNoRelationship?: (person: Person, reason: string) => T,
-    /** what not-found says: the same whether nothing was found or nothing may be shown */
-    notFound = 'No person matches',
+    opts: {
+      /** a Patient search answers with only the record's id (to break glass with), not a refusal */
+      onNoRelationship?: (person: Person, reason: string) => T;
+      /** what not-found says: the same whether nothing was found or nothing may be shown */
+      notFound?: string;
+      /**
+       * a refusal that is about this person (no relationship, another patient in context) answers
+       * not-found: a read that starts from an item's id must not tell that the item exists
+       */
+      personRefusalAsNotFound?: boolean;
+    } = {},
   ): Promise<T> {
+    const notFound = opts.notFound ?? 'No person matches';
     // Read the region before the transaction: PGlite has one connection, so a query outside the
     // transaction while it is open would wait for it forever.
     const snapshot = await region.snapshot();
@@ -133,11 +141,13 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
           detail: action,
           ...(person ? { personId: person.id } : {}),
         };
-        if (person && access.code === 'no-relationship' && onNoRelationship) {
+        if (person && access.code === 'no-relationship' && opts.onNoRelationship) {
           await audit(tx, { ...refusal, returnedIds: [person.id] });
-          return { ok: true, value: onNoRelationship(person, access.reason) };
+          return { ok: true, value: opts.onNoRelationship(person, access.reason) };
         }
         await audit(tx, refusal);
+        if (personOnly && opts.personRefusalAsNotFound)
+          return { ok: false, error: new SharedcareError('not-found', notFound) };
         return { ok: false, error: new SharedcareError('forbidden', access.reason) };
       }
       const p = person!;

@@ -121,6 +121,9 @@ function expectedFor(
   if (!v.access.allowed) {
     const idOnly =
       v.access.code === 'no-relationship' && ['patient-search', 'patient-read'].includes(read.path);
+    // a read of one item must not tell whose it is: refused for this person = not found
+    const aboutThisPerson = ['no-relationship', 'other-patient-in-context'].includes(v.access.code);
+    if (read.path === 'item' && aboutThisPerson) return { status: 404, ...none };
     return { status: idOnly ? 200 : 403, ...none };
   }
   const notices = {
