@@ -173,6 +173,15 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
     expect(badOds.code).not.toBe(0);
     expect(badOds.stderr).toMatch(/ODS code is 3 to 10 capital letters or digits/);
 
+    const base = ['org', 'add', '--ods', 'Y91235', '--name', 'Hillside Surgery', '--contributes'];
+    const fromOnly = await sharedcare([...base, '--shares-from', '2019-04-01']);
+    expect(fromOnly.code).not.toBe(0);
+    expect(fromOnly.stderr).toMatch(/--shares-from needs --shares/);
+    const badShares = await sharedcare([...base, '--shares', ' ; ', '--shares-from', '1/4/2019']);
+    expect(badShares.code).not.toBe(0);
+    expect(badShares.stderr).toMatch(/dataSet.categories: name at least one category of what is shared/);
+    expect(badShares.stderr).toMatch(/dataSet.from: from is a date: YYYY-MM-DD/);
+
     const noOrg = await sharedcare([
       'source',
       'add',

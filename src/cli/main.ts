@@ -85,9 +85,22 @@ export function buildProgram(): Command {
     .option('--kind <kind>', 'gp, acute, community-mental-health, social-care, out-of-hours, …')
     .option('--contributes', 'sends data')
     .option('--views', 'its staff view records')
+    .option(
+      '--shares <categories>',
+      'what it declares it shares, separated by ";" (e.g. "Problems; Medications; Test results")',
+    )
+    .option('--shares-from <date>', 'the date its shared data starts from (YYYY-MM-DD)')
     .addOption(configOpt())
-    .action((o) =>
-      withBackend(
+    .action((o) => {
+      if (o.sharesFrom && !o.shares)
+        throw new SharedcareError('invalid-request', '--shares-from needs --shares: say what is shared');
+      const categories = o.shares
+        ? String(o.shares)
+            .split(';')
+            .map((c: string) => c.trim())
+            .filter(Boolean)
+        : undefined;
+      return withBackend(
         async (b) =>
           print(
             await b.addOrganisation({
@@ -96,11 +109,14 @@ export function buildProgram(): Command {
               kind: o.kind,
               contributes: !!o.contributes,
               views: !!o.views,
+              ...(categories
+                ? { dataSet: { categories, ...(o.sharesFrom ? { from: o.sharesFrom } : {}) } }
+                : {}),
             }),
           ),
         o,
-      ),
-    );
+      );
+    });
   org
     .command('list')
     .addOption(configOpt())

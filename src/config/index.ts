@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { dataSetInput } from '../region/index.ts';
 
 export const DEV_SECRET_DEFAULT = 'sharedcare-development-only-secret-do-not-use-in-production';
 
@@ -16,6 +17,8 @@ const organisationSchema = z.object({
   contributes: z.boolean().default(false),
   views: z.boolean().default(false),
   kind: z.string().optional(),
+  /** what it declares it shares: { categories: [...], from: 'YYYY-MM-DD' } (the sources panel) */
+  dataSet: dataSetInput.optional(),
 });
 
 const sourceSchema = z.object({

@@ -6,8 +6,9 @@
  * files (for example twice a day) and is as current as its last batch. "Connected since" is when
  * the source system was registered with Sharedcare.
  *
- * The data set (which categories an organisation shares, from which date) is not yet declared in
- * the region's configuration, so each organisation is described by what its kind of organisation
+ * The data set (which categories an organisation shares, from which date) is what the organisation
+ * declared (its data-sharing agreement, in the region's configuration or `sharedcare org add
+ * --shares`); an organisation that declared none is described by what its kind of organisation
  * usually shares, and says so (`declared: false`).
  */
 import type { Queryable } from '../db/index.ts';
@@ -71,8 +72,10 @@ export async function contributorFeeds(db: Queryable): Promise<ContributorFeeds[
     source_kind: string | null;
     created_at: string | Date | null;
     last_received_at: string | Date | null;
+    data_set: string[] | null;
+    data_set_from: string | null;
   }>(
-    `SELECT o.ods, o.name, o.kind, s.id AS source_id, s.name AS source_name, s.kind AS source_kind,
+    `SELECT o.ods, o.name, o.kind, o.data_set, o.data_set_from::text AS data_set_from, s.id AS source_id, s.name AS source_name, s.kind AS source_kind,
             s.created_at, s.last_received_at
      FROM organisation o LEFT JOIN source_system s ON s.org_ods = o.ods
      WHERE o.contributes ORDER BY o.name, s.id`,
@@ -85,7 +88,9 @@ export async function contributorFeeds(db: Queryable): Promise<ContributorFeeds[
         ods: r.ods,
         name: r.name,
         kind: r.kind,
-        dataSet: { categories: USUAL_DATA_SETS[r.kind ?? ''] ?? [], declared: false, from: null },
+        dataSet: r.data_set
+          ? { categories: r.data_set, declared: true, from: r.data_set_from }
+          : { categories: USUAL_DATA_SETS[r.kind ?? ''] ?? [], declared: false, from: null },
         sources: [],
       };
       byOrg.set(r.ods, org);

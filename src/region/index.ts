@@ -6,12 +6,27 @@ import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 
+/**
+ * What an organisation declares it shares (its data-sharing agreement's data set): the categories
+ * as its readers would name them, and from when. The viewer's sources panel shows it.
+ */
+export const dataSetInput = z.object({
+  categories: z
+    .array(z.string().trim().min(1, 'a category cannot be empty'))
+    .min(1, 'name at least one category of what is shared'),
+  from: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'from is a date: YYYY-MM-DD')
+    .optional(),
+});
+
 export const organisationInput = z.object({
   ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
   name: z.string().trim().min(1, 'a name is required'),
   kind: z.string().optional(),
   contributes: z.boolean().default(false),
   views: z.boolean().default(false),
+  dataSet: dataSetInput.optional(),
 });
 export type OrganisationInput = z.input<typeof organisationInput>;
 
@@ -64,12 +79,25 @@ export async function upsertOrganisation(db: Queryable, input: OrganisationInput
       { message: 'an organisation must contribute, view, or both', expression: 'contributes' },
     ]);
   }
+  // kind and data set are kept when an update leaves them out (as `org add` for a name change does)
   const { rows } = await db.query<Organisation>(
-    `INSERT INTO organisation (ods, name, kind, contributes, views) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO organisation (ods, name, kind, contributes, views, data_set, data_set_from)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::date)
      ON CONFLICT (ods) DO UPDATE SET name = EXCLUDED.name, kind = COALESCE(EXCLUDED.kind, organisation.kind),
-       contributes = EXCLUDED.contributes, views = EXCLUDED.views, updated_at = now()
+       contributes = EXCLUDED.contributes, views = EXCLUDED.views,
+       data_set = COALESCE(EXCLUDED.data_set, organisation.data_set),
+       data_set_from = CASE WHEN EXCLUDED.data_set IS NULL THEN organisation.data_set_from ELSE EXCLUDED.data_set_from END,
+       updated_at = now()
      RETURNING ods, name, kind, contributes, views`,
-    [o.ods, o.name, o.kind ?? null, o.contributes, o.views],
+    [
+      o.ods,
+      o.name,
+      o.kind ?? null,
+      o.contributes,
+      o.views,
+      o.dataSet?.categories ?? null,
+      o.dataSet?.from ?? null,
+    ],
   );
   return rows[0]!;
 }

@@ -66,4 +66,40 @@ describe('viewer routes', () => {
     ]);
     expect(byOds.has('LAB01')).toBe(true); // contributes only: still a source of the record
   });
+
+  it('shows the data set an organisation declared, and otherwise what its kind usually shares, saying which', async () => {
+    const admin = await r.adminToken();
+    const post = (payload: unknown) =>
+      r.app.server.inject({
+        method: 'POST',
+        url: '/admin/organisations',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+    const practice = { ods: 'Y90001', name: 'Riverside Surgery', kind: 'gp', contributes: true, views: true };
+    const bad = await post({ ...practice, dataSet: { categories: [], from: '1 April 2019' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().problems).toEqual([
+      { message: 'name at least one category of what is shared', expression: 'dataSet.categories' },
+      { message: 'from is a date: YYYY-MM-DD', expression: 'dataSet.from' },
+    ]);
+    const declared = { categories: ['Problems', 'Medications', 'Allergies'], from: '2019-04-01' };
+    expect((await post({ ...practice, dataSet: declared })).statusCode).toBe(201);
+    // a later update that leaves the data set out keeps it
+    expect((await post(practice)).statusCode).toBe(201);
+
+    const res = await get('/viewer/api/sources', await r.userToken('dr.gp', 'Y90001'));
+    const byOds = new Map(
+      (res.json() as { organisations: { ods: string; dataSet: unknown }[] }).organisations.map((o) => [
+        o.ods,
+        o.dataSet,
+      ]),
+    );
+    expect(byOds.get('Y90001')).toEqual({ ...declared, declared: true });
+    expect(byOds.get('LA901')).toEqual({
+      categories: ['Social care cases', 'Assessments and reviews', 'Care packages'],
+      declared: false,
+      from: null,
+    });
+  });
 });

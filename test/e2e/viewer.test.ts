@@ -17,6 +17,7 @@ import {
 import { heavyPerson, NHS } from './fixtures.ts';
 import { mainPerson } from './main-person.ts';
 import { GP_USER, launchUrl, openRecord, startViewerRegion, type ViewerRegion } from './region.ts';
+import { upsertOrganisation } from '../../src/region/index.ts';
 import { postFhir } from '../http.ts';
 
 if (SKIP_BROWSER_TESTS) console.warn(NO_CHROMIUM_MESSAGE);
@@ -34,6 +35,15 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     region = await startViewerRegion();
     await region.load(mainPerson());
     await region.load(heavyPerson());
+    // the out-of-hours service has declared its data set; the others have not
+    await upsertOrganisation(region.r.db, {
+      ods: 'NX1',
+      name: 'Northdale 111 and Out of Hours',
+      kind: 'out-of-hours',
+      contributes: true,
+      views: true,
+      dataSet: { categories: ['NHS 111 calls', 'Out-of-hours consultations'], from: '2021-10-01' },
+    });
     browser = await launchBrowser();
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: region.base });
     page = await browser.context.newPage();
@@ -162,6 +172,14 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     expect(await table.locator('tr[data-ods=Y90001]').textContent()).toMatch(/Live: last update received/);
     expect(await table.locator('tr[data-ods=RX1]').textContent()).toContain('7 items');
     expect(await table.locator('tr[data-ods=LAB01]').textContent()).toContain('nothing received yet');
+    // what an organisation declared it shares, from when; otherwise what its kind usually shares
+    const ooh = await table.locator('tr[data-ods=NX1]').textContent();
+    expect(ooh).toContain('NHS 111 calls; Out-of-hours consultations');
+    expect(ooh).toContain('from 01/10/2021');
+    expect(ooh).not.toContain('usually shares');
+    expect(await table.locator('tr[data-ods=LA901]').textContent()).toContain(
+      'what this kind of organisation usually shares',
+    );
   });
 
   it('filters a section by source and date, and "Reset filters" shows everything again', async () => {
