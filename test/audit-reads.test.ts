@@ -67,6 +67,14 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
     await fn();
     return since(before);
   }
+  /** Sharedcare's id of an item, by the id its source gave it */
+  const idOf = async (local: string) =>
+    (
+      await r.db.query<{ id: string }>(
+        'SELECT id::text AS id FROM clinical_item WHERE source_local_id = $1',
+        [local],
+      )
+    ).rows[0]!.id;
   const as = (user: string, org: string, role = 'R8000', name?: string) =>
     mintUserToken(r.config.devIssuerSecret!, { user, org, role, ...(name ? { name } : {}) });
 
@@ -104,13 +112,6 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
 
   it('a document view writes one document.view; a read of one item writes one record.search', async () => {
     const token = await as('dr.gp', 'Y90001');
-    const idOf = async (local: string) =>
-      (
-        await r.db.query<{ id: string }>(
-          'SELECT id::text AS id FROM clinical_item WHERE source_local_id = $1',
-          [local],
-        )
-      ).rows[0]!.id;
     const doc = await idOf('ar-doc');
     let res: Awaited<ReturnType<typeof getAs>> | undefined;
     const ev = await wrote(async () => (res = await getAs(r, token, `/fhir/DocumentReference/${doc}`)));
@@ -131,11 +132,7 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
 
   it('a withheld item reads as one that does not exist, and the attempt is audited', async () => {
     const token = await as('dr.gp', 'Y90001');
-    const hiv = (
-      await r.db.query<{ id: string }>(
-        `SELECT id::text AS id FROM clinical_item WHERE source_local_id = 'ar-hiv'`,
-      )
-    ).rows[0]!.id;
+    const hiv = await idOf('ar-hiv');
     const withheld = await getAs<OperationOutcome>(r, token, `/fhir/Condition/${hiv}`);
     const missing = await getAs<OperationOutcome>(
       r,
@@ -238,11 +235,7 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
 
     it('every read returns an error and no data', async () => {
       const token = await as('dr.gp', 'Y90001');
-      const doc = (
-        await r.db.query<{ id: string }>(
-          `SELECT id::text AS id FROM clinical_item WHERE source_local_id = 'ar-doc'`,
-        )
-      ).rows[0]!.id;
+      const doc = await idOf('ar-doc');
       await broken('audit_event', async () => {
         for (const url of [
           `/fhir/Patient/${personId}/$everything`,
