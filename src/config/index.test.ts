@@ -90,18 +90,19 @@ describe('configuration', () => {
     }
   });
 
-  it('will not start in production mode without a trusted identity provider and PostgreSQL', () => {
+  it('will not start in production mode without a trusted identity provider, PostgreSQL and the audit-safe role', () => {
     expect(productionProblems(loadConfig({}, {}))).toEqual([]);
     const bare = productionProblems(loadConfig({ production: true }, {}));
     expect(bare.join('\n')).toMatch(/identity provider/);
     expect(bare.join('\n')).toMatch(/DATABASE_URL/);
+    expect(bare.join('\n')).toMatch(/SHAREDCARE_DB_ROLE=sharedcare_app/);
     const file = write(
       'prod.yaml',
       'identityProviders:\n  - { issuer: "https://idp.example.nhs.uk", claims: { style: cis2 } }\n',
     );
     const ready = loadConfig(
       { production: true, configFile: file },
-      { DATABASE_URL: 'postgres://db/sharedcare' },
+      { DATABASE_URL: 'postgres://db/sharedcare', SHAREDCARE_DB_ROLE: 'sharedcare_app' },
     );
     expect(productionProblems(ready)).toEqual([]);
     expect(ready.identityProviders[0]).toMatchObject({

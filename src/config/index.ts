@@ -345,6 +345,10 @@ export function productionProblems(config: Config): string[] {
     problems.push(
       'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
     );
+  if (!config.audit.databaseRole)
+    problems.push(
+      'production mode needs SHAREDCARE_DB_ROLE=sharedcare_app (after GRANT sharedcare_app TO <the login role>): serving as the role that owns the tables would let the server change or delete audit rows',
+    );
   return problems;
 }
 
