@@ -132,6 +132,14 @@ describe.each(DB_KINDS)('legitimate relationships and break glass on %s', (kind)
     const res = await everything(r, gpOnly, await r.userToken('dr.clinic', 'RX1'));
     expect(res.status).toBe(200);
     expect((await auditActions(r, gpOnly)).at(-1)?.event).toMatchObject({ basis: 'referral' });
+
+    // the referral entered in error: the relationship it made goes with it
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [{ ...referral, status: 'entered-in-error' } as Resource]),
+    );
+    expect((await everything(r, gpOnly, await r.userToken('dr.clinic2', 'RX1'))).status).toBe(403);
   });
 
   it('shows a clerical role only its sections', async () => {
