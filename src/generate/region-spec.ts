@@ -10,6 +10,8 @@ export interface RegionOrganisation {
   kind: OrgKind;
   contributes: boolean;
   views: boolean;
+  /** the data set it declares it shares (its data-sharing agreement), when it has declared one */
+  dataSet?: { categories: string[]; from?: string };
 }
 
 export interface RegionSource {
@@ -49,6 +51,17 @@ const ORGANISATIONS: readonly RegionOrganisation[] = [
     kind: 'acute',
     contributes: true,
     views: true,
+    // the demo's one declared data set; the others show what their kind usually shares
+    dataSet: {
+      categories: [
+        'Diagnoses and procedures',
+        'Test results (pathology and radiology)',
+        'A&E attendances, admissions and discharges',
+        'Outpatient appointments',
+        'Discharge summaries and clinic letters',
+      ],
+      from: '2018-04-01',
+    },
   },
   {
     ods: 'RX2',
@@ -107,7 +120,10 @@ const SOURCES: readonly RegionSource[] = [
 
 export function regionSpec(): RegionSpec {
   return {
-    organisations: ORGANISATIONS.map((o) => ({ ...o })),
+    organisations: ORGANISATIONS.map((o) => ({
+      ...o,
+      ...(o.dataSet ? { dataSet: { ...o.dataSet, categories: [...o.dataSet.categories] } } : {}),
+    })),
     sources: SOURCES.map((s) => ({ ...s })),
   };
 }
