@@ -2,34 +2,8 @@ import { validateResource } from '@medplum/core';
 import { describe, expect, it } from 'vitest';
 import { loadFhirDefinitions } from '../fhir/index.ts';
 import { auditEventBundle, toFhirAuditEvent } from './fhir.ts';
-import type { AuditAction, AuditEvent, ChainPosition } from './types.ts';
+import { AUDIT_ACTIONS as ACTIONS, type AuditAction, type AuditEvent, type ChainPosition } from './types.ts';
 
-const ACTIONS: AuditAction[] = [
-  'record.open',
-  'record.search',
-  'patient.search',
-  'document.view',
-  'record.export',
-  'subject-access.copy',
-  'access.refused',
-  'break-glass',
-  'objection.record',
-  'objection.withdraw',
-  'objection.override',
-  'objection.override-end',
-  'objection.list',
-  'identity.link',
-  'identity.split',
-  'admin.change',
-  'retention.run',
-  'audit.report',
-  'audit.subject-access',
-  'audit.verify',
-  'audit.alerts',
-  'audit.alert-review',
-  'audit.checkpoint',
-  'audit.prune',
-];
 const pos: ChainPosition = { seq: '42', chain: 3, chainSeq: '7', hash: 'a'.repeat(64) };
 const event = (action: AuditAction, extra: Partial<AuditEvent> = {}): AuditEvent & ChainPosition => ({
   action,

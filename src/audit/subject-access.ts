@@ -9,19 +9,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { safeCell } from './csv.ts';
 import type { ReportRow } from './report.ts';
-import type { AuditAction } from './types.ts';
+import { ACCESS_ACTIONS, type AuditAction } from './types.ts';
 
-export const SUBJECT_ACCESS_ACTIONS: AuditAction[] = [
-  'record.open',
-  'record.search',
-  'patient.search',
-  'document.view',
-  'record.export',
-  'subject-access.copy',
-  'break-glass',
-  'access.refused',
-  'objection.override',
-];
+/** What a subject-access report lists: every access to the record, and overrides of objections. */
+export const SUBJECT_ACCESS_ACTIONS: AuditAction[] = [...ACCESS_ACTIONS, 'objection.override'];
 
 const ROLES: Record<string, string> = {
   R8000: 'Clinical practitioner',

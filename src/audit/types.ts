@@ -5,34 +5,38 @@
  * The shape maps onto FHIR AuditEvent (IHE Basic Audit Log Patterns; see fhir.ts).
  */
 
-export type AuditAction =
+/** Every kind of event; the type below is derived from it, and tests can walk the whole list. */
+export const AUDIT_ACTIONS = [
   // reads of the record (through the gate)
-  | 'record.open'
-  | 'record.search'
-  | 'patient.search'
-  | 'document.view'
-  | 'record.export'
-  | 'subject-access.copy'
+  'record.open',
+  'record.search',
+  'patient.search',
+  'document.view',
+  'record.export',
+  'subject-access.copy',
   // decisions
-  | 'access.refused'
-  | 'break-glass'
-  | 'objection.record'
-  | 'objection.withdraw'
-  | 'objection.override'
-  | 'objection.override-end'
-  | 'objection.list'
-  | 'identity.link'
-  | 'identity.split'
-  | 'admin.change'
-  | 'retention.run'
+  'access.refused',
+  'break-glass',
+  'objection.record',
+  'objection.withdraw',
+  'objection.override',
+  'objection.override-end',
+  'objection.list',
+  'identity.link',
+  'identity.split',
+  'admin.change',
+  'retention.run',
   // reads and changes of the audit trail itself
-  | 'audit.report'
-  | 'audit.subject-access'
-  | 'audit.verify'
-  | 'audit.alerts'
-  | 'audit.alert-review'
-  | 'audit.checkpoint'
-  | 'audit.prune';
+  'audit.report',
+  'audit.subject-access',
+  'audit.verify',
+  'audit.alerts',
+  'audit.alert-review',
+  'audit.checkpoint',
+  'audit.prune',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Actions that touch one person's record: the alert rules look at these. */
 export const ACCESS_ACTIONS: ReadonlySet<AuditAction> = new Set<AuditAction>([
