@@ -107,11 +107,7 @@ export async function runRetention(
   const examine = async (after: string) => {
     const { personIds, codes } = await retentionBatch(db, after, READ_PERSONS);
     const matchers = recogniser.matchers(codes);
-    // in a transaction of its own only so that the walk's statement runs without JIT (store/labels.ts)
-    const facts = await db.transaction(async (tx) => {
-      await tx.query('SET LOCAL jit = off');
-      return retentionFacts(tx, personIds, matchers.maternity, matchers.mentalHealth);
-    });
+    const facts = await retentionFacts(db, personIds, matchers.maternity, matchers.mentalHealth);
     const planned: Planned[] = [];
     for (const f of facts) {
       const items = { total: f.total, maternity: f.maternity, mentalHealth: f.mentalHealth, both: f.both };

@@ -13,8 +13,8 @@
  * batch's code query and its facts query, carrying a code no item of the batch had, is judged
  * without that code; it would have to be back-dated by years to matter.)
  */
-import type { Queryable } from '../db/index.ts';
-import { linkWalkSql } from './labels.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import { linkWalkSql, walkWithoutJit } from './labels.ts';
 
 /** Items of one kind (maternity, mental health): by source organisation or by a code they carry. */
 export interface ItemMatcher {
@@ -112,6 +112,19 @@ export async function retentionBatch(
 
 /** What the decision needs about these persons: dates and counts of their items, birth dates. */
 export async function retentionFacts(
+  db: Database,
+  personIds: string[],
+  maternity: ItemMatcher,
+  mentalHealth: ItemMatcher,
+): Promise<RetentionFactsRow[]> {
+  // a transaction of its own, only so that the walk runs without JIT
+  return db.transaction(async (tx) => {
+    await walkWithoutJit(tx);
+    return factsOf(tx, personIds, maternity, mentalHealth);
+  });
+}
+
+async function factsOf(
   q: Queryable,
   personIds: string[],
   maternity: ItemMatcher,
@@ -171,8 +184,7 @@ export async function removeExpired(
     persons: 0,
   };
   if (plans.length === 0) return empty;
-  // the recursive walk's row estimates would have PostgreSQL JIT-compile this (see labels.ts)
-  await tx.query('SET LOCAL jit = off');
+  await walkWithoutJit(tx);
   const target = `
     ${classifiedItems(6, 8)},
     plan AS (
