@@ -209,6 +209,17 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer as a clinician reads it', () => 
     await page.close();
   });
 
+  it('tells a user whose role sees no section of the record so, not that they lack a care relationship', async () => {
+    const page = await browser.context.newPage();
+    await openRecord(page, region, { user: 'u.9', org: 'Y90001', role: 'R9999' }, NHS.main);
+    const message = page.getByTestId('message');
+    expect(await message.locator('h1').textContent()).toBe(
+      'Your role does not give access to the shared care record',
+    );
+    expect(await page.locator('body').textContent()).not.toContain('care relationship');
+    await page.close();
+  });
+
   it('reads an out-of-hours report in its own section, and does not call an out-of-hours visit an A&E attendance', async () => {
     const page = await browser.context.newPage();
     await openRecord(page, region, GP_USER, OOH);

@@ -40,6 +40,8 @@ type State =
   | { phase: 'no-person'; nhsNumber?: string }
   /** the user's organisation does not view the shared care record (or does not take part) */
   | { phase: 'not-viewing'; organisation: ViewerContext['organisation'] }
+  /** the user's role sees no section of the record (an administrator, an unknown role code) */
+  | { phase: 'role-sees-nothing'; role: ViewerContext['role'] }
   | { phase: 'ended' }
   | { phase: 'error'; message: string };
 
@@ -59,6 +61,7 @@ export function App() {
     setContext(ctx);
     if (ctx && !ctx.organisation.views)
       return setState({ phase: 'not-viewing', organisation: ctx.organisation });
+    if (ctx && ctx.sections.length === 0) return setState({ phase: 'role-sees-nothing', role: ctx.role });
     if (!session.patientId) {
       if (ctx?.patient) return setState({ phase: 'no-person', nhsNumber: ctx.patient.nhsNumber });
       return setState({ phase: 'no-session', why: 'the launch did not name a patient' });
@@ -133,6 +136,18 @@ export function App() {
               ? `${state.organisation.name ?? state.organisation.ods} shares its records with the shared care record but does not view it, so its staff cannot open records here.`
               : `${state.organisation.name ?? `Organisation ${state.organisation.ods}`} does not take part in the shared care record.`}{' '}
             If you need access, ask your organisation’s information governance lead.
+          </p>
+        </Message>
+      );
+      break;
+    case 'role-sees-nothing':
+      body = (
+        <Message title="Your role does not give access to the shared care record">
+          <p>
+            The role you are signed in with ({state.role.name}
+            {state.role.name !== state.role.code ? `, ${state.role.code}` : ''}) does not see records here.
+            Sign in to your clinical system with a role for direct care, or ask your organisation’s
+            information governance lead.
           </p>
         </Message>
       );
