@@ -93,6 +93,19 @@ describe.each(DB_KINDS)('legitimate relationships and break glass on %s', (kind)
     expect(items.length).toBeGreaterThan(0);
     const notices = (b.entry?.find((e) => e.search?.mode === 'outcome')?.resource as OperationOutcome).issue;
     expect(notices.some((i) => /break glass/.test(i.diagnostics ?? ''))).toBe(true);
+    // the notice says when the access ends, in UK time, and carries the instant for a viewer
+    const bg = notices.find((i) => i.code === 'security')!;
+    const ends = new Date(expires!);
+    const hhmm = ends.toLocaleTimeString('en-GB', {
+      timeZone: 'Europe/London',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    const day = ends.toLocaleDateString('en-GB', { timeZone: 'Europe/London' });
+    expect(bg.diagnostics).toContain(`It ends at ${hhmm} on ${day} (UK time).`);
+    expect(bg.extension).toEqual([
+      { url: 'https://sharedcare.dev/fhir/StructureDefinition/break-glass-until', valueInstant: expires },
+    ]);
     const events = await auditActions(r, gpOnly);
     expect(events.find((e) => e.action === 'break-glass')?.event).toMatchObject({
       reasons: ['break-glass', 'emergency-care'],

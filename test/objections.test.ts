@@ -104,9 +104,19 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
   it('shows staff what the person objected to, without the withheld data', async () => {
     const open = await everything(r, personId, hospital);
     expect(open.status).toBe(200);
+    // the organisation is named as the region knows it, and identified for the sources panel
     expect(notices(open.bundle).join('\n')).toMatch(
-      /objected to sharing the data held by organisation Y90001/,
+      /objected to sharing the data held by Riverside Surgery \(Y90001\)\./,
     );
+    const issue = (open.bundle.entry ?? [])
+      .flatMap((e) => (e.resource?.resourceType === 'OperationOutcome' ? e.resource.issue : []))
+      .find((i) => i.diagnostics?.includes('Riverside Surgery'));
+    expect(issue?.extension).toEqual([
+      {
+        url: 'https://sharedcare.dev/fhir/StructureDefinition/objection-organisation',
+        valueIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: 'Y90001' },
+      },
+    ]);
     expect(JSON.stringify(open.items)).not.toContain(HYPERTENSION.code);
   });
 

@@ -42,6 +42,8 @@ export type AccessDecision =
       kind: AccessKind;
       sections: readonly string[];
       breakGlass: boolean;
+      /** when access by break glass ends */
+      breakGlassUntil?: string;
     }
   | { allowed: false; code: RefusalCode; reason: string; breakGlassPossible: boolean };
 
@@ -101,7 +103,14 @@ export function decideRecordAccess(
   const basis = BASIS_ORDER.find((k) => facts.relationships.some((r) => r.kind === k && current(r)));
   if (basis) return { allowed: true, basis, kind, sections, breakGlass: false };
   if (facts.breakGlass && new Date(facts.breakGlass.expiresAt).getTime() > facts.now.getTime()) {
-    return { allowed: true, basis: 'break-glass', kind, sections, breakGlass: true };
+    return {
+      allowed: true,
+      basis: 'break-glass',
+      kind,
+      sections,
+      breakGlass: true,
+      breakGlassUntil: facts.breakGlass.expiresAt,
+    };
   }
   return refuse(
     'no-relationship',

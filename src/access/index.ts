@@ -40,7 +40,15 @@ export {
   type RelationshipKind,
   type RelationshipSummary,
 } from './relationships.ts';
-export { accessKindOf, ALL_SECTIONS, DEFAULT_ROLES, SECTIONS_BY_KIND, type AccessKind } from './roles.ts';
+export {
+  accessKindOf,
+  ALL_SECTIONS,
+  DEFAULT_ROLES,
+  ROLE_NAMES,
+  roleAccess,
+  SECTIONS_BY_KIND,
+  type AccessKind,
+} from './roles.ts';
 export {
   authorize,
   authorizeStandalone,

@@ -59,6 +59,39 @@ export const DEFAULT_ROLES: Record<string, AccessKind> = {
   'sharedcare-admin': 'admin',
 };
 
+/** What a clinician reads in the viewer's header for each role code (NHS CIS role names). */
+export const ROLE_NAMES: Record<string, string> = {
+  R8000: 'Clinical Practitioner',
+  R8001: 'Nurse',
+  R8002: 'Nurse Manager',
+  R8003: 'Health Professional',
+  R8004: 'Healthcare Student',
+  R0260: 'General Medical Practitioner',
+  R1981: 'Psychiatrist',
+  R0243: 'Social Care Worker',
+  'social-worker': 'Social Worker',
+  R8006: 'Medical Secretary',
+  R8008: 'Admin/Clinical Support',
+  R8009: 'Receptionist',
+  R8010: 'Clerical',
+  R0001: 'Privacy Officer',
+  'sharedcare-dpo': 'Data Protection Officer',
+  'sharedcare-admin': 'Administrator',
+};
+
+/** What a role may see: its kind of access and the sections of the record (none for unknown roles). */
+export function roleAccess(
+  role: string,
+  roles: Record<string, AccessKind> = DEFAULT_ROLES,
+): { kind: AccessKind | undefined; name: string; sections: readonly string[] } {
+  const kind = accessKindOf(role, roles);
+  return {
+    kind,
+    name: Object.hasOwn(ROLE_NAMES, role) ? ROLE_NAMES[role]! : role,
+    sections: kind ? SECTIONS_BY_KIND[kind] : [],
+  };
+}
+
 export function accessKindOf(
   role: string,
   roles: Record<string, AccessKind> = DEFAULT_ROLES,

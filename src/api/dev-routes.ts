@@ -40,10 +40,15 @@ export function registerDevRoutes(app: FastifyInstance, services: Services): voi
     const { user, org, role, name } = req.query;
     const nhs = normaliseNhsNumber(req.query.nhs ?? '');
     const missing = (['user', 'org', 'role'] as const).filter((k) => !req.query[k]);
-    if (missing.length || !isValidNhsNumber(nhs)) {
+    // a person's browser is here: a number that fails the check digit gets the viewer's plain page
+    if (!missing.length && !isValidNhsNumber(nhs))
+      return reply.redirect(`${config.publicUrl}/viewer/launch?problem=nhs-number-invalid`, 302);
+    if (missing.length) {
       const problems = [
         ...missing.map((k) => ({ message: `${k} is required`, expression: k })),
-        ...(isValidNhsNumber(nhs) ? [] : [{ message: 'nhs must be a valid NHS number', expression: 'nhs' }]),
+        ...(isValidNhsNumber(nhs)
+          ? []
+          : [{ message: 'nhs must be a valid NHS number (it fails the check digit)', expression: 'nhs' }]),
       ];
       throw new SharedcareError('invalid-request', problems.map((p) => p.message).join('; '), problems);
     }

@@ -8,9 +8,22 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { contributorFeeds } from '../region/index.ts';
+import { DEFAULT_ROLES, roleAccess } from '../access/index.ts';
+import { contributorFeeds, getOrganisation } from '../region/index.ts';
 import { requireUser } from './auth.ts';
 import type { Services } from './context.ts';
+
+/** GET /viewer/api/session: the signed-in user's context, as the viewer shows it. */
+export interface ViewerSession {
+  user: { id: string; name: string | null };
+  role: { code: string; name: string; access: string | null };
+  /** the user's organisation; `views` false: it does not view the shared care record */
+  organisation: { ods: string; name: string | null; takesPart: boolean; views: boolean };
+  /** the sections of the record this role may see (src/access/roles.ts ALL_SECTIONS names) */
+  sections: string[];
+  /** the person the launch named, by NHS number (the user's own clinical system gave it) */
+  patient: { nhsNumber: string } | null;
+}
 
 /** Where `npm run build:viewer` writes the app; SHAREDCARE_VIEWER_DIR overrides it (packaging). */
 export function viewerDist(): string {
@@ -57,6 +70,28 @@ export function registerViewerRoutes(app: FastifyInstance, services: Services): 
     await requireUser(services, req);
     const organisations = await contributorFeeds(services.db);
     return reply.header('cache-control', 'no-store').send({ organisations });
+  });
+
+  // Who is signed in, as what, at which organisation, and what that role may see (the sections of
+  // src/access/roles.ts): the viewer's header, and how it tells "not shared" from "not for your role".
+  const roles = { ...DEFAULT_ROLES, ...services.config.access.roles };
+  app.get('/viewer/api/session', async (req, reply) => {
+    const user = await requireUser(services, req);
+    const org = await getOrganisation(services.db, user.org);
+    const role = roleAccess(user.role, roles);
+    const session: ViewerSession = {
+      user: { id: user.userId, name: user.name ?? null },
+      role: { code: user.role, name: role.name, access: role.kind ?? null },
+      organisation: {
+        ods: user.org,
+        name: org?.name ?? null,
+        takesPart: !!org,
+        views: org?.views ?? false,
+      },
+      sections: [...role.sections],
+      patient: user.patient ? { nhsNumber: user.patient } : null,
+    };
+    return reply.header('cache-control', 'no-store').send(session);
   });
 
   if (!built) {

@@ -82,7 +82,7 @@ export function buildProgram(): Command {
     .command('add')
     .requiredOption('--ods <code>', 'ODS code')
     .requiredOption('--name <name>', 'organisation name')
-    .option('--kind <kind>', 'gp, acute, community-mental-health, social-care, out-of-hours, …')
+    .option('--kind <kind>', 'gp, acute, pathology, community-mental-health, social-care, out-of-hours, …')
     .option('--contributes', 'sends data')
     .option('--views', 'its staff view records')
     .option(

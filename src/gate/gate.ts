@@ -74,6 +74,10 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     return { rows: await withoutHiddenReferences(tx, g.person.id, g.policy.filter, read), withheld };
   };
 
+  /** the record's notices; an objection names the organisation as the region knows it */
+  const noticesFor = (g: Granted) =>
+    recordNotices(g.policy, g.access, neverShared, (ods) => g.region.organisations.get(ods)?.name);
+
   const patientOf = (tx: Queryable, g: Granted) =>
     g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region, neverShared);
 
@@ -82,7 +86,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
       fhirBaseUrl,
       { resource: await patientOf(tx, g), mode: 'match' },
       [],
-      recordNotices(g.policy, g.access, neverShared),
+      noticesFor(g),
     ),
     ids: [g.person.id],
   });
@@ -124,7 +128,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              recordNotices(g.policy, g.access, neverShared),
+              noticesFor(g),
             ),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };
@@ -162,12 +166,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
           const { rows, withheld } = await shownItems(tx, g, query);
           return {
             withheld,
-            value: searchsetBundle(
-              fhirBaseUrl,
-              undefined,
-              rows,
-              recordNotices(g.policy, g.access, neverShared),
-            ),
+            value: searchsetBundle(fhirBaseUrl, undefined, rows, noticesFor(g)),
             ids: rows.map((r) => r.id),
           };
         },

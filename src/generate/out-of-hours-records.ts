@@ -1,6 +1,6 @@
 /**
  * The NHS 111 and GP out-of-hours service: each call is a virtual Encounter with a 111 call report
- * (Composition); some lead to a face-to-face out-of-hours consultation (Encounter class EMER) with
+ * (Composition); some lead to a face-to-face out-of-hours consultation (Encounter class AMB at the base, HH at home) with
  * its consultation note (DocumentReference).
  */
 import type { Composition } from '@medplum/fhirtypes';
@@ -74,11 +74,11 @@ function writeCall(ctx: SourceContext, t: number, who: SourceIdentity): void {
   if (!outcome.includes('face-to-face') && !outcome.includes('Home visit')) return;
   const seen = Math.min(ctx.now, end + rng.between(0.5, 3) * HOUR_MS);
   const seenEnd = Math.min(ctx.now, seen + 20 * 60_000);
+  const home = outcome.includes('Home visit');
+  // a base consultation is an ambulatory visit, not an emergency (A&E) attendance
   const visit = addEncounter(ctx, {
-    cls: 'EMER',
-    type: toTextConcept(
-      outcome.includes('Home visit') ? 'Out-of-hours home visit' : 'Out-of-hours base consultation',
-    ),
+    cls: home ? 'HH' : 'AMB',
+    type: toTextConcept(home ? 'Out-of-hours home visit' : 'Out-of-hours base consultation'),
     start: seen,
     end: seenEnd,
     reason,

@@ -2,7 +2,8 @@
  * The fixed synthetic region "Northdale": every name and ODS code here is fictional.
  */
 
-export type OrgKind = 'gp' | 'acute' | 'community-mental-health' | 'social-care' | 'out-of-hours';
+export type OrgKind =
+  'gp' | 'acute' | 'community-mental-health' | 'social-care' | 'out-of-hours' | 'pathology';
 
 export interface RegionOrganisation {
   ods: string;
@@ -92,11 +93,11 @@ const ORGANISATIONS: readonly RegionOrganisation[] = [
     contributes: false,
     views: true,
   },
-  // Contributes only: a private pathology lab. OrgKind has no 'laboratory', so it is filed as acute.
+  // Contributes only: a private pathology lab (its kind says what it shares: test results).
   {
     ods: 'NL901',
     name: 'Northdale Pathology Partnership Ltd',
-    kind: 'acute',
+    kind: 'pathology',
     contributes: true,
     views: false,
   },

@@ -1,8 +1,7 @@
 /**
  * Which source of a RegionSpec plays which part in a person's story, worked out from organisation
- * kinds: GP practices, the acute trust (an acute organisation that also views), the private lab (an
- * acute-kind organisation that only contributes), community and mental health, social care, and
- * out-of-hours/111.
+ * kinds: GP practices, the acute trust, the private pathology lab, community and mental health,
+ * social care, and out-of-hours/111.
  */
 import { hashString } from './random.ts';
 import type { RegionOrganisation, RegionSource, RegionSpec } from './region-spec.ts';
@@ -38,8 +37,10 @@ export function classifySources(spec: RegionSpec): SourceRoles {
         roles.gp.push(role);
         break;
       case 'acute':
-        if (org.views) roles.acute ??= role;
-        else roles.lab ??= role;
+        roles.acute ??= role;
+        break;
+      case 'pathology':
+        roles.lab ??= role;
         break;
       case 'community-mental-health':
         roles.community ??= role;

@@ -58,6 +58,7 @@ export const USUAL_DATA_SETS: Record<string, string[]> = {
   ],
   'social-care': ['Social care cases', 'Assessments and reviews', 'Care packages'],
   'out-of-hours': ['NHS 111 calls', 'Out-of-hours consultations and their reports'],
+  pathology: ['Pathology test results'],
 };
 
 const iso = (v: string | Date | null): string | null => (v === null ? null : new Date(v).toISOString());

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.SHAREDCARE_CHROMIUM ?? '/usr/bin/chromium';
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -39,7 +40,9 @@ export interface Browser {
 }
 
 /** Chromium with a fresh user data dir, removed on close. */
-export async function launchBrowser(opts: { width?: number; height?: number } = {}): Promise<Browser> {
+export async function launchBrowser(
+  opts: { width?: number; height?: number; locale?: string; timezoneId?: string } = {},
+): Promise<Browser> {
   if (!HAVE_CHROMIUM) throw new Error(NO_CHROMIUM_MESSAGE.replace('are SKIPPED', 'cannot run'));
   const profile = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -47,8 +50,8 @@ export async function launchBrowser(opts: { width?: number; height?: number } = 
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: opts.width ?? 1366, height: opts.height ?? 900 },
-    locale: 'en-GB',
-    timezoneId: 'Europe/London',
+    locale: opts.locale ?? 'en-GB',
+    timezoneId: opts.timezoneId ?? 'Europe/London',
   });
   return {
     context,
@@ -109,4 +112,12 @@ export async function ensureViewerBuilt(): Promise<void> {
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
+}
+
+/** axe-core's serious and critical findings on the page as it is now, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }

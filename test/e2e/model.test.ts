@@ -9,7 +9,9 @@ import { renderPdf } from '../../src/generate/letters.ts';
 import { formatAge, formatDate, formatNhsNumber } from '../../viewer/src/model/format.ts';
 import { groupItems } from '../../viewer/src/model/group.ts';
 import { toItem } from '../../viewer/src/model/item.ts';
+import { parseUkDate, toUkDate } from '../../viewer/src/model/filters.ts';
 import { medicationGroups } from '../../viewer/src/model/medications.ts';
+import { sectionAccess, sectionDef } from '../../viewer/src/model/sections.ts';
 import { noticesOf, refusalOf } from '../../viewer/src/model/notices.ts';
 import { pdfText } from '../../viewer/src/model/pdf-text.ts';
 import { referenceText } from '../../viewer/src/model/reference.ts';
@@ -228,5 +230,38 @@ describe('reading PDF letters', () => {
     ]);
     expect((await pdfText(pdf)).lines).toEqual(['Seen in clinic.', 'Next line']);
     expect((await pdfText(Buffer.from('%PDF-1.4\n%%EOF\n'))).readable).toBe(false);
+  });
+});
+
+describe('dates typed in the filter bar', () => {
+  it.each([
+    ['01/06/2023', '2023-06-01'],
+    ['1/6/2023', '2023-06-01'],
+    ['13.01.2010', '2010-01-13'],
+    ['29-02-2024', '2024-02-29'],
+    ['2023-06-01', '2023-06-01'],
+    ['  ', ''],
+    ['31/02/2024', undefined],
+    ['06/13/2023', undefined],
+    ['01/06/23', undefined],
+  ])('reads "%s" day/month/year as %s', (typed, iso) => {
+    expect(parseUkDate(typed)).toBe(iso);
+  });
+
+  it('shows a date back as day/month/year', () => {
+    expect(toUkDate('2023-06-01')).toBe('01/06/2023');
+    expect(toUkDate('')).toBe('');
+  });
+});
+
+describe('what a role may see, as the server said', () => {
+  const problems = sectionDef('problems')!;
+  const encounters = sectionDef('encounters')!;
+  it('says a section is not for the role, in part, or all of it; and claims nothing without word from the server', () => {
+    expect(sectionAccess(problems, ['appointments'])).toEqual({ level: 'none', shown: [] });
+    expect(sectionAccess(encounters, ['appointments'])).toEqual({ level: 'part', shown: ['appointments'] });
+    expect(sectionAccess(encounters, ['encounters', 'appointments']).level).toBe('all');
+    expect(sectionAccess(problems, undefined).level).toBe('all');
+    expect(sectionAccess(sectionDef('summary')!, []).level).toBe('all');
   });
 });

@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Page } from 'playwright-core';
+import { mintUserToken } from '../../src/access/index.ts';
 import { upsertOrganisation, upsertSource } from '../../src/region/index.ts';
 import { bundle } from '../fhir-data.ts';
 import { postFhir } from '../http.ts';
@@ -63,6 +64,8 @@ export interface Clinician {
   user: string;
   org: string;
   role?: string;
+  /** the user's display name, as their identity provider gives it */
+  name?: string;
 }
 
 /**
@@ -74,7 +77,16 @@ export async function launchUrl(region: ViewerRegion, who: Clinician, nhs: strin
   const res = await fetch(`${region.base}/launch`, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${await region.r.userToken(who.user, who.org, who.role)}`,
+      authorization: `Bearer ${
+        who.name
+          ? await mintUserToken(region.r.config.devIssuerSecret!, {
+              user: who.user,
+              org: who.org,
+              role: who.role ?? 'R8000',
+              name: who.name,
+            })
+          : await region.r.userToken(who.user, who.org, who.role)
+      }`,
       'content-type': 'application/json',
     },
     body: JSON.stringify({ patient: nhs }),

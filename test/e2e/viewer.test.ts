@@ -190,7 +190,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
       .poll(() => page.getByRole('status').filter({ hasText: 'Showing' }).textContent())
       .toMatch(/Showing 3 of 5/);
     expect(await rows().count()).toBe(3);
-    await page.getByLabel('From').fill('2023-06-01');
+    await page.getByLabel('From').fill('01/06/2023');
     await expect.poll(() => rows().count()).toBe(1);
     await page.getByRole('button', { name: 'Reset filters' }).click();
     await expect.poll(() => rows().count()).toBe(all);

@@ -13,7 +13,19 @@ export const SCOPE = 'launch openid fhirUser patient/*.read';
 const status = document.getElementById('launch-status')!;
 const params = new URLSearchParams(location.search);
 
-if (!params.get('iss') || !params.get('launch')) {
+/**
+ * What a clinical system (or the development one, /dev/ehr/open) could not launch, by a known code:
+ * the page says it plainly; it never shows text taken from the address.
+ */
+const PROBLEMS: Record<string, string> = {
+  'nhs-number-invalid':
+    'The NHS number is not valid: it fails the check digit, so it cannot be anyone’s. Check the number in your clinical system and open the record again.',
+};
+
+const problem = params.get('problem');
+if (problem && Object.hasOwn(PROBLEMS, problem)) {
+  status.textContent = PROBLEMS[problem]!;
+} else if (!params.get('iss') || !params.get('launch')) {
   status.textContent =
     'This page opens a record from your clinical system. Open the Shared Care Record from the patient’s record there.';
 } else {

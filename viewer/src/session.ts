@@ -8,7 +8,8 @@ import type { Bundle, OperationOutcome, Patient, Resource } from '@medplum/fhirt
 
 export interface Session {
   token: string;
-  patientId: string;
+  /** the record's id; absent when the launch named an NHS number no one in the record has */
+  patientId?: string;
   fhirBase: string;
   /** the server's base URL (the FHIR base without /fhir) */
   base: string;
@@ -36,9 +37,14 @@ async function ready(): Promise<Session> {
   const client = await FHIR.oauth2.ready();
   const token = client.state.tokenResponse?.access_token;
   const patientId = client.patient.id;
-  if (!token || !patientId) throw new Error('the launch did not name a patient');
+  if (!token) throw new Error('the launch gave no session');
   const fhirBase = client.state.serverUrl.replace(/\/$/, '');
-  return { token, patientId: String(patientId), fhirBase, base: fhirBase.replace(/\/fhir$/, '') };
+  return {
+    token,
+    ...(patientId ? { patientId: String(patientId) } : {}),
+    fhirBase,
+    base: fhirBase.replace(/\/fhir$/, ''),
+  };
 }
 
 async function call<T>(s: Session, url: string, init: RequestInit = {}): Promise<T> {
@@ -73,21 +79,45 @@ async function call<T>(s: Session, url: string, init: RequestInit = {}): Promise
 export const readEverything = (s: Session) =>
   call<Bundle>(s, `${s.fhirBase}/Patient/${s.patientId}/$everything`);
 
+/** Who is signed in, as what, where, and what the role may see (GET /viewer/api/session). */
+export interface ViewerContext {
+  user: { id: string; name: string | null };
+  role: { code: string; name: string; access: string | null };
+  organisation: { ods: string; name: string | null; takesPart: boolean; views: boolean };
+  /** the sections of the record the role may see, as the server names them */
+  sections: string[];
+  patient: { nhsNumber: string } | null;
+}
+
+export const readContext = (s: Session) => call<ViewerContext>(s, `${s.base}/viewer/api/session`);
+
 let early: Promise<Bundle> | undefined;
+let earlyContext: Promise<ViewerContext> | undefined;
 
 /**
  * Starts the launch's token exchange and the record read at once, while React is still loading
  * (main.tsx), so the first screen waits for the slower of the two instead of both in turn.
  */
 export function startEarly(): void {
-  early = startSession().then(readEverything);
-  early.catch(() => undefined); // the app reads the outcome; this only marks it as handled
+  const session = startSession();
+  early = session.then((s) => (s.patientId ? readEverything(s) : Promise.reject(new Error('no patient'))));
+  earlyContext = session.then(readContext);
+  // the app reads the outcomes; this only marks them as handled
+  early.catch(() => undefined);
+  earlyContext.catch(() => undefined);
 }
 
 /** The record read started by startEarly, once; later reads (after break glass) go anew. */
 export function takeEarlyRecord(): Promise<Bundle> | undefined {
   const p = early;
   early = undefined;
+  return p;
+}
+
+/** The context read started by startEarly, once. */
+export function takeEarlyContext(): Promise<ViewerContext> | undefined {
+  const p = earlyContext;
+  earlyContext = undefined;
   return p;
 }
 

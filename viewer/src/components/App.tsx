@@ -9,15 +9,19 @@ import { parseEverything, type RecordData } from '../model/record.ts';
 import { refusalOf } from '../model/notices.ts';
 import {
   ApiError,
+  readContext,
   readEverything,
   readItem,
   readPatient,
   readSources,
   startSession,
+  takeEarlyContext,
   takeEarlyRecord,
   type Contributor,
   type Session,
+  type ViewerContext,
 } from '../session.ts';
+import { formatNhsNumber } from '../model/format.ts';
 import { ANNOUNCER_ID } from '../announce.ts';
 import { Banner } from './Banner.tsx';
 import { BreakGlass } from './BreakGlass.tsx';
@@ -32,12 +36,19 @@ type State =
   | { phase: 'loading'; session: Session }
   | { phase: 'ready'; session: Session; record: RecordData }
   | { phase: 'refused'; session: Session; text: string; breakGlass: boolean; patient?: Patient }
+  /** the launch named an NHS number that no one in the shared record has */
+  | { phase: 'no-person'; nhsNumber?: string }
+  /** the user's organisation does not view the shared care record (or does not take part) */
+  | { phase: 'not-viewing'; organisation: ViewerContext['organisation'] }
+  /** the user's role sees no section of the record (an administrator, an unknown role code) */
+  | { phase: 'role-sees-nothing'; role: ViewerContext['role'] }
   | { phase: 'ended' }
   | { phase: 'error'; message: string };
 
 export function App() {
   const [state, setState] = useState<State>({ phase: 'starting' });
   const [sources, setSources] = useState<Contributor[] | undefined>();
+  const [context, setContext] = useState<ViewerContext | undefined>();
 
   const open = useCallback(async (session: Session) => {
     setState({ phase: 'loading', session });
@@ -45,6 +56,16 @@ export function App() {
       (r) => setSources(r.organisations),
       () => setSources([]),
     );
+    // who is signed in and what their role may see: the server says; the viewer only shows it
+    const ctx = await (takeEarlyContext() ?? readContext(session)).catch(() => undefined);
+    setContext(ctx);
+    if (ctx && !ctx.organisation.views)
+      return setState({ phase: 'not-viewing', organisation: ctx.organisation });
+    if (ctx && ctx.sections.length === 0) return setState({ phase: 'role-sees-nothing', role: ctx.role });
+    if (!session.patientId) {
+      if (ctx?.patient) return setState({ phase: 'no-person', nhsNumber: ctx.patient.nhsNumber });
+      return setState({ phase: 'no-session', why: 'the launch did not name a patient' });
+    }
     try {
       const bundle = await (takeEarlyRecord() ?? readEverything(session));
       performance.mark('sc-fetched');
@@ -96,6 +117,41 @@ export function App() {
         </Message>
       );
       break;
+    case 'no-person':
+      body = (
+        <Message title="No one with this NHS number is in the shared care record">
+          <p>
+            {state.nhsNumber ? `NHS number ${formatNhsNumber(state.nhsNumber)}` : 'The NHS number'} does not
+            match anyone whose records the organisations taking part share. Check the NHS number in your
+            clinical system; the person may not have been seen by any of them yet.
+          </p>
+        </Message>
+      );
+      break;
+    case 'not-viewing':
+      body = (
+        <Message title="Your organisation does not view the shared care record">
+          <p>
+            {state.organisation.takesPart
+              ? `${state.organisation.name ?? state.organisation.ods} shares its records with the shared care record but does not view it, so its staff cannot open records here.`
+              : `${state.organisation.name ?? `Organisation ${state.organisation.ods}`} does not take part in the shared care record.`}{' '}
+            If you need access, ask your organisation’s information governance lead.
+          </p>
+        </Message>
+      );
+      break;
+    case 'role-sees-nothing':
+      body = (
+        <Message title="Your role does not give access to the shared care record">
+          <p>
+            The role you are signed in with ({state.role.name}
+            {state.role.name !== state.role.code ? `, ${state.role.code}` : ''}) does not see records here.
+            Sign in to your clinical system with a role for direct care, or ask your organisation’s
+            information governance lead.
+          </p>
+        </Message>
+      );
+      break;
     case 'ended':
       body = (
         <Message title="Your session has ended">
@@ -130,6 +186,8 @@ export function App() {
           <Notices notices={state.record.notices} />
           <RecordView
             record={state.record}
+            sections={context?.sections}
+            roleName={context?.role.name}
             sources={sources}
             orgKinds={orgKinds}
             readItem={(item) => readItem(state.session, item.type, item.id)}
@@ -143,7 +201,7 @@ export function App() {
       <a className="sc-skip-link" href="#main">
         Skip to the record
       </a>
-      <Header />
+      <Header context={context} />
       {body}
       <div id={ANNOUNCER_ID} className="sc-visually-hidden" role="status" aria-live="polite" />
     </>

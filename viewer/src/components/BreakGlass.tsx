@@ -44,7 +44,11 @@ export function BreakGlass({ text, allowed, session, onGranted }: Props) {
   return (
     <main id="main" className="sc-layout" style={{ gridTemplateColumns: 'minmax(0, 44rem)' }}>
       <div className="sc-main" data-testid="break-glass">
-        <h2>You do not have a care relationship with this person</h2>
+        <h2>
+          {allowed
+            ? 'You do not have a care relationship with this person'
+            : 'This record cannot be opened in this session'}
+        </h2>
         <p>{text.charAt(0).toUpperCase() + text.slice(1)}</p>
         {!allowed ? (
           <p>Break glass is not available for this access.</p>

@@ -1,4 +1,8 @@
-/** Letters, discharge summaries and reports: a list, and the chosen one readable in the page. */
+/**
+ * Letters, discharge summaries and reports: a list, and the chosen one readable in the page. Also
+ * the sections by origin (social care, mental health, out of hours and 111), where the letters and
+ * reports sit among other entries and are read the same way.
+ */
 import { useState } from 'react';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FilterState } from '../model/filters.ts';
@@ -6,36 +10,50 @@ import type { Item } from '../model/item.ts';
 import { DocumentReader } from './DocumentReader.tsx';
 import { ItemSection } from './ItemSection.tsx';
 
+/** The types a clinician reads as a document (the documents section's types). */
+const DOCUMENT_TYPES = new Set(['DocumentReference', 'Composition', 'QuestionnaireResponse']);
+
 interface Props {
   items: Item[];
+  label?: string;
+  noun?: string;
   filters: FilterState;
   onFilters(f: FilterState): void;
   read(item: Item): Promise<Resource>;
 }
 
-export function Documents({ items, filters, onFilters, read }: Props) {
+export function Documents({
+  items,
+  label = 'Letters and documents',
+  noun = 'documents',
+  filters,
+  onFilters,
+  read,
+}: Props) {
   const [reading, setReading] = useState<Item | undefined>();
   return (
     <ItemSection
       items={items}
-      label="Letters and documents"
+      label={label}
       filters={filters}
       onFilters={onFilters}
       showKind
-      noun="documents"
-      extra={(g) => (
-        <button
-          type="button"
-          className="sc-button sc-button--link"
-          aria-label={`Read: ${g.primary.title}`}
-          onClick={() => {
-            setReading(g.primary);
-            requestAnimationFrame(() => document.getElementById('document-reader')?.focus());
-          }}
-        >
-          Read
-        </button>
-      )}
+      noun={noun}
+      extra={(g) =>
+        DOCUMENT_TYPES.has(g.primary.type) && (
+          <button
+            type="button"
+            className="sc-button sc-button--link"
+            aria-label={`Read: ${g.primary.title}`}
+            onClick={() => {
+              setReading(g.primary);
+              requestAnimationFrame(() => document.getElementById('document-reader')?.focus());
+            }}
+          >
+            Read
+          </button>
+        )
+      }
     >
       {reading && <DocumentReader item={reading} read={read} onClose={() => setReading(undefined)} />}
     </ItemSection>

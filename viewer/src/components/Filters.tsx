@@ -1,7 +1,14 @@
 /** The filter bar of a section: source, date range, status, and a visible "Reset filters". */
-import { useId } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { capitalise } from '../model/format.ts';
-import { filterOptions, isFiltered, NO_FILTERS, type FilterState } from '../model/filters.ts';
+import {
+  filterOptions,
+  isFiltered,
+  NO_FILTERS,
+  parseUkDate,
+  toUkDate,
+  type FilterState,
+} from '../model/filters.ts';
 import type { Item } from '../model/item.ts';
 
 interface Props {
@@ -17,6 +24,8 @@ export function Filters({ items, value, onChange, shown, total, noun }: Props) {
   const id = useId();
   const { sources, statuses } = filterOptions(items);
   const set = (patch: Partial<FilterState>) => onChange({ ...value, ...patch });
+  // a reset clears what was typed too, even an entry that was never a date
+  const [resets, setResets] = useState(0);
   return (
     <form
       className="sc-filters"
@@ -35,19 +44,20 @@ export function Filters({ items, value, onChange, shown, total, noun }: Props) {
           ))}
         </select>
       </div>
-      <div>
-        <label htmlFor={`${id}-from`}>From</label>
-        <input
-          id={`${id}-from`}
-          type="date"
-          value={value.from}
-          onChange={(e) => set({ from: e.target.value })}
-        />
-      </div>
-      <div>
-        <label htmlFor={`${id}-to`}>To</label>
-        <input id={`${id}-to`} type="date" value={value.to} onChange={(e) => set({ to: e.target.value })} />
-      </div>
+      <DateField
+        key={`from-${resets}`}
+        id={`${id}-from`}
+        label="From"
+        value={value.from}
+        onChange={(from) => set({ from })}
+      />
+      <DateField
+        key={`to-${resets}`}
+        id={`${id}-to`}
+        label="To"
+        value={value.to}
+        onChange={(to) => set({ to })}
+      />
       {statuses.length > 0 && (
         <div>
           <label htmlFor={`${id}-status`}>Status</label>
@@ -61,7 +71,14 @@ export function Filters({ items, value, onChange, shown, total, noun }: Props) {
           </select>
         </div>
       )}
-      <button type="button" className="sc-button" onClick={() => onChange(NO_FILTERS)}>
+      <button
+        type="button"
+        className="sc-button"
+        onClick={() => {
+          setResets((n) => n + 1);
+          onChange(NO_FILTERS);
+        }}
+      >
         Reset filters
       </button>
       <p className="sc-filters__count" role="status" aria-live="polite">
@@ -70,5 +87,52 @@ export function Filters({ items, value, onChange, shown, total, noun }: Props) {
           : `${total.toLocaleString('en-GB')} ${noun}`}
       </p>
     </form>
+  );
+}
+
+/**
+ * A date typed as day/month/year, whatever the browser's locale (a date picker follows the
+ * browser's locale: month first in a US one). Applied once it is a whole, real date; said plainly
+ * when it is not.
+ */
+function DateField({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange(iso: string): void;
+}) {
+  const [text, setText] = useState(toUkDate(value));
+  // a reset (or any change from outside) shows the new value
+  useEffect(() => setText((t) => (parseUkDate(t) === value ? t : toUkDate(value))), [value]);
+  const parsed = parseUkDate(text);
+  const wrong = parsed === undefined && /\d{4}$/.test(text.trim());
+  return (
+    <div>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="text"
+        inputMode="numeric"
+        autoComplete="off"
+        placeholder="dd/mm/yyyy"
+        size={10}
+        aria-describedby={`${id}-hint`}
+        aria-invalid={wrong || undefined}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          const iso = parseUkDate(e.target.value);
+          if (iso !== undefined && iso !== value) onChange(iso);
+        }}
+      />
+      <span id={`${id}-hint`} className={wrong ? 'sc-filters__error' : 'sc-visually-hidden'}>
+        {wrong ? 'Not a date: use day/month/year, e.g. 15/04/2022' : 'day/month/year, e.g. 15/04/2022'}
+      </span>
+    </div>
   );
 }

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { NO_FILTERS, type FilterState } from '../model/filters.ts';
 import type { Item } from '../model/item.ts';
 import type { RecordData } from '../model/record.ts';
-import { SECTIONS, sectionDef, type SectionId } from '../model/sections.ts';
+import { originKinds, SECTIONS, sectionAccess, sectionDef, type SectionId } from '../model/sections.ts';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Contributor } from '../session.ts';
 import { Documents } from './Documents.tsx';
@@ -25,13 +25,42 @@ function currentSection(): SectionId {
 
 interface Props {
   record: RecordData;
+  /** the sections the user's role may see, as the server said; undefined: not known */
+  sections?: readonly string[] | undefined;
+  roleName?: string | undefined;
   sources: Contributor[] | undefined;
   orgKinds: Map<string, string>;
   /** reads one item afresh from the server (a document being opened: audited as a view) */
   readItem(item: Item): Promise<Resource>;
 }
 
-export function RecordView({ record, sources, orgKinds, readItem }: Props) {
+/** Not the same as "nothing recorded": the role does not see this section (or part of it). */
+function NotForRole({
+  label,
+  roleName,
+  shown,
+}: {
+  label: string;
+  roleName?: string | undefined;
+  shown: string[];
+}) {
+  const role = roleName ? `your role (${roleName})` : 'your role';
+  if (shown.length)
+    return (
+      <p className="sc-notice" data-testid="part-for-role">
+        Your role {roleName ? `(${roleName}) ` : ''}sees only part of this section: {shown.join(', ')}. The
+        rest is not available to {role}; that does not mean there is none.
+      </p>
+    );
+  return (
+    <p data-testid="not-for-role">
+      {label} {label.endsWith('s') ? 'are' : 'is'} not available to {role}. That does not mean this person has
+      none: the record is shown to each role only in part.
+    </p>
+  );
+}
+
+export function RecordView({ record, sections, roleName, sources, orgKinds, readItem }: Props) {
   const [section, setSection] = useState<SectionId>(currentSection);
   const [filters, setFilters] = useState<Partial<Record<SectionId, FilterState>>>({});
   const heading = useRef<HTMLHeadingElement>(null);
@@ -52,15 +81,21 @@ export function RecordView({ record, sources, orgKinds, readItem }: Props) {
 
   const bySection = useMemo(() => {
     const kind = (ods: string) => orgKinds.get(ods) ?? '';
+    const items = originKinds(record.items, kind);
     const out = new Map<SectionId, Item[]>();
     for (const def of SECTIONS)
       if (def.match)
         out.set(
           def.id,
-          record.items.filter((i) => def.match!(i, kind)),
+          items.filter((i) => def.match!(i, kind)),
         );
     return out;
   }, [record, orgKinds]);
+  const access = useMemo(() => new Map(SECTIONS.map((s) => [s.id, sectionAccess(s, sections)])), [sections]);
+  const objected = useMemo(
+    () => new Set(record.notices.flatMap((n) => (n.organisation ? [n.organisation] : []))),
+    [record],
+  );
 
   const withheld = record.notices.some((n) => n.kind === 'withheld');
   const def = sectionDef(section)!;
@@ -79,14 +114,28 @@ export function RecordView({ record, sources, orgKinds, readItem }: Props) {
         overridden only for safeguarding or public-interest reasons, by the record’s governance team.
       </p>
     );
-  } else if (section === 'summary') content = <Summary bySection={bySection} record={record} />;
-  else if (section === 'sources') content = <SourcesPanel sources={sources} items={record.items} />;
+  } else if (access.get(section)?.level === 'none')
+    content = <NotForRole label={def.label} roleName={roleName} shown={[]} />;
+  else if (section === 'summary')
+    content = <Summary bySection={bySection} record={record} access={access} roleName={roleName} />;
+  else if (section === 'sources')
+    content = <SourcesPanel sources={sources} items={record.items} objected={objected} />;
   else if (section === 'medications') content = <Medications items={items} filters={f} onFilters={setF} />;
   else if (section === 'results')
     content = <Results items={items} byId={record.byId} filters={f} onFilters={setF} />;
   else if (section === 'encounters') content = <Timeline items={items} filters={f} onFilters={setF} />;
-  else if (section === 'documents')
-    content = <Documents items={items} filters={f} onFilters={setF} read={readItem} />;
+  else if (['documents', 'social-care', 'mental-health', 'out-of-hours'].includes(section))
+    // letters and reports can be read wherever they are listed (a 111 call report, an assessment)
+    content = (
+      <Documents
+        items={items}
+        label={def.label}
+        noun={section === 'documents' ? 'documents' : 'entries'}
+        filters={f}
+        onFilters={setF}
+        read={readItem}
+      />
+    );
   else
     content = (
       <ItemSection
@@ -94,10 +143,16 @@ export function RecordView({ record, sources, orgKinds, readItem }: Props) {
         label={def.label}
         filters={f}
         onFilters={setF}
-        showKind={['problems', 'social-care', 'mental-health', 'out-of-hours', 'care-plans'].includes(
-          section,
-        )}
+        showKind={['problems', 'care-plans'].includes(section)}
       />
+    );
+  const part = access.get(section);
+  if (part?.level === 'part' && !withheld)
+    content = (
+      <>
+        <NotForRole label={def.label} roleName={roleName} shown={part.shown} />
+        {content}
+      </>
     );
 
   return (
@@ -106,11 +161,15 @@ export function RecordView({ record, sources, orgKinds, readItem }: Props) {
         <ul>
           {SECTIONS.map((s) => {
             const n = bySection.get(s.id)?.length;
+            const none = access.get(s.id)?.level === 'none';
             return (
               <li key={s.id}>
                 <a href={`#${s.id}`} aria-current={s.id === section ? 'page' : undefined}>
                   <span>{s.label}</span>
-                  {n !== undefined && !withheld && (
+                  {none && !withheld && (
+                    <span className="sc-nav__count sc-nav__count--none">not for your role</span>
+                  )}
+                  {n !== undefined && !none && !withheld && (
                     <span className="sc-nav__count">{n.toLocaleString('en-GB')}</span>
                   )}
                 </a>

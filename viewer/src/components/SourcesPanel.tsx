@@ -22,7 +22,14 @@ function feedText(f: SourceFeed, now: number): { text: string; stale: boolean } 
   };
 }
 
-export function SourcesPanel({ sources, items }: { sources: Contributor[] | undefined; items: Item[] }) {
+interface Props {
+  sources: Contributor[] | undefined;
+  items: Item[];
+  /** organisations whose data the person objected to sharing (ODS codes, from the record's notices) */
+  objected?: ReadonlySet<string>;
+}
+
+export function SourcesPanel({ sources, items, objected = new Set() }: Props) {
   const inRecord = useMemo(() => {
     const m = new Map<string, { n: number; first?: string; last?: string }>();
     for (const i of items) {
@@ -91,10 +98,16 @@ export function SourcesPanel({ sources, items }: { sources: Contributor[] | unde
                     );
                   })}
                 </td>
-                <td>
-                  {here
-                    ? `${plural(here.n, 'item')}${here.first ? `, ${formatDate(here.first).slice(-4)}–${formatDate(here.last).slice(-4)}` : ''}`
-                    : 'Nothing'}
+                <td data-testid="in-record">
+                  {objected.has(o.ods) ? (
+                    <strong className="sc-tag sc-tag--conflict">
+                      Not shown: the person objected to sharing this organisation’s data
+                    </strong>
+                  ) : here ? (
+                    `${plural(here.n, 'item')}${here.first ? `, ${formatDate(here.first).slice(-4)}–${formatDate(here.last).slice(-4)}` : ''}`
+                  ) : (
+                    'Nothing'
+                  )}
                 </td>
               </tr>
             );

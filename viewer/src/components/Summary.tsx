@@ -44,26 +44,48 @@ function Card({
   id,
   title,
   count,
+  notForRole,
   children,
 }: {
   id: SectionId;
   title: string;
   count: number;
+  /** the role does not see this section: say so instead of "none shared" */
+  notForRole?: string | false;
   children: ReactNode;
 }) {
   return (
-    <section className="sc-card" aria-labelledby={`summary-${id}`}>
+    <section className="sc-card" aria-labelledby={`summary-${id}`} data-card={id}>
       <h3 id={`summary-${id}`}>{title}</h3>
-      {children}
-      <a href={`#${id}`}>
-        All of {sectionDef(id)?.label.toLowerCase()} ({count.toLocaleString('en-GB')})
-      </a>
+      {notForRole ? (
+        <p className="sc-status-line" data-testid="not-for-role">
+          {notForRole}
+        </p>
+      ) : (
+        <>
+          {children}
+          <a href={`#${id}`}>
+            All of {sectionDef(id)?.label.toLowerCase()} ({count.toLocaleString('en-GB')})
+          </a>
+        </>
+      )}
     </section>
   );
 }
 
-export function Summary({ bySection, record }: { bySection: Map<SectionId, Item[]>; record: RecordData }) {
+interface Props {
+  bySection: Map<SectionId, Item[]>;
+  record: RecordData;
+  /** whether the role sees each section, as the server said */
+  access?: Map<SectionId, { level: 'all' | 'part' | 'none' }>;
+  roleName?: string | undefined;
+}
+
+export function Summary({ bySection, record, access, roleName }: Props) {
   const get = (id: SectionId) => bySection.get(id) ?? [];
+  const hidden = (id: SectionId) =>
+    access?.get(id)?.level === 'none' &&
+    `Not available to your role${roleName ? ` (${roleName})` : ''}. That does not mean there are none.`;
   const view = useMemo(() => {
     const now = Date.now();
     const problems = groupItems(
@@ -98,26 +120,51 @@ export function Summary({ bySection, record }: { bySection: Map<SectionId, Item[
         </div>
       )}
       <div className="sc-cards">
-        <Card id="problems" title="Active problems" count={get('problems').length}>
+        <Card
+          id="problems"
+          notForRole={hidden('problems')}
+          title="Active problems"
+          count={get('problems').length}
+        >
           <Rows groups={view.problems.slice(0, 10)} empty="No active problems are shared." />
         </Card>
-        <Card id="medications" title="Current medications" count={get('medications').length}>
+        <Card
+          id="medications"
+          notForRole={hidden('medications')}
+          title="Current medications"
+          count={get('medications').length}
+        >
           <Rows
             groups={view.meds}
             empty="No current medications are shared."
             value={(g) => g.primary.detail}
           />
         </Card>
-        <Card id="allergies" title="Allergies and reactions" count={get('allergies').length}>
+        <Card
+          id="allergies"
+          notForRole={hidden('allergies')}
+          title="Allergies and reactions"
+          count={get('allergies').length}
+        >
           <Rows
             groups={view.allergies}
             empty="No allergies are shared. That is not the same as no known allergies."
           />
         </Card>
-        <Card id="results" title="Latest results" count={get('results').length}>
+        <Card
+          id="results"
+          notForRole={hidden('results')}
+          title="Latest results"
+          count={get('results').length}
+        >
           <Rows groups={view.results} empty="No results are shared." value={() => ''} />
         </Card>
-        <Card id="encounters" title="Appointments and contacts" count={get('encounters').length}>
+        <Card
+          id="encounters"
+          notForRole={hidden('encounters')}
+          title="Appointments and contacts"
+          count={get('encounters').length}
+        >
           <h4 className="nhsuk-u-font-size-16 nhsuk-u-margin-bottom-1">Upcoming</h4>
           <Rows groups={view.upcoming.slice(0, 5)} empty="No upcoming appointments are shared." />
           <h4 className="nhsuk-u-font-size-16 nhsuk-u-margin-bottom-1">Recent</h4>

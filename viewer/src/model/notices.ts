@@ -10,7 +10,11 @@ export type NoticeKind = 'break-glass' | 'objection' | 'withheld' | 'not-full-re
 export interface Notice {
   kind: NoticeKind;
   text: string;
+  /** an objection to one organisation's data: that organisation's ODS code */
+  organisation?: string;
 }
+
+const OBJECTION_ORGANISATION = 'https://sharedcare.dev/fhir/StructureDefinition/objection-organisation';
 
 export function noticesOf(outcome: OperationOutcome | undefined): Notice[] {
   return (outcome?.issue ?? []).map((issue) => {
@@ -21,7 +25,9 @@ export function noticesOf(outcome: OperationOutcome | undefined): Notice[] {
     else if (coded === 'withheld' || issue.code === 'suppressed') kind = 'withheld';
     else if (coded === 'objection' || /objected/i.test(text)) kind = 'objection';
     else if (coded === 'not-full-record' || /not the full record/i.test(text)) kind = 'not-full-record';
-    return { kind, text };
+    const organisation = issue.extension?.find((e) => e.url === OBJECTION_ORGANISATION)?.valueIdentifier
+      ?.value;
+    return { kind, text, ...(organisation ? { organisation } : {}) };
   });
 }
 

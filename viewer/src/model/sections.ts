@@ -4,6 +4,7 @@
  * kind, from the sources panel's data) and, for mental health, what it is about. An item can be in
  * a type section and an origin section (a 111 call is also on the timeline).
  */
+import type { Encounter } from '@medplum/fhirtypes';
 import type { Item } from './item.ts';
 
 export type SectionId =
@@ -27,6 +28,44 @@ export interface SectionDef {
   label: string;
   /** items this section lists; undefined for summary and sources */
   match?: (item: Item, orgKind: (ods: string) => string) => boolean;
+  /**
+   * the server's sections (src/access/roles.ts) whose items this one lists, with the words for
+   * them; a section by origin (social care, …) can list any of them
+   */
+  access?: Record<string, string>;
+}
+
+/** The server's sections of the record (src/access/roles.ts ALL_SECTIONS), in a clinician's words. */
+const SERVER_SECTIONS: Record<string, string> = {
+  problems: 'problems and diagnoses',
+  procedures: 'procedures',
+  medications: 'medications',
+  allergies: 'allergies',
+  immunisations: 'immunisations',
+  results: 'test results',
+  encounters: 'encounters',
+  appointments: 'appointments',
+  referrals: 'referrals',
+  documents: 'letters and documents',
+  'care-plans': 'care plans',
+  alerts: 'alerts',
+};
+const only = (...names: string[]) => Object.fromEntries(names.map((n) => [n, SERVER_SECTIONS[n]!]));
+
+/**
+ * Whether the user's role may see a section, as the server said (GET /viewer/api/session): all of
+ * it, part of it (which parts), or none. The viewer never decides this itself; with no word from
+ * the server (`allowed` undefined) it claims nothing.
+ */
+export function sectionAccess(
+  def: SectionDef,
+  allowed: readonly string[] | undefined,
+): { level: 'all' | 'part' | 'none'; shown: string[] } {
+  if (!allowed || !def.access) return { level: 'all', shown: [] };
+  const names = Object.keys(def.access);
+  const shown = names.filter((n) => allowed.includes(n));
+  const level = shown.length === 0 ? 'none' : shown.length === names.length ? 'all' : 'part';
+  return { level, shown: shown.map((n) => def.access![n]!) };
 }
 
 const types = (...t: string[]) => {
@@ -78,7 +117,12 @@ export function isMentalHealth(item: Item): boolean {
 
 export const SECTIONS: SectionDef[] = [
   { id: 'summary', label: 'Summary' },
-  { id: 'problems', label: 'Problems and diagnoses', match: types('Condition', 'Procedure') },
+  {
+    id: 'problems',
+    label: 'Problems and diagnoses',
+    match: types('Condition', 'Procedure'),
+    access: only('problems', 'procedures'),
+  },
   {
     id: 'medications',
     label: 'Medications',
@@ -88,36 +132,84 @@ export const SECTIONS: SectionDef[] = [
       'MedicationAdministration',
       'MedicationDispense',
     ),
+    access: only('medications'),
   },
-  { id: 'allergies', label: 'Allergies and reactions', match: types('AllergyIntolerance') },
-  { id: 'results', label: 'Test results', match: types('Observation', 'DiagnosticReport', 'ImagingStudy') },
+  {
+    id: 'allergies',
+    label: 'Allergies and reactions',
+    match: types('AllergyIntolerance'),
+    access: only('allergies'),
+  },
+  {
+    id: 'results',
+    label: 'Test results',
+    match: types('Observation', 'DiagnosticReport', 'ImagingStudy'),
+    access: only('results'),
+  },
   {
     id: 'encounters',
     label: 'Encounters and appointments',
     match: types('Encounter', 'EpisodeOfCare', 'Appointment'),
+    access: only('encounters', 'appointments'),
   },
-  { id: 'referrals', label: 'Referrals', match: types('ServiceRequest') },
+  { id: 'referrals', label: 'Referrals', match: types('ServiceRequest'), access: only('referrals') },
   {
     id: 'documents',
     label: 'Letters and documents',
     match: types('DocumentReference', 'Composition', 'QuestionnaireResponse'),
+    access: only('documents'),
   },
-  { id: 'immunisations', label: 'Immunisations', match: types('Immunization') },
-  { id: 'care-plans', label: 'Care plans', match: types('CarePlan', 'CareTeam', 'Goal') },
-  { id: 'social-care', label: 'Social care', match: (i, kind) => kind(i.prov.ods) === 'social-care' },
+  {
+    id: 'immunisations',
+    label: 'Immunisations',
+    match: types('Immunization'),
+    access: only('immunisations'),
+  },
+  {
+    id: 'care-plans',
+    label: 'Care plans',
+    match: types('CarePlan', 'CareTeam', 'Goal'),
+    access: only('care-plans'),
+  },
+  {
+    id: 'social-care',
+    label: 'Social care',
+    match: (i, kind) => kind(i.prov.ods) === 'social-care',
+    access: SERVER_SECTIONS,
+  },
   {
     id: 'mental-health',
     label: 'Mental health',
     match: (i, kind) => kind(i.prov.ods) !== 'social-care' && isMentalHealth(i),
+    access: SERVER_SECTIONS,
   },
   {
     id: 'out-of-hours',
     label: 'Out of hours and 111',
     match: (i, kind) => kind(i.prov.ods) === 'out-of-hours',
+    access: SERVER_SECTIONS,
   },
   { id: 'sources', label: 'Sources' },
 ];
 
 export function sectionDef(id: string): SectionDef | undefined {
   return SECTIONS.find((s) => s.id === id);
+}
+
+/** What an out-of-hours service's face-to-face contact is, whatever class its system gives it. */
+const OUT_OF_HOURS_CONTACT: Record<string, string> = {
+  EMER: 'Out-of-hours consultation',
+  AMB: 'Out-of-hours consultation',
+};
+
+/**
+ * Items with the kind their origin gives them: a GP out-of-hours base visit (sent as an emergency
+ * encounter by many urgent-care systems) is not an A&E attendance.
+ */
+export function originKinds(items: Item[], orgKind: (ods: string) => string): Item[] {
+  return items.map((i) => {
+    if (i.type !== 'Encounter' || orgKind(i.prov.ods) !== 'out-of-hours') return i;
+    const kind = OUT_OF_HOURS_CONTACT[(i.resource as Encounter).class?.code ?? ''];
+    return kind ? { ...i, kind } : i;
+  });
 }
