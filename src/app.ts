@@ -20,7 +20,7 @@ import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
-import type { IngestDeps } from './ingest/index.ts';
+import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
 import { applyRegion } from './region/index.ts';
 
@@ -83,6 +83,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // cannot update or delete audit rows. Migrations, relabelling and audit pruning use the owner.
     const appDb = withDatabaseRole(db, config.audit.databaseRole);
 
+    const metrics = createMetrics();
+    const ingest = buildIngestDeps(appDb, config, policy);
     const services: Services = {
       config,
       db: appDb,
@@ -92,13 +94,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         breakGlassMinutes: config.access.breakGlassMinutes,
         neverSharedOrganisation: policy.neverSharedOrganisation,
       }),
-      ingest: buildIngestDeps(appDb, config, policy),
+      ingest,
+      hl7: createHl7Intake({
+        ingest,
+        onOutcome: (source, ack) => metrics.hl7Messages.inc({ source, ack }),
+      }),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,
         providers: config.identityProviders,
       }),
-      metrics: createMetrics(),
+      metrics,
       log,
     };
     const server = buildServer(services);

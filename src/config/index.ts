@@ -252,6 +252,10 @@ export interface Config {
   host: string;
   port: number;
   mllpPort: number;
+  /** where the MLLP listener binds (SHAREDCARE_MLLP_HOST; default: the HTTP host, loopback) */
+  mllpHost: string;
+  /** TLS for MLLP: certificate and key files, and a CA file to require client certificates */
+  mllpTls: { cert: string; key: string; ca?: string } | undefined;
   /** the base URL clients reach this server at; fullUrls in Bundles are built from it */
   publicUrl: string;
   databaseUrl: string | undefined;
@@ -288,6 +292,17 @@ export interface ConfigOverrides {
   configFile?: string;
   production?: boolean;
   host?: string;
+}
+
+function mllpTls(env: Record<string, string | undefined>, problems: string[]): Config['mllpTls'] {
+  const cert = env.SHAREDCARE_MLLP_TLS_CERT;
+  const key = env.SHAREDCARE_MLLP_TLS_KEY;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    problems.push('MLLP over TLS needs both SHAREDCARE_MLLP_TLS_CERT and SHAREDCARE_MLLP_TLS_KEY');
+    return undefined;
+  }
+  return { cert, key, ...(env.SHAREDCARE_MLLP_TLS_CA ? { ca: env.SHAREDCARE_MLLP_TLS_CA } : {}) };
 }
 
 export class ConfigError extends Error {
@@ -381,6 +396,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     host: overrides.host ?? env.SHAREDCARE_HOST ?? '127.0.0.1',
     port: parsePort('port', overrides.port ?? env.PORT, 8080, problems),
     mllpPort: parsePort('MLLP port', overrides.mllpPort ?? env.SHAREDCARE_MLLP_PORT, 2575, problems),
+    mllpHost: env.SHAREDCARE_MLLP_HOST ?? overrides.host ?? env.SHAREDCARE_HOST ?? '127.0.0.1',
+    mllpTls: mllpTls(env, problems),
     publicUrl: '',
     databaseUrl,
     dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),
