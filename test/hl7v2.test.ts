@@ -200,6 +200,50 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(rows[0]).toEqual({ n: 5 });
   });
 
+  it('shows an administrator feed health and the dead letters (where, not what), and replays them', async () => {
+    const admin = await r.adminToken();
+    const feeds = await r.app.server.inject({
+      url: '/admin/feeds',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(feeds.statusCode).toBe(200);
+    const feed = (
+      feeds.json() as { feeds: { source: string; messages: Record<string, number>; lagSeconds: number }[] }
+    ).feeds.find((f) => f.source === SOURCE)!;
+    expect(feed.messages.processed).toBeGreaterThan(0);
+    expect(feed.messages.failed).toBeGreaterThan(0);
+    expect(feed.lagSeconds).toBeGreaterThanOrEqual(0);
+    const dead = await r.app.server.inject({
+      url: `/admin/dead-letters?source=${SOURCE}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const letters = (
+      dead.json() as { deadLetters: { controlId: string; problems: { expression?: string }[] }[] }
+    ).deadLetters;
+    expect(letters.find((l) => l.controlId === 'HTTP-3')?.problems[0]?.expression).toBe('PID-7');
+    // a dead letter names the field, never the patient's data
+    expect(dead.body).not.toMatch(/TESTER|19651312|9990000050/);
+    // replay: what is still wrong stays a dead letter; what was stored stores nothing new
+    const before = await count(r, 'clinical_item');
+    const replay = await r.app.server.inject({
+      method: 'POST',
+      url: '/admin/hl7v2/replay',
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { source: SOURCE },
+    });
+    expect(replay.statusCode).toBe(200);
+    const counts = (replay.json() as { counts: Record<string, number> }).counts;
+    expect(counts.AA).toBeGreaterThan(0);
+    expect(counts.AE).toBeGreaterThan(0);
+    expect(await count(r, 'clinical_item')).toBe(before);
+    const clinician = await r.userToken('dr.ward', 'RX1', 'R8000');
+    const refused = await r.app.server.inject({
+      url: '/admin/feeds',
+      headers: { authorization: `Bearer ${clinician}` },
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+
   it('processes, once, a message landed before a crash', async () => {
     // what a process killed between landing and processing leaves behind
     await r.db.query(

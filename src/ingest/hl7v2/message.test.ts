@@ -117,3 +117,23 @@ describe('MLLP framing', () => {
     expect(framer.push(both.subarray(20)).map(String)).toEqual(['MSH|two']);
   });
 });
+
+describe('HL7 v2 batch files', () => {
+  it('splits FHS/BHS batches into messages and checks the trailer count', async () => {
+    const { splitBatch } = await import('./batch.ts');
+    const two = [
+      'FHS|^~\\&|PAS',
+      'BHS|^~\\&|PAS',
+      A01,
+      A01.replace('MSG0001', 'MSG0002'),
+      'BTS|2',
+      'FTS|1',
+    ].join('\n');
+    const batch = splitBatch(two);
+    expect(batch.messages).toHaveLength(2);
+    expect(batch.messages[1]).toMatch(/^MSH.*MSG0002/);
+    expect(batch.problems).toEqual([]);
+    expect(splitBatch(two.replace('BTS|2', 'BTS|3')).problems[0]?.expression).toBe('BTS-1');
+    expect(splitBatch(`${A01}\n${A01}`).messages).toHaveLength(2);
+  });
+});

@@ -37,7 +37,11 @@ export function decodeMessage(bytes: Buffer): string {
 }
 
 function charsetOf(text: string): string {
-  const msh = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/, 1)[0] ?? '';
+  const msh =
+    text
+      .replace(/^\uFEFF/, '')
+      .split(/\r\n|\r|\n/)
+      .find((s) => s.startsWith('MSH')) ?? '';
   const sep = msh.charAt(3);
   return sep ? (msh.split(sep)[17] ?? '').split(msh.charAt(4) || '^')[0]!.trim() : '';
 }
