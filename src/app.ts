@@ -53,6 +53,11 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
   };
 }
 
+/** Each HL7 v2 source's local code mappings, from the configuration. */
+export function hl7CodeMaps(config: Config): Record<string, Record<string, Record<string, string>>> {
+  return Object.fromEntries(config.sources.filter((s) => s.codeMap).map((s) => [s.id, s.codeMap!]));
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const refusals = productionProblems(config);
   if (refusals.length > 0) throw new ConfigError(refusals);
@@ -97,6 +102,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       ingest,
       hl7: createHl7Intake({
         ingest,
+        codeMaps: hl7CodeMaps(config),
         onOutcome: (source, ack) => metrics.hl7Messages.inc({ source, ack }),
       }),
       authenticate: createTokenVerifier({

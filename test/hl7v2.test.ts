@@ -7,6 +7,9 @@
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
 import type { DocumentReference, Encounter, Observation } from '@medplum/fhirtypes';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMllpListener, type MllpListener } from '../src/ingest/index.ts';
 import { upsertSource } from '../src/region/index.ts';
@@ -291,5 +294,55 @@ describe.each(DB_KINDS)('HL7 v2 with the database down, on %s', (kind) => {
       await mllp.close();
       await r.drop().catch(() => undefined);
     }
+  });
+});
+
+describe.each(DB_KINDS)('HL7 v2 local codes on %s', (kind) => {
+  let r: TestRegion;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sc-hl7-codes-'));
+    const list = path.join(dir, 'never-shared.csv');
+    writeFileSync(
+      list,
+      'category,system,code,display,match\nsexual_health,https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function,360,Genitourinary medicine,exact\n',
+    );
+    r = await startRegion(kind, {
+      sensitiveCodeLists: [list],
+      sources: [
+        {
+          id: SOURCE,
+          org: 'RX1',
+          kind: 'hl7v2',
+          codeMap: { clinic: { GUM1: 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function|360' } },
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await r.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('withholds an attendance at a clinic whose local code the region maps to a never-shared service', async () => {
+    const attendance = (control: string, clinic: string, visit: string) =>
+      [
+        msh('ADT^A04^ADT_A01', control),
+        'EVN|A04|20240315101500',
+        pid('H7001', '9990000131'),
+        ['PV1', '1', 'O', `${clinic}^^^RX1`, ...Array<string>(15).fill(''), visit].join('|'),
+      ].join('\r');
+    await postHl7(r, admission('LC-0', 'H7001', '9990000131'));
+    expect((await postHl7(r, attendance('LC-1', 'GUM1', 'V-GUM'))).msa).toMatch(/^MSA\|AA\|/);
+    expect((await postHl7(r, attendance('LC-2', 'RENAL1', 'V-RENAL'))).msa).toMatch(/^MSA\|AA\|/);
+    const personId = await personIdFor(r, '9990000131');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const clinics = items
+      .filter((i) => i.resourceType === 'Encounter')
+      .map((e) => (e as Encounter).type?.[0]?.coding?.[0]?.code)
+      .filter(Boolean);
+    expect(clinics).toContain('RENAL1');
+    expect(clinics).not.toContain('GUM1');
+    expect(JSON.stringify(items)).not.toContain('GUM1');
   });
 });

@@ -10,7 +10,7 @@ import { adminService, retentionRun, type Actor, type RetentionRunReport } from 
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { buildIngestDeps } from '../app.ts';
+import { buildIngestDeps, hl7CodeMaps } from '../app.ts';
 import {
   authoriseSource,
   createHl7Intake,
@@ -70,7 +70,8 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     }
     return ingestDeps;
   };
-  const hl7Intake = async () => (hl7 ??= createHl7Intake({ ingest: await deps() }));
+  const hl7Intake = async () =>
+    (hl7 ??= createHl7Intake({ ingest: await deps(), codeMaps: hl7CodeMaps(config) }));
   const actor = cliActor(ADMIN_ROLE);
   return {
     mode: 'direct',

@@ -26,6 +26,14 @@ const sourceSchema = z.object({
   org: z.string(),
   kind: z.enum(['fhir', 'hl7v2', 'batch']),
   name: z.string().optional(),
+  /**
+   * HL7 v2: the source's local codes mapped to standard ones, by code table (clinic, ward,
+   * hospital-service, a test code table…): { clinic: { GUM1: 'https://…/treatment-function|360' } }.
+   * The standard code is added beside the local one, so never-shared rules and readers see both.
+   */
+  codeMap: z
+    .record(z.string(), z.record(z.string(), z.string().regex(/^\S+\|\S+$/, 'a mapped code is written "system|code"')))
+    .optional(),
 });
 
 const identityProviderSchema = z.object({

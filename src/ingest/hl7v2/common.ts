@@ -40,6 +40,9 @@ const SYSTEMS: Record<string, string> = {
   CVX: 'http://hl7.org/fhir/sid/cvx',
 };
 
+/** A source's local codes mapped to standard "system|code", by code table. */
+export type CodeMap = Record<string, Record<string, string>>;
+
 /** What a mapper works with: the message, its segments, the source, and problems found. */
 export class MappingContext {
   readonly problems: Problem[] = [];
@@ -49,6 +52,8 @@ export class MappingContext {
     readonly parsed: ParsedMessage,
     readonly segments: Segment[],
     readonly sourceId: string,
+    /** the source's local codes mapped to standard ones, by code table (configuration) */
+    readonly codeMap: CodeMap = {},
   ) {}
 
   first(name: string): Segment | undefined {
@@ -93,11 +98,25 @@ export class MappingContext {
       const code = seg.get(field, start, rep);
       const display = seg.get(field, start + 1, rep);
       const system = seg.get(field, start + 2, rep);
-      if (code) codings.push({ system: this.systemUri(system), code, ...(display ? { display } : {}) });
+      if (code) codings.push(...this.codings(system, code, display));
     }
     const text = seg.get(field, 2, rep) || seg.get(field, 9, rep);
     if (codings.length === 0 && !text) return undefined;
     return { ...(codings.length ? { coding: codings } : {}), ...(text ? { text } : {}) };
+  }
+
+  /** A code as codings: as sent, plus the standard code a local one is mapped to. */
+  codings(systemName: string, code: string, display = ''): Coding[] {
+    const own: Coding = { system: this.systemUri(systemName), code, ...(display ? { display } : {}) };
+    const mapped = SYSTEMS[systemName.toUpperCase()] ? undefined : this.codeMap[systemName || 'local']?.[code];
+    if (!mapped) return [own];
+    const bar = mapped.indexOf('|');
+    return [own, { system: mapped.slice(0, bar), code: mapped.slice(bar + 1) }];
+  }
+
+  /** A local code of a table the message does not name (a clinic, a ward, a hospital service). */
+  localCode(table: string, code: string, display = ''): CodeableConcept {
+    return { coding: this.codings(table, code, display) };
   }
 
   /** A coding system name as a URI: a standard one, else the source's own (local codes). */

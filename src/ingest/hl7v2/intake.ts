@@ -14,6 +14,7 @@ import { isSharedcareError, type Problem } from '../../errors/index.ts';
 import { getSource, type SourceSystem } from '../../region/index.ts';
 import { ingestEntries, type IngestDeps } from '../ingest.ts';
 import { buildAck, type AckCode } from './ack.ts';
+import type { CodeMap } from './common.ts';
 import { mapMessage, UnsupportedMessageError } from './map.ts';
 import { decodeMessage, parseMessage, type ParsedMessage } from './message.ts';
 import { sha256Hex } from '../../fhir/index.ts';
@@ -30,6 +31,8 @@ export interface Hl7Outcome {
 export interface Hl7IntakeDeps {
   ingest: IngestDeps;
   now?: () => Date;
+  /** each source's local codes mapped to standard ones (configuration: sources[].codeMap) */
+  codeMaps?: Record<string, CodeMap>;
   /** counts by source and ACK code, for /metrics */
   onOutcome?: (sourceId: string, code: AckCode) => void;
 }
@@ -146,7 +149,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
         [messageId, status, code, ack, problems ? JSON.stringify(problems) : null, now().toISOString()],
       );
     try {
-      const entries = mapMessage(parsed, source.id);
+      const entries = mapMessage(parsed, source.id, deps.codeMaps?.[source.id]);
       const ack = buildAck(parsed.message, 'AA');
       await ingestEntries(deps.ingest, source, entries, {
         inTransaction: (tx) => finish(tx, 'processed', 'AA', ack).then(() => undefined),

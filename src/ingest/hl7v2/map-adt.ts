@@ -28,6 +28,9 @@ const VISIT_STATUS: Record<string, Encounter['status'] | 'patient-only' | 'merge
 
 export const ADT_EVENTS = Object.keys(VISIT_STATUS);
 
+/** NHS Data Dictionary treatment function codes (PV1-10 in UK feeds: 360 genitourinary medicine…). */
+export const TREATMENT_FUNCTION = 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function';
+
 const CLASS: Record<string, { code: string; display: string }> = {
   I: { code: 'IMP', display: 'inpatient encounter' },
   O: { code: 'AMB', display: 'ambulatory' },
@@ -88,18 +91,13 @@ function mapEncounter(
     subject: patientRef(patientId),
     ...(service
       ? {
-          serviceType: {
-            coding: [
-              /^\d{3}$/.test(service)
-                ? {
-                    system: 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function',
-                    code: service,
-                  }
-                : { system: ctx.systemUri('hospital-service'), code: service },
-            ],
-          },
+          serviceType: /^\d{3}$/.test(service)
+            ? { coding: [{ system: TREATMENT_FUNCTION, code: service }] }
+            : ctx.localCode('hospital-service', service),
         }
       : {}),
+    // the clinic or ward (PV1-3.1) as a local code, so a region can map it (a GUM clinic)
+    ...(pv1.get(3, 1) ? { type: [ctx.localCode(pv1.get(2).toUpperCase() === 'I' ? 'ward' : 'clinic', pv1.get(3, 1))] } : {}),
     ...(admitted || (discharged && event !== 'A13')
       ? {
           period: {

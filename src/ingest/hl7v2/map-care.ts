@@ -111,6 +111,7 @@ export function mapAppointment(ctx: MappingContext): void {
     identifier: [{ system: `urn:sharedcare:source:${ctx.sourceId}:appointment`, value: apptId }],
     status,
     ...(service ? { serviceType: [service] } : {}),
+    ...(ail?.get(3, 1) ? { serviceCategory: [ctx.localCode('clinic', ail.get(3, 1))] } : {}),
     ...(reason ? { reasonCode: [reason] } : {}),
     ...(start && start.includes('T') ? { start } : {}),
     ...(start && start.includes('T') && minutes

@@ -5,7 +5,7 @@
  */
 import { SharedcareError } from '../../errors/index.ts';
 import type { Entry } from '../parse.ts';
-import { MappingContext } from './common.ts';
+import { MappingContext, type CodeMap } from './common.ts';
 import { ADT_EVENTS, mapAdt } from './map-adt.ts';
 import {
   mapAppointment,
@@ -43,7 +43,7 @@ export function isSupported(parsed: ParsedMessage): boolean {
 }
 
 /** The FHIR entries a message carries, or a SharedcareError listing every problem by field. */
-export function mapMessage(parsed: ParsedMessage, sourceId: string): Entry[] {
+export function mapMessage(parsed: ParsedMessage, sourceId: string, codeMap: CodeMap = {}): Entry[] {
   const mapper = MAPPERS[parsed.type];
   if (!mapper || !mapper.events.includes(parsed.event))
     throw new UnsupportedMessageError(
@@ -56,7 +56,7 @@ export function mapMessage(parsed: ParsedMessage, sourceId: string): Entry[] {
         },
       ],
     );
-  const ctx = new MappingContext(parsed, segmentsOf(parsed), sourceId);
+  const ctx = new MappingContext(parsed, segmentsOf(parsed), sourceId, codeMap);
   mapper.map(ctx);
   if (ctx.problems.length > 0)
     throw new SharedcareError('invalid-resource', ctx.problems[0]!.message, ctx.problems);
