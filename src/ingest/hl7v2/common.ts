@@ -108,7 +108,9 @@ export class MappingContext {
   /** A code as codings: as sent, plus the standard code a local one is mapped to. */
   codings(systemName: string, code: string, display = ''): Coding[] {
     const own: Coding = { system: this.systemUri(systemName), code, ...(display ? { display } : {}) };
-    const mapped = SYSTEMS[systemName.toUpperCase()] ? undefined : this.codeMap[systemName || 'local']?.[code];
+    const mapped = SYSTEMS[systemName.toUpperCase()]
+      ? undefined
+      : this.codeMap[systemName || 'local']?.[code];
     if (!mapped) return [own];
     const bar = mapped.indexOf('|');
     return [own, { system: mapped.slice(0, bar), code: mapped.slice(bar + 1) }];

@@ -52,22 +52,31 @@ export async function sourceForMessage(
   return rows.length === 1 ? getSource(db, rows[0]!.id) : undefined;
 }
 
+/**
+ * Messages from one source about one patient are applied in the order they arrive; different
+ * patients' messages go on side by side. The patient is the first PID-3 identifier as sent.
+ */
+function orderKey(sourceId: string, parsed: ParsedMessage): string {
+  const pid = parsed.message.getSegment('PID');
+  return `${sourceId}|${pid?.getField(3)?.getComponent(1) ?? ''}`;
+}
+
 export function createHl7Intake(deps: Hl7IntakeDeps) {
   const db: Database = deps.ingest.db;
   const now = deps.now ?? (() => new Date());
   const queues = new Map<string, Promise<unknown>>();
 
-  /** Runs fn after everything already queued for this source. */
-  function inOrder<T>(sourceId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = queues.get(sourceId) ?? Promise.resolve();
+  /** Runs fn after everything already queued with the same key (one source's one patient). */
+  function inOrder<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = queues.get(key) ?? Promise.resolve();
     const next = previous.then(fn, fn);
     const settled = next.then(
       () => undefined,
       () => undefined,
     );
-    queues.set(sourceId, settled);
+    queues.set(key, settled);
     void settled.then(() => {
-      if (queues.get(sourceId) === settled) queues.delete(sourceId);
+      if (queues.get(key) === settled) queues.delete(key);
     });
     return next;
   }
@@ -94,7 +103,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       };
       return { ack: buildAck(parsed.message, 'AR', [problem]), code: 'AR' };
     }
-    return inOrder(source.id, () => landAndProcess(source, parsed, text));
+    return inOrder(orderKey(source.id, parsed), () => landAndProcess(source, parsed, text));
   }
 
   async function landUnparseable(source: SourceSystem, text: string, problems: Problem[]): Promise<void> {
@@ -198,7 +207,9 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
         counts.AR++;
         continue;
       }
-      const outcome = await inOrder(source.id, () => process(source, String(row.id), parsed));
+      const outcome = await inOrder(orderKey(source.id, parsed), () =>
+        process(source, String(row.id), parsed),
+      );
       counts[outcome.code]++;
     }
     return { messages: rows.length, counts };

@@ -29,7 +29,8 @@ const VISIT_STATUS: Record<string, Encounter['status'] | 'patient-only' | 'merge
 export const ADT_EVENTS = Object.keys(VISIT_STATUS);
 
 /** NHS Data Dictionary treatment function codes (PV1-10 in UK feeds: 360 genitourinary medicine…). */
-export const TREATMENT_FUNCTION = 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function';
+export const TREATMENT_FUNCTION =
+  'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function';
 
 const CLASS: Record<string, { code: string; display: string }> = {
   I: { code: 'IMP', display: 'inpatient encounter' },
@@ -97,7 +98,9 @@ function mapEncounter(
         }
       : {}),
     // the clinic or ward (PV1-3.1) as a local code, so a region can map it (a GUM clinic)
-    ...(pv1.get(3, 1) ? { type: [ctx.localCode(pv1.get(2).toUpperCase() === 'I' ? 'ward' : 'clinic', pv1.get(3, 1))] } : {}),
+    ...(pv1.get(3, 1)
+      ? { type: [ctx.localCode(pv1.get(2).toUpperCase() === 'I' ? 'ward' : 'clinic', pv1.get(3, 1))] }
+      : {}),
     ...(admitted || (discharged && event !== 'A13')
       ? {
           period: {
