@@ -6,6 +6,9 @@
  * hospital number as MR, ODS code in MSH-4, times without a zone (local time), segments separated
  * by CR. NHS numbers come from the 999 test range only.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Patient, Resource } from '@medplum/fhirtypes';
 import { FBC, LFT, TFT, UE, type Panel } from './hospital-codes.ts';
 import { FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN, TOWNS, POSTCODE_LETTERS } from './names.ts';
 import { deriveNhsNumber } from './nhs-numbers.ts';
@@ -156,4 +159,74 @@ export function drawKind(rng: Rng): FeedMessageKind {
     x -= share;
   }
   return 'ORU^R01';
+}
+
+/** The feed's view of a person, from the hospital's own FHIR Patient (as its PAS would hold it). */
+export function feedPersonFrom(patient: Patient): FeedPerson | undefined {
+  const nhs = patient.identifier?.find((i) => i.system === 'https://fhir.nhs.uk/Id/nhs-number')?.value ?? '';
+  const name = patient.name?.[0];
+  if (!patient.id || !name?.family || !patient.birthDate) return undefined;
+  const address = patient.address?.[0];
+  return {
+    nhs,
+    hospitalNo: patient.id,
+    family: name.family.toUpperCase(),
+    given: name.given?.[0] ?? '',
+    sex: patient.gender === 'female' ? 'F' : 'M',
+    birth: patient.birthDate.replace(/-/g, ''),
+    postcode: address?.postalCode ?? '',
+    town: address?.city ?? '',
+  };
+}
+
+/**
+ * Writes a hospital's HL7 v2 feed as batch files (FHS/BHS … BTS/FTS, 500 persons a file): for each
+ * person the hospital knows, an attendance, results, a clinic letter and a follow-up appointment.
+ */
+export class Hl7FeedWriter {
+  private messages: string[] = [];
+  private persons = 0;
+  private files = 0;
+  private n = 0;
+  private readonly rng: Rng;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: FeedOptions,
+    seed: number,
+    private readonly now: Date,
+  ) {
+    this.rng = new Rng(seed, 2575);
+  }
+
+  async addPerson(resources: readonly Resource[]): Promise<void> {
+    const patient = resources.find((r): r is Patient => r.resourceType === 'Patient');
+    const person = patient ? feedPersonFrom(patient) : undefined;
+    if (!person) return;
+    const kinds: FeedMessageKind[] = ['ADT^A04', 'ORU^R01', 'MDM^T02', 'SIU^S12'];
+    for (const kind of kinds) {
+      const when = new Date(this.now.getTime() - this.rng.int(1, 700) * 86_400_000);
+      this.messages.push(feedMessage(kind, person, ++this.n, when, this.rng, this.options));
+    }
+    if (++this.persons % 500 === 0) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.messages.length === 0) return;
+    const stamp = ts(this.now);
+    const text = [
+      `FHS|^~\\&|${this.options.application}|${this.options.facility}|SHAREDCARE|REGION|${stamp}`,
+      `BHS|^~\\&|${this.options.application}|${this.options.facility}|SHAREDCARE|REGION|${stamp}`,
+      ...this.messages.map((m) => m.replace(/\r/g, '\n')),
+      `BTS|${this.messages.length}`,
+      'FTS|1',
+    ].join('\n');
+    this.messages = [];
+    await writeFile(join(this.dir, `feed-${String(++this.files).padStart(4, '0')}.hl7`), `${text}\n`);
+  }
+
+  async close(): Promise<number> {
+    await this.flush();
+    return this.files;
+  }
 }

@@ -40,7 +40,7 @@ describe('writeRegion', () => {
   it('writes region.json and a directory per source', async () => {
     const spec = await readSpec();
     expect(spec.organisations.length).toBe(9);
-    expect(spec.sources.length).toBe(8);
+    expect(spec.sources.length).toBe(9);
     expect(spec.organisations.filter((o) => o.kind === 'gp')).toHaveLength(3);
     const entries = await readdir(dir);
     for (const s of spec.sources) expect(entries).toContain(s.id);

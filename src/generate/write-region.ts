@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SEED, getDefaultNow, generatePerson } from './person.ts';
-import { BUNDLE_SOURCES, regionSpec } from './region-spec.ts';
+import { Hl7FeedWriter } from './hl7-feed.ts';
+import { BUNDLE_SOURCES, regionSpec, SOURCE_IDS } from './region-spec.ts';
 import { BundleWriter, NdjsonWriter, type SourceWriter } from './source-writers.ts';
 
 export interface GenerateSummary {
@@ -44,7 +45,11 @@ export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSum
     const bundleType = BUNDLE_SOURCES.get(source.id);
     writers.set(
       source.id,
-      bundleType ? new BundleWriter(dir, source.id, bundleType, seed, now) : new NdjsonWriter(dir),
+      source.kind === 'hl7v2'
+        ? new Hl7FeedWriter(dir, { application: source.id, facility: source.org }, seed, now)
+        : bundleType
+          ? new BundleWriter(dir, source.id, bundleType, seed, now)
+          : new NdjsonWriter(dir),
     );
     bySource[source.id] = 0;
   }
@@ -54,6 +59,12 @@ export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSum
   for (let index = 0; index < opts.persons; index++) {
     const person = generatePerson(spec, index, seed, now);
     sensitive += person.sensitive;
+    // the hospital's HL7 v2 feed is about the persons its EPR knows
+    const acute = person.bySource.get(SOURCE_IDS.acute);
+    if (acute) {
+      await writers.get(SOURCE_IDS.acutePas)?.addPerson(acute);
+      bySource[SOURCE_IDS.acutePas] = (bySource[SOURCE_IDS.acutePas] ?? 0) + 4;
+    }
     for (const [sourceId, list] of person.bySource) {
       const writer = writers.get(sourceId);
       if (!writer) continue;
