@@ -199,16 +199,18 @@ export class Hl7FeedWriter {
     this.rng = new Rng(seed, 2575);
   }
 
-  async addPerson(resources: readonly Resource[]): Promise<void> {
+  /** Adds a person's messages; returns how many. */
+  async addPerson(resources: readonly Resource[]): Promise<number> {
     const patient = resources.find((r): r is Patient => r.resourceType === 'Patient');
     const person = patient ? feedPersonFrom(patient) : undefined;
-    if (!person) return;
+    if (!person) return 0;
     const kinds: FeedMessageKind[] = ['ADT^A04', 'ORU^R01', 'MDM^T02', 'SIU^S12'];
     for (const kind of kinds) {
       const when = new Date(this.now.getTime() - this.rng.int(1, 700) * 86_400_000);
       this.messages.push(feedMessage(kind, person, ++this.n, when, this.rng, this.options));
     }
     if (++this.persons % 500 === 0) await this.flush();
+    return kinds.length;
   }
 
   private async flush(): Promise<void> {
