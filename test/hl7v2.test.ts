@@ -7,11 +7,13 @@
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
 import type { DocumentReference, Encounter, Observation } from '@medplum/fhirtypes';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMllpListener, type MllpListener } from '../src/ingest/index.ts';
+import { mllpFrame, startMllpListener, type MllpListener } from '../src/ingest/index.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { count, everything, personIdFor } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
@@ -314,7 +316,11 @@ describe.each(DB_KINDS)('HL7 v2 local codes on %s', (kind) => {
           id: SOURCE,
           org: 'RX1',
           kind: 'hl7v2',
-          codeMap: { clinic: { GUM1: 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function|360' } },
+          codeMap: {
+            clinic: {
+              GUM1: 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function|360',
+            },
+          },
         },
       ],
     });
@@ -345,4 +351,69 @@ describe.each(DB_KINDS)('HL7 v2 local codes on %s', (kind) => {
     expect(clinics).not.toContain('GUM1');
     expect(JSON.stringify(items)).not.toContain('GUM1');
   });
+});
+
+describe('HL7 v2 over MLLP with TLS', () => {
+  it(
+    'takes a message from a client that presents a certificate the region trusts, and refuses one that does not',
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'sc-mllp-tls-'));
+      const ssl = (args: string) => execSync(`openssl ${args}`, { cwd: dir, stdio: 'pipe' });
+      // a CA, the server's certificate and a client certificate signed by that CA
+      ssl('req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=region-ca');
+      ssl('req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost');
+      ssl('x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1');
+      ssl('req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=pas-rx1');
+      ssl('x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 1');
+      const r = await startRegion('pglite');
+      await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+      const mllp = await startMllpListener(
+        r.app.services.hl7,
+        {
+          host: '127.0.0.1',
+          port: 0,
+          tls: { cert: `${dir}/server.crt`, key: `${dir}/server.key`, ca: `${dir}/ca.crt` },
+        },
+        r.app.services.log,
+      );
+      const send = (withCert: boolean) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = tls.connect(
+            {
+              host: '127.0.0.1',
+              port: mllp.port,
+              ca: readFileSync(`${dir}/ca.crt`),
+              servername: 'localhost',
+              ...(withCert
+                ? { cert: readFileSync(`${dir}/client.crt`), key: readFileSync(`${dir}/client.key`) }
+                : {}),
+            },
+            () => socket.write(mllpFrame(admission('TLS-1', 'H8001', '9990000158'))),
+          );
+          let got = '';
+          socket.on('data', (d) => {
+            got += d.toString();
+            if (got.includes('\x1c')) {
+              socket.end();
+              resolve(got);
+            }
+          });
+          socket.on('error', reject);
+          socket.on('close', () => resolve(got));
+        });
+      try {
+        expect(await send(true)).toMatch(/MSA\|AA\|TLS-1/);
+        // without a client certificate the handshake is refused: no ACK, nothing landed
+        const refused = await send(false).catch((err: Error) => err.message);
+        expect(refused).not.toMatch(/MSA/);
+        const { rows } = await r.db.query(`SELECT count(*)::int AS n FROM hl7_message`);
+        expect(rows[0]).toEqual({ n: 1 });
+      } finally {
+        await mllp.close();
+        await r.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
