@@ -20,7 +20,7 @@ import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
-import type { IngestDeps } from './ingest/index.ts';
+import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
 import { applyRegion } from './region/index.ts';
 
@@ -53,6 +53,11 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
   };
 }
 
+/** Each HL7 v2 source's local code mappings, from the configuration. */
+export function hl7CodeMaps(config: Config): Record<string, Record<string, Record<string, string>>> {
+  return Object.fromEntries(config.sources.filter((s) => s.codeMap).map((s) => [s.id, s.codeMap!]));
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const refusals = productionProblems(config);
   if (refusals.length > 0) throw new ConfigError(refusals);
@@ -83,6 +88,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // cannot update or delete audit rows. Migrations, relabelling and audit pruning use the owner.
     const appDb = withDatabaseRole(db, config.audit.databaseRole);
 
+    const metrics = createMetrics();
+    const ingest = buildIngestDeps(appDb, config, policy);
     const services: Services = {
       config,
       db: appDb,
@@ -92,13 +99,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         breakGlassMinutes: config.access.breakGlassMinutes,
         neverSharedOrganisation: policy.neverSharedOrganisation,
       }),
-      ingest: buildIngestDeps(appDb, config, policy),
+      ingest,
+      hl7: createHl7Intake({
+        ingest,
+        codeMaps: hl7CodeMaps(config),
+        onOutcome: (source, ack) => metrics.hl7Messages.inc({ source, ack }),
+      }),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,
         providers: config.identityProviders,
       }),
-      metrics: createMetrics(),
+      metrics,
       log,
     };
     const server = buildServer(services);

@@ -3,7 +3,7 @@ import type { Principal } from '../access/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
-import type { IngestDeps } from '../ingest/index.ts';
+import type { Hl7Intake, IngestDeps } from '../ingest/index.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer needs, wired once in src/app.ts. */
@@ -15,6 +15,8 @@ export interface Services {
   ownerDb: Database;
   gate: Gate;
   ingest: IngestDeps;
+  /** HL7 v2 intake (MLLP, HTTP, batch files) */
+  hl7: Hl7Intake;
   authenticate: (bearer: string) => Promise<Principal>;
   metrics: Metrics;
   log: Logger;

@@ -5,6 +5,7 @@ export interface Metrics {
   httpDuration: Histogram<'route' | 'method' | 'status'>;
   ingested: Counter<'source' | 'action'>;
   reads: Counter<'action' | 'outcome'>;
+  hl7Messages: Counter<'source' | 'ack'>;
 }
 
 export function createMetrics(): Metrics {
@@ -23,6 +24,12 @@ export function createMetrics(): Metrics {
       name: 'sharedcare_ingested_entries_total',
       help: 'Entries received from sources, by outcome',
       labelNames: ['source', 'action'],
+      registers: [registry],
+    }),
+    hl7Messages: new Counter({
+      name: 'sharedcare_hl7v2_messages_total',
+      help: 'HL7 v2 messages received, by source and acknowledgement code',
+      labelNames: ['source', 'ack'],
       registers: [registry],
     }),
     reads: new Counter({

@@ -18,6 +18,7 @@ import { registerObjectionRoutes } from './objection-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
+import { registerFeedRoutes } from './feed-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
@@ -156,6 +157,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerBreakGlassRoute(app, services);
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
+  registerFeedRoutes(app, services);
   registerAdminRoutes(app, services);
   registerDpoRoutes(app, services);
   registerRetentionRoutes(app, services);

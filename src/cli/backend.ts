@@ -10,8 +10,15 @@ import { adminService, retentionRun, type Actor, type RetentionRunReport } from 
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { buildIngestDeps } from '../app.ts';
-import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
+import { buildIngestDeps, hl7CodeMaps } from '../app.ts';
+import {
+  authoriseSource,
+  createHl7Intake,
+  ingestFhir,
+  type Hl7Intake,
+  type IngestDeps,
+  type IngestResult,
+} from '../ingest/index.ts';
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
@@ -34,6 +41,13 @@ export interface Backend {
   /** the audit trail: verification, reports, alerts (src/cli/audit-commands.ts) */
   audit: AuditBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
+  /** one HL7 v2 message as that source; resolves to the ACK (AA, AE or AR) */
+  ingestHl7(sourceId: string, message: string): Promise<{ code: string; ack: string }>;
+  /** processes landed HL7 v2 messages again (after a mapping fix), in arrival order */
+  replayHl7(filter: { source?: string; since?: string; deadLettersOnly?: boolean }): Promise<{
+    messages: number;
+    counts: Record<string, number>;
+  }>;
   /** `retention run`: removes (or with dryRun counts) what is past its period, as of a date */
   runRetention(input: { dryRun: boolean; asOf?: string }): Promise<RetentionRunReport>;
   close(): Promise<void>;
@@ -46,7 +60,18 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     overrideRoles: config.policy.overrideRoles,
     ...(config.policy.regionName ? { regionName: config.policy.regionName } : {}),
   });
-  let ingestDeps: Parameters<typeof ingestFhir>[0] | undefined;
+  let ingestDeps: IngestDeps | undefined;
+  let hl7: Hl7Intake | undefined;
+  const deps = async (): Promise<IngestDeps> => {
+    if (!ingestDeps) {
+      const policy = createPolicy(config.sensitiveCodeLists);
+      await ensureLabelsCurrent(db, policy);
+      ingestDeps = buildIngestDeps(db, config, policy);
+    }
+    return ingestDeps;
+  };
+  const hl7Intake = async () =>
+    (hl7 ??= createHl7Intake({ ingest: await deps(), codeMaps: hl7CodeMaps(config) }));
   const actor = cliActor(ADMIN_ROLE);
   return {
     mode: 'direct',
@@ -59,14 +84,21 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     audit: directAudit(db, config, cliActor(DPO_ROLE)),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
-      if (!ingestDeps) {
-        const policy = createPolicy(config.sensitiveCodeLists);
-        await ensureLabelsCurrent(db, policy);
-        ingestDeps = buildIngestDeps(db, config, policy);
-      }
       const source = await authoriseSource(db, sourceId, 'fhir');
-      const r = await ingestFhir(ingestDeps, source, contentType, body);
+      const r = await ingestFhir(await deps(), source, contentType, body);
       return { counts: r.counts };
+    },
+    async ingestHl7(sourceId, message) {
+      const source = await authoriseSource(db, sourceId, 'hl7v2');
+      const outcome = await (await hl7Intake()).receive(message, source);
+      return { code: outcome.code, ack: outcome.ack };
+    },
+    async replayHl7(filter) {
+      return (await hl7Intake()).replay({
+        ...(filter.source ? { sourceId: filter.source } : {}),
+        ...(filter.since ? { since: filter.since } : {}),
+        ...(filter.deadLettersOnly ? { deadOnly: true } : {}),
+      });
     },
     close: () => db.close(),
   };
@@ -151,6 +183,22 @@ export async function serverBackend(config: Config): Promise<Backend> {
       );
       return { counts: Object.fromEntries((r.meta?.tag ?? []).map((t) => [t.code, Number(t.display)])) };
     },
+    async ingestHl7(sourceId, message) {
+      const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);
+      const res = await fetch(`${base}/ingest/hl7v2`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'x-application/hl7-v2+er7' },
+        body: message,
+      });
+      const ack = await res.text();
+      if (!res.ok)
+        throw new SharedcareError(
+          res.status === 403 ? 'forbidden' : 'invalid-request',
+          `server answered ${res.status}`,
+        );
+      return { code: /\rMSA\|(A[AER])/.exec(ack)?.[1] ?? 'AR', ack };
+    },
+    replayHl7: (filter) => call(base, admin, 'POST', '/admin/hl7v2/replay', filter),
     close: async () => undefined,
   };
 }

@@ -9,6 +9,7 @@ import readline from 'node:readline';
 import cliProgress from 'cli-progress';
 import { SharedcareError } from '../errors/index.ts';
 import type { Backend } from './backend.ts';
+import { HL7_FILE, loadHl7File } from './load-hl7.ts';
 
 export interface LoadSummary {
   files: number;
@@ -47,7 +48,7 @@ function isUnknownPatient(err: unknown): boolean {
   );
 }
 
-const EXTENSIONS = /\.(ndjson|json)$/i;
+const EXTENSIONS = /\.(ndjson|json|hl7|er7)$/i;
 
 export function listInputFiles(paths: string[]): string[] {
   const out: string[] = [];
@@ -167,7 +168,12 @@ export async function loadFiles(
   };
 
   for (const file of files) {
-    if (/\.ndjson$/i.test(file)) {
+    if (HL7_FILE.test(file)) {
+      await drain();
+      await loadHl7File(backend, sourceId, file, summary, () => undefined);
+      done += 1;
+      bar?.update(done, { file: path.basename(file) });
+    } else if (/\.ndjson$/i.test(file)) {
       let lines: string[] = [];
       let first = 1;
       let n = 0;

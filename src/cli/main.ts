@@ -167,7 +167,9 @@ export function buildProgram(): Command {
 
   program
     .command('load')
-    .description('load FHIR Bundles (.json) and NDJSON (.ndjson) files or folders as a source')
+    .description(
+      'load FHIR Bundles (.json), NDJSON (.ndjson) and HL7 v2 messages or batch files (.hl7, .er7) as a source',
+    )
     .requiredOption('--source <id>', 'the source system the data comes from')
     .argument('<paths...>', 'files or folders')
     .option('--chunk <n>', 'NDJSON lines per request', '2000')
@@ -188,6 +190,39 @@ export function buildProgram(): Command {
         }
         print(formatLoadSummary(s));
         if (s.failedRequests > 0) process.exitCode = 1;
+      }, o),
+    );
+
+  program
+    .command('replay')
+    .description(
+      'process landed HL7 v2 messages again after a mapping or configuration fix, in arrival order (dead letters included)',
+    )
+    .option('--source <id>', 'only this source system')
+    .option(
+      '--since <time>',
+      'only messages received at or after this time (ISO 8601, e.g. 2026-12-01T00:00:00Z)',
+    )
+    .option('--dead-letters', 'only the messages that were refused (AE or AR)')
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(async (b) => {
+        if (o.since && Number.isNaN(Date.parse(o.since)))
+          throw new SharedcareError(
+            'invalid-request',
+            `--since ${o.since} is not a date and time: use ISO 8601, e.g. 2026-12-01T00:00:00Z`,
+          );
+        const r = await b.replayHl7({
+          ...(o.source ? { source: o.source } : {}),
+          ...(o.since ? { since: new Date(o.since).toISOString() } : {}),
+          ...(o.deadLetters ? { deadLettersOnly: true } : {}),
+        });
+        print(
+          `Replayed ${r.messages} message(s): ${Object.entries(r.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}.`,
+        );
+        if ((r.counts.AE ?? 0) + (r.counts.AR ?? 0) > 0) process.exitCode = 1;
       }, o),
     );
 

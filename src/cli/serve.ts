@@ -1,15 +1,35 @@
 /** `sharedcare serve` and `sharedcare demo`: run the server until interrupted. */
 import { createApp, type App } from '../app.ts';
 import type { Config } from '../config/index.ts';
+import { startMllpListener, type MllpListener } from '../ingest/index.ts';
+
+/**
+ * HL7 v2 feeds: messages landed but not finished when the server last stopped are processed
+ * first, in arrival order, then the MLLP listener opens.
+ */
+export async function startFeeds(app: App, config: Config): Promise<MllpListener> {
+  const recovered = await app.services.hl7.replay({ onlyPending: true });
+  if (recovered.messages > 0)
+    app.services.log.info(
+      { messages: recovered.messages, acks: recovered.counts },
+      'HL7 v2: landed messages processed',
+    );
+  return startMllpListener(
+    app.services.hl7,
+    { host: config.mllpHost, port: config.mllpPort, ...(config.mllpTls ? { tls: config.mllpTls } : {}) },
+    app.services.log,
+  );
+}
 
 export async function listen(app: App, config: Config): Promise<void> {
   await app.server.listen({ host: config.host, port: config.port });
+  const mllp = await startFeeds(app, config);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
     app.services.log.info({ signal }, 'shutting down');
-    app.close().then(
+    Promise.all([mllp.close(), app.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -24,7 +44,8 @@ export async function serve(config: Config): Promise<App> {
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
   process.stderr.write(
     `Sharedcare is running at ${config.publicUrl} (${config.production ? 'production' : 'development'} mode, ${where}).\n` +
-      `  FHIR API  ${config.publicUrl}/fhir/metadata\n  health    ${config.publicUrl}/health\n`,
+      `  FHIR API  ${config.publicUrl}/fhir/metadata\n  health    ${config.publicUrl}/health\n` +
+      `  HL7 v2    MLLP on ${config.mllpHost}:${config.mllpPort}${config.mllpTls ? ' (TLS)' : ''}, or POST ${config.publicUrl}/ingest/hl7v2\n`,
   );
   return app;
 }

@@ -26,6 +26,14 @@ const sourceSchema = z.object({
   org: z.string(),
   kind: z.enum(['fhir', 'hl7v2', 'batch']),
   name: z.string().optional(),
+  /**
+   * HL7 v2: the source's local codes mapped to standard ones, by code table (clinic, ward,
+   * hospital-service, a test code table…): { clinic: { GUM1: 'https://…/treatment-function|360' } }.
+   * The standard code is added beside the local one, so never-shared rules and readers see both.
+   */
+  codeMap: z
+    .record(z.string(), z.record(z.string(), z.string().regex(/^\S+\|\S+$/, 'a mapped code is written "system|code"')))
+    .optional(),
 });
 
 const identityProviderSchema = z.object({
@@ -252,6 +260,10 @@ export interface Config {
   host: string;
   port: number;
   mllpPort: number;
+  /** where the MLLP listener binds (SHAREDCARE_MLLP_HOST; default: the HTTP host, loopback) */
+  mllpHost: string;
+  /** TLS for MLLP: certificate and key files, and a CA file to require client certificates */
+  mllpTls: { cert: string; key: string; ca?: string } | undefined;
   /** the base URL clients reach this server at; fullUrls in Bundles are built from it */
   publicUrl: string;
   databaseUrl: string | undefined;
@@ -288,6 +300,17 @@ export interface ConfigOverrides {
   configFile?: string;
   production?: boolean;
   host?: string;
+}
+
+function mllpTls(env: Record<string, string | undefined>, problems: string[]): Config['mllpTls'] {
+  const cert = env.SHAREDCARE_MLLP_TLS_CERT;
+  const key = env.SHAREDCARE_MLLP_TLS_KEY;
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    problems.push('MLLP over TLS needs both SHAREDCARE_MLLP_TLS_CERT and SHAREDCARE_MLLP_TLS_KEY');
+    return undefined;
+  }
+  return { cert, key, ...(env.SHAREDCARE_MLLP_TLS_CA ? { ca: env.SHAREDCARE_MLLP_TLS_CA } : {}) };
 }
 
 export class ConfigError extends Error {
@@ -381,6 +404,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     host: overrides.host ?? env.SHAREDCARE_HOST ?? '127.0.0.1',
     port: parsePort('port', overrides.port ?? env.PORT, 8080, problems),
     mllpPort: parsePort('MLLP port', overrides.mllpPort ?? env.SHAREDCARE_MLLP_PORT, 2575, problems),
+    mllpHost: env.SHAREDCARE_MLLP_HOST ?? overrides.host ?? env.SHAREDCARE_HOST ?? '127.0.0.1',
+    mllpTls: mllpTls(env, problems),
     publicUrl: '',
     databaseUrl,
     dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),

@@ -40,6 +40,8 @@ export const SOURCE_IDS = {
   socialCare: 'social-care-la901',
   outOfHours: 'ooh-nx1',
   lab: 'lab-nl901',
+  /** the acute trust's patient administration and document systems, sending HL7 v2 */
+  acutePas: 'pas-rx1',
 } as const;
 
 const ORGANISATIONS: readonly RegionOrganisation[] = [
@@ -117,6 +119,12 @@ const SOURCES: readonly RegionSource[] = [
   },
   { id: SOURCE_IDS.outOfHours, org: 'NX1', kind: 'fhir', name: 'Northdale 111 and Out of Hours system' },
   { id: SOURCE_IDS.lab, org: 'NL901', kind: 'fhir', name: 'Northdale Pathology Partnership LIMS' },
+  {
+    id: SOURCE_IDS.acutePas,
+    org: 'RX1',
+    kind: 'hl7v2',
+    name: 'Northdale Teaching Hospitals PAS, lab and document system (HL7 v2)',
+  },
 ];
 
 export function regionSpec(): RegionSpec {

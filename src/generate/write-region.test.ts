@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitBatch } from '../ingest/index.ts';
 import { BUNDLE_SOURCES, type RegionSpec } from './region-spec.ts';
 import { TEST_NOW, TEST_SEED, collectReferences } from './test-helpers.ts';
 import { writeRegion, type GenerateSummary } from './write-region.ts';
@@ -40,7 +41,7 @@ describe('writeRegion', () => {
   it('writes region.json and a directory per source', async () => {
     const spec = await readSpec();
     expect(spec.organisations.length).toBe(9);
-    expect(spec.sources.length).toBe(8);
+    expect(spec.sources.length).toBe(9);
     expect(spec.organisations.filter((o) => o.kind === 'gp')).toHaveLength(3);
     const entries = await readdir(dir);
     for (const s of spec.sources) expect(entries).toContain(s.id);
@@ -56,6 +57,18 @@ describe('writeRegion', () => {
       const names = await readdir(join(dir, s.id));
       files += names.length;
       if (BUNDLE_SOURCES.has(s.id)) continue;
+      if (s.kind === 'hl7v2') {
+        // the hospital's HL7 v2 feed: batch files whose every message is counted
+        expect(names.every((n) => /^feed-\d{4}\.hl7$/.test(n))).toBe(true);
+        let messages = 0;
+        for (const name of names) {
+          const batch = splitBatch(await readFile(join(dir, s.id, name), 'utf8'));
+          expect(batch.problems).toEqual([]);
+          messages += batch.messages.length;
+        }
+        expect(messages).toBe(summary.bySource[s.id]);
+        continue;
+      }
       expect(names.every((n) => /^part-\d{4}\.ndjson$/.test(n))).toBe(true);
       let count = 0;
       for (const name of names) {

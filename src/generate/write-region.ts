@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_SEED, getDefaultNow, generatePerson } from './person.ts';
-import { BUNDLE_SOURCES, regionSpec } from './region-spec.ts';
+import { Hl7FeedWriter } from './hl7-feed.ts';
+import { BUNDLE_SOURCES, regionSpec, SOURCE_IDS } from './region-spec.ts';
 import { BundleWriter, NdjsonWriter, type SourceWriter } from './source-writers.ts';
 
 export interface GenerateSummary {
@@ -37,15 +38,19 @@ export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSum
   await writeFile(join(opts.outDir, 'region.json'), `${JSON.stringify(spec, null, 2)}\n`);
 
   const writers = new Map<string, SourceWriter>();
+  let hl7: Hl7FeedWriter | undefined;
   const bySource: Record<string, number> = {};
   for (const source of spec.sources) {
     const dir = join(opts.outDir, source.id);
     await mkdir(dir, { recursive: true });
     const bundleType = BUNDLE_SOURCES.get(source.id);
-    writers.set(
-      source.id,
-      bundleType ? new BundleWriter(dir, source.id, bundleType, seed, now) : new NdjsonWriter(dir),
-    );
+    if (source.kind === 'hl7v2')
+      hl7 = new Hl7FeedWriter(dir, { application: source.id, facility: source.org }, seed, now);
+    else
+      writers.set(
+        source.id,
+        bundleType ? new BundleWriter(dir, source.id, bundleType, seed, now) : new NdjsonWriter(dir),
+      );
     bySource[source.id] = 0;
   }
 
@@ -54,6 +59,10 @@ export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSum
   for (let index = 0; index < opts.persons; index++) {
     const person = generatePerson(spec, index, seed, now);
     sensitive += person.sensitive;
+    // the hospital's HL7 v2 feed is about the persons its EPR knows
+    const acute = person.bySource.get(SOURCE_IDS.acute);
+    if (acute && hl7)
+      bySource[SOURCE_IDS.acutePas] = (bySource[SOURCE_IDS.acutePas] ?? 0) + (await hl7.addPerson(acute));
     for (const [sourceId, list] of person.bySource) {
       const writer = writers.get(sourceId);
       if (!writer) continue;
@@ -66,6 +75,7 @@ export async function writeRegion(opts: WriteRegionOptions): Promise<GenerateSum
 
   let files = 1;
   for (const writer of writers.values()) files += await writer.close();
+  if (hl7) files += await hl7.close();
   if (opts.persons % PROGRESS_EVERY !== 0) opts.onProgress?.(opts.persons);
   return { persons: opts.persons, resources, sensitive, files, bySource };
 }

@@ -9,10 +9,17 @@ export {
   type EntryAction,
   type EntryResult,
   type IngestDeps,
+  type IngestOptions,
   type IngestResult,
 } from './ingest.ts';
 export { isNdjson, parseJson, parseNdjson, type Entry } from './parse.ts';
 export { itemId } from './references.ts';
+export { createHl7Intake, sourceForMessage, type Hl7Intake, type Hl7Outcome } from './hl7v2/intake.ts';
+export { startMllpListener, frame as mllpFrame, MllpFramer, type MllpListener } from './hl7v2/mllp.ts';
+export { SUPPORTED_MESSAGES } from './hl7v2/map.ts';
+export { splitBatch } from './hl7v2/batch.ts';
+export { decodeMessage as decodeHl7 } from './hl7v2/message.ts';
+export { deadLetters, feedHealth, type DeadLetter, type FeedHealth } from './hl7v2/feeds.ts';
 
 /** The source system a token names, if it is registered and may send FHIR. */
 export async function authoriseSource(

@@ -148,10 +148,16 @@ function validateAll(entries: Entry[], mode: ValidationMode): void {
     );
 }
 
+export interface IngestOptions {
+  /** runs last inside the request's transaction: what must commit with the data or not at all */
+  inTransaction?: (tx: Queryable) => Promise<void>;
+}
+
 export async function ingestEntries(
   deps: IngestDeps,
   source: SourceSystem,
   entries: Entry[],
+  options: IngestOptions = {},
 ): Promise<IngestResult> {
   validateAll(entries, deps.validation ?? 'schema');
   const index = new RequestIndex(entries);
@@ -347,6 +353,7 @@ export async function ingestEntries(
     });
     const counts: IngestResult['counts'] = {};
     for (const r of results) counts[r.action] = (counts[r.action] ?? 0) + 1;
+    await options.inTransaction?.(tx);
     return { entries: results, counts };
   });
   // Outside the transaction: concurrent requests from one source would otherwise queue on this row.

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:hl7`: HL7 v2 intake over MLLP on loopback into PostgreSQL, ACK after commit.
+ *
+ * The server (createApp + the MLLP listener) runs in this process; the load comes from a worker
+ * thread (bench/hl7-worker.ts) over several connections with a realistic hospital mix (ADT, ORU,
+ * MDM, SIU; src/generate/hl7-feed.ts). Three phases:
+ *   1. throughput: as fast as the ACKs come, on `--connections` connections;
+ *   2. latency: a fixed 200 messages/s, ACK latency p50/p99;
+ *   3. memory: the fixed rate for `--memory-seconds`, RSS and heap sampled every 10 s, and the
+ *      slope after the first two minutes (flat is the aim).
+ * Options: --connections 4 --seconds 30 --rate 200 --memory-seconds 300 --persons 2000
+ * (BENCH_PG_URL picks the server; the database is its own, created and dropped here).
+ */
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { migrate, openDatabase } from '../src/db/index.ts';
+import { startMllpListener } from '../src/ingest/index.ts';
+import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
+import { createBenchDatabase, postgresReachable } from './databases.ts';
+import type { Hl7LoadRequest, Hl7LoadResult } from './hl7-worker.ts';
+import { ms, summarise } from './stats.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '200' },
+    'memory-seconds': { type: 'string', default: '300' },
+    persons: { type: 'string', default: '2000' },
+  },
+});
+const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const version = await postgresReachable(adminUrl);
+if (!version) {
+  console.error(`bench:hl7 needs PostgreSQL at ${adminUrl} (set BENCH_PG_URL)`);
+  process.exit(1);
+}
+const bench = await createBenchDatabase(adminUrl, `hl7_${Date.now()}`);
+const SOURCE = 'rx1-pas';
+let firstMessage = 1;
+
+const WORKER_BOOT = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(
+  new URL('./hl7-worker.ts', import.meta.url).href,
+)}); });`;
+
+function load(port: number, req: Partial<Hl7LoadRequest>): Promise<Hl7LoadResult> {
+  const full: Hl7LoadRequest = {
+    port,
+    connections: Number(o.connections),
+    seconds: Number(o.seconds),
+    rate: 0,
+    persons: Number(o.persons),
+    seed: 42,
+    firstMessage,
+    application: SOURCE,
+    ...req,
+  };
+  firstMessage += 10_000_000;
+  return new Promise((resolve, reject) => {
+    const w = new Worker(WORKER_BOOT, { eval: true, workerData: full });
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+function report(name: string, r: Hl7LoadResult): void {
+  const s = summarise(r.latencies);
+  console.log(
+    `| ${name} | ${r.sent} | ${Math.round(r.sent / r.seconds)} | ${ms(s.p50)} | ${ms(s.p99)} | ${JSON.stringify(r.acks)} |`,
+  );
+}
+
+try {
+  const db = await openDatabase({ databaseUrl: bench.url });
+  await migrate(db);
+  await upsertOrganisation(db, {
+    ods: 'RX1',
+    name: 'Northdale General Hospital',
+    kind: 'acute',
+    contributes: true,
+    views: true,
+  });
+  await upsertSource(db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+  const config = { ...loadConfig({}, { LOG_LEVEL: 'silent' }), databaseUrl: bench.url };
+  const app = await createApp(config, { db });
+  const mllp = await startMllpListener(app.services.hl7, { host: '127.0.0.1', port: 0 }, app.services.log);
+  console.log(
+    `HL7 v2 over MLLP into PostgreSQL ${version}, ACK after commit; ${o.connections} connections\n`,
+  );
+  console.log(
+    '| phase | messages | messages/s | ACK p50 | ACK p99 | ACKs |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  await load(mllp.port, { seconds: 5 }); // warm-up: JIT, pools, first persons
+  report('throughput (as fast as ACKs come)', await load(mllp.port, {}));
+  report(`latency at ${o.rate} messages/s`, await load(mllp.port, { rate: Number(o.rate) }));
+
+  const memorySeconds = Number(o['memory-seconds']);
+  if (memorySeconds > 0) {
+    const samples: { t: number; rss: number; heap: number }[] = [];
+    const t0 = performance.now();
+    const timer = setInterval(() => {
+      const m = process.memoryUsage();
+      samples.push({ t: (performance.now() - t0) / 1000, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
+    }, 10_000);
+    report(
+      `memory run, ${memorySeconds} s at ${o.rate}/s`,
+      await load(mllp.port, { rate: Number(o.rate), seconds: memorySeconds }),
+    );
+    clearInterval(timer);
+    const late = samples.filter((s) => s.t >= Math.min(120, memorySeconds / 2));
+    const slope = (k: 'rss' | 'heap') => {
+      if (late.length < 2) return 0;
+      const mt = late.reduce((a, s) => a + s.t, 0) / late.length;
+      const mv = late.reduce((a, s) => a + s[k], 0) / late.length;
+      const num = late.reduce((a, s) => a + (s.t - mt) * (s[k] - mv), 0);
+      const den = late.reduce((a, s) => a + (s.t - mt) ** 2, 0);
+      return (num / den) * 60;
+    };
+    console.log(
+      `\nmemory every 10 s (MiB, rss/heap): ${samples.map((s) => `${s.rss.toFixed(0)}/${s.heap.toFixed(0)}`).join(' ')}`,
+    );
+    console.log(
+      `slope after the first ${Math.min(120, memorySeconds / 2)} s: rss ${slope('rss').toFixed(2)} MiB/min, heap ${slope('heap').toFixed(2)} MiB/min`,
+    );
+  }
+  await mllp.close();
+  await app.close();
+  await db.close();
+} finally {
+  await bench.drop();
+}

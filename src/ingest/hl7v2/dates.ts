@@ -1,0 +1,61 @@
+/**
+ * HL7 v2 dates and times (DT, TS, DTM) to FHIR. Written here because the parsers on npm accept
+ * impossible dates (month 13 becomes January next year) and drop the time zone rules: a time
+ * without a zone is local time in England (Europe/London, with summer time), as UK feeds send it.
+ */
+import type { Problem } from '../../errors/index.ts';
+
+const TS = /^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,4}))?)?([+-]\d{4})?$/;
+
+export const FEED_TIME_ZONE = 'Europe/London';
+
+export type DateResult = { ok: true; value: string | undefined } | { ok: false; problem: Problem };
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The offset ("+01:00") of a wall-clock time in the feed's time zone. */
+function londonOffset(y: number, mo: number, d: number, h: number, mi: number): string {
+  const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: FEED_TIME_ZONE, timeZoneName: 'longOffset' });
+  // the offset at the instant that wall time would be in UTC, then again at the corrected instant
+  let offset = 0;
+  for (let i = 0; i < 2; i++) {
+    const instant = Date.UTC(y, mo - 1, d, h, mi) - offset * 60_000;
+    const name = fmt.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  }
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/**
+ * An HL7 v2 date or timestamp as a FHIR date (to the precision sent) or dateTime (with a zone).
+ * Empty is `undefined`; anything impossible is a problem naming `where` (e.g. "PID-7").
+ */
+export function hl7DateToFhir(raw: string, where: string, dateOnly = false): DateResult {
+  const value = raw.trim();
+  if (!value || value === '""') return { ok: true, value: undefined };
+  const m = TS.exec(value);
+  const bad = (why: string): DateResult => ({
+    ok: false,
+    problem: { message: `${where} is not a valid date/time (${why})`, expression: where },
+  });
+  if (!m) return bad('expected YYYY[MM[DD[HHMM[SS]]]][+/-ZZZZ]');
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y);
+  if (mo !== undefined && (Number(mo) < 1 || Number(mo) > 12)) return bad(`month ${mo}`);
+  if (d !== undefined && (Number(d) < 1 || Number(d) > daysIn(year, Number(mo)))) return bad(`day ${d}`);
+  if (h !== undefined && Number(h) > 23) return bad(`hour ${h}`);
+  if (mi !== undefined && Number(mi) > 59) return bad(`minute ${mi}`);
+  if (s !== undefined && Number(s) > 59) return bad(`second ${s}`);
+  const date = [y, mo, d].filter((p) => p !== undefined).join('-');
+  if (h === undefined || dateOnly || d === undefined) return { ok: true, value: date };
+  const time = `${h}:${mi ?? '00'}:${s ?? '00'}${frac ? `.${frac}` : ''}`;
+  const tz = zone
+    ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+    : londonOffset(year, Number(mo), Number(d), Number(h), Number(mi ?? 0));
+  return { ok: true, value: `${date}T${time}${tz}` };
+}

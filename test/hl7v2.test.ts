@@ -1,0 +1,419 @@
+/**
+ * HL7 v2 intake end to end: over HTTP (`POST /ingest/hl7v2`) and over MLLP with an independent
+ * client (@medplum/hl7's Hl7Client, whose framing is not ours), on PGlite and PostgreSQL.
+ * Landing, ACK after commit, resends stored once, AE/AR, relationships, crash recovery, and a
+ * database that is down (no ACK).
+ */
+import { Hl7Message } from '@medplum/core';
+import { Hl7Client } from '@medplum/hl7';
+import type { DocumentReference, Encounter, Observation } from '@medplum/fhirtypes';
+import { execSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mllpFrame, startMllpListener, type MllpListener } from '../src/ingest/index.ts';
+import { upsertSource } from '../src/region/index.ts';
+import { count, everything, personIdFor } from './http.ts';
+import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+
+const SOURCE = 'northgate-hl7';
+
+function msh(type: string, control: string, when = '20240315101500'): string {
+  return `MSH|^~\\&|${SOURCE}|RX1|SHAREDCARE|REGION|${when}||${type}|${control}|P|2.4`;
+}
+
+function pid(hospitalNo: string, nhs: string, birth = '19700101'): string {
+  return `PID|1||${hospitalNo}^^^RX1^MR~${nhs}^^^NHS^NH||TESTER^Pat||${birth}|M|||1 High St^^Leeds^^LS1 1AA^GBR^H`;
+}
+
+function admission(control: string, hospitalNo: string, nhs: string, birth?: string): string {
+  return [
+    msh('ADT^A01^ADT_A01', control),
+    'EVN|A01|20240315101500',
+    pid(hospitalNo, nhs, birth),
+    `PV1|1|I|WARD7^BED2^^RX1||||C123^Jones^Alan|||300|||||||||V-${hospitalNo}|||||||||||||||||||||||||20240315100000`,
+  ].join('\r');
+}
+
+function result(control: string, hospitalNo: string, nhs: string, value: string, status = 'F'): string {
+  return [
+    msh('ORU^R01^ORU_R01', control),
+    pid(hospitalNo, nhs),
+    `OBR|1|ORD-${hospitalNo}|FIL-${hospitalNo}|24326-1^Electrolytes panel^LN|||20240316090000||||||||||||||||||${status}`,
+    `OBX|1|NM|2823-3^Potassium^LN||${value}|mmol/L^mmol/L^UCUM|3.5-5.3|N|||${status}|||20240316090000`,
+    `OBX|2|NM|2951-2^Sodium^LN||140|mmol/L^mmol/L^UCUM|133-146|N|||${status}|||20240316090000`,
+  ].join('\r');
+}
+
+function letter(control: string, hospitalNo: string, nhs: string): string {
+  return [
+    msh('MDM^T02^MDM_T02', control),
+    'EVN|T02|20240317120000',
+    pid(hospitalNo, nhs),
+    'PV1|1|O',
+    'TXA|1|CL^Clinic letter^L|TX|20240317120000||||||||DOC-77||||||AU',
+    'OBX|1|TX|LETTER^Letter^L||Dear Dr Patel,~Seen in clinic today; doing well.||||||F',
+  ].join('\r');
+}
+
+async function postHl7(
+  r: TestRegion,
+  body: string,
+  contentType = 'x-application/hl7-v2+er7',
+  source = SOURCE,
+) {
+  const res = await r.app.server.inject({
+    method: 'POST',
+    url: '/ingest/hl7v2',
+    headers: { authorization: `Bearer ${await r.sourceToken(source)}`, 'content-type': contentType },
+    payload: body,
+  });
+  const segments = res.body.split('\r');
+  return {
+    status: res.statusCode,
+    ack: res.body,
+    msa: segments.find((s) => s.startsWith('MSA')) ?? '',
+    segments,
+  };
+}
+
+describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
+  let r: TestRegion;
+  let mllp: MllpListener;
+  beforeAll(async () => {
+    r = await startRegion(kind);
+    await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+    mllp = await startMllpListener(r.app.services.hl7, { host: '127.0.0.1', port: 0 }, r.app.services.log);
+  });
+  afterAll(async () => {
+    await mllp.close();
+    await r.drop();
+  });
+
+  it('accepts an admission over HTTP with AA, stores the visit, and gives the hospital its relationship', async () => {
+    const res = await postHl7(r, admission('HTTP-1', 'H1001', '9990000034'));
+    expect(res.status).toBe(200);
+    expect(res.msa).toMatch(/^MSA\|AA\|HTTP-1\|/);
+    const personId = await personIdFor(r, '9990000034');
+    // a clinician at the hospital (RX1) may open the record because of the admission alone
+    const { status, items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    expect(status).toBe(200);
+    const encounter = items.find((i) => i.resourceType === 'Encounter') as Encounter;
+    expect(encounter).toMatchObject({ status: 'in-progress', class: { code: 'IMP' } });
+  });
+
+  it('acknowledges a resent message again and stores it once', async () => {
+    const before = await count(r, 'clinical_item');
+    const first = await postHl7(r, admission('HTTP-2', 'H1002', '9990000042'));
+    const items = await count(r, 'clinical_item');
+    expect(items).toBeGreaterThan(before);
+    const again = await postHl7(r, admission('HTTP-2', 'H1002', '9990000042'));
+    expect(again.msa).toBe(first.msa);
+    expect(await count(r, 'clinical_item')).toBe(items);
+    const { rows } = await r.db.query(
+      `SELECT count(*)::int AS n FROM hl7_message WHERE control_id = 'HTTP-2'`,
+    );
+    expect(rows[0]).toEqual({ n: 1 });
+  });
+
+  it('answers AE naming segment and field for an impossible date, and stores nothing from it', async () => {
+    const before = await count(r, 'clinical_item');
+    const res = await postHl7(r, admission('HTTP-3', 'H1003', '9990000050', '19651312'), 'text/plain');
+    expect(res.status).toBe(200);
+    expect(res.msa).toMatch(/^MSA\|AE\|HTTP-3\|/);
+    expect(res.segments.find((s) => s.startsWith('ERR'))).toMatch(/^ERR\|\|PID\^1\^7\|/);
+    expect(await count(r, 'clinical_item')).toBe(before);
+    // the failure is a dead letter, kept for a fix and a replay
+    const { rows } = await r.db.query(`SELECT status FROM hl7_message WHERE control_id = 'HTTP-3'`);
+    expect(rows[0]).toEqual({ status: 'failed' });
+  });
+
+  it('answers AR for a message type it does not take, and for text that is not HL7 v2', async () => {
+    const orm = await postHl7(
+      r,
+      admission('HTTP-4', 'H1004', '9990000069').replace('ADT^A01^ADT_A01', 'ORM^O01'),
+    );
+    expect(orm.msa).toMatch(/^MSA\|AR\|HTTP-4\|/);
+    const junk = await postHl7(r, 'hello, world');
+    expect(junk.msa).toMatch(/^MSA\|AR\|/);
+  });
+
+  it('refuses a FHIR source token and a wrong content type with an OperationOutcome', async () => {
+    const fhirSource = await postHl7(
+      r,
+      admission('HTTP-5', 'H1005', '9990000077'),
+      undefined,
+      'northgate-pas',
+    );
+    expect(fhirSource.status).toBe(403);
+    const wrongType = await postHl7(r, admission('HTTP-5', 'H1005', '9990000077'), 'application/json');
+    expect(wrongType.status).toBe(415);
+    expect(JSON.parse(wrongType.ack)).toMatchObject({ resourceType: 'OperationOutcome' });
+  });
+
+  it('takes results and a corrected result replaces the earlier one', async () => {
+    await postHl7(r, admission('ORU-0', 'H2001', '9990000085'));
+    expect((await postHl7(r, result('ORU-1', 'H2001', '9990000085', '4.1'))).msa).toMatch(
+      /^MSA\|AA\|ORU-1\|/,
+    );
+    expect((await postHl7(r, result('ORU-2', 'H2001', '9990000085', '5.9', 'C'))).msa).toMatch(
+      /^MSA\|AA\|ORU-2\|/,
+    );
+    const personId = await personIdFor(r, '9990000085');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const potassium = items.filter(
+      (i) => i.resourceType === 'Observation' && (i as Observation).code.coding?.[0]?.code === '2823-3',
+    ) as Observation[];
+    expect(potassium).toHaveLength(1);
+    expect(potassium[0]).toMatchObject({
+      status: 'corrected',
+      valueQuantity: { value: 5.9, unit: 'mmol/L' },
+    });
+    expect(items.filter((i) => i.resourceType === 'DiagnosticReport')).toHaveLength(1);
+  });
+
+  it('takes a clinic letter as a DocumentReference with its text', async () => {
+    await postHl7(r, admission('MDM-0', 'H3001', '9990000093'));
+    expect((await postHl7(r, letter('MDM-1', 'H3001', '9990000093'))).msa).toMatch(/^MSA\|AA\|MDM-1\|/);
+    const personId = await personIdFor(r, '9990000093');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const doc = items.find((i) => i.resourceType === 'DocumentReference') as DocumentReference;
+    const text = Buffer.from(doc.content[0]!.attachment.data!, 'base64').toString('utf8');
+    expect(text).toBe('Dear Dr Patel,\nSeen in clinic today; doing well.');
+  });
+
+  it('takes messages over MLLP from an independent client, one ACK each, and AR for an unknown sender', async () => {
+    const client = new Hl7Client({ host: '127.0.0.1', port: mllp.port });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const ack = await client.sendAndWait(
+          Hl7Message.parse(admission(`MLLP-${i}`, `H40${i}`, '9990000107')),
+        );
+        expect(ack.getSegment('MSA')?.toString()).toMatch(new RegExp(`^MSA\\|AA\\|MLLP-${i}\\|`));
+      }
+      const stranger = admission('MLLP-X', 'H4999', '9990000107').replace(`|${SOURCE}|RX1|`, '|UNKNOWN|ZZZ|');
+      const refused = await client.sendAndWait(Hl7Message.parse(stranger));
+      expect(refused.getSegment('MSA')?.getField(1).toString()).toBe('AR');
+    } finally {
+      await client.close();
+    }
+    const { rows } = await r.db.query(
+      `SELECT count(*)::int AS n FROM hl7_message WHERE control_id LIKE 'MLLP-%'`,
+    );
+    expect(rows[0]).toEqual({ n: 5 });
+  });
+
+  it('shows an administrator feed health and the dead letters (where, not what), and replays them', async () => {
+    const admin = await r.adminToken();
+    const feeds = await r.app.server.inject({
+      url: '/admin/feeds',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(feeds.statusCode).toBe(200);
+    const feed = (
+      feeds.json() as { feeds: { source: string; messages: Record<string, number>; lagSeconds: number }[] }
+    ).feeds.find((f) => f.source === SOURCE)!;
+    expect(feed.messages.processed).toBeGreaterThan(0);
+    expect(feed.messages.failed).toBeGreaterThan(0);
+    expect(feed.lagSeconds).toBeGreaterThanOrEqual(0);
+    const dead = await r.app.server.inject({
+      url: `/admin/dead-letters?source=${SOURCE}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const letters = (
+      dead.json() as { deadLetters: { controlId: string; problems: { expression?: string }[] }[] }
+    ).deadLetters;
+    expect(letters.find((l) => l.controlId === 'HTTP-3')?.problems[0]?.expression).toBe('PID-7');
+    // a dead letter names the field, never the patient's data
+    expect(dead.body).not.toMatch(/TESTER|19651312|9990000050/);
+    // replay: what is still wrong stays a dead letter; what was stored stores nothing new
+    const before = await count(r, 'clinical_item');
+    const replay = await r.app.server.inject({
+      method: 'POST',
+      url: '/admin/hl7v2/replay',
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { source: SOURCE },
+    });
+    expect(replay.statusCode).toBe(200);
+    const counts = (replay.json() as { counts: Record<string, number> }).counts;
+    expect(counts.AA).toBeGreaterThan(0);
+    expect(counts.AE).toBeGreaterThan(0);
+    expect(await count(r, 'clinical_item')).toBe(before);
+    const clinician = await r.userToken('dr.ward', 'RX1', 'R8000');
+    const refused = await r.app.server.inject({
+      url: '/admin/feeds',
+      headers: { authorization: `Bearer ${clinician}` },
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+
+  it('processes, once, a message landed before a crash', async () => {
+    // what a process killed between landing and processing leaves behind
+    await r.db.query(
+      `INSERT INTO hl7_message (source_id, control_id, message_type, received_at, raw) VALUES ($1, 'CRASH-1', 'ADT^A01', now(), $2)`,
+      [SOURCE, admission('CRASH-1', 'H5001', '9990000115')],
+    );
+    const first = await r.app.services.hl7.replay({ onlyPending: true });
+    expect(first).toMatchObject({ messages: 1, counts: { AA: 1 } });
+    expect(await personIdFor(r, '9990000115')).toBeTruthy();
+    const second = await r.app.services.hl7.replay({ onlyPending: true });
+    expect(second.messages).toBe(0);
+    // the sender's resend after the crash is answered from what was stored
+    expect((await postHl7(r, admission('CRASH-1', 'H5001', '9990000115'))).msa).toMatch(
+      /^MSA\|AA\|CRASH-1\|/,
+    );
+  });
+});
+
+describe.each(DB_KINDS)('HL7 v2 with the database down, on %s', (kind) => {
+  it('sends no ACK over MLLP and answers 503 over HTTP', async () => {
+    const r = await startRegion(kind);
+    await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+    const mllp = await startMllpListener(
+      r.app.services.hl7,
+      { host: '127.0.0.1', port: 0 },
+      r.app.services.log,
+    );
+    const token = await r.sourceToken(SOURCE);
+    await r.db.close();
+    try {
+      const client = new Hl7Client({ host: '127.0.0.1', port: mllp.port });
+      await expect(
+        client.sendAndWait(Hl7Message.parse(admission('DOWN-1', 'H6001', '9990000123')), { timeoutMs: 3000 }),
+      ).rejects.toThrow();
+      await client.close().catch(() => undefined);
+      const res = await r.app.server.inject({
+        method: 'POST',
+        url: '/ingest/hl7v2',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'x-application/hl7-v2+er7' },
+        payload: admission('DOWN-2', 'H6002', '9990000123'),
+      });
+      expect(res.statusCode).toBeGreaterThanOrEqual(500);
+      expect(res.body).not.toMatch(/^MSH/);
+    } finally {
+      await mllp.close();
+      await r.drop().catch(() => undefined);
+    }
+  });
+});
+
+describe.each(DB_KINDS)('HL7 v2 local codes on %s', (kind) => {
+  let r: TestRegion;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sc-hl7-codes-'));
+    const list = path.join(dir, 'never-shared.csv');
+    writeFileSync(
+      list,
+      'category,system,code,display,match\nsexual_health,https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function,360,Genitourinary medicine,exact\n',
+    );
+    r = await startRegion(kind, {
+      sensitiveCodeLists: [list],
+      sources: [
+        {
+          id: SOURCE,
+          org: 'RX1',
+          kind: 'hl7v2',
+          codeMap: {
+            clinic: {
+              GUM1: 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function|360',
+            },
+          },
+        },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await r.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('withholds an attendance at a clinic whose local code the region maps to a never-shared service', async () => {
+    const attendance = (control: string, clinic: string, visit: string) =>
+      [
+        msh('ADT^A04^ADT_A01', control),
+        'EVN|A04|20240315101500',
+        pid('H7001', '9990000131'),
+        ['PV1', '1', 'O', `${clinic}^^^RX1`, ...Array<string>(15).fill(''), visit].join('|'),
+      ].join('\r');
+    await postHl7(r, admission('LC-0', 'H7001', '9990000131'));
+    expect((await postHl7(r, attendance('LC-1', 'GUM1', 'V-GUM'))).msa).toMatch(/^MSA\|AA\|/);
+    expect((await postHl7(r, attendance('LC-2', 'RENAL1', 'V-RENAL'))).msa).toMatch(/^MSA\|AA\|/);
+    const personId = await personIdFor(r, '9990000131');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const clinics = items
+      .filter((i) => i.resourceType === 'Encounter')
+      .map((e) => (e as Encounter).type?.[0]?.coding?.[0]?.code)
+      .filter(Boolean);
+    expect(clinics).toContain('RENAL1');
+    expect(clinics).not.toContain('GUM1');
+    expect(JSON.stringify(items)).not.toContain('GUM1');
+  });
+});
+
+describe('HL7 v2 over MLLP with TLS', () => {
+  it(
+    'takes a message from a client that presents a certificate the region trusts, and refuses one that does not',
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'sc-mllp-tls-'));
+      const ssl = (args: string) => execSync(`openssl ${args}`, { cwd: dir, stdio: 'pipe' });
+      // a CA, the server's certificate and a client certificate signed by that CA
+      ssl('req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 -subj /CN=region-ca');
+      ssl('req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost');
+      ssl('x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1');
+      ssl('req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=pas-rx1');
+      ssl('x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 1');
+      const r = await startRegion('pglite');
+      await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+      const mllp = await startMllpListener(
+        r.app.services.hl7,
+        {
+          host: '127.0.0.1',
+          port: 0,
+          tls: { cert: `${dir}/server.crt`, key: `${dir}/server.key`, ca: `${dir}/ca.crt` },
+        },
+        r.app.services.log,
+      );
+      const send = (withCert: boolean) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = tls.connect(
+            {
+              host: '127.0.0.1',
+              port: mllp.port,
+              ca: readFileSync(`${dir}/ca.crt`),
+              servername: 'localhost',
+              ...(withCert
+                ? { cert: readFileSync(`${dir}/client.crt`), key: readFileSync(`${dir}/client.key`) }
+                : {}),
+            },
+            () => socket.write(mllpFrame(admission('TLS-1', 'H8001', '9990000158'))),
+          );
+          let got = '';
+          socket.on('data', (d) => {
+            got += d.toString();
+            if (got.includes('\x1c')) {
+              socket.end();
+              resolve(got);
+            }
+          });
+          socket.on('error', reject);
+          socket.on('close', () => resolve(got));
+        });
+      try {
+        expect(await send(true)).toMatch(/MSA\|AA\|TLS-1/);
+        // without a client certificate the handshake is refused: no ACK, nothing landed
+        const refused = await send(false).catch((err: Error) => err.message);
+        expect(refused).not.toMatch(/MSA/);
+        const { rows } = await r.db.query(`SELECT count(*)::int AS n FROM hl7_message`);
+        expect(rows[0]).toEqual({ n: 1 });
+      } finally {
+        await mllp.close();
+        await r.drop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
