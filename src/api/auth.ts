@@ -7,7 +7,18 @@ import {
   type UserPrincipal,
 } from '../access/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import type { ReadContext } from '../gate/index.ts';
 import type { Services } from './context.ts';
+
+/** Who is reading, from where: the audit event's user, client, network address and request id. */
+export function readContextOf(req: FastifyRequest, user: UserPrincipal): ReadContext {
+  return {
+    user,
+    network: req.ip,
+    requestId: String(req.id),
+    ...(user.client ? { client: user.client } : {}),
+  };
+}
 
 async function principalOf(services: Services, req: FastifyRequest): Promise<Principal> {
   const header = req.headers.authorization;
