@@ -113,9 +113,14 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         { onNoRelationship: idOnly },
       ),
 
+    // By id, the caller may not know whose record it is: without a relationship the answer is the
+    // one for an id that names no one (audited and alerted as refused), unless the session was
+    // launched for this person (it was given the NHS number; the viewer shows it before break glass).
     readPatient: (ctx, personId) =>
       governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, {
-        onNoRelationship: idOnly,
+        ...(ctx.user.patient !== undefined ? { onNoRelationship: idOnly } : {}),
+        notFound: 'No Patient matches',
+        personRefusalAsNotFound: true,
       }),
 
     everything: (ctx, personId) =>
