@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../access/index.ts';
+import type { RefusalRecorder } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
@@ -16,6 +17,8 @@ export interface Services {
   gate: Gate;
   ingest: IngestDeps;
   authenticate: (bearer: string) => Promise<Principal>;
+  /** records requests refused before the gate (no or bad token, wrong kind of caller or role) */
+  refusals: RefusalRecorder;
   metrics: Metrics;
   log: Logger;
 }
