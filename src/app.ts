@@ -18,7 +18,7 @@ import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
-import { withDatabaseRole } from './audit/index.ts';
+import { refusalRecorder, withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
 import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
@@ -109,6 +109,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,
         providers: config.identityProviders,
+      }),
+      refusals: refusalRecorder(appDb, {
+        onError: (err) => log.error({ err }, 'a refused request could not be recorded in the audit trail'),
       }),
       metrics,
       log,

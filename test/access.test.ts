@@ -71,6 +71,50 @@ describe.each(DB_KINDS)('legitimate relationships and break glass on %s', (kind)
     );
   });
 
+  it('answers a Patient read by id without a relationship as an unknown id: 404, nothing identifying, audited and alerted', async () => {
+    const token = await r.userToken('dr.read', 'RX1');
+    const res = await getAs<OperationOutcome>(r, token, `/fhir/Patient/${gpOnly}`);
+    const unknown = await getAs<OperationOutcome>(
+      r,
+      token,
+      '/fhir/Patient/6f1b8a0e-0000-4000-8000-00000000ffff',
+    );
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.text).not.toContain('9990000182');
+    expect(res.text).not.toContain(gpOnly);
+    // the same answer as for an id that names no one
+    expect(unknown.status).toBe(404);
+    expect(res.body.issue).toEqual(unknown.body.issue);
+    const events = await auditActions(r, gpOnly);
+    expect(events.at(-1)).toMatchObject({
+      action: 'access.refused',
+      outcome: 'refused',
+      event: { reasons: ['no-relationship'], detail: 'patient.search', user: { id: 'dr.read' } },
+    });
+    const { rows } = await r.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_alert WHERE rule = 'no-relationship' AND person_id = $1 AND user_id = 'dr.read'`,
+      [gpOnly],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('still shows a session launched for the person (it knows the NHS number) the record id and NHS number, before break glass', async () => {
+    const token = await mintUserToken(r.config.devIssuerSecret!, {
+      user: 'dr.launched',
+      org: 'RX1',
+      role: 'R8000',
+      patient: '9990000182',
+    });
+    const res = await getAs<Patient>(r, token, `/fhir/Patient/${gpOnly}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      resourceType: 'Patient',
+      id: gpOnly,
+      identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9990000182' }],
+    });
+  });
+
   it('lets the clinician break the glass with a reason: time-limited, flagged, audited', async () => {
     const token = await r.userToken('dr.er', 'RX1');
     const post = (payload: unknown) =>

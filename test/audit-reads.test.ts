@@ -102,7 +102,10 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
 
   it('a section search writes one record.search naming the section and the filter, not the patient', async () => {
     const none = await wrote(() => r.app.server.inject({ url: `/fhir/Observation?patient=${personId}` }));
-    expect(none).toEqual([]); // an unauthenticated request reaches no record, so writes nothing
+    // an unauthenticated request reaches no record: it is recorded as refused, naming no one
+    expect(none.map((x) => [x.action, x.person_id, x.e.query, x.e.reasons])).toEqual([
+      ['request.refused', null, 'GET /fhir/:type', ['no-token']],
+    ]);
     const token = await as('dr.gp', 'Y90001');
     const ev = await wrote(() => getAs(r, token, `/fhir/Observation?patient=${personId}&date=ge2020-01-01`));
     expect(ev.map((x) => x.action)).toEqual(['record.search']);

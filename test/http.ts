@@ -70,3 +70,23 @@ export async function count(r: TestRegion, table: string): Promise<number> {
   const { rows } = await r.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
   return rows[0]!.n;
 }
+
+/**
+ * Every route the server has, as "METHOD /path/:param" (HEAD left out), read from Fastify's route
+ * tree: tests that must cover every route of a kind compare their table with this.
+ */
+export async function listRoutes(r: TestRegion): Promise<string[]> {
+  await r.app.server.ready();
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of r.app.server.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│ ]*)(?:[├└]── )?(\S+) \(([^)]*)\)$/.exec(line.replace(/\u00a0/g, ' '));
+    if (!m) continue;
+    const depth = m[1]!.length / 4 + (line.includes('──') ? 1 : 0);
+    stack.length = depth;
+    const path = (stack[depth - 1] ?? '') + m[2]!;
+    stack[depth] = path;
+    for (const method of m[3]!.split(', ')) if (method !== 'HEAD') out.push(`${method} ${path}`);
+  }
+  return out;
+}

@@ -11,7 +11,7 @@
  */
 import type { RelationshipKind, RelationshipSummary } from './relationships.ts';
 import { accessKindOf, SECTIONS_BY_KIND, type AccessKind } from './roles.ts';
-import type { UserPrincipal } from './principal.ts';
+import { isBoundElsewhere, type UserPrincipal } from './principal.ts';
 
 export interface OrganisationFacts {
   ods: string;
@@ -90,7 +90,7 @@ export function decideRecordAccess(
   if (!kind) return refuse('role-unknown', `role ${user.role} has no access to the shared care record`);
   if (kind === 'dpo' || kind === 'admin')
     return refuse('role-not-clinical', `the ${user.role} role does not see records`);
-  if (user.patient && facts.personNhsNumber !== user.patient) {
+  if (isBoundElsewhere(user, facts.personNhsNumber)) {
     return refuse(
       'other-patient-in-context',
       'this session was opened for another patient: open this record from your clinical system',

@@ -26,6 +26,7 @@ export { createTokenVerifier, mapClaims } from './token-verifier.ts';
 export {
   ADMIN_ROLE,
   DPO_ROLE,
+  isBoundElsewhere,
   type Principal,
   type SourcePrincipal,
   type UserPrincipal,
@@ -53,6 +54,7 @@ export {
   authorize,
   authorizeStandalone,
   checkAuthorizeRequest,
+  boundElsewhereError,
   createLaunch,
   exchangeCode,
   SESSION_ISSUER,

@@ -28,6 +28,15 @@ export interface SourcePrincipal {
 
 export type Principal = UserPrincipal | SourcePrincipal;
 
+/**
+ * Whether the user's session is bound to a patient other than the one with this NHS number (none:
+ * a person without one, or no person). The one rule every hop applies: the access decision for each
+ * read, the launch, and the token exchange, so a binding survives launch, authorise, token, session.
+ */
+export function isBoundElsewhere(user: UserPrincipal, nhsNumber: string | null | undefined): boolean {
+  return user.patient !== undefined && user.patient !== nhsNumber;
+}
+
 /** Sharedcare's own roles for people who run the service rather than care for patients. */
 export const ADMIN_ROLE = 'sharedcare-admin';
 export const DPO_ROLE = 'sharedcare-dpo';

@@ -14,7 +14,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { AUDIENCE, postcodeClaim } from './dev-issuer.ts';
-import type { UserPrincipal } from './principal.ts';
+import { isBoundElsewhere, type UserPrincipal } from './principal.ts';
 
 export const SESSION_ISSUER = 'urn:sharedcare:session';
 const LAUNCH_MINUTES = 5;
@@ -44,18 +44,32 @@ export async function forgetExpiredLogins(q: Queryable): Promise<void> {
   await q.query(`DELETE FROM smart_signin WHERE ${stale}`);
 }
 
+/** The refusal for a session bound to one patient that asks to open another. */
+export function boundElsewhereError(): SharedcareError {
+  return new SharedcareError(
+    'forbidden',
+    'this session was opened for another patient: open this record from your clinical system',
+  );
+}
+
+/**
+ * Registers a launch for the user and the patient. A user whose session is already bound to a
+ * patient (a bound token, a SMART session) may launch only that patient: the launch keeps the
+ * binding, and the token exchange checks it again.
+ */
 export async function createLaunch(
   q: Queryable,
   user: UserPrincipal,
   nhsNumber: string,
 ): Promise<{ launch: string; expiresAt: string }> {
+  if (isBoundElsewhere(user, nhsNumber)) throw boundElsewhereError();
   await forgetExpiredLogins(q);
   const launch = id();
   const now = new Date();
   const expiresAt = new Date(now.getTime() + LAUNCH_MINUTES * 60_000).toISOString();
   await q.query(
     'INSERT INTO smart_launch (id, principal, nhs_number, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-    [launch, JSON.stringify({ ...user, patient: undefined }), nhsNumber, now.toISOString(), expiresAt],
+    [launch, JSON.stringify(user), nhsNumber, now.toISOString(), expiresAt],
   );
   return { launch, expiresAt };
 }
@@ -124,7 +138,7 @@ export async function authorizeStandalone(
   await q.query(
     `INSERT INTO smart_launch (id, principal, nhs_number, created_at, expires_at, used_at)
      VALUES ($1, $2, NULL, now(), now() + make_interval(secs => $3), now())`,
-    [launch, JSON.stringify({ ...user, patient: undefined }), CODE_SECONDS],
+    [launch, JSON.stringify(user), CODE_SECONDS],
   );
   return issueCode(q, launch, client, req);
 }
@@ -202,13 +216,17 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
       throw invalid('code_verifier does not match the code_challenge', 'code_verifier');
   }
   const launched = JSON.parse(row.principal) as UserPrincipal;
-  const user = row.nhs_number ? { ...launched, patient: row.nhs_number } : launched;
+  // a launch for a patient binds the session to them; a launching user's own binding must agree
+  if (row.nhs_number !== null && isBoundElsewhere(launched, row.nhs_number))
+    throw invalid('the launch names another patient than the session that made it', 'code');
+  const patient = row.nhs_number ?? launched.patient;
+  const user: UserPrincipal = { ...launched, ...(patient ? { patient } : {}) };
   const access_token = await new SignJWT({
     kind: 'user',
     org: user.org,
     role: user.role,
     // a standalone session (administrators, the DPO) has no patient in context
-    ...(row.nhs_number ? { patient: row.nhs_number } : { standalone: true }),
+    ...(patient ? { patient } : { standalone: true }),
     cid: row.client_id,
     idp: user.issuer,
     ...(user.name ? { name: user.name } : {}),
@@ -226,7 +244,7 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
     token_type: 'Bearer',
     expires_in: SESSION_SECONDS,
     scope: row.scope,
-    nhsNumber: row.nhs_number,
+    nhsNumber: patient ?? null,
     user,
   };
 }

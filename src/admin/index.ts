@@ -76,7 +76,10 @@ export function auditAdmin(db: Database, config: Pick<Config, 'audit' | 'publicU
 
 export {
   configureAudit,
+  refusalRecorder,
   startCheckpoints,
+  type RefusalRecorder,
+  type RefusedRequest,
   type Alert,
   type DpoActor,
   type DpoService,

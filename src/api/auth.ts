@@ -1,4 +1,12 @@
-import type { FastifyRequest } from 'fastify';
+/**
+ * Who is calling, for each route: a user (the read API, the viewer, launches, administration and
+ * the DPO) or a source system (intake). A request refused here, before it reaches the gate (no
+ * token, a token that does not verify, a source's token where a user's is needed, a role that may
+ * not), is recorded in the audit trail as `request.refused` (src/audit/refusals.ts aggregates
+ * repeats and caps the rate). Intake's refusals are not: they are no attempt to read.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import {
   ADMIN_ROLE,
   DPO_ROLE,
@@ -6,37 +14,134 @@ import {
   type SourcePrincipal,
   type UserPrincipal,
 } from '../access/index.ts';
+import type { RefusedRequest } from '../admin/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import type { ReadContext } from '../gate/index.ts';
 import type { Services } from './context.ts';
 
-async function principalOf(services: Services, req: FastifyRequest): Promise<Principal> {
+/** Who is reading, from where: the audit event's user, client, network address and request id. */
+export function readContextOf(req: FastifyRequest, user: UserPrincipal): ReadContext {
+  return {
+    user,
+    network: req.ip,
+    requestId: String(req.id),
+    ...(user.client ? { client: user.client } : {}),
+  };
+}
+
+/** The subject a token claims, read without verifying it (for the audit trail, marked unverified). */
+function claimedSubject(token: string): string | undefined {
+  try {
+    const sub = decodeJwt(token).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the refusal (the route as the server names it, never the URL), then returns the error. */
+async function refused(
+  services: Services,
+  req: FastifyRequest,
+  err: SharedcareError,
+  who: Pick<RefusedRequest, 'reason' | 'user' | 'source' | 'unverifiedSubject'>,
+): Promise<SharedcareError> {
+  await services.refusals.record({
+    route: `${req.method} ${req.routeOptions.url ?? 'unknown'}`,
+    message: err.message,
+    network: req.ip,
+    requestId: String(req.id),
+    ...who,
+  });
+  return err;
+}
+
+const auditUser = (u: UserPrincipal) => ({
+  id: u.userId,
+  org: u.org,
+  role: u.role,
+  issuer: u.issuer,
+  ...(u.name ? { name: u.name } : {}),
+});
+
+async function principalOf(services: Services, req: FastifyRequest, audited: boolean): Promise<Principal> {
   const header = req.headers.authorization;
   const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!m)
-    throw new SharedcareError('unauthenticated', 'a bearer token is required (Authorization: Bearer …)');
-  return services.authenticate(m[1]!);
+  if (!m) {
+    const err = new SharedcareError(
+      'unauthenticated',
+      'a bearer token is required (Authorization: Bearer …)',
+    );
+    throw audited ? await refused(services, req, err, { reason: 'no-token' }) : err;
+  }
+  try {
+    return await services.authenticate(m[1]!);
+  } catch (err) {
+    if (!audited || !(err instanceof SharedcareError) || err.code !== 'unauthenticated') throw err;
+    const sub = claimedSubject(m[1]!);
+    throw await refused(services, req, err, {
+      reason: 'token-invalid',
+      ...(sub ? { unverifiedSubject: sub } : {}),
+    });
+  }
 }
 
 export async function requireUser(services: Services, req: FastifyRequest): Promise<UserPrincipal> {
-  const p = await principalOf(services, req);
+  const p = await principalOf(services, req, true);
   if (p.kind !== 'user')
-    throw new SharedcareError('forbidden', 'this endpoint is for users, not source systems');
+    throw await refused(
+      services,
+      req,
+      new SharedcareError('forbidden', 'this endpoint is for users, not source systems'),
+      { reason: 'not-a-user', source: p.sourceId },
+    );
   return p;
 }
 
 export async function requireSource(services: Services, req: FastifyRequest): Promise<SourcePrincipal> {
-  const p = await principalOf(services, req);
+  const p = await principalOf(services, req, false);
   if (p.kind !== 'source')
     throw new SharedcareError('forbidden', 'this endpoint is for source systems; use a source token');
   return p;
 }
 
+/** Refuses a verified user the endpoint (their role may not use it), recording the refusal. */
+export function refuseUser(
+  services: Services,
+  req: FastifyRequest,
+  user: UserPrincipal,
+  message: string,
+): Promise<SharedcareError> {
+  return refused(services, req, new SharedcareError('forbidden', message), {
+    reason: 'role',
+    user: auditUser(user),
+  });
+}
+
+/** A user with one of these roles. */
 export async function requireRole(
   services: Services,
   req: FastifyRequest,
-  role: typeof ADMIN_ROLE | typeof DPO_ROLE,
+  ...roles: (typeof ADMIN_ROLE | typeof DPO_ROLE)[]
 ): Promise<UserPrincipal> {
   const user = await requireUser(services, req);
-  if (user.role !== role) throw new SharedcareError('forbidden', `this endpoint needs the ${role} role`);
+  if (!(roles as string[]).includes(user.role))
+    throw await refuseUser(services, req, user, `this endpoint needs the ${roles.join(' or ')} role`);
   return user;
+}
+
+/**
+ * Writes the counted repeats of refused requests when each window is over, and what is left when
+ * the server closes.
+ */
+export function registerRefusalAudit(app: FastifyInstance, services: Services): void {
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    timer = setInterval(() => void services.refusals.flush(), services.refusals.limits.windowSeconds * 1000);
+    timer.unref();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await services.refusals.flush(true);
+  });
 }

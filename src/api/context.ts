@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../access/index.ts';
+import type { RefusalRecorder } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
@@ -18,6 +19,8 @@ export interface Services {
   /** HL7 v2 intake (MLLP, HTTP, batch files) */
   hl7: Hl7Intake;
   authenticate: (bearer: string) => Promise<Principal>;
+  /** records requests refused before the gate (no or bad token, wrong kind of caller or role) */
+  refusals: RefusalRecorder;
   metrics: Metrics;
   log: Logger;
 }

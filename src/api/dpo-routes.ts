@@ -20,12 +20,17 @@ import {
 } from '../admin/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { errorToOperationOutcome } from '../fhir/index.ts';
-import { requireUser } from './auth.ts';
+import { refuseUser, requireUser } from './auth.ts';
 import type { Services } from './context.ts';
 
 const period = { from: z.string().optional(), to: z.string().optional(), _format: z.string().optional() };
 const reportQuery = z
-  .object({ person: z.string().optional(), user: z.string().optional(), ...period })
+  .object({
+    person: z.string().optional(),
+    user: z.string().optional(),
+    refused: z.enum(['true']).optional(),
+    ...period,
+  })
   .strict();
 const subjectQuery = z.object({ person: z.string(), ...period }).strict();
 const alertsQuery = z.object({ status: z.enum(['open', 'reviewed', 'all']).default('open') }).strict();
@@ -79,8 +84,10 @@ export function registerDpoRoutes(app: FastifyInstance, services: Services): voi
     const user = await requireUser(services, req);
     const kind = accessKindOf(user.role, roles);
     if (kind === 'dpo' || (admins && kind === 'admin')) return user;
-    throw new SharedcareError(
-      'forbidden',
+    throw await refuseUser(
+      services,
+      req,
+      user,
       `this needs a data protection officer's role${admins ? ' or an administrator' : ''}`,
     );
   }
@@ -107,7 +114,10 @@ export function registerDpoRoutes(app: FastifyInstance, services: Services): voi
         ],
         'json',
       );
-      return send(reply, await dpo.accessReport(actor(user), q, format));
+      return send(
+        reply,
+        await dpo.accessReport(actor(user), { ...q, refused: q.refused === 'true' }, format),
+      );
     });
 
     scope.get('/dpo/subject-access-report', async (req, reply) => {

@@ -2,14 +2,12 @@
  * The FHIR read API. Every route hands the user to the gate; none reads the store itself
  * (eslint forbids src/api from importing store, policy or audit).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { UserPrincipal } from '../access/index.ts';
-import type { ReadContext } from '../gate/index.ts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SharedcareError } from '../errors/index.ts';
 import { CLINICAL_TYPES, toInstant } from '../fhir/index.ts';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../identity/index.ts';
-import { requireUser } from './auth.ts';
+import { readContextOf, requireUser } from './auth.ts';
 import { capabilityStatement } from './capability.ts';
 import type { Services } from './context.ts';
 
@@ -61,16 +59,6 @@ function dateBounds(values: string[]): { from?: string; to?: string } {
   return out;
 }
 
-/** Who is reading, from where: the audit event's user, client, network address and request id. */
-function ctxOf(req: FastifyRequest, user: UserPrincipal): ReadContext {
-  return {
-    user,
-    network: req.ip,
-    requestId: String(req.id),
-    ...(user.client ? { client: user.client } : {}),
-  };
-}
-
 export function registerFhirRoutes(app: FastifyInstance, services: Services): void {
   const { gate } = services;
 
@@ -93,7 +81,7 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
         [{ message: 'not a valid NHS number', expression: 'identifier' }],
       );
     try {
-      return send(reply, await gate.findPatientByNhsNumber(ctxOf(req, user), nhs));
+      return send(reply, await gate.findPatientByNhsNumber(readContextOf(req, user), nhs));
     } catch (err) {
       // A search that finds no one answers an empty searchset (FHIR), not 404.
       if (err instanceof SharedcareError && err.code === 'not-found') {
@@ -108,7 +96,9 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
 
   app.get<{ Params: { id: string } }>('/fhir/Patient/:id', async (req, reply) => {
     const user = await requireUser(services, req);
-    const body = JSON.parse(await gate.readPatient(ctxOf(req, user), personIdParam(req.params.id, 'id'))) as {
+    const body = JSON.parse(
+      await gate.readPatient(readContextOf(req, user), personIdParam(req.params.id, 'id')),
+    ) as {
       entry: { resource: unknown }[];
     };
     return send(reply, JSON.stringify(body.entry[0]!.resource));
@@ -116,13 +106,16 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
 
   app.get<{ Params: { id: string } }>('/fhir/Patient/:id/$everything', async (req, reply) => {
     const user = await requireUser(services, req);
-    return send(reply, await gate.everything(ctxOf(req, user), personIdParam(req.params.id, 'id')));
+    return send(reply, await gate.everything(readContextOf(req, user), personIdParam(req.params.id, 'id')));
   });
 
   // The person's objections to sharing, as Consent resources: what they objected to, never the data.
   app.get<{ Querystring: { patient?: string } }>('/fhir/Consent', async (req, reply) => {
     const user = await requireUser(services, req);
-    return send(reply, await gate.consents(ctxOf(req, user), personIdParam(req.query.patient, 'patient')));
+    return send(
+      reply,
+      await gate.consents(readContextOf(req, user), personIdParam(req.query.patient, 'patient')),
+    );
   });
 
   const clinicalType = (type: string): string => {
@@ -137,7 +130,7 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
     const type = clinicalType(req.params.type);
     // ids are Sharedcare's own (uuids); anything else names nothing here
     if (!UUID.test(req.params.id)) throw new SharedcareError('not-found', `No ${type} matches`);
-    return send(reply, await gate.readItem(ctxOf(req, user), type, req.params.id.toLowerCase()));
+    return send(reply, await gate.readItem(readContextOf(req, user), type, req.params.id.toLowerCase()));
   });
 
   app.get<{ Params: { type: string }; Querystring: unknown }>('/fhir/:type', async (req, reply) => {
@@ -161,7 +154,7 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
       ...(q.code ? { codes: q.code.split(',') } : {}),
     };
     const describe = `${type}?${Object.keys(q).sort().join('&')}`;
-    return send(reply, await gate.search(ctxOf(req, user), personId, query, describe));
+    return send(reply, await gate.search(readContextOf(req, user), personId, query, describe));
   });
 }
 
@@ -187,7 +180,7 @@ export function registerBreakGlassRoute(app: FastifyInstance, services: Services
       );
     }
     const grant = await services.gate.breakGlass(
-      ctxOf(req, user),
+      readContextOf(req, user),
       personIdParam(req.params.id, 'id'),
       parsed.data.reason,
       parsed.data.note,

@@ -39,7 +39,7 @@ export function registerObjectionRoutes(app: FastifyInstance, services: Services
   });
   /** The register is kept by administrators and the data protection officer. */
   const registrar = (req: FastifyRequest): Promise<UserPrincipal> =>
-    requireRole(services, req, ADMIN_ROLE).catch(() => requireRole(services, req, DPO_ROLE));
+    requireRole(services, req, ADMIN_ROLE, DPO_ROLE);
 
   app.get<{ Querystring: { nhs?: string; all?: string } }>('/admin/objections', async (req) =>
     admin.listObjections(await registrar(req), req.query.nhs ?? '', req.query.all === 'true'),

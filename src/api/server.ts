@@ -12,6 +12,7 @@ import Fastify, {
 import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
 import { registerObjectionRoutes } from './objection-routes.ts';
@@ -152,6 +153,7 @@ export function buildServer(services: Services): FastifyInstance {
     });
   });
 
+  registerRefusalAudit(app, services);
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
   registerBreakGlassRoute(app, services);

@@ -8,7 +8,6 @@ import {
   authorizeStandalone,
   beginSignIn,
   checkAuthorizeRequest,
-  createLaunch,
   DEFAULT_ROLES,
   finishSignIn,
   signInProvider,
@@ -19,7 +18,7 @@ import {
 } from '../access/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { findPersonByNhsNumber, isValidNhsNumber, normaliseNhsNumber } from '../identity/index.ts';
-import { requireUser } from './auth.ts';
+import { readContextOf, requireUser } from './auth.ts';
 import type { Services } from './context.ts';
 
 /** The viewer served by Sharedcare itself is always a registered SMART app. */
@@ -51,7 +50,7 @@ export function registerSmartRoutes(app: FastifyInstance, services: Services): v
         { message: 'patient must be a valid NHS number', expression: 'patient' },
       ]);
     }
-    const launch = await createLaunch(db, user, nhs);
+    const launch = await services.gate.launch(readContextOf(req, user), nhs);
     return reply.code(201).send({ ...launch, iss: fhirBase });
   });
 

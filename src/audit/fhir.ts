@@ -82,6 +82,11 @@ function shape(e: AuditEvent): Shape {
     case 'access.refused':
     case 'break-glass':
       return { type: SECURITY_ALERT, subtype: [{ system: AUTHZ, code: 'AuthZ-Role' }], action: 'E' };
+    case 'request.refused':
+      // no token or one that does not verify: a failed authentication; otherwise an authorisation
+      return e.reasons?.some((r) => r === 'no-token' || r === 'token-invalid')
+        ? { type: dcm('110114', 'User Authentication'), subtype: [dcm('110122', 'Login')], action: 'E' }
+        : { type: SECURITY_ALERT, subtype: [{ system: AUTHZ, code: 'AuthZ-Role' }], action: 'E' };
     case 'objection.override':
       return { type: SECURITY_ALERT, subtype: [{ system: AUTHZ, code: 'AuthZ-Consent' }], action: 'E' };
     case 'objection.record':

@@ -15,6 +15,14 @@ export {
 } from './types.ts';
 export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './canonical.ts';
 export { recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
+export {
+  DEFAULT_REFUSAL_LIMITS,
+  refusalRecorder,
+  type RefusalLimits,
+  type RefusalReason,
+  type RefusalRecorder,
+  type RefusedRequest,
+} from './refusals.ts';
 export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
 export { withDatabaseRole } from './db-role.ts';
 export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';

@@ -100,27 +100,32 @@ export function dpoService(db: Database, settings: AuditConfig, deps: DpoDeps) {
       q: {
         person?: string | undefined;
         user?: string | undefined;
+        /** the requests refused before the gate, instead of a person or a user */
+        refused?: boolean | undefined;
         from?: string | undefined;
         to?: string | undefined;
       },
       format: ReportFormat = 'json',
     ): Promise<Rendered<ReportRow[] | Bundle>> {
-      if (!q.person === !q.user)
-        throw new SharedcareError('invalid-request', 'name a person (NHS number) or a user, not both', [
-          { message: 'give person or user', expression: q.person ? 'user' : 'person' },
-        ]);
+      if ([q.person, q.user, q.refused].filter(Boolean).length !== 1)
+        throw new SharedcareError(
+          'invalid-request',
+          'name a person (NHS number), a user, or ask for refused requests: one of them',
+          [{ message: 'give person, user or refused', expression: q.person ? 'user' : 'person' }],
+        );
       const p = period(q);
       return db.transaction(async (tx) => {
         const personId = q.person ? await deps.personByNhs(tx, q.person) : undefined;
         const rows = await accessReport(tx, {
           ...(personId ? { personId } : {}),
           ...(q.user ? { userId: q.user } : {}),
+          ...(q.refused ? { refused: true } : {}),
           ...p,
         });
         await record(tx, actor, {
           action: 'audit.report',
           ...(personId ? { personId } : {}),
-          query: `access-report?by=${q.user ? 'user' : 'person'}&format=${format}${p.from ? `&from=${p.from}` : ''}${p.to ? `&to=${p.to}` : ''}`,
+          query: `access-report?by=${q.user ? 'user' : q.refused ? 'refused' : 'person'}&format=${format}${p.from ? `&from=${p.from}` : ''}${p.to ? `&to=${p.to}` : ''}`,
           ...(q.user ? { detail: `staff member ${q.user}` } : {}),
           returnedIds: rows.map((r) => r.seq),
         });

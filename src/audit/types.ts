@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'subject-access.copy',
   // decisions
   'access.refused',
+  /** refused before the gate: no token, a token that does not verify, a caller of the wrong kind or role */
+  'request.refused',
   'break-glass',
   'objection.record',
   'objection.withdraw',
@@ -82,6 +84,8 @@ export interface AuditEventInput {
   /** PurposeOfUse (v3-ActReason) when the caller states one; otherwise derived on export */
   purpose?: string | undefined;
   detail?: string | undefined;
+  /** how many requests the event stands for, when repeats are aggregated (request.refused) */
+  count?: number | undefined;
 }
 
 /** The event as stored (canonical JSON) and as reports return it. */

@@ -6,7 +6,10 @@
  * not named, references to hidden items are removed, notices are added.
  */
 import {
+  boundElsewhereError,
+  createLaunch,
   grantBreakGlass,
+  isBoundElsewhere,
   BREAK_GLASS_REASONS,
   type AccessRules,
   type BreakGlassGrant,
@@ -42,6 +45,11 @@ export interface Gate {
   search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
   consents(ctx: ReadContext, personId: string): Promise<string>;
+  /**
+   * POST /launch: registers a SMART launch for the user and the person with this NHS number. A
+   * session bound to another patient is refused here, and the refusal audited, as a read would be.
+   */
+  launch(ctx: ReadContext, nhsNumber: string): Promise<{ launch: string; expiresAt: string }>;
   /** POST /fhir/Patient/{id}/$break-glass */
   breakGlass(ctx: ReadContext, personId: string, reason: string, note?: string): Promise<BreakGlassGrant>;
 }
@@ -55,7 +63,7 @@ export interface GateOptions {
 }
 
 export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
-  const { region, auditUser, audit, decide, governed } = createGovernor(db, opts);
+  const { region, auditUser, audit, contextOf, decide, governed } = createGovernor(db, opts);
   const neverShared = opts.neverSharedOrganisation ?? (() => false);
 
   /**
@@ -109,9 +117,14 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         { onNoRelationship: idOnly },
       ),
 
+    // By id, the caller may not know whose record it is: without a relationship the answer is the
+    // one for an id that names no one (audited and alerted as refused), unless the session was
+    // launched for this person (it was given the NHS number; the viewer shows it before break glass).
     readPatient: (ctx, personId) =>
       governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, {
-        onNoRelationship: idOnly,
+        ...(ctx.user.patient !== undefined ? { onNoRelationship: idOnly } : {}),
+        notFound: 'No Patient matches',
+        personRefusalAsNotFound: true,
       }),
 
     everything: (ctx, personId) =>
@@ -200,6 +213,27 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
           };
         },
       ),
+
+    async launch(ctx, nhs) {
+      const result = await db.transaction(
+        async (tx): Promise<Outcome<{ launch: string; expiresAt: string }>> => {
+          if (!isBoundElsewhere(ctx.user, nhs))
+            return { ok: true, value: await createLaunch(tx, ctx.user, nhs) };
+          const person = await findPersonByNhsNumber(tx, nhs);
+          await audit(tx, {
+            ...contextOf(ctx),
+            action: 'access.refused',
+            outcome: 'refused',
+            reasons: ['other-patient-in-context'],
+            detail: 'launch',
+            ...(person ? { personId: person.id } : {}),
+          });
+          return { ok: false, error: boundElsewhereError() };
+        },
+      );
+      if (!result.ok) throw result.error;
+      return result.value;
+    },
 
     async breakGlass(ctx, personId, reason, note) {
       const snapshot = await region.snapshot();

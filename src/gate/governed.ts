@@ -51,6 +51,14 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
     ...(u.postcode ? { postcode: u.postcode } : {}),
   });
 
+  /** Who asked, from where: the audit event's user, client, network address and request id. */
+  const contextOf = (ctx: ReadContext) => ({
+    user: auditUser(ctx.user),
+    ...(ctx.client ? { client: ctx.client } : {}),
+    ...(ctx.network ? { network: ctx.network } : {}),
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+  });
+
   async function audit(tx: Queryable, event: AuditEventInput): Promise<void> {
     try {
       await recordAuditEvent(tx, event);
@@ -115,13 +123,7 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
     // transaction while it is open would wait for it forever.
     const snapshot = await region.snapshot();
     const result = await db.transaction(async (tx): Promise<Outcome<T>> => {
-      const base = {
-        user: auditUser(ctx.user),
-        ...(ctx.client ? { client: ctx.client } : {}),
-        ...(ctx.network ? { network: ctx.network } : {}),
-        ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-        query: describe,
-      };
+      const base = { ...contextOf(ctx), query: describe };
       const person = await locate(tx);
       const access = await decide(tx, ctx.user, person, snapshot);
       const personOnly =
@@ -181,5 +183,5 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
     return result.value;
   }
 
-  return { region, auditUser, audit, decide, governed };
+  return { region, auditUser, audit, contextOf, decide, governed };
 }

@@ -119,11 +119,15 @@ function expectedFor(
     return { status: read.path === 'patient-search' ? 200 : 404, ...none };
   }
   if (!v.access.allowed) {
+    // a search by NHS number, or a read by id from a session launched for this person (both know
+    // the NHS number), answers with the record's id and NHS number only
     const idOnly =
-      v.access.code === 'no-relationship' && ['patient-search', 'patient-read'].includes(read.path);
-    // a read of one item must not tell whose it is: refused for this person = not found
+      v.access.code === 'no-relationship' &&
+      (read.path === 'patient-search' || (read.path === 'patient-read' && reader.boundToNhs === person.nhs));
+    // a read of one item, or of a Patient by id, must not tell whose it is: refused for this person = not found
     const aboutThisPerson = ['no-relationship', 'other-patient-in-context'].includes(v.access.code);
-    if (read.path === 'item' && aboutThisPerson) return { status: 404, ...none };
+    if ((read.path === 'item' || read.path === 'patient-read') && aboutThisPerson && !idOnly)
+      return { status: 404, ...none };
     return { status: idOnly ? 200 : 403, ...none };
   }
   const notices = {
