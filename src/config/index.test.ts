@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,13 +97,18 @@ describe('configuration', () => {
     expect(bare.join('\n')).toMatch(/identity provider/);
     expect(bare.join('\n')).toMatch(/DATABASE_URL/);
     expect(bare.join('\n')).toMatch(/SHAREDCARE_DB_ROLE=sharedcare_app/);
+    expect(bare.join('\n')).toMatch(/SHAREDCARE_SESSION_SECRET is not set/);
     const file = write(
       'prod.yaml',
       'identityProviders:\n  - { issuer: "https://idp.example.nhs.uk", claims: { style: cis2 } }\n',
     );
     const ready = loadConfig(
       { production: true, configFile: file },
-      { DATABASE_URL: 'postgres://db/sharedcare', SHAREDCARE_DB_ROLE: 'sharedcare_app' },
+      {
+        DATABASE_URL: 'postgres://db/sharedcare',
+        SHAREDCARE_DB_ROLE: 'sharedcare_app',
+        SHAREDCARE_SESSION_SECRET: randomBytes(32).toString('base64'),
+      },
     );
     expect(productionProblems(ready)).toEqual([]);
     expect(ready.identityProviders[0]).toMatchObject({

@@ -8,8 +8,14 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataSetInput } from '../region/index.ts';
+import {
+  DEV_SECRET_DEFAULT,
+  DEV_SESSION_SECRET_DEFAULT,
+  productionSecrets,
+  secretProblems,
+} from './secrets.ts';
 
-export const DEV_SECRET_DEFAULT = 'sharedcare-development-only-secret-do-not-use-in-production';
+export { DEV_SECRET_DEFAULT, estimateEntropyBits } from './secrets.ts';
 
 const organisationSchema = z.object({
   ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
@@ -349,6 +355,7 @@ export function productionProblems(config: Config): string[] {
     problems.push(
       'production mode needs SHAREDCARE_DB_ROLE=sharedcare_app (after GRANT sharedcare_app TO <the login role>): serving as the role that owns the tables would let the server change or delete audit rows',
     );
+  problems.push(...secretProblems(productionSecrets(config), projectRoot, [config.dataDir]));
   return problems;
 }
 
@@ -396,7 +403,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     access: file?.access ?? { recentDays: 365, breakGlassMinutes: 60, roles: {} },
     policy: file?.policy ?? { overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] },
     audit: {} as AuditConfig,
-    sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
+    sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : DEV_SESSION_SECRET_DEFAULT),
     configFile,
   };
   config.audit = auditConfig(file?.audit, env, config.dataDir, path.dirname(configFile ?? '.'), problems);
