@@ -91,12 +91,11 @@ describe('configuration', () => {
     }
   });
 
-  it('will not start in production mode without a trusted identity provider, PostgreSQL and the audit-safe role', () => {
+  it('will not start in production mode without a trusted identity provider, PostgreSQL and a session secret', () => {
     expect(productionProblems(loadConfig({}, {}))).toEqual([]);
     const bare = productionProblems(loadConfig({ production: true }, {}));
     expect(bare.join('\n')).toMatch(/identity provider/);
     expect(bare.join('\n')).toMatch(/DATABASE_URL/);
-    expect(bare.join('\n')).toMatch(/SHAREDCARE_DB_ROLE=sharedcare_app/);
     expect(bare.join('\n')).toMatch(/SHAREDCARE_SESSION_SECRET is not set/);
     const file = write(
       'prod.yaml',

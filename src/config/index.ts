@@ -261,6 +261,11 @@ export interface Config {
   /** the base URL clients reach this server at; fullUrls in Bundles are built from it */
   publicUrl: string;
   databaseUrl: string | undefined;
+  /**
+   * The tables' owner, for `sharedcare migrate` only (SHAREDCARE_OWNER_DATABASE_URL). In production
+   * the server connects with DATABASE_URL as the application's role and never holds this one.
+   */
+  ownerDatabaseUrl: string | undefined;
   dataDir: string;
   logLevel: string;
   /** HS256 secret of the built-in development issuer; undefined in production mode. */
@@ -338,7 +343,11 @@ function parsePort(
   return n;
 }
 
-/** What a server needs before it may start in production mode; checked by `serve`, not by every command. */
+/**
+ * What a server needs before it may start in production mode that the configuration alone shows;
+ * checked by `serve`, not by every command. What the database shows (the role the server connects
+ * as, migrations) is checked at start by createApp (src/app.ts); docs/security.md lists both.
+ */
 export function productionProblems(config: Config): string[] {
   if (!config.production) return [];
   const problems: string[] = [];
@@ -350,10 +359,6 @@ export function productionProblems(config: Config): string[] {
   if (!config.databaseUrl)
     problems.push(
       'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
-    );
-  if (!config.audit.databaseRole)
-    problems.push(
-      'production mode needs SHAREDCARE_DB_ROLE=sharedcare_app (after GRANT sharedcare_app TO <the login role>): serving as the role that owns the tables would let the server change or delete audit rows',
     );
   problems.push(...secretProblems(productionSecrets(config), projectRoot, [config.dataDir]));
   return problems;
@@ -374,8 +379,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     problems.push('SHAREDCARE_VALIDATION must be schema or full');
   }
   const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
-    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  const ownerDatabaseUrl = env.SHAREDCARE_OWNER_DATABASE_URL || undefined;
+  for (const [name, url] of [
+    ['DATABASE_URL', databaseUrl],
+    ['SHAREDCARE_OWNER_DATABASE_URL', ownerDatabaseUrl],
+  ] as const)
+    if (url && !/^postgres(ql)?:\/\//.test(url))
+      problems.push(`${name} must start with postgres:// or postgresql://`);
 
   const lists = env.SHAREDCARE_SENSITIVE_CODES
     ? env.SHAREDCARE_SENSITIVE_CODES.split(path.delimiter).filter(Boolean)
@@ -390,6 +400,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     mllpPort: parsePort('MLLP port', overrides.mllpPort ?? env.SHAREDCARE_MLLP_PORT, 2575, problems),
     publicUrl: '',
     databaseUrl,
+    ownerDatabaseUrl,
     dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     devIssuerSecret,
