@@ -44,6 +44,16 @@ const identityProviderSchema = z.object({
   /** what its tokens are for: staff (users), source systems (sources), or both */
   for: z.enum(['users', 'sources', 'both']).default('users'),
   /**
+   * the longest lifetime (exp after iat, or after now without iat) a token may claim; exp is
+   * required. Default 12 hours (src/access/token-verifier.ts, DEFAULT_MAX_TOKEN_LIFETIME_MINUTES).
+   */
+  maxTokenLifetimeMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
+  /**
    * How claims map to Sharedcare's user: 'cis2' reads NHS Care Identity Service 2 claims
    * (selected_roleid matched in nhsid_nrbac_roles for the organisation and role code);
    * 'simple' reads the named claims.
