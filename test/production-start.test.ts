@@ -49,6 +49,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('production start-up on PostgreS
     SHAREDCARE_DATA_DIR: path.join(work, 'data'),
     SHAREDCARE_CONFIG: path.join(work, 'region.yaml'),
     LOG_LEVEL: 'silent',
+    SHAREDCARE_METRICS_PORT: '0',
     ...extra,
   });
   const start = (e: NodeJS.ProcessEnv) => createApp(loadConfig({ production: true }, e));

@@ -97,6 +97,15 @@ describe('configuration', () => {
     expect(bare.join('\n')).toMatch(/identity provider/);
     expect(bare.join('\n')).toMatch(/DATABASE_URL/);
     expect(bare.join('\n')).toMatch(/SHAREDCARE_SESSION_SECRET is not set/);
+    const framed = productionProblems(
+      loadConfig(
+        { production: true },
+        { SHAREDCARE_FRAME_ANCESTORS: 'http://gp.example https://pas.example' },
+      ),
+    );
+    expect(framed.join('\n')).toMatch(/frameAncestors: http:\/\/gp\.example must be an https/);
+    expect(framed.join('\n')).not.toMatch(/pas\.example/);
+    expect(() => loadConfig({}, { SHAREDCARE_FRAME_ANCESTORS: "'unsafe-inline'" })).toThrow(/not an origin/);
     const file = write(
       'prod.yaml',
       'identityProviders:\n  - { issuer: "https://idp.example.nhs.uk", claims: { style: cis2 } }\n',

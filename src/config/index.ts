@@ -8,14 +8,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataSetInput } from '../region/index.ts';
-import {
-  DEV_SECRET_DEFAULT,
-  DEV_SESSION_SECRET_DEFAULT,
-  productionSecrets,
-  secretProblems,
-} from './secrets.ts';
+import { DEV_SECRET_DEFAULT, DEV_SESSION_SECRET_DEFAULT } from './secrets.ts';
 
 export { DEV_SECRET_DEFAULT, estimateEntropyBits } from './secrets.ts';
+export { productionProblems } from './production.ts';
 
 const organisationSchema = z.object({
   ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
@@ -257,6 +253,8 @@ const fileSchema = z
     sources: z.array(sourceSchema).default([]),
     sensitiveCodeLists: z.array(z.string()).optional(),
     devIssuerSecret: z.string().optional(),
+    /** origins of the clinical systems that may embed the viewer in a frame (CSP frame-ancestors) */
+    frameAncestors: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -300,6 +298,11 @@ export interface Config {
   sessionSecret: string;
   /** the identity providers whose tokens are trusted (the development issuer aside) */
   identityProviders: IdentityProviderConfig[];
+  /** origins allowed to frame Sharedcare's pages (the viewer in a clinical system); none by default */
+  frameAncestors: string[];
+  /** where /metrics is served in production: its own listener, on loopback by default */
+  metricsHost: string;
+  metricsPort: number;
   configFile: string | undefined;
 }
 
@@ -317,7 +320,7 @@ export class ConfigError extends Error {
   }
 }
 
-const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_SENSITIVE_CODES = path.join(projectRoot, 'config', 'sensitive-codes.csv');
 
 function readConfigFile(file: string, problems: string[]): z.infer<typeof fileSchema> | undefined {
@@ -353,25 +356,13 @@ function parsePort(
   return n;
 }
 
-/**
- * What a server needs before it may start in production mode that the configuration alone shows;
- * checked by `serve`, not by every command. What the database shows (the role the server connects
- * as, migrations) is checked at start by createApp (src/app.ts); docs/security.md lists both.
- */
-export function productionProblems(config: Config): string[] {
-  if (!config.production) return [];
-  const problems: string[] = [];
-  if (config.identityProviders.length === 0) {
-    problems.push(
-      'production mode needs at least one trusted identity provider (identityProviders in the config file): the development issuer is never trusted in production',
-    );
-  }
-  if (!config.databaseUrl)
-    problems.push(
-      'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
-    );
-  problems.push(...secretProblems(productionSecrets(config), projectRoot, [config.dataDir]));
-  return problems;
+/** Origins (scheme://host[:port]) that may frame the viewer: env (space-separated) over the file. */
+function frameAncestors(env: string | undefined, file: string[] | undefined, problems: string[]): string[] {
+  const list = env !== undefined ? env.split(/[\s,]+/).filter(Boolean) : (file ?? []);
+  for (const origin of list)
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin))
+      problems.push(`frameAncestors: ${origin} is not an origin such as https://gp-system.example.nhs.uk`);
+  return list;
 }
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -425,6 +416,9 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     policy: file?.policy ?? { overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] },
     audit: {} as AuditConfig,
     sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : DEV_SESSION_SECRET_DEFAULT),
+    frameAncestors: frameAncestors(env.SHAREDCARE_FRAME_ANCESTORS, file?.frameAncestors, problems),
+    metricsHost: env.SHAREDCARE_METRICS_HOST ?? '127.0.0.1',
+    metricsPort: parsePort('SHAREDCARE_METRICS_PORT', env.SHAREDCARE_METRICS_PORT, 9464, problems),
     configFile,
   };
   config.audit = auditConfig(file?.audit, env, config.dataDir, path.dirname(configFile ?? '.'), problems);

@@ -1,0 +1,28 @@
+/** The production start-up check of the configuration (docs/security.md, the checklist). */
+import type { Config } from './index.ts';
+import { projectRoot } from './index.ts';
+import { productionSecrets, secretProblems } from './secrets.ts';
+
+/**
+ * What a server needs before it may start in production mode that the configuration alone shows;
+ * checked by `serve`, not by every command. What the database shows (the role the server connects
+ * as, migrations) is checked at start by createApp (src/app.ts); docs/security.md lists both.
+ */
+export function productionProblems(config: Config): string[] {
+  if (!config.production) return [];
+  const problems: string[] = [];
+  if (config.identityProviders.length === 0) {
+    problems.push(
+      'production mode needs at least one trusted identity provider (identityProviders in the config file): the development issuer is never trusted in production',
+    );
+  }
+  if (!config.databaseUrl)
+    problems.push(
+      'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
+    );
+  for (const origin of config.frameAncestors)
+    if (!origin.startsWith('https://'))
+      problems.push(`frameAncestors: ${origin} must be an https:// origin in production mode`);
+  problems.push(...secretProblems(productionSecrets(config), projectRoot, [config.dataDir]));
+  return problems;
+}
