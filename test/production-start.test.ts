@@ -140,6 +140,43 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('production start-up on PostgreS
     expect(problems).toMatch(/postgres is a superuser/);
   });
 
+  it('does not migrate: `sharedcare migrate` does, with the owner’s URL, and then the server starts', async () => {
+    const empty = `sc_test_${randomBytes(6).toString('hex')}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`CREATE DATABASE ${empty}`);
+    try {
+      const e = { ...env(role('app')), DATABASE_URL: urlAs(role('app'), empty) };
+      expect(await refusal(e)).toMatch(
+        /the database lacks \d+ migration\(s\) \(001_init\.sql…\): run `sharedcare migrate`/,
+      );
+      const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [BIN, 'migrate'], {
+          cwd: ROOT,
+          env: { ...process.env, ...e, SHAREDCARE_OWNER_DATABASE_URL: urlAs('postgres', empty) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+      expect(run.code, run.out).toBe(0);
+      expect(run.out).toMatch(/applied 001_init\.sql/);
+      const app = await start(e);
+      await app.close();
+    } finally {
+      await c.query(`DROP DATABASE IF EXISTS ${empty} WITH (FORCE)`);
+      await c.end();
+    }
+  }, 120_000);
+
+  it('refuses to hold the owner’s URL itself', async () => {
+    expect(await refusal(env(role('app'), { SHAREDCARE_OWNER_DATABASE_URL: urlAs('postgres') }))).toMatch(
+      /SHAREDCARE_OWNER_DATABASE_URL is set/,
+    );
+  });
+
   /** `sharedcare serve --production --port 0`: its exit code, or 'running', and what it printed. */
   function serve(e: NodeJS.ProcessEnv): Promise<{ code: number | 'running'; stderr: string }> {
     return new Promise((resolve) => {

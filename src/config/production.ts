@@ -20,6 +20,10 @@ export function productionProblems(config: Config): string[] {
     problems.push(
       'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
     );
+  if (config.ownerDatabaseUrl)
+    problems.push(
+      "SHAREDCARE_OWNER_DATABASE_URL is set: the server must not hold the tables' owner's credentials (only `sharedcare migrate` uses them)",
+    );
   for (const origin of config.frameAncestors)
     if (!origin.startsWith('https://'))
       problems.push(`frameAncestors: ${origin} must be an https:// origin in production mode`);
