@@ -1,4 +1,5 @@
 /** The production start-up check of the configuration (docs/security.md, the checklist). */
+import path from 'node:path';
 import type { Config } from './index.ts';
 import { projectRoot } from './index.ts';
 import { productionSecrets, secretProblems } from './secrets.ts';
@@ -27,6 +28,10 @@ export function productionProblems(config: Config): string[] {
   for (const origin of config.frameAncestors)
     if (!origin.startsWith('https://'))
       problems.push(`frameAncestors: ${origin} must be an https:// origin in production mode`);
-  problems.push(...secretProblems(productionSecrets(config), projectRoot, [config.dataDir]));
+  // the operator's own files may sit inside the project folder: they hold the secrets, not publish them
+  const own = [config.dataDir, config.audit.signingKeyFile, config.audit.checkpointDir, config.configFile]
+    .filter((f): f is string => !!f)
+    .map((f) => path.resolve(f));
+  problems.push(...secretProblems(productionSecrets(config), projectRoot, own));
   return problems;
 }

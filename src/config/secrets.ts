@@ -1,10 +1,12 @@
 /**
  * Secrets in production: each must be present, strong (at least 32 bytes of entropy, estimated),
  * and not published. "Published" means it appears anywhere in the project's own files (source,
- * tests, README, docs, config), which anyone can read, or it is one of the defaults the code builds
- * (the registry below, for values no file spells out whole). The project is read once per process,
+ * tests, README, docs, config: in a git checkout, every tracked file), which anyone can read, or it
+ * contains one of the defaults the code builds (the registry below, for values no file spells out
+ * whole). The operator's own files (config file, data folder, key file) are not read. The project is read once per process,
  * at the first production start-up check.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -54,12 +56,46 @@ const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'coverage', 'out']);
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
 interface ProjectText {
+  /** absolute path */
+  full: string;
+  /** relative to the project */
   file: string;
   text: string;
 }
 
-function readProject(root: string, skip: string[]): ProjectText[] {
+function readText(root: string, full: string, found: ProjectText[]): void {
+  try {
+    const stat = statSync(full);
+    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return;
+    const bytes = readFileSync(full);
+    if (!bytes.subarray(0, 8192).includes(0))
+      found.push({ full, file: path.relative(root, full), text: bytes.toString('utf8') });
+  } catch {
+    /* gone or unreadable: nothing published there */
+  }
+}
+
+/** In a git checkout, the files git tracks (published with the repository); undefined otherwise. */
+function trackedFiles(root: string): string[] | undefined {
+  try {
+    const out = execFileSync('git', ['ls-files', '-z'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.toString('utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project's published text: in a git checkout the tracked files (a local, ignored `.env` or
+ * config file is not published), otherwise every file but dependencies, builds and the data folder.
+ */
+function readProject(root: string): ProjectText[] {
   const found: ProjectText[] = [];
+  const tracked = trackedFiles(root);
+  if (tracked) {
+    for (const file of tracked) readText(root, path.join(root, file), found);
+    return found;
+  }
   const walk = (dir: string): void => {
     let names: string[];
     try {
@@ -69,19 +105,15 @@ function readProject(root: string, skip: string[]): ProjectText[] {
     }
     for (const name of names) {
       const full = path.join(dir, name);
-      if (SKIP_DIRS.has(name) || name.startsWith('.sharedcare') || skip.includes(full)) continue;
-      let stat;
+      if (SKIP_DIRS.has(name) || name.startsWith('.sharedcare')) continue;
+      let isDir = false;
       try {
-        stat = statSync(full);
+        isDir = statSync(full).isDirectory();
       } catch {
         continue;
       }
-      if (stat.isDirectory()) walk(full);
-      else if (stat.isFile() && stat.size <= MAX_FILE_BYTES) {
-        const bytes = readFileSync(full);
-        if (!bytes.subarray(0, 8192).includes(0))
-          found.push({ file: path.relative(root, full), text: bytes.toString('utf8') });
-      }
+      if (isDir) walk(full);
+      else readText(root, full, found);
     }
   };
   walk(root);
@@ -93,10 +125,10 @@ const cache = new Map<string, ProjectText[]>();
 /** Where a value is published, if it is: a file of the project, or "the built-in defaults". */
 export function wherePublished(value: string, root: string, skip: string[] = []): string | undefined {
   if (BUILT_IN_SECRETS.some((d) => value.includes(d))) return 'the built-in development defaults';
-  const key = `${root}\0${skip.join('\0')}`;
-  let texts = cache.get(key);
-  if (!texts) cache.set(key, (texts = readProject(root, skip)));
-  return texts.find((t) => t.text.includes(value))?.file;
+  let texts = cache.get(root);
+  if (!texts) cache.set(root, (texts = readProject(root)));
+  const own = (full: string) => skip.some((s) => full === s || full.startsWith(`${s}${path.sep}`));
+  return texts.find((t) => !own(t.full) && t.text.includes(value))?.file;
 }
 
 /** Every problem with the secrets, one line per secret, naming it and saying what to do. */
