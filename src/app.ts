@@ -77,13 +77,19 @@ async function openServingDatabase(config: Config, opts: AppOptions): Promise<Da
     }
   }
   if (db?.kind === 'postgres') {
-    problems.push(...(await databaseRoleProblems(db, config.audit.databaseRole)));
-    const pending = await pendingMigrations(withDatabaseRole(db, config.audit.databaseRole)).catch(
-      (err: Error) => [`(cannot read them: ${err.message})`],
+    const role = config.audit.databaseRole;
+    problems.push(
+      ...(await databaseRoleProblems(db, role).catch((err: Error) => [
+        `cannot check the database role: ${err.message}`,
+      ])),
     );
-    if (pending.length > 0)
+    const pending = await pendingMigrations(withDatabaseRole(db, role)).then(
+      (p) => (p.length ? `lacks ${p.length} migration(s) (${p[0]}…)` : undefined),
+      (err: Error) => `cannot be read for its migrations (${err.message})`,
+    );
+    if (pending)
       problems.push(
-        `the database lacks ${pending.length} migration(s) (${pending[0]}…): run \`sharedcare migrate\` with the owner's URL in SHAREDCARE_OWNER_DATABASE_URL`,
+        `the database ${pending}: run \`sharedcare migrate\` with the owner's URL in SHAREDCARE_OWNER_DATABASE_URL`,
       );
   }
   if (problems.length > 0) {
