@@ -13,12 +13,12 @@ import {
 } from './access/index.ts';
 import { buildServer, createMetrics, type Services } from './api/index.ts';
 import { ConfigError, productionProblems, type Config } from './config/index.ts';
-import { openDatabase, type Database } from './db/index.ts';
+import { openDatabase, pendingMigrations, type Database } from './db/index.ts';
 import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
-import { refusalRecorder, withDatabaseRole } from './audit/index.ts';
+import { databaseRoleProblems, refusalRecorder, withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
 import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
@@ -58,16 +58,55 @@ export function hl7CodeMaps(config: Config): Record<string, Record<string, Recor
   return Object.fromEntries(config.sources.filter((s) => s.codeMap).map((s) => [s.id, s.codeMap!]));
 }
 
+/**
+ * Opens the database. In production mode the server connects as the application's role, which
+ * cannot migrate, so it only checks that migrations are at head; and it refuses to start, listing
+ * every problem at once, unless the configuration (productionProblems) and the role it connects
+ * as (databaseRoleProblems) are fit for production.
+ */
+async function openServingDatabase(config: Config, opts: AppOptions): Promise<Database> {
+  const problems = productionProblems(config);
+  if (!config.production) {
+    if (problems.length > 0) throw new ConfigError(problems);
+    return (
+      opts.db ??
+      openDatabase({ databaseUrl: config.databaseUrl, dataDir: opts.inMemory ? undefined : config.dataDir })
+    );
+  }
+  let db = opts.db;
+  if (!db && config.databaseUrl) {
+    try {
+      db = await openDatabase({ databaseUrl: config.databaseUrl, migrate: false });
+    } catch (err) {
+      problems.push(`cannot connect to DATABASE_URL: ${(err as Error).message}`);
+    }
+  }
+  if (db?.kind === 'postgres') {
+    const role = config.audit.databaseRole;
+    problems.push(
+      ...(await databaseRoleProblems(db, role).catch((err: Error) => [
+        `cannot check the database role: ${err.message}`,
+      ])),
+    );
+    const pending = await pendingMigrations(withDatabaseRole(db, role)).then(
+      (p) => (p.length ? `lacks ${p.length} migration(s) (${p[0]}…)` : undefined),
+      (err: Error) => `cannot be read for its migrations (${err.message})`,
+    );
+    if (pending)
+      problems.push(
+        `the database ${pending}: run \`sharedcare migrate\` with the owner's URL in SHAREDCARE_OWNER_DATABASE_URL`,
+      );
+  }
+  if (problems.length > 0) {
+    if (db && !opts.db) await db.close();
+    throw new ConfigError(problems);
+  }
+  return db!;
+}
+
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const refusals = productionProblems(config);
-  if (refusals.length > 0) throw new ConfigError(refusals);
+  const db = await openServingDatabase(config, opts);
   const log = opts.log ?? createLogger(config.logLevel);
-  const db =
-    opts.db ??
-    (await openDatabase({
-      databaseUrl: config.databaseUrl,
-      dataDir: opts.inMemory ? undefined : config.dataDir,
-    }));
   try {
     loadSchemaValidators();
     const policy = createPolicy(config.sensitiveCodeLists);
@@ -85,7 +124,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       );
     await applyRegion(db, config.organisations, config.sources);
     // Serving runs as the application's database role when one is configured (PostgreSQL): it
-    // cannot update or delete audit rows. Migrations, relabelling and audit pruning use the owner.
+    // cannot update or delete audit rows. Outside production, migrations, relabelling and audit
+    // pruning use the connecting owner; in production the connection itself is the application's
+    // role (checked above), and migrations and audit pruning are run by `sharedcare migrate` and
+    // `sharedcare retention run` with the owner's URL.
     const appDb = withDatabaseRole(db, config.audit.databaseRole);
 
     const metrics = createMetrics();

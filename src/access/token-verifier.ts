@@ -1,7 +1,7 @@
 /**
  * Verifies bearer tokens from the identity providers a region trusts (OpenID Connect / JWT):
  * signature against the issuer's published keys (JWKS, fetched and cached by jose), issuer,
- * audience, expiry and not-before. Claims map to a Sharedcare user per issuer, including the NHS
+ * audience, expiry (required, and capped: checkLifetime) and not-before. Claims map to a Sharedcare user per issuer, including the NHS
  * Care Identity Service 2 shape. The development issuer is tried only when the config has a
  * development secret, which it never has in production mode.
  */
@@ -86,11 +86,38 @@ async function discoverJwks(issuer: string): Promise<URL> {
   return new URL(doc.jwks_uri);
 }
 
+/** How far a provider's clock may run ahead of ours (iat in the future, exp and nbf). */
+export const CLOCK_SKEW_SECONDS = 60;
+/** A long clinical shift; user tokens normally last minutes to an hour or two. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_MINUTES = 12 * 60;
+
+/**
+ * A token must say when it expires, and may not be valid for longer than the provider's
+ * maxTokenLifetimeMinutes (counted from iat, or from now when it has none); nor may it have been
+ * issued in the future beyond the clock skew: a token that never expires, or is made to outlive
+ * the sign-in it came from, is a stolen credential that never goes stale.
+ */
+function checkLifetime(provider: IdentityProviderConfig, payload: JWTPayload, nowSeconds: number): void {
+  const { exp, iat } = payload;
+  if (typeof exp !== 'number') throw unauthenticated('token has no exp (expiry) claim');
+  if (iat !== undefined && (typeof iat !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS))
+    throw unauthenticated('token rejected: iat claim is in the future');
+  const from = typeof iat === 'number' ? Math.min(iat, nowSeconds) : nowSeconds;
+  const max = provider.maxTokenLifetimeMinutes ?? DEFAULT_MAX_TOKEN_LIFETIME_MINUTES;
+  if (exp - from > max * 60 + CLOCK_SKEW_SECONDS)
+    throw unauthenticated(
+      `token rejected: it is valid for longer than this provider's maximum of ${max} minutes`,
+    );
+}
+
 export function createTokenVerifier(opts: {
   devSecret: string | undefined;
   sessionSecret?: string;
   providers: IdentityProviderConfig[];
+  /** the clock tokens are checked against (tests inject one) */
+  now?: () => Date;
 }): (token: string) => Promise<Principal> {
+  const now = opts.now ?? (() => new Date());
   const keySets = new Map<string, Promise<KeySet>>();
   const keysFor = (p: IdentityProviderConfig): Promise<KeySet> => {
     let ks = keySets.get(p.issuer);
@@ -116,11 +143,15 @@ export function createTokenVerifier(opts: {
     const provider = opts.providers.find((p) => p.issuer === iss);
     if (!provider) throw unauthenticated('the token’s issuer is not trusted by this region');
     let payload: JWTPayload;
+    const at = now();
     try {
       ({ payload } = await jwtVerify(token, await keysFor(provider), {
         issuer: provider.issuer,
         audience: provider.audience,
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+        requiredClaims: ['exp'],
+        currentDate: at,
+        clockTolerance: CLOCK_SKEW_SECONDS,
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthenticated('token has expired');
@@ -138,6 +169,7 @@ export function createTokenVerifier(opts: {
         'the identity provider’s keys could not be fetched; try again shortly',
       );
     }
+    checkLifetime(provider, payload, Math.floor(at.getTime() / 1000));
     return mapClaims(provider, payload);
   };
 }

@@ -2,3 +2,4 @@ export { buildServer } from './server.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export type { Services } from './context.ts';
 export { viewerLaunchUrl } from './dev-routes.ts';
+export { buildMetricsServer } from './ops-routes.ts';

@@ -24,6 +24,7 @@ import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -63,6 +64,8 @@ export function buildServer(services: Services): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => crypto.randomUUID(),
   });
+
+  registerSecurityHeaders(app, services.config);
 
   // Bodies from sources are parsed by ingest (it reports errors by entry); keep them as text here.
   app.addContentTypeParser(

@@ -31,27 +31,11 @@ export function viewerDist(): string {
 }
 
 /**
- * Pages carry patient data: never cached, never framed by another site's page unless a clinical
- * system embeds it (frame-ancestors is left to the deployment's proxy), no third-party anything.
+ * Pages carry patient data: the security headers (src/api/security-headers.ts: CSP, framing by
+ * the configured clinical systems only, nosniff, no-store) are set on every response by helmet.
  */
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'self'",
-  "form-action 'self'",
-].join('; ');
-
 function pageHeaders(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', CSP)
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff');
+  return reply.header('cache-control', 'no-store');
 }
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sharedcare</title></head><body>
@@ -114,8 +98,6 @@ export function registerViewerRoutes(app: FastifyInstance, services: Services): 
       if (/[\\/]assets[\\/]/.test(path))
         res.setHeader('cache-control', 'public, max-age=31536000, immutable');
       else res.setHeader('cache-control', 'no-store');
-      if (path.endsWith('.html')) res.setHeader('content-security-policy', CSP);
-      res.setHeader('x-content-type-options', 'nosniff');
     },
   });
   app.get('/viewer/', async (_req, reply) => pageHeaders(reply).sendFile('index.html', root));

@@ -25,6 +25,7 @@ export {
 } from './refusals.ts';
 export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
 export { withDatabaseRole } from './db-role.ts';
+export { databaseRoleProblems } from './db-role-check.ts';
 export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';
 export { reportCsv } from './csv.ts';
 export { auditEventBundle, toFhirAuditEvent } from './fhir.ts';

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { mintSourceToken, mintUserToken } from '../access/index.ts';
+import { migrate, openDatabase } from '../db/index.ts';
 import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { writeRegion } from '../generate/index.ts';
@@ -65,6 +66,27 @@ export function buildProgram(): Command {
     .option('--production', 'production mode: the development issuer is refused')
     .action(async (o) => {
       await serve(config(o));
+    });
+
+  program
+    .command('migrate')
+    .description(
+      "bring the database schema up to date as the tables' owner (SHAREDCARE_OWNER_DATABASE_URL, else DATABASE_URL, else the embedded folder); a production server does not migrate",
+    )
+    .addOption(configOpt())
+    .action(async (o) => {
+      const c = config(o);
+      const db = await openDatabase({
+        databaseUrl: c.ownerDatabaseUrl ?? c.databaseUrl,
+        dataDir: c.dataDir,
+        migrate: false,
+      });
+      try {
+        const applied = await migrate(db);
+        print(applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date');
+      } finally {
+        await db.close();
+      }
     });
 
   program

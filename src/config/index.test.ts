@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,19 +91,32 @@ describe('configuration', () => {
     }
   });
 
-  it('will not start in production mode without a trusted identity provider, PostgreSQL and the audit-safe role', () => {
+  it('will not start in production mode without a trusted identity provider, PostgreSQL and a session secret', () => {
     expect(productionProblems(loadConfig({}, {}))).toEqual([]);
     const bare = productionProblems(loadConfig({ production: true }, {}));
     expect(bare.join('\n')).toMatch(/identity provider/);
     expect(bare.join('\n')).toMatch(/DATABASE_URL/);
-    expect(bare.join('\n')).toMatch(/SHAREDCARE_DB_ROLE=sharedcare_app/);
+    expect(bare.join('\n')).toMatch(/SHAREDCARE_SESSION_SECRET is not set/);
+    const framed = productionProblems(
+      loadConfig(
+        { production: true },
+        { SHAREDCARE_FRAME_ANCESTORS: 'http://gp.example https://pas.example' },
+      ),
+    );
+    expect(framed.join('\n')).toMatch(/frameAncestors: http:\/\/gp\.example must be an https/);
+    expect(framed.join('\n')).not.toMatch(/pas\.example/);
+    expect(() => loadConfig({}, { SHAREDCARE_FRAME_ANCESTORS: "'unsafe-inline'" })).toThrow(/not an origin/);
     const file = write(
       'prod.yaml',
       'identityProviders:\n  - { issuer: "https://idp.example.nhs.uk", claims: { style: cis2 } }\n',
     );
     const ready = loadConfig(
       { production: true, configFile: file },
-      { DATABASE_URL: 'postgres://db/sharedcare', SHAREDCARE_DB_ROLE: 'sharedcare_app' },
+      {
+        DATABASE_URL: 'postgres://db/sharedcare',
+        SHAREDCARE_DB_ROLE: 'sharedcare_app',
+        SHAREDCARE_SESSION_SECRET: randomBytes(32).toString('base64'),
+      },
     );
     expect(productionProblems(ready)).toEqual([]);
     expect(ready.identityProviders[0]).toMatchObject({

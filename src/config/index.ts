@@ -8,8 +8,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataSetInput } from '../region/index.ts';
+import { DEV_SECRET_DEFAULT, DEV_SESSION_SECRET_DEFAULT } from './secrets.ts';
 
-export const DEV_SECRET_DEFAULT = 'sharedcare-development-only-secret-do-not-use-in-production';
+export { DEV_SECRET_DEFAULT, estimateEntropyBits } from './secrets.ts';
+export { productionProblems } from './production.ts';
 
 const organisationSchema = z.object({
   ods: z.string().regex(/^[A-Z0-9]{3,10}$/, 'an ODS code is 3 to 10 capital letters or digits'),
@@ -45,6 +47,16 @@ const identityProviderSchema = z.object({
   audience: z.string().default('sharedcare'),
   /** what its tokens are for: staff (users), source systems (sources), or both */
   for: z.enum(['users', 'sources', 'both']).default('users'),
+  /**
+   * the longest lifetime (exp after iat, or after now without iat) a token may claim; exp is
+   * required. Default 12 hours (src/access/token-verifier.ts, DEFAULT_MAX_TOKEN_LIFETIME_MINUTES).
+   */
+  maxTokenLifetimeMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .optional(),
   /**
    * How claims map to Sharedcare's user: 'cis2' reads NHS Care Identity Service 2 claims
    * (selected_roleid matched in nhsid_nrbac_roles for the organisation and role code);
@@ -249,6 +261,8 @@ const fileSchema = z
     sources: z.array(sourceSchema).default([]),
     sensitiveCodeLists: z.array(z.string()).optional(),
     devIssuerSecret: z.string().optional(),
+    /** origins of the clinical systems that may embed the viewer in a frame (CSP frame-ancestors) */
+    frameAncestors: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -267,6 +281,11 @@ export interface Config {
   /** the base URL clients reach this server at; fullUrls in Bundles are built from it */
   publicUrl: string;
   databaseUrl: string | undefined;
+  /**
+   * The tables' owner, for `sharedcare migrate` only (SHAREDCARE_OWNER_DATABASE_URL). In production
+   * the server connects with DATABASE_URL as the application's role and never holds this one.
+   */
+  ownerDatabaseUrl: string | undefined;
   dataDir: string;
   logLevel: string;
   /** HS256 secret of the built-in development issuer; undefined in production mode. */
@@ -291,6 +310,11 @@ export interface Config {
   sessionSecret: string;
   /** the identity providers whose tokens are trusted (the development issuer aside) */
   identityProviders: IdentityProviderConfig[];
+  /** origins allowed to frame Sharedcare's pages (the viewer in a clinical system); none by default */
+  frameAncestors: string[];
+  /** where /metrics is served in production: its own listener, on loopback by default */
+  metricsHost: string;
+  metricsPort: number;
   configFile: string | undefined;
 }
 
@@ -319,7 +343,7 @@ export class ConfigError extends Error {
   }
 }
 
-const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_SENSITIVE_CODES = path.join(projectRoot, 'config', 'sensitive-codes.csv');
 
 function readConfigFile(file: string, problems: string[]): z.infer<typeof fileSchema> | undefined {
@@ -355,24 +379,13 @@ function parsePort(
   return n;
 }
 
-/** What a server needs before it may start in production mode; checked by `serve`, not by every command. */
-export function productionProblems(config: Config): string[] {
-  if (!config.production) return [];
-  const problems: string[] = [];
-  if (config.identityProviders.length === 0) {
-    problems.push(
-      'production mode needs at least one trusted identity provider (identityProviders in the config file): the development issuer is never trusted in production',
-    );
-  }
-  if (!config.databaseUrl)
-    problems.push(
-      'production mode needs DATABASE_URL (PostgreSQL); the embedded database is for development and demonstrations',
-    );
-  if (!config.audit.databaseRole)
-    problems.push(
-      'production mode needs SHAREDCARE_DB_ROLE=sharedcare_app (after GRANT sharedcare_app TO <the login role>): serving as the role that owns the tables would let the server change or delete audit rows',
-    );
-  return problems;
+/** Origins (scheme://host[:port]) that may frame the viewer: env (space-separated) over the file. */
+function frameAncestors(env: string | undefined, file: string[] | undefined, problems: string[]): string[] {
+  const list = env !== undefined ? env.split(/[\s,]+/).filter(Boolean) : (file ?? []);
+  for (const origin of list)
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin))
+      problems.push(`frameAncestors: ${origin} is not an origin such as https://gp-system.example.nhs.uk`);
+  return list;
 }
 
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -390,8 +403,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     problems.push('SHAREDCARE_VALIDATION must be schema or full');
   }
   const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
-    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  const ownerDatabaseUrl = env.SHAREDCARE_OWNER_DATABASE_URL || undefined;
+  for (const [name, url] of [
+    ['DATABASE_URL', databaseUrl],
+    ['SHAREDCARE_OWNER_DATABASE_URL', ownerDatabaseUrl],
+  ] as const)
+    if (url && !/^postgres(ql)?:\/\//.test(url))
+      problems.push(`${name} must start with postgres:// or postgresql://`);
 
   const lists = env.SHAREDCARE_SENSITIVE_CODES
     ? env.SHAREDCARE_SENSITIVE_CODES.split(path.delimiter).filter(Boolean)
@@ -408,6 +426,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     mllpTls: mllpTls(env, problems),
     publicUrl: '',
     databaseUrl,
+    ownerDatabaseUrl,
     dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     devIssuerSecret,
@@ -421,7 +440,10 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     access: file?.access ?? { recentDays: 365, breakGlassMinutes: 60, roles: {} },
     policy: file?.policy ?? { overrideRoles: ['sharedcare-dpo', 'caldicott-guardian'] },
     audit: {} as AuditConfig,
-    sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : `${DEV_SECRET_DEFAULT}-session`),
+    sessionSecret: env.SHAREDCARE_SESSION_SECRET ?? (production ? '' : DEV_SESSION_SECRET_DEFAULT),
+    frameAncestors: frameAncestors(env.SHAREDCARE_FRAME_ANCESTORS, file?.frameAncestors, problems),
+    metricsHost: env.SHAREDCARE_METRICS_HOST ?? '127.0.0.1',
+    metricsPort: parsePort('SHAREDCARE_METRICS_PORT', env.SHAREDCARE_METRICS_PORT, 9464, problems),
     configFile,
   };
   config.audit = auditConfig(file?.audit, env, config.dataDir, path.dirname(configFile ?? '.'), problems);

@@ -5,7 +5,7 @@ import { openPostgres } from './postgres.ts';
 import type { Database } from './types.ts';
 
 export type { Database, Queryable, QueryResult } from './types.ts';
-export { migrate } from './migrate.ts';
+export { migrate, pendingMigrations } from './migrate.ts';
 export { DataDirInUseError } from './lock.ts';
 export { pgliteDatabase } from './pglite.ts';
 
@@ -13,9 +13,11 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** PGlite data folder; undefined = in memory. */
   dataDir?: string | undefined;
+  /** bring the schema up to date (default); false for a server connecting as the application's role */
+  migrate?: boolean;
 }
 
-/** Opens PostgreSQL when a URL is given, else embedded PGlite, and brings the schema up to date. */
+/** Opens PostgreSQL when a URL is given, else embedded PGlite, and (unless told not to) migrates. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let db: Database;
   if (opts.databaseUrl) db = await openPostgres(opts.databaseUrl);
@@ -23,6 +25,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
     db = await openPglite(opts.dataDir);
   }
-  await migrate(db);
+  if (opts.migrate !== false) await migrate(db);
   return db;
 }

@@ -4,6 +4,26 @@ import type { Database } from './types.ts';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '..', '..', 'migrations');
 
+const migrationFiles = (): string[] =>
+  readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort();
+
+/**
+ * The migrations this database has not had, without changing anything (a server that connects as
+ * the application's role cannot migrate: `sharedcare migrate` does, with the owner's URL).
+ */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const { rows } = await db.query<{ present: boolean }>(
+    `SELECT to_regclass('schema_migration') IS NOT NULL AS present`,
+  );
+  if (!rows[0]?.present) return migrationFiles();
+  const done = new Set(
+    (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
+  );
+  return migrationFiles().filter((f) => !done.has(f));
+}
+
 /** Applies migrations/NNN_name.sql in order, each once, each in its own transaction. */
 export async function migrate(db: Database): Promise<string[]> {
   await db.exec(
@@ -12,9 +32,7 @@ export async function migrate(db: Database): Promise<string[]> {
   const done = new Set(
     (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
   );
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
-    .sort();
+  const files = migrationFiles();
   const applied: string[] = [];
   for (const file of files) {
     if (done.has(file)) continue;
