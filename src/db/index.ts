@@ -26,3 +26,4 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   await migrate(db);
   return db;
 }
+export { DatabaseError, isUniqueViolation, logSafeError, statementName, toDatabaseError } from './errors.ts';
