@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { errorToOperationOutcome } from '../fhir/index.ts';
+import { checkJsonText, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
@@ -73,7 +73,12 @@ export function buildServer(services: Services): FastifyInstance {
     ],
     { parseAs: 'string' },
     (req, body, done) => {
-      if (req.url.startsWith('/ingest/')) return done(null, body);
+      if (req.url.startsWith('/ingest/')) return done(null, body); // ingest guards and parses it itself
+      try {
+        checkJsonText(body as string);
+      } catch (err) {
+        return done(err as SharedcareError, undefined);
+      }
       try {
         done(null, (body as string).length ? JSON.parse(body as string) : undefined);
       } catch {
@@ -81,6 +86,12 @@ export function buildServer(services: Services): FastifyInstance {
       }
     },
   );
+
+  // No route sees a query-string or path value that is not text (src/fhir/guard.ts).
+  app.addHook('preValidation', async (req) => {
+    checkRequestValues(req.query as Record<string, unknown>, 'query');
+    checkRequestValues(req.params as Record<string, unknown>, 'path');
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
