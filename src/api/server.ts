@@ -25,11 +25,32 @@ import { registerViewerRoutes } from './viewer-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
-/** Logs the path and the names of query parameters only: values may be NHS numbers. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Query parameters whose names are logged (values never are); others are counted. */
+const KNOWN_PARAMS = new Set(
+  'patient subject identifier date status code _format _count user person from to launch iss state'.split(
+    ' ',
+  ),
+);
+
+/**
+ * What a log line says about the URL: the route with its id parameters (anything else in a path or
+ * query value may be an NHS number or free text), and the names of known query parameters.
+ */
 function safeUrl(req: FastifyRequest): string {
-  const [path, query] = req.url.split('?', 2);
-  if (!query) return path!;
-  return `${path}?${[...new URLSearchParams(query).keys()].map((k) => `${k}=…`).join('&')}`;
+  const route = req.routeOptions.url;
+  if (!route) return '(no route)';
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  const path = route.replace(/:([A-Za-z_]+)/g, (m, name: string) => {
+    const v = params[name];
+    return typeof v === 'string' && UUID.test(v) ? v : m;
+  });
+  const query = req.url.split('?', 2)[1];
+  if (!query) return path;
+  const keys = [...new URLSearchParams(query).keys()];
+  const known = keys.filter((k) => KNOWN_PARAMS.has(k)).map((k) => `${k}=…`);
+  const others = keys.length - known.length;
+  return `${path}?${[...known, ...(others ? [`(${others} other)`] : [])].join('&')}`;
 }
 
 function fastifyErrorToOurs(err: {
@@ -150,7 +171,7 @@ export function buildServer(services: Services): FastifyInstance {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const err = new SharedcareError('not-found', `no route ${req.method} ${safeUrl(req).split('?')[0]}`);
+    const err = new SharedcareError('not-found', `no route ${req.method} ${req.url.split('?')[0]}`);
     if (req.url.startsWith('/fhir')) {
       const { status, outcome } = errorToOperationOutcome(err);
       return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);
