@@ -182,6 +182,23 @@ describe.each(DB_KINDS)('bad input on %s', (kind) => {
     );
   });
 
+  it('a query parameter given twice where one is expected is refused, not read as a list', async () => {
+    const token = await r.userToken('dr.bi', 'Y90001');
+    const nhsSearch = `identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`;
+    expectRefused(await getAs(r, token, `/fhir/Patient?${nhsSearch}&${nhsSearch}`), 400);
+    expectRefused(await getAs(r, token, `/fhir/Condition?patient=${personId}&patient=${personId}`), 400);
+    const admin = await r.adminToken();
+    const res = await getAs(r, admin, `/admin/objections?nhs=${NHS}&nhs=${NHS}`);
+    expect(res.status, res.text).toBe(400);
+    // FHIR's date range is the one repeated parameter the searches take
+    const range = await getAs(
+      r,
+      token,
+      `/fhir/Condition?patient=${personId}&date=ge2020-01-01&date=le2030-01-01`,
+    );
+    expect(range.status, range.text).toBe(200);
+  });
+
   it('the DPO access report refuses user=%00 with an OperationOutcome', async () => {
     const dpo = await mintUserToken(r.config.devIssuerSecret!, {
       user: 'dpo1',

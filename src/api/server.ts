@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { checkJsonText, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
+import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
@@ -108,9 +108,10 @@ export function buildServer(services: Services): FastifyInstance {
     },
   );
 
-  // No route sees a query-string or path value that is not text (src/fhir/guard.ts).
+  // No route sees a query-string or path value that is not text, nor a repeated parameter it does
+  // not expect (src/fhir/guard.ts).
   app.addHook('preValidation', async (req) => {
-    checkRequestValues(req.query as Record<string, unknown>, 'query');
+    checkQuery(req.query as Record<string, unknown>);
     checkRequestValues(req.params as Record<string, unknown>, 'path');
   });
 

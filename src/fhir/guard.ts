@@ -89,3 +89,19 @@ export function checkRequestValues(values: Record<string, unknown> | undefined, 
     }
   }
 }
+
+/** Query parameters that may be given more than once (FHIR date ranges: date=ge…&date=le…). */
+const REPEATABLE = new Set(['date']);
+
+/**
+ * The query-string check of every route: text only (checkRequestValues), and each parameter at
+ * most once unless it is one that FHIR repeats, so no route meets an array where it reads a string.
+ */
+export function checkQuery(query: Record<string, unknown> | undefined): void {
+  checkRequestValues(query, 'query');
+  for (const [name, value] of Object.entries(query ?? {}))
+    if (Array.isArray(value) && !REPEATABLE.has(name))
+      throw new SharedcareError('invalid-request', `the query parameter ${name} is given more than once`, [
+        { message: `give ${name} once`, expression: name },
+      ]);
+}

@@ -178,7 +178,9 @@ export const fuzzIngest: fc.Arbitrary<FuzzRequest> = fc
     {
       weight: 2,
       arbitrary: fuzzBundle.map((b) => ({
-        body: (b.entry as { resource?: unknown }[]).map((e) => JSON.stringify(e?.resource ?? e)).join('\n'),
+        body: (Array.isArray(b.entry) ? (b.entry as { resource?: unknown }[]) : [b])
+          .map((e) => JSON.stringify(e?.resource ?? e))
+          .join('\n'),
         contentType: 'application/fhir+ndjson',
       })),
     },
@@ -202,7 +204,21 @@ function enc(s: string): string {
 
 const queryPart = fc
   .array(
-    fc.tuple(fc.constantFrom('code', 'status', 'date', 'patient', 'subject', '_format', 'x'), fuzzString),
+    fc.tuple(
+      fc.constantFrom(
+        'code',
+        'status',
+        'date',
+        'patient',
+        'subject',
+        '_format',
+        'identifier',
+        'nhs',
+        'user',
+        'x',
+      ),
+      fuzzString,
+    ),
     {
       maxLength: 3,
     },
@@ -213,7 +229,7 @@ const queryPart = fc
 export function fuzzQuery(personId: string): fc.Arbitrary<FuzzRequest> {
   return fc
     .tuple(
-      fc.constantFrom('search', 'patient', 'everything', 'dpo', 'dpo-subject', 'admin'),
+      fc.constantFrom('search', 'patient', 'everything', 'dpo', 'dpo-subject', 'admin', 'objections'),
       fc.constantFrom('Condition', 'Observation', 'Appointment', 'MedicationRequest'),
       fc.boolean(),
       queryPart,
@@ -223,11 +239,12 @@ export function fuzzQuery(personId: string): fc.Arbitrary<FuzzRequest> {
       const base = withPatient ? [`patient=${personId}`] : [];
       const url = {
         search: `/fhir/${type}?${[...base, ...q].join('&')}`,
-        patient: `/fhir/Patient?identifier=${enc(`https://fhir.nhs.uk/Id/nhs-number|${v}`)}`,
+        patient: `/fhir/Patient?${[`identifier=${enc(`https://fhir.nhs.uk/Id/nhs-number|${v}`)}`, ...q].join('&')}`,
         everything: `/fhir/Patient/${withPatient ? personId : enc(v)}/$everything?${q.join('&')}`,
         dpo: `/dpo/access-report?user=${enc(v)}&${q.join('&')}`,
         'dpo-subject': `/dpo/subject-access-report?person=${enc(v)}&${q.join('&')}`,
         admin: `/admin/sources?${q.join('&')}`,
+        objections: `/admin/objections?${[`nhs=${enc(v)}`, ...q].join('&')}`,
       }[kind];
       return { method: 'GET' as const, url };
     });
