@@ -109,7 +109,7 @@ export const fuzzValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null),
   fc.array(fc.oneof(fuzzString, fc.constant(null)), { maxLength: 3 }),
   fc.dictionary(fuzzString, fuzzString, { maxKeys: 3 }),
-  fc.tuple(fc.integer({ min: 20, max: 3000 }), fuzzString).map(([d, s]) => nested(d, s)),
+  fc.tuple(fc.integer({ min: 20, max: 1200 }), fuzzString).map(([d, s]) => nested(d, s)),
 );
 
 type Json = Record<string, unknown> | unknown[];
