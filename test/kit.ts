@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { mintSourceToken, mintUserToken, ADMIN_ROLE } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config/index.ts';
@@ -88,7 +89,11 @@ export interface TestRegion {
 }
 
 /** A small region: a GP practice and a hospital that contribute and view, a lab that only contributes. */
-export async function startRegion(kind: DbKind, configOverrides: Partial<Config> = {}): Promise<TestRegion> {
+export async function startRegion(
+  kind: DbKind,
+  configOverrides: Partial<Config> = {},
+  appOptions: { log?: Logger } = {},
+): Promise<TestRegion> {
   const fresh = await freshDatabase(kind);
   const config = testConfig(configOverrides);
   await fresh.db.transaction(async (tx) => {
@@ -111,7 +116,7 @@ export async function startRegion(kind: DbKind, configOverrides: Partial<Config>
     await upsertSource(tx, { id: 'northgate-pas', org: 'RX1', kind: 'fhir' });
     await upsertSource(tx, { id: 'private-lab', org: 'LAB01', kind: 'fhir' });
   });
-  const app = await createApp(config, { db: fresh.db });
+  const app = await createApp(config, { db: fresh.db, ...appOptions });
   const secret = config.devIssuerSecret!;
   return {
     app,

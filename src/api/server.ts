@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { errorToOperationOutcome } from '../fhir/index.ts';
+import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
@@ -28,11 +28,32 @@ import { registerSecurityHeaders } from './security-headers.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
-/** Logs the path and the names of query parameters only: values may be NHS numbers. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Query parameters whose names are logged (values never are); others are counted. */
+const KNOWN_PARAMS = new Set(
+  'patient subject identifier date status code _format _count user person from to launch iss state'.split(
+    ' ',
+  ),
+);
+
+/**
+ * What a log line says about the URL: the route with its id parameters (anything else in a path or
+ * query value may be an NHS number or free text), and the names of known query parameters.
+ */
 function safeUrl(req: FastifyRequest): string {
-  const [path, query] = req.url.split('?', 2);
-  if (!query) return path!;
-  return `${path}?${[...new URLSearchParams(query).keys()].map((k) => `${k}=…`).join('&')}`;
+  const route = req.routeOptions.url;
+  if (!route) return '(no route)';
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  const path = route.replace(/:([A-Za-z_]+)/g, (m, name: string) => {
+    const v = params[name];
+    return typeof v === 'string' && UUID.test(v) ? v : m;
+  });
+  const query = req.url.split('?', 2)[1];
+  if (!query) return path;
+  const keys = [...new URLSearchParams(query).keys()];
+  const known = keys.filter((k) => KNOWN_PARAMS.has(k)).map((k) => `${k}=…`);
+  const others = keys.length - known.length;
+  return `${path}?${[...known, ...(others ? [`(${others} other)`] : [])].join('&')}`;
 }
 
 function fastifyErrorToOurs(err: {
@@ -78,7 +99,12 @@ export function buildServer(services: Services): FastifyInstance {
     ],
     { parseAs: 'string' },
     (req, body, done) => {
-      if (req.url.startsWith('/ingest/')) return done(null, body);
+      if (req.url.startsWith('/ingest/')) return done(null, body); // ingest guards and parses it itself
+      try {
+        checkJsonText(body as string);
+      } catch (err) {
+        return done(err as SharedcareError, undefined);
+      }
       try {
         done(null, (body as string).length ? JSON.parse(body as string) : undefined);
       } catch {
@@ -86,6 +112,13 @@ export function buildServer(services: Services): FastifyInstance {
       }
     },
   );
+
+  // No route sees a query-string or path value that is not text, nor a repeated parameter it does
+  // not expect (src/fhir/guard.ts).
+  app.addHook('preValidation', async (req) => {
+    checkQuery(req.query as Record<string, unknown>);
+    checkRequestValues(req.params as Record<string, unknown>, 'path');
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
@@ -144,7 +177,7 @@ export function buildServer(services: Services): FastifyInstance {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const err = new SharedcareError('not-found', `no route ${req.method} ${safeUrl(req).split('?')[0]}`);
+    const err = new SharedcareError('not-found', `no route ${req.method} ${req.url.split('?')[0]}`);
     if (req.url.startsWith('/fhir')) {
       const { status, outcome } = errorToOperationOutcome(err);
       return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);

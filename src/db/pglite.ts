@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { toDatabaseError } from './errors.ts';
 import { lockDataDir } from './lock.ts';
 import type { Database, Queryable, QueryResult } from './types.ts';
 
@@ -9,7 +10,13 @@ interface PgliteLike {
 function wrap(target: PgliteLike): Queryable {
   return {
     async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      const r = await target.query<T>(sql, params);
+      let r;
+      try {
+        r = await target.query<T>(sql, params);
+      } catch (err) {
+        // PGlite's error carries the statement's params: it leaves as a log-safe DatabaseError.
+        throw toDatabaseError(err, sql);
+      }
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
   };
@@ -42,9 +49,28 @@ export function pgliteDatabase(pg: PGlite, afterClose: () => void = () => undefi
   return {
     kind: 'pglite',
     query: base.query,
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: async <T>(fn: (tx: Queryable) => Promise<T>) => {
+      let fromFn = false;
+      try {
+        return await pg.transaction(async (tx) => {
+          try {
+            return await fn(wrap(tx));
+          } catch (err) {
+            fromFn = true;
+            throw err;
+          }
+        });
+      } catch (err) {
+        // errors from fn are already ours; BEGIN / COMMIT failures come from the driver
+        throw fromFn ? err : toDatabaseError(err, undefined);
+      }
+    },
     exec: async (sql) => {
-      await pg.exec(sql);
+      try {
+        await pg.exec(sql);
+      } catch (err) {
+        throw toDatabaseError(err, sql);
+      }
     },
     close: async () => {
       if (closed) return;

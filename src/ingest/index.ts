@@ -1,4 +1,5 @@
 import { SharedcareError } from '../errors/index.ts';
+import { checkJsonText } from '../fhir/index.ts';
 import type { Database } from '../db/index.ts';
 import { getSource, type SourceSystem } from '../region/index.ts';
 import { ingestEntries, type IngestDeps, type IngestResult } from './ingest.ts';
@@ -46,6 +47,7 @@ export async function ingestFhir(
   body: string,
 ): Promise<IngestResult> {
   let entries;
+  checkJsonText(body, isNdjson(contentType));
   if (isNdjson(contentType)) entries = parseNdjson(body);
   else {
     let value: unknown;

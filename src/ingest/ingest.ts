@@ -36,6 +36,7 @@ import {
 } from '../store/index.ts';
 import type { Entry } from './parse.ts';
 import { itemId, localIdOf, RequestIndex, rewriteReferences } from './references.ts';
+import { assignServerIds } from './server-ids.ts';
 
 export interface IngestDeps {
   db: Database;
@@ -130,8 +131,14 @@ function validateAll(entries: Entry[], mode: ValidationMode): void {
   for (const e of entries) {
     if (!e.resource) continue;
     const at = e.at.startsWith('Bundle') ? `${e.at}.resource` : e.at;
-    problems.push(...validateFhirResource(e.resource, at, mode));
-    if (isClinicalType(e.resource.resourceType) && patientReferences(e.resource).length === 0) {
+    const own = validateFhirResource(e.resource, at, mode);
+    problems.push(...own);
+    // Only a valid resource is read (an Appointment's participant may be anything until then).
+    if (
+      own.length === 0 &&
+      isClinicalType(e.resource.resourceType) &&
+      patientReferences(e.resource).length === 0
+    ) {
       const field = CLINICAL_TYPES[e.resource.resourceType]!.patient;
       problems.push({
         message: `a ${e.resource.resourceType} must name its patient (${field})`,
@@ -160,6 +167,7 @@ export async function ingestEntries(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   validateAll(entries, deps.validation ?? 'schema');
+  entries = assignServerIds(entries);
   const index = new RequestIndex(entries);
   const receivedAt = new Date().toISOString();
 

@@ -6,6 +6,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Problem } from '../errors/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import { isR4ResourceType } from '../fhir/index.ts';
 
 export interface Entry {
   /** where the entry is, for messages: "Bundle.entry[3]" or "line 7" */
@@ -36,14 +37,44 @@ function checkResourceShape(value: unknown, at: string, problems: Problem[]): va
     problems.push({ message: 'expected a FHIR resource (a JSON object)', expression: at });
     return false;
   }
-  if (typeof value.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(value.resourceType)) {
+  if (typeof value.resourceType !== 'string' || !isR4ResourceType(value.resourceType)) {
     problems.push({
-      message: 'resourceType is missing or not a FHIR resource type',
+      message: 'resourceType is missing or not a FHIR R4 resource type',
       expression: `${at}.resourceType`,
     });
     return false;
   }
   return true;
+}
+
+/** Bundle-level elements that intake reads: fullUrl (unique, FHIR's bdl-7) and request. */
+function checkEntryShape(
+  e: Record<string, unknown>,
+  at: string,
+  seen: Set<string>,
+  problems: Problem[],
+): boolean {
+  const before = problems.length;
+  if (e.fullUrl !== undefined) {
+    if (typeof e.fullUrl !== 'string' || e.fullUrl.length === 0)
+      problems.push({ message: 'fullUrl must be a string', expression: `${at}.fullUrl` });
+    else if (seen.has(e.fullUrl))
+      problems.push({
+        message: "fullUrl is the same as an earlier entry's; fullUrls must be unique in a Bundle",
+        expression: `${at}.fullUrl`,
+      });
+    else seen.add(e.fullUrl);
+  }
+  const request = e.request as Record<string, unknown> | undefined;
+  if (request !== undefined) {
+    if (!isObject(request))
+      problems.push({ message: 'request must be an object', expression: `${at}.request` });
+    else
+      for (const k of ['method', 'url'] as const)
+        if (request[k] !== undefined && typeof request[k] !== 'string')
+          problems.push({ message: `request.${k} must be a string`, expression: `${at}.request.${k}` });
+  }
+  return problems.length === before;
 }
 
 export function parseNdjson(text: string): Entry[] {
@@ -72,7 +103,7 @@ export function parseNdjson(text: string): Entry[] {
 function deleteTarget(url: unknown): { type: string; id: string } | undefined {
   if (typeof url !== 'string') return undefined;
   const m = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(url);
-  return m ? { type: m[1]!, id: m[2]! } : undefined;
+  return m && isR4ResourceType(m[1]!) ? { type: m[1]!, id: m[2]! } : undefined;
 }
 
 export function parseJson(value: unknown): Entry[] {
@@ -95,12 +126,14 @@ export function parseJson(value: unknown): Entry[] {
     ]);
   }
   const entries: Entry[] = [];
+  const fullUrls = new Set<string>();
   bundle.entry.forEach((e: BundleEntry, i) => {
     const at = `Bundle.entry[${i}]`;
     if (e === null || typeof e !== 'object' || Array.isArray(e)) {
       problems.push({ message: 'an entry must be an object', expression: at });
       return;
     }
+    if (!checkEntryShape(e as Record<string, unknown>, at, fullUrls, problems)) return;
     const method = (e.request?.method ?? (bundle.type === 'collection' ? 'PUT' : undefined)) as
       string | undefined;
     if (bundle.type !== 'collection' && !e.request) {

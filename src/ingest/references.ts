@@ -5,7 +5,13 @@
  * the same way whether its target came in this request or an earlier one.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { deterministicUuid, DIRECTORY_TYPES, isClinicalType, ODS_SYSTEM } from '../fhir/index.ts';
+import {
+  deterministicUuid,
+  DIRECTORY_TYPES,
+  isClinicalType,
+  ODS_SYSTEM,
+  VALIDATED_TYPES,
+} from '../fhir/index.ts';
 import type { Entry } from './parse.ts';
 
 export interface LocalRef {
@@ -17,12 +23,14 @@ export function itemId(sourceId: string, type: string, localId: string): string 
   return deterministicUuid(`${sourceId}|${type}|${localId}`);
 }
 
+type Identified = { system?: string; value?: string };
+
 /** The source's own id for a resource: its id, else its first identifier, else its fullUrl. */
 export function localIdOf(resource: Resource, fullUrl: string | undefined): string | undefined {
   if (resource.id) return resource.id;
-  const ident = (resource as { identifier?: { system?: string; value?: string }[] }).identifier?.find(
-    (i) => i.value,
-  );
+  // identifier is a list on most types and a single Identifier on some (QuestionnaireResponse, Composition)
+  const ids = (resource as { identifier?: Identified[] | Identified }).identifier;
+  const ident = (Array.isArray(ids) ? ids : ids ? [ids] : []).find((i) => i.value);
   if (ident) return `${ident.system ?? ''}|${ident.value}`;
   return fullUrl;
 }
@@ -31,17 +39,21 @@ const RELATIVE = /^(?:https?:\/\/[^\s]+\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,6
 
 /** Index of what this request contains, to resolve references to it. */
 export class RequestIndex {
-  private byFullUrl = new Map<string, { ref: LocalRef; resource: Resource }>();
+  private byFullUrl = new Map<string, { ref: LocalRef; resource: Resource | undefined }>();
   private byLocal = new Map<string, Resource>();
 
   constructor(entries: Entry[]) {
     for (const e of entries) {
       if (!e.resource) continue;
-      const localId = localIdOf(e.resource, e.fullUrl);
+      // A type intake does not validate is not read: it is known by its fullUrl and id only.
+      const validated = VALIDATED_TYPES.includes(e.resource.resourceType);
+      const id = typeof e.resource.id === 'string' ? e.resource.id : undefined;
+      const localId = validated ? localIdOf(e.resource, e.fullUrl) : (id ?? e.fullUrl);
       if (!localId) continue;
       const ref = { type: e.resource.resourceType, localId };
-      if (e.fullUrl) this.byFullUrl.set(e.fullUrl, { ref, resource: e.resource });
-      this.byLocal.set(`${ref.type}/${localId}`, e.resource);
+      const resource = validated ? e.resource : undefined;
+      if (e.fullUrl) this.byFullUrl.set(e.fullUrl, { ref, resource });
+      if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
     }
   }
 
