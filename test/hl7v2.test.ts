@@ -138,6 +138,12 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(orm.msa).toMatch(/^MSA\|AR\|HTTP-4\|/);
     const junk = await postHl7(r, 'hello, world');
     expect(junk.msa).toMatch(/^MSA\|AR\|/);
+    const nul = await postHl7(
+      r,
+      admission('HTTP-4N', 'H1004', '9990000069').replace('TESTER', 'TES\u0000TER'),
+    );
+    expect(nul.status).toBe(200);
+    expect(nul.msa).toMatch(/^MSA\|AR\|/);
   });
 
   it('refuses a FHIR source token and a wrong content type with an OperationOutcome', async () => {

@@ -87,6 +87,14 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
    */
   async function receive(input: Buffer | string, knownSource?: SourceSystem): Promise<Hl7Outcome> {
     const text = typeof input === 'string' ? input : decodeMessage(input);
+    // PostgreSQL text cannot hold NUL, and no HL7 v2 field may: refused before anything is stored
+    if (text.includes('\u0000'))
+      return {
+        ack: buildAck(undefined, 'AR', [
+          { message: 'the message contains a NUL character', expression: 'MSH' },
+        ]),
+        code: 'AR',
+      };
     let parsed: ParsedMessage;
     try {
       parsed = parseMessage(text);
