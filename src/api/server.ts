@@ -20,6 +20,7 @@ import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerReadOnlyRoutes } from './read-only-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 
@@ -154,6 +155,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
   registerBreakGlassRoute(app, services);
+  registerReadOnlyRoutes(app);
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);

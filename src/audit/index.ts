@@ -17,6 +17,7 @@ export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './can
 export { recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
 export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
 export { withDatabaseRole } from './db-role.ts';
+export { probeAuditWrite } from './probe.ts';
 export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';
 export { reportCsv } from './csv.ts';
 export { auditEventBundle, toFhirAuditEvent } from './fhir.ts';

@@ -5,7 +5,7 @@ import { openPostgres } from './postgres.ts';
 import type { Database } from './types.ts';
 
 export type { Database, Queryable, QueryResult } from './types.ts';
-export { migrate } from './migrate.ts';
+export { migrate, pendingMigrations } from './migrate.ts';
 export { DataDirInUseError } from './lock.ts';
 export { pgliteDatabase } from './pglite.ts';
 

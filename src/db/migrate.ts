@@ -1,8 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Database } from './types.ts';
+import type { Database, Queryable } from './types.ts';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '..', '..', 'migrations');
+
+function migrationFiles(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
+    .sort();
+}
+
+/** The migrations this code has that the database has not applied (empty: the schema is at head). */
+export async function pendingMigrations(db: Queryable): Promise<string[]> {
+  const done = new Set(
+    (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
+  );
+  return migrationFiles().filter((f) => !done.has(f));
+}
 
 /** Applies migrations/NNN_name.sql in order, each once, each in its own transaction. */
 export async function migrate(db: Database): Promise<string[]> {
@@ -12,9 +26,7 @@ export async function migrate(db: Database): Promise<string[]> {
   const done = new Set(
     (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
   );
-  const files = readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{3}_.+\.sql$/.test(f))
-    .sort();
+  const files = migrationFiles();
   const applied: string[] = [];
   for (const file of files) {
     if (done.has(file)) continue;
