@@ -7,6 +7,7 @@ import { mintSourceToken, mintUserToken } from '../access/index.ts';
 import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { writeRegion } from '../generate/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
@@ -25,8 +26,12 @@ function config(opts: { config?: string; port?: string; production?: boolean; ho
   return loadConfig(overrides);
 }
 
-async function withBackend<T>(fn: (b: Backend) => Promise<T>, opts: { config?: string } = {}): Promise<T> {
-  const backend = await openBackend(config(opts));
+/** `actor`: who is acting, for commands that change governance data (see actor.ts). */
+async function withBackend<T>(
+  fn: (b: Backend) => Promise<T>,
+  opts: { config?: string; actor?: CliActor } = {},
+): Promise<T> {
+  const backend = await openBackend(config(opts), opts.actor);
   try {
     return await fn(backend);
   } finally {
@@ -78,8 +83,7 @@ export function buildProgram(): Command {
     });
 
   const org = program.command('org').description('organisations taking part');
-  org
-    .command('add')
+  actorOptions(org.command('add'))
     .requiredOption('--ods <code>', 'ODS code')
     .requiredOption('--name <name>', 'organisation name')
     .option('--kind <kind>', 'gp, acute, community-mental-health, social-care, out-of-hours, …')
@@ -92,6 +96,7 @@ export function buildProgram(): Command {
     .option('--shares-from <date>', 'the date its shared data starts from (YYYY-MM-DD)')
     .addOption(configOpt())
     .action((o) => {
+      const actor = requireActor({ by: o.by, org: o.org });
       if (o.sharesFrom && !o.shares)
         throw new SharedcareError('invalid-request', '--shares-from needs --shares: say what is shared');
       const categories = o.shares
@@ -114,7 +119,7 @@ export function buildProgram(): Command {
                 : {}),
             }),
           ),
-        o,
+        { ...o, actor },
       );
     });
   org
@@ -123,8 +128,8 @@ export function buildProgram(): Command {
     .action((o) => withBackend(async (b) => print(await b.listOrganisations()), o));
 
   const source = program.command('source').description('source systems that send data');
-  source
-    .command('add')
+  // `--org` names the source's organisation here, so the acting organisation is `--by-org`
+  actorOptions(source.command('add'), '--by-org')
     .requiredOption('--id <id>', 'source id (lower-case, dashes)')
     .requiredOption('--org <ods>', 'organisation it belongs to')
     .addOption(
@@ -132,12 +137,13 @@ export function buildProgram(): Command {
     )
     .option('--name <name>', 'a readable name')
     .addOption(configOpt())
-    .action((o) =>
-      withBackend(
+    .action((o) => {
+      const actor = requireActor({ by: o.by, org: o.byOrg }, '--by-org');
+      return withBackend(
         async (b) => print(await b.addSource({ id: o.id, org: o.org, kind: o.kind, name: o.name })),
-        o,
-      ),
-    );
+        { ...o, actor },
+      );
+    });
   source
     .command('list')
     .addOption(configOpt())
