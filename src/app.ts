@@ -103,6 +103,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }),
       metrics: createMetrics(),
       log,
+      devLinks: [],
     };
     const server = buildServer(services);
     return {

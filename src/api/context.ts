@@ -4,6 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
 import type { IngestDeps } from '../ingest/index.ts';
+import type { DevLink } from './landing.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer needs, wired once in src/app.ts. */
@@ -18,4 +19,6 @@ export interface Services {
   authenticate: (bearer: string) => Promise<Principal>;
   metrics: Metrics;
   log: Logger;
+  /** development only: the demo launch links the landing page lists (`sharedcare demo` adds them) */
+  devLinks: DevLink[];
 }

@@ -16,6 +16,7 @@ import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import type { CliActor } from './actor.ts';
+import { noServer, serverUrl } from './server-file.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 
 export interface IngestSummary {
@@ -89,14 +90,19 @@ async function call<T>(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': contentType } : {}),
-    },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+  } catch {
+    throw new SharedcareError('invalid-request', noServer(base));
+  }
   const text = await res.text();
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!res.ok) {
@@ -119,7 +125,7 @@ async function call<T>(
 export async function serverBackend(
   config: Config,
   who?: CliActor,
-  base = config.publicUrl,
+  base = serverUrl(config),
 ): Promise<Backend> {
   if (!config.devIssuerSecret)
     throw new Error(

@@ -16,6 +16,7 @@ import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
 import { serve } from './serve.ts';
+import { resolvePort } from './server-file.ts';
 
 function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
   const overrides: ConfigOverrides = {};
@@ -63,23 +64,23 @@ export function buildProgram(): Command {
     .description(
       'run the server (HTTP; database from DATABASE_URL or embedded PGlite in SHAREDCARE_DATA_DIR)',
     )
-    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
     .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575)')
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .addOption(configOpt())
     .option('--production', 'production mode: the development issuer is refused')
     .action(async (o) => {
-      await serve(config(o));
+      await serve(await resolvePort(config(o)));
     });
 
   program
     .command('demo')
     .description('as serve, after loading a synthetic region into an empty database')
-    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
     .option('--persons <n>', 'people in the synthetic region', '150')
     .addOption(configOpt())
     .action(async (o) => {
-      await demo(config(o), Number(o.persons));
+      await demo(await resolvePort(config(o)), Number(o.persons));
     });
 
   const org = program.command('org').description('organisations taking part');
@@ -239,6 +240,10 @@ export function buildProgram(): Command {
     .requiredOption('--nhs <number>', "the patient's NHS number")
     .option('--name <name>', "the user's display name")
     .option('--postcode <postcode>', "the user's home postcode (OpenID Connect address claim)")
+    .option(
+      '--server <url>',
+      'where the server runs (default: the server running on this data folder, else SHAREDCARE_PUBLIC_URL or the port in --config/PORT)',
+    )
     .addOption(configOpt())
     .action(async (o) => {
       const c = config(o);
