@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
+import { isRunning } from '../db/index.ts';
 
 const fileIn = (dataDir: string) => path.join(dataDir, 'sharedcare.server');
 
@@ -25,15 +26,6 @@ export function announceServer(dataDir: string, url: string): () => void {
   };
   process.once('exit', remove);
   return remove;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The URL of the server to talk to: --server, else the running server's announcement, else the configured URL. */
