@@ -36,6 +36,8 @@ export interface AppOptions {
   /** PGlite in memory instead of the data folder (tests) */
   inMemory?: boolean;
   log?: Logger;
+  /** the time of access decisions and audit events (default: the system clock); tests inject one */
+  clock?: () => Date;
 }
 
 /** What intake needs, wired the same way for the server and the CLI's direct mode. */
@@ -140,6 +142,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         rules: { recentDays: config.access.recentDays, roles: { ...DEFAULT_ROLES, ...config.access.roles } },
         breakGlassMinutes: config.access.breakGlassMinutes,
         neverSharedOrganisation: policy.neverSharedOrganisation,
+        ...(opts.clock ? { clock: opts.clock } : {}),
       }),
       ingest,
       hl7: createHl7Intake({
@@ -157,6 +160,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }),
       metrics,
       log,
+      devLinks: [],
     };
     const server = buildServer(services);
     return {

@@ -6,7 +6,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { recordAuditEvent } from '../src/audit/index.ts';
-import { DB_KINDS, startRegion, testConfig, type TestRegion } from './kit.ts';
+import { fixedClock, DB_KINDS, startRegion, testConfig, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
 import { getAs, personIdFor, postFhir } from './http.ts';
 
@@ -50,18 +50,22 @@ describe.each(DB_KINDS)('alerts on %s', (kind) => {
 
   beforeAll(async () => {
     const base = testConfig().audit;
-    r = await startRegion(kind, {
-      audit: {
-        ...base,
-        alerts: {
-          ...base.alerts,
-          // every day is a non-working day: any access is out of hours, except at the GP practice
-          outOfHours: { ...base.alerts.outOfHours, days: [], exemptOrganisations: ['Y90001'] },
-          manyRecords: { enabled: true, persons: 3, minutes: 15 },
-          protectedPersons: { ...base.alerts.protectedPersons, nhsNumbers: [PROTECTED] },
+    r = await startRegion(
+      kind,
+      {
+        audit: {
+          ...base,
+          alerts: {
+            ...base.alerts,
+            // every day is a non-working day: any access is out of hours, except at the GP practice
+            outOfHours: { ...base.alerts.outOfHours, days: [], exemptOrganisations: ['Y90001'] },
+            manyRecords: { enabled: true, persons: 3, minutes: 15 },
+            protectedPersons: { ...base.alerts.protectedPersons, nhsNumbers: [PROTECTED] },
+          },
         },
       },
-    });
+      { clock: fixedClock() },
+    );
     const restricted = {
       meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
     };

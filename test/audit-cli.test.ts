@@ -79,6 +79,10 @@ describe('sharedcare audit (CLI)', () => {
       '6f1b8a0e-0000-4000-8000-000000000009',
       '--note',
       'x',
+      '--by',
+      'dpo.one',
+      '--org',
+      'Y90001',
     ]);
     expect(review.code).not.toBe(0);
     expect(review.stderr).toMatch(/no alert with that id/);

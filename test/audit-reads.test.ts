@@ -5,7 +5,7 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
-import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+import { fixedClock, DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HIV, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
 import { count, getAs, personIdFor, postFhir } from './http.ts';
 
@@ -21,7 +21,7 @@ describe.each(DB_KINDS)('what each read path writes to the audit trail on %s', (
   let personId: string;
   let dpo: string;
   beforeAll(async () => {
-    r = await startRegion(kind);
+    r = await startRegion(kind, {}, { clock: fixedClock() });
     await postFhir(
       r,
       'gp-riverside',

@@ -5,7 +5,7 @@
 import type { AuditEvent, Bundle, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
-import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+import { fixedClock, DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, NHS_B, patient } from './fhir-data.ts';
 import { getAs, personIdFor, postFhir } from './http.ts';
 
@@ -24,7 +24,7 @@ describe.each(DB_KINDS)('DPO reports on %s', (kind) => {
     });
 
   beforeAll(async () => {
-    r = await startRegion(kind);
+    r = await startRegion(kind, {}, { clock: fixedClock() });
     await postFhir(
       r,
       'gp-riverside',

@@ -17,6 +17,9 @@ import { isValidNhsNumber } from '../src/identity/index.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'sharedcare.js');
 const NHS_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+/** who is acting: commands that change governance data name the person and organisation */
+const BY = ['--by', 'admin.one', '--org', 'Y91234'];
+const BY_SOURCE = ['--by', 'admin.one', '--by-org', 'Y91234']; // `source add` has its own --org
 
 interface Run {
   code: number;
@@ -147,10 +150,23 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
         'gp',
         '--contributes',
         '--views',
+        ...BY,
       ]),
     );
     expect(org).toMatchObject({ ods: 'Y91234', name: 'Brookside Surgery', contributes: true, views: true });
-    json(await sharedcare(['source', 'add', '--id', 'gp-brookside', '--org', 'Y91234', '--kind', 'fhir']));
+    json(
+      await sharedcare([
+        'source',
+        'add',
+        '--id',
+        'gp-brookside',
+        '--org',
+        'Y91234',
+        '--kind',
+        'fhir',
+        ...BY_SOURCE,
+      ]),
+    );
 
     const orgs = await sharedcare(['org', 'list']);
     expect(json<OrganisationOut[]>(orgs)).toContainEqual({
@@ -169,11 +185,20 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
   }, 120_000);
 
   it('refuses bad input with a message that says what to fix, and changes nothing', async () => {
-    const badOds = await sharedcare(['org', 'add', '--ods', 'bad', '--name', 'Bad Practice', '--views']);
+    const badOds = await sharedcare([
+      'org',
+      'add',
+      '--ods',
+      'bad',
+      '--name',
+      'Bad Practice',
+      '--views',
+      ...BY,
+    ]);
     expect(badOds.code).not.toBe(0);
     expect(badOds.stderr).toMatch(/ODS code is 3 to 10 capital letters or digits/);
 
-    const base = ['org', 'add', '--ods', 'Y91235', '--name', 'Hillside Surgery', '--contributes'];
+    const base = ['org', 'add', '--ods', 'Y91235', '--name', 'Hillside Surgery', '--contributes', ...BY];
     const fromOnly = await sharedcare([...base, '--shares-from', '2019-04-01']);
     expect(fromOnly.code).not.toBe(0);
     expect(fromOnly.stderr).toMatch(/--shares-from needs --shares/);
@@ -191,11 +216,22 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
       'Y99999',
       '--kind',
       'fhir',
+      ...BY_SOURCE,
     ]);
     expect(noOrg.code).not.toBe(0);
     expect(noOrg.stderr).toMatch(/organisation Y99999 is not registered; add it first/);
 
-    const badKind = await sharedcare(['source', 'add', '--id', 'gp-ftp', '--org', 'Y91234', '--kind', 'ftp']);
+    const badKind = await sharedcare([
+      'source',
+      'add',
+      '--id',
+      'gp-ftp',
+      '--org',
+      'Y91234',
+      '--kind',
+      'ftp',
+      ...BY_SOURCE,
+    ]);
     expect(badKind.code).not.toBe(0);
     expect(badKind.stderr).toMatch(/'ftp' is invalid/);
     expect(badKind.stderr).toMatch(/fhir, hl7v2, batch/);
@@ -330,14 +366,16 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
   let objectionId: string;
 
   it('records, lists and withdraws an objection for a loaded person', async () => {
-    const added = json<ObjectionOut>(await sharedcare(['objection', 'add', '--nhs', nhs]));
+    const added = json<ObjectionOut>(await sharedcare(['objection', 'add', '--nhs', nhs, ...BY]));
     expect(added).toMatchObject({ scope: 'record', withdrawnAt: null });
     objectionId = added.id;
 
     const listed = json<ObjectionOut[]>(await sharedcare(['objection', 'list', '--nhs', nhs]));
     expect(listed.map((o) => o.id)).toEqual([objectionId]);
 
-    const withdrawn = json<ObjectionOut>(await sharedcare(['objection', 'withdraw', '--id', objectionId]));
+    const withdrawn = json<ObjectionOut>(
+      await sharedcare(['objection', 'withdraw', '--id', objectionId, ...BY]),
+    );
     expect(withdrawn.id).toBe(objectionId);
     expect(withdrawn.withdrawnAt).toBeTruthy();
 
@@ -349,7 +387,7 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
   }, 240_000);
 
   it('refuses an objection for an invalid NHS number', async () => {
-    const r = await sharedcare(['objection', 'add', '--nhs', '1234567890']);
+    const r = await sharedcare(['objection', 'add', '--nhs', '1234567890', ...BY]);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/not a valid NHS number/);
@@ -416,7 +454,7 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
 
     it('CLI commands go through the running server', async () => {
       const added = json<ObjectionOut>(
-        await sharedcare(['objection', 'add', '--nhs', nhs, '--category', 'medications']),
+        await sharedcare(['objection', 'add', '--nhs', nhs, '--category', 'medications', ...BY]),
       );
       expect(added).toMatchObject({ scope: 'category', target: 'medications', withdrawnAt: null });
 

@@ -88,11 +88,29 @@ export interface TestRegion {
   adminToken(): Promise<string>;
 }
 
+/**
+ * An injected clock for tests whose outcome depends on the day or the hour (the out-of-hours alert
+ * rule, dedupe windows): it starts at a fixed instant, by default a Wednesday at noon in London,
+ * and moves on with real time, so a test sees the same day and hour whenever it runs.
+ */
+export function fixedClock(start = '2026-11-25T12:00:00Z'): () => Date {
+  const from = Date.parse(start);
+  const t0 = performance.now();
+  return () => new Date(from + Math.round(performance.now() - t0));
+}
+
+export interface RegionOptions {
+  /** the app's clock for decisions and audit events (default: the system clock) */
+  clock?: () => Date;
+  /** the app's logger (tests that read what was logged) */
+  log?: Logger;
+}
+
 /** A small region: a GP practice and a hospital that contribute and view, a lab that only contributes. */
 export async function startRegion(
   kind: DbKind,
   configOverrides: Partial<Config> = {},
-  appOptions: { log?: Logger } = {},
+  opts: RegionOptions = {},
 ): Promise<TestRegion> {
   const fresh = await freshDatabase(kind);
   const config = testConfig(configOverrides);
@@ -116,7 +134,11 @@ export async function startRegion(
     await upsertSource(tx, { id: 'northgate-pas', org: 'RX1', kind: 'fhir' });
     await upsertSource(tx, { id: 'private-lab', org: 'LAB01', kind: 'fhir' });
   });
-  const app = await createApp(config, { db: fresh.db, ...appOptions });
+  const app = await createApp(config, {
+    db: fresh.db,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
   const secret = config.devIssuerSecret!;
   return {
     app,

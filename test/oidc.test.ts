@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegion, type TestRegion } from './kit.ts';
+import { fixedClock, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
 import { personIdFor, postFhir } from './http.ts';
 
@@ -102,16 +102,27 @@ describe('tokens from the region’s OpenID Connect provider', () => {
   beforeAll(async () => {
     idp = await startIdp();
     other = await startIdp();
-    r = await startRegion('pglite', {
-      identityProviders: [
-        {
-          issuer: idp.issuer,
-          audience: 'sharedcare',
-          for: 'both',
-          claims: { style: 'cis2', user: 'uid', name: 'name', org: 'org', role: 'role', source: 'client_id' },
-        },
-      ],
-    });
+    r = await startRegion(
+      'pglite',
+      {
+        identityProviders: [
+          {
+            issuer: idp.issuer,
+            audience: 'sharedcare',
+            for: 'both',
+            claims: {
+              style: 'cis2',
+              user: 'uid',
+              name: 'name',
+              org: 'org',
+              role: 'role',
+              source: 'client_id',
+            },
+          },
+        ],
+      },
+      { clock: fixedClock() },
+    );
     await postFhir(
       r,
       'gp-riverside',

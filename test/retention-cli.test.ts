@@ -12,6 +12,8 @@ import { ConfigError, loadConfig } from '../src/config/index.ts';
 import { openDatabase } from '../src/db/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+/** who runs retention: every run names the person and organisation */
+const BY = ['--by', 'admin.one', '--org', 'Y90001'];
 const BIN = path.join(ROOT, 'bin', 'sharedcare.js');
 
 let dir: string;
@@ -55,7 +57,7 @@ describe('sharedcare retention run', () => {
   ])(
     'refuses %j, says what to fix, and opens nothing',
     async (args, message) => {
-      const r = await sharedcare(['retention', 'run', ...args]);
+      const r = await sharedcare(['retention', 'run', ...args, ...BY]);
       expect(r.code).not.toBe(0);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(message);
@@ -66,14 +68,14 @@ describe('sharedcare retention run', () => {
 
   it('refuses a configuration with a wrong period, naming the field', async () => {
     const file = configFile('bad.yaml', 'retention:\n  adultYears: 0\n  maternityYear: 25\n');
-    const r = await sharedcare(['retention', 'run', '--dry-run', '--config', file]);
+    const r = await sharedcare(['retention', 'run', '--dry-run', '--config', file, ...BY]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('retention.adultYears: a period is a whole number of years (1 to 100)');
     expect(r.stderr).toMatch(/retention: Unrecognized key.*maternityYear/);
   }, 60_000);
 
   it('a dry run prints the report by rule, for people and as JSON', async () => {
-    const human = await sharedcare(['retention', 'run', '--dry-run', '--as-of', '2030-01-31']);
+    const human = await sharedcare(['retention', 'run', '--dry-run', '--as-of', '2030-01-31', ...BY]);
     expect(human.stderr).toBe('');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(
@@ -85,7 +87,7 @@ describe('sharedcare retention run', () => {
     expect(human.stdout).toMatch(/mental-health\s+20 years after the last mental-health contact/);
 
     const file = configFile('periods.yaml', 'retention:\n  adultYears: 10\n  mentalHealthYears: 30\n');
-    const json = await sharedcare(['retention', 'run', '--dry-run', '--json', '--config', file]);
+    const json = await sharedcare(['retention', 'run', '--dry-run', '--json', '--config', file, ...BY]);
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout) as { dryRun: boolean; periods: Record<string, number> };
     expect(report.dryRun).toBe(true);
@@ -127,13 +129,13 @@ describe('sharedcare retention run while `sharedcare serve` holds the data folde
         if (i > 300 || server.exitCode !== null) throw new Error('serve did not start');
         await new Promise((r) => setTimeout(r, 250));
       }
-      const dry = await sharedcare(['retention', 'run', '--dry-run', '--json']);
+      const dry = await sharedcare(['retention', 'run', '--dry-run', '--json', ...BY]);
       expect(dry.code, dry.stderr).toBe(0);
       expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, persons: { examined: 0 } });
-      const real = await sharedcare(['retention', 'run']);
+      const real = await sharedcare(['retention', 'run', ...BY]);
       expect(real.code, real.stderr).toBe(0);
       expect(real.stdout).toMatch(/^Retention run as of \d{4}-\d{2}-\d{2}: 0 persons examined\./);
-      const future = await sharedcare(['retention', 'run', '--as-of', '2099-01-01']);
+      const future = await sharedcare(['retention', 'run', '--as-of', '2099-01-01', ...BY]);
       expect(future.stderr).toMatch(/Add --dry-run/);
     } finally {
       server.kill('SIGTERM');
@@ -141,11 +143,11 @@ describe('sharedcare retention run while `sharedcare serve` holds the data folde
     }
     // the server wrote the run's audit events into the folder it held
     const db = await openDatabase({ dataDir: path.join(dir, 'data') });
-    const { rows } = await db.query<{ action: string; user_id: string }>(
-      "SELECT action, user_id FROM audit_event WHERE action = 'retention.run'",
+    const { rows } = await db.query<{ action: string; user_id: string; user_org: string }>(
+      "SELECT action, user_id, user_org FROM audit_event WHERE action = 'retention.run'",
     );
     await db.close();
-    expect(rows).toEqual([{ action: 'retention.run', user_id: `${os.userInfo().username}@cli` }]);
+    expect(rows).toEqual([{ action: 'retention.run', user_id: 'admin.one', user_org: 'Y90001' }]);
   }, 180_000);
 });
 

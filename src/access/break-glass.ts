@@ -33,6 +33,8 @@ export async function grantBreakGlass(
     reason: string;
     note?: string | undefined;
     minutes: number;
+    /** when it is granted (default: now) */
+    now?: Date;
   },
 ): Promise<BreakGlassGrant> {
   if (!Object.hasOwn(BREAK_GLASS_REASONS, input.reason)) {
@@ -52,7 +54,7 @@ export async function grantBreakGlass(
       { message: 'too long', expression: 'note' },
     ]);
   }
-  const grantedAt = new Date();
+  const grantedAt = input.now ?? new Date();
   const grant: BreakGlassGrant = {
     id: randomUUID(),
     personId: input.personId,

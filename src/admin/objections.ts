@@ -136,13 +136,20 @@ export function objectionService(db: Database, opts: ObjectionOptions = {}) {
         const o = (await listObjections(tx, objection.personId, true)).find((x) => x.id === id)!;
         if (r.forOrg && !(await getOrganisation(tx, r.forOrg)))
           throw bad(`organisation ${r.forOrg} is not registered`, 'forOrg');
+        const deciding = await getOrganisation(tx, actor.org);
         const override = await recordOverride(tx, {
           objection: o,
           ground: r.ground,
           reason: r.reason,
           endsOn: r.endsOn,
           ...(r.forOrg ? { forOrg: r.forOrg } : {}),
-          decidedBy: { userId: actor.userId, role: actor.role, org: actor.org },
+          // the notice names the deciding organisation as the person knows it, not only its code
+          decidedBy: {
+            userId: actor.userId,
+            role: actor.role,
+            org: actor.org,
+            ...((actor.orgName ?? deciding?.name) ? { orgName: actor.orgName ?? deciding?.name } : {}),
+          },
           allowedRoles: overrideRoles,
           ...(opts.regionName ? { regionName: opts.regionName } : {}),
         });

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
 import type { Hl7Intake, IngestDeps } from '../ingest/index.ts';
+import type { DevLink } from './landing.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer needs, wired once in src/app.ts. */
@@ -23,4 +24,6 @@ export interface Services {
   refusals: RefusalRecorder;
   metrics: Metrics;
   log: Logger;
+  /** development only: the demo launch links the landing page lists (`sharedcare demo` adds them) */
+  devLinks: DevLink[];
 }

@@ -1,16 +1,16 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { checkReadiness } from '../admin/index.ts';
 import type { Services } from './context.ts';
 
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
   app.get('/health', async () => ({ status: 'ok' }));
 
+  // Ready = can serve a governed read now (src/admin/readiness.ts), as the serving database role.
   app.get('/ready', async (_req, reply) => {
-    try {
-      await services.db.query('SELECT 1 FROM audit_head WHERE id = 1');
-      return { status: 'ready', database: services.db.kind };
-    } catch {
-      return reply.code(503).send({ status: 'not ready', database: services.db.kind });
-    }
+    const r = await checkReadiness(services.db);
+    reply.header('cache-control', 'no-store');
+    if (r.ready) return { status: 'ready', database: services.db.kind };
+    return reply.code(503).send({ status: 'not ready', database: services.db.kind, reason: r.reason });
   });
 
   // In production the metrics are served by their own listener (buildMetricsServer), on loopback

@@ -22,6 +22,7 @@ import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerFeedRoutes } from './feed-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerReadOnlyRoutes } from './read-only-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -193,6 +194,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
   registerBreakGlassRoute(app, services);
+  registerReadOnlyRoutes(app);
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerFeedRoutes(app, services);

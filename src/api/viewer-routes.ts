@@ -12,6 +12,7 @@ import { DEFAULT_ROLES, roleAccess } from '../access/index.ts';
 import { contributorFeeds, getOrganisation } from '../region/index.ts';
 import { requireUser } from './auth.ts';
 import type { Services } from './context.ts';
+import { landingPage } from './landing.ts';
 
 /** GET /viewer/api/session: the signed-in user's context, as the viewer shows it. */
 export interface ViewerSession {
@@ -46,7 +47,12 @@ export function registerViewerRoutes(app: FastifyInstance, services: Services): 
   const root = viewerDist();
   const built = existsSync(`${root}/index.html`) && existsSync(`${root}/launch.html`);
 
-  app.get('/', async (_req, reply) => reply.redirect('/viewer/', 302));
+  // `/` says what this is and how to open a record (landing.ts); the record itself opens by a launch
+  app.get('/', async (_req, reply) =>
+    pageHeaders(reply)
+      .header('content-type', 'text/html; charset=utf-8')
+      .send(landingPage(services.config, services.devLinks)),
+  );
   app.get('/viewer', async (_req, reply) => reply.redirect('/viewer/', 302));
 
   // The sources panel: region metadata, no patient data, but only for signed-in users.

@@ -26,6 +26,7 @@ export {
 export { auditSettings, configureAudit, type AuditConfig } from './settings.ts';
 export { withDatabaseRole } from './db-role.ts';
 export { databaseRoleProblems } from './db-role-check.ts';
+export { probeAuditWrite } from './probe.ts';
 export { accessReport, REPORT_LIMIT, type ReportQuery, type ReportRow } from './report.ts';
 export { reportCsv } from './csv.ts';
 export { auditEventBundle, toFhirAuditEvent } from './fhir.ts';

@@ -16,6 +16,7 @@ import {
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import type { Backend } from './backend.ts';
 
 type Period = { from?: string | undefined; to?: string | undefined };
@@ -91,7 +92,7 @@ export function serverAudit(base: string, token: string): AuditBackend {
 }
 
 interface Helpers {
-  withBackend<T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string }): Promise<T>;
+  withBackend<T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string; actor?: CliActor }): Promise<T>;
   print(v: unknown): void;
   configOpt(): Option;
 }
@@ -190,13 +191,15 @@ export function registerAuditCommands(program: Command, { withBackend, print, co
       ),
     );
 
-  audit
-    .command('review')
+  actorOptions(audit.command('review'))
     .description('mark an alert reviewed, with a note of what was found')
     .requiredOption('--id <id>', 'the alert id (from audit alerts)')
     .requiredOption('--note <text>', 'what was found and done')
     .addOption(configOpt())
-    .action((o) => withBackend(async (b) => print(await b.audit.review(o.id, o.note)), o));
+    .action((o) => {
+      const actor = requireActor(o);
+      return withBackend(async (b) => print(await b.audit.review(o.id, o.note)), { ...o, actor });
+    });
 
   audit
     .command('checkpoint')

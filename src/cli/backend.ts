@@ -22,6 +22,8 @@ import {
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
+import type { CliActor } from './actor.ts';
+import { noServer, serverUrl } from './server-file.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 
 export interface IngestSummary {
@@ -53,9 +55,17 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-const cliActor = (role: string): Actor => ({ userId: `${os.userInfo().username}@cli`, org: 'CLI', role });
+/**
+ * Who the backend acts as, in a role: the person and organisation the command named (`--by`,
+ * `--org`: required by every command that changes governance data, see actor.ts); commands that
+ * only read are attributed to the machine's user at "CLI".
+ */
+const cliActor = (role: string, who?: CliActor): Actor =>
+  who
+    ? { userId: who.by, org: who.org, role }
+    : { userId: `${os.userInfo().username}@cli`, org: 'CLI', role };
 
-export async function directBackend(config: Config, db: Database): Promise<Backend> {
+export async function directBackend(config: Config, db: Database, who?: CliActor): Promise<Backend> {
   const admin = adminService(db, {
     overrideRoles: config.policy.overrideRoles,
     ...(config.policy.regionName ? { regionName: config.policy.regionName } : {}),
@@ -72,7 +82,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
   };
   const hl7Intake = async () =>
     (hl7 ??= createHl7Intake({ ingest: await deps(), codeMaps: hl7CodeMaps(config) }));
-  const actor = cliActor(ADMIN_ROLE);
+  const actor = cliActor(ADMIN_ROLE, who);
   return {
     mode: 'direct',
     parallelism: db.kind === 'postgres' ? 3 : 1,
@@ -80,8 +90,8 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     addSource: (i) => admin.addSource(actor, i),
     listOrganisations: () => admin.listOrganisations(),
     listSources: () => admin.listSources(),
-    objections: directObjections(admin, actor, cliActor(DPO_ROLE)),
-    audit: directAudit(db, config, cliActor(DPO_ROLE)),
+    objections: directObjections(admin, actor, cliActor(DPO_ROLE, who)),
+    audit: directAudit(db, config, cliActor(DPO_ROLE, who)),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       const source = await authoriseSource(db, sourceId, 'fhir');
@@ -112,14 +122,19 @@ async function call<T>(
   body?: unknown,
   contentType = 'application/json',
 ): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined ? { 'content-type': contentType } : {}),
-    },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': contentType } : {}),
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+  } catch {
+    throw new SharedcareError('invalid-request', noServer(base));
+  }
   const text = await res.text();
   const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!res.ok) {
@@ -139,24 +154,21 @@ async function call<T>(
   return json as T;
 }
 
-export async function serverBackend(config: Config): Promise<Backend> {
+export async function serverBackend(
+  config: Config,
+  who?: CliActor,
+  base = serverUrl(config),
+): Promise<Backend> {
   if (!config.devIssuerSecret)
     throw new Error(
       'the server owns the data folder; in production mode run admin commands through the admin API with a token from your identity provider',
     );
-  const base = config.publicUrl;
-  const admin = await mintUserToken(config.devIssuerSecret, {
-    user: `${os.userInfo().username}@cli`,
-    org: 'CLI',
-    role: ADMIN_ROLE,
-    ttlSeconds: 3600,
-  });
-  const dpo = await mintUserToken(config.devIssuerSecret, {
-    user: `${os.userInfo().username}@cli`,
-    org: 'CLI',
-    role: DPO_ROLE,
-    ttlSeconds: 3600,
-  });
+  const tokenFor = (role: string) => {
+    const a = cliActor(role, who);
+    return mintUserToken(config.devIssuerSecret!, { user: a.userId, org: a.org, role, ttlSeconds: 3600 });
+  };
+  const admin = await tokenFor(ADMIN_ROLE);
+  const dpo = await tokenFor(DPO_ROLE);
   return {
     mode: 'server',
     parallelism: 3,
@@ -204,7 +216,7 @@ export async function serverBackend(config: Config): Promise<Backend> {
 }
 
 /** Direct when the database can be opened here; through the server when it owns the data folder. */
-export async function openBackend(config: Config): Promise<Backend> {
+export async function openBackend(config: Config, who?: CliActor): Promise<Backend> {
   try {
     const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
@@ -213,9 +225,9 @@ export async function openBackend(config: Config): Promise<Backend> {
       await db.close();
       throw err;
     }
-    return await directBackend(config, db);
+    return await directBackend(config, db, who);
   } catch (err) {
-    if (err instanceof DataDirInUseError) return serverBackend(config);
+    if (err instanceof DataDirInUseError) return serverBackend(config, who);
     throw err;
   }
 }

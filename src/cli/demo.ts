@@ -78,6 +78,7 @@ export async function demo(config: Config, persons: number): Promise<void> {
     heavy: heavyPatient(spec),
     gp: viewer,
   });
+  app.services.devLinks.push(...links); // the landing page at / lists them too
   process.stderr.write(
     [
       '',
@@ -99,7 +100,7 @@ export async function demo(config: Config, persons: number): Promise<void> {
       'What to try next:',
       `  - other tokens: npx sharedcare token --user U --org ODS --role R8000${contributesOnly ? `  (try --org ${contributesOnly.ods}: it only contributes, so it is refused)` : ''}`,
       `  - send data as a source: curl -X POST -H "Authorization: Bearer ${sourceToken}" -H 'content-type: application/fhir+json' --data @bundle.json ${base}/ingest/fhir`,
-      `  - record an objection: npx sharedcare objection add --nhs ${nhs}`,
+      `  - record an objection (saying who you are and for which organisation): npx sharedcare objection add --nhs ${nhs} --by admin.demo --org ${viewer.ods}`,
       '  - check the audit trail: npx sharedcare audit verify',
       `  - operators: ${base}/health  ${base}/ready  ${base}/metrics`,
       '',

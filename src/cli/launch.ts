@@ -8,6 +8,7 @@ import { mintUserToken } from '../access/index.ts';
 import { viewerLaunchUrl } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import { noServer, serverUrl } from './server-file.ts';
 
 export interface LaunchUrlRequest {
   user: string;
@@ -16,9 +17,12 @@ export interface LaunchUrlRequest {
   nhs: string;
   name?: string;
   postcode?: string;
+  /** where the server runs (default: the running server's announcement, else the configured URL) */
+  server?: string;
 }
 
 export async function launchUrl(config: Config, secret: string, req: LaunchUrlRequest): Promise<string> {
+  const base = serverUrl(config, req.server);
   const token = await mintUserToken(secret, {
     user: req.user,
     org: req.org,
@@ -28,16 +32,13 @@ export async function launchUrl(config: Config, secret: string, req: LaunchUrlRe
   });
   let res: Response;
   try {
-    res = await fetch(`${config.publicUrl}/launch`, {
+    res = await fetch(`${base}/launch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ patient: req.nhs }),
     });
   } catch {
-    throw new SharedcareError(
-      'invalid-request',
-      `no Sharedcare server answers at ${config.publicUrl}: start it first (npm start, or sharedcare serve), or set SHAREDCARE_PUBLIC_URL to where it runs`,
-    );
+    throw new SharedcareError('invalid-request', noServer(base));
   }
   const body = (await res.json().catch(() => ({}))) as {
     launch?: string;
@@ -48,5 +49,5 @@ export async function launchUrl(config: Config, secret: string, req: LaunchUrlRe
     const why = body.issue?.map((i) => i.diagnostics).join('; ') || `HTTP ${res.status}`;
     throw new SharedcareError('invalid-request', `the server refused the launch: ${why}`);
   }
-  return viewerLaunchUrl(config.publicUrl, body.iss, body.launch);
+  return viewerLaunchUrl(base, body.iss, body.launch);
 }

@@ -8,6 +8,7 @@ import { migrate, openDatabase } from '../db/index.ts';
 import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { writeRegion } from '../generate/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
@@ -16,6 +17,7 @@ import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
 import { serve } from './serve.ts';
+import { resolvePort } from './server-file.ts';
 
 function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
   const overrides: ConfigOverrides = {};
@@ -26,8 +28,12 @@ function config(opts: { config?: string; port?: string; production?: boolean; ho
   return loadConfig(overrides);
 }
 
-async function withBackend<T>(fn: (b: Backend) => Promise<T>, opts: { config?: string } = {}): Promise<T> {
-  const backend = await openBackend(config(opts));
+/** `actor`: who is acting, for commands that change governance data (see actor.ts). */
+async function withBackend<T>(
+  fn: (b: Backend) => Promise<T>,
+  opts: { config?: string; actor?: CliActor } = {},
+): Promise<T> {
+  const backend = await openBackend(config(opts), opts.actor);
   try {
     return await fn(backend);
   } finally {
@@ -59,13 +65,13 @@ export function buildProgram(): Command {
     .description(
       'run the server (HTTP; database from DATABASE_URL or embedded PGlite in SHAREDCARE_DATA_DIR)',
     )
-    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
     .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575)')
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .addOption(configOpt())
     .option('--production', 'production mode: the development issuer is refused')
     .action(async (o) => {
-      await serve(config(o));
+      await serve(await resolvePort(config(o)));
     });
 
   program
@@ -92,16 +98,15 @@ export function buildProgram(): Command {
   program
     .command('demo')
     .description('as serve, after loading a synthetic region into an empty database')
-    .option('--port <n>', 'HTTP port (default 8080)')
+    .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
     .option('--persons <n>', 'people in the synthetic region', '150')
     .addOption(configOpt())
     .action(async (o) => {
-      await demo(config(o), Number(o.persons));
+      await demo(await resolvePort(config(o)), Number(o.persons));
     });
 
   const org = program.command('org').description('organisations taking part');
-  org
-    .command('add')
+  actorOptions(org.command('add'))
     .requiredOption('--ods <code>', 'ODS code')
     .requiredOption('--name <name>', 'organisation name')
     .option('--kind <kind>', 'gp, acute, pathology, community-mental-health, social-care, out-of-hours, …')
@@ -114,6 +119,7 @@ export function buildProgram(): Command {
     .option('--shares-from <date>', 'the date its shared data starts from (YYYY-MM-DD)')
     .addOption(configOpt())
     .action((o) => {
+      const actor = requireActor({ by: o.by, org: o.org });
       if (o.sharesFrom && !o.shares)
         throw new SharedcareError('invalid-request', '--shares-from needs --shares: say what is shared');
       const categories = o.shares
@@ -136,7 +142,7 @@ export function buildProgram(): Command {
                 : {}),
             }),
           ),
-        o,
+        { ...o, actor },
       );
     });
   org
@@ -145,8 +151,8 @@ export function buildProgram(): Command {
     .action((o) => withBackend(async (b) => print(await b.listOrganisations()), o));
 
   const source = program.command('source').description('source systems that send data');
-  source
-    .command('add')
+  // `--org` names the source's organisation here, so the acting organisation is `--by-org`
+  actorOptions(source.command('add'), '--by-org')
     .requiredOption('--id <id>', 'source id (lower-case, dashes)')
     .requiredOption('--org <ods>', 'organisation it belongs to')
     .addOption(
@@ -154,12 +160,13 @@ export function buildProgram(): Command {
     )
     .option('--name <name>', 'a readable name')
     .addOption(configOpt())
-    .action((o) =>
-      withBackend(
+    .action((o) => {
+      const actor = requireActor({ by: o.by, org: o.byOrg }, '--by-org');
+      return withBackend(
         async (b) => print(await b.addSource({ id: o.id, org: o.org, kind: o.kind, name: o.name })),
-        o,
-      ),
-    );
+        { ...o, actor },
+      );
+    });
   source
     .command('list')
     .addOption(configOpt())
@@ -290,6 +297,10 @@ export function buildProgram(): Command {
     .requiredOption('--nhs <number>', "the patient's NHS number")
     .option('--name <name>', "the user's display name")
     .option('--postcode <postcode>', "the user's home postcode (OpenID Connect address claim)")
+    .option(
+      '--server <url>',
+      'where the server runs (default: the server running on this data folder, else SHAREDCARE_PUBLIC_URL or the port in --config/PORT)',
+    )
     .addOption(configOpt())
     .action(async (o) => {
       const c = config(o);

@@ -3,10 +3,11 @@
  */
 import type { Command, Option } from 'commander';
 import { SharedcareError } from '../errors/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import type { Backend } from './backend.ts';
 
 interface Helpers {
-  withBackend<T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string }): Promise<T>;
+  withBackend<T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string; actor?: CliActor }): Promise<T>;
   print(v: unknown): void;
   configOpt(): Option;
 }
@@ -22,8 +23,7 @@ export function registerObjectionCommands(
 ): void {
   const objection = program.command('objection').description("a person's objections to sharing");
   requestOptions(
-    objection
-      .command('add')
+    actorOptions(objection.command('add'))
       .description('record an objection (the whole record unless one of --organisation, --category, --item)')
       .requiredOption('--nhs <number>', 'NHS number')
       .option('--organisation <ods>', "object to sharing one organisation's data")
@@ -34,6 +34,7 @@ export function registerObjectionCommands(
   )
     .addOption(configOpt())
     .action((o) => {
+      const actor = requireActor(o);
       const scopes = [o.organisation && 'organisation', o.category && 'category', o.item && 'item'].filter(
         Boolean,
       ) as string[];
@@ -55,19 +56,19 @@ export function registerObjectionCommands(
               ...(o.requestSource ? { requestSource: o.requestSource } : {}),
             }),
           ),
-        o,
+        { ...o, actor },
       );
     });
   requestOptions(
-    objection
-      .command('withdraw')
+    actorOptions(objection.command('withdraw'))
       .description('withdraw an objection at the person’s request (it stays in the history)')
       .requiredOption('--id <id>', 'the objection id (from objection list)'),
     'to withdraw it',
   )
     .addOption(configOpt())
-    .action((o) =>
-      withBackend(
+    .action((o) => {
+      const actor = requireActor(o);
+      return withBackend(
         async (b) =>
           print(
             await b.objections.withdraw(o.id, {
@@ -75,9 +76,9 @@ export function registerObjectionCommands(
               ...(o.requestSource ? { requestSource: o.requestSource } : {}),
             }),
           ),
-        o,
-      ),
-    );
+        { ...o, actor },
+      );
+    });
   objection
     .command('list')
     .description("a person's objections, their overrides, and each as a FHIR Consent")
@@ -85,8 +86,7 @@ export function registerObjectionCommands(
     .option('--all', 'include withdrawn objections (the full history)')
     .addOption(configOpt())
     .action((o) => withBackend(async (b) => print(await b.objections.list(o.nhs, !!o.all)), o));
-  objection
-    .command('override')
+  actorOptions(objection.command('override'))
     .description(
       'do not uphold an objection, for safeguarding or the public interest only, until a date; prints the notice to send to the person',
     )
@@ -96,8 +96,9 @@ export function registerObjectionCommands(
     .requiredOption('--until <date>', 'the last day the override lasts (YYYY-MM-DD)')
     .option('--for-org <ods>', 'lift the objection only for this organisation')
     .addOption(configOpt())
-    .action((o) =>
-      withBackend(
+    .action((o) => {
+      const actor = requireActor(o);
+      return withBackend(
         async (b) =>
           print(
             await b.objections.override(o.id, {
@@ -107,26 +108,28 @@ export function registerObjectionCommands(
               ...(o.forOrg ? { forOrg: o.forOrg } : {}),
             }),
           ),
-        o,
-      ),
-    );
-  objection
-    .command('end-override')
+        { ...o, actor },
+      );
+    });
+  actorOptions(objection.command('end-override'))
     .description('end an override early: the objection applies again at once')
     .requiredOption('--id <id>', 'the override id')
     .addOption(configOpt())
-    .action((o) => withBackend(async (b) => print(await b.objections.endOverride(o.id)), o));
+    .action((o) => {
+      const actor = requireActor(o);
+      return withBackend(async (b) => print(await b.objections.endOverride(o.id)), { ...o, actor });
+    });
 
   const optOut = program
     .command('opt-out')
     .description('the national data opt-out (secondary use only: it never changes what direct care sees)');
-  optOut
-    .command('set')
+  actorOptions(optOut.command('set'))
     .requiredOption('--nhs <number>', 'NHS number')
     .requiredOption('--status <status>', 'opted-out or not-opted-out')
     .requiredOption('--source <where>', 'where the status came from (e.g. "national service, 2026-11-01")')
     .addOption(configOpt())
     .action((o) => {
+      const actor = requireActor(o);
       if (o.status !== 'opted-out' && o.status !== 'not-opted-out')
         throw new SharedcareError('invalid-request', '--status must be opted-out or not-opted-out');
       return withBackend(
@@ -138,7 +141,7 @@ export function registerObjectionCommands(
               source: o.source,
             }),
           ),
-        o,
+        { ...o, actor },
       );
     });
   optOut

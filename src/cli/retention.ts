@@ -7,16 +7,19 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { formatRetentionReport, parseAsOf } from '../retention/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import type { Backend } from './backend.ts';
 
-type WithBackend = <T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string }) => Promise<T>;
+type WithBackend = <T>(
+  fn: (b: Backend) => Promise<T>,
+  opts?: { config?: string; actor?: CliActor },
+) => Promise<T>;
 
 export function registerRetentionCommand(program: Command, withBackend: WithBackend): void {
   const retention = program
     .command('retention')
     .description('remove records past their retention period (periods from the config file)');
-  retention
-    .command('run')
+  actorOptions(retention.command('run'))
     .description(
       'remove what is past its period: adults 8 years after the last contact, children until their 25th birthday (26th if 17 at the last contact), maternity 25 years, mental health 20 years',
     )
@@ -24,12 +27,27 @@ export function registerRetentionCommand(program: Command, withBackend: WithBack
     .option('--as-of <date>', 'as if today were this date (YYYY-MM-DD); a date in the future needs --dry-run')
     .option('--json', 'print the report as JSON')
     .addOption(new Option('--config <file>', 'configuration file (JSON or YAML)'))
-    .action((o: { dryRun?: boolean; asOf?: string; json?: boolean; config?: string }) => {
-      const dryRun = o.dryRun === true;
-      parseAsOf(o.asOf, dryRun); // refuses a bad date before anything is opened
-      return withBackend(async (b) => {
-        const report = await b.runRetention({ dryRun, ...(o.asOf ? { asOf: o.asOf } : {}) });
-        process.stdout.write(`${o.json ? JSON.stringify(report, null, 2) : formatRetentionReport(report)}\n`);
-      }, o);
-    });
+    .action(
+      (o: {
+        dryRun?: boolean;
+        asOf?: string;
+        json?: boolean;
+        config?: string;
+        by?: string;
+        org?: string;
+      }) => {
+        const actor = requireActor(o); // a dry run is audited too, under the same name
+        const dryRun = o.dryRun === true;
+        parseAsOf(o.asOf, dryRun); // refuses a bad date before anything is opened
+        return withBackend(
+          async (b) => {
+            const report = await b.runRetention({ dryRun, ...(o.asOf ? { asOf: o.asOf } : {}) });
+            process.stdout.write(
+              `${o.json ? JSON.stringify(report, null, 2) : formatRetentionReport(report)}\n`,
+            );
+          },
+          { ...o, actor },
+        );
+      },
+    );
 }

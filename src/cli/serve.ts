@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildMetricsServer } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { startMllpListener, type MllpListener } from '../ingest/index.ts';
+import { announceServer } from './server-file.ts';
 
 /**
  * HL7 v2 feeds: messages landed but not finished when the server last stopped are processed
@@ -35,11 +36,13 @@ export async function listen(app: App, config: Config): Promise<FastifyInstance 
   await app.server.listen({ host: config.host, port: config.port });
   const mllp = await startFeeds(app, config);
   const metrics = await listenForMetrics(app, config);
+  const unannounce = announceServer(config.dataDir, config.publicUrl);
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
     app.services.log.info({ signal }, 'shutting down');
+    unannounce();
     Promise.all([mllp.close(), app.close(), metrics?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),

@@ -6,7 +6,7 @@ import type { Database } from './types.ts';
 
 export type { Database, Queryable, QueryResult } from './types.ts';
 export { migrate, pendingMigrations } from './migrate.ts';
-export { DataDirInUseError } from './lock.ts';
+export { DataDirInUseError, isRunning } from './lock.ts';
 export { pgliteDatabase } from './pglite.ts';
 
 export interface DatabaseOptions {

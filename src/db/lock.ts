@@ -18,7 +18,8 @@ export class DataDirInUseError extends Error {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this id runs (also used by the CLI to trust a running server's address). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

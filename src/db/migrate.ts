@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Database } from './types.ts';
+import type { Database, Queryable } from './types.ts';
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, '..', '..', 'migrations');
 
@@ -13,7 +13,7 @@ const migrationFiles = (): string[] =>
  * The migrations this database has not had, without changing anything (a server that connects as
  * the application's role cannot migrate: `sharedcare migrate` does, with the owner's URL).
  */
-export async function pendingMigrations(db: Database): Promise<string[]> {
+export async function pendingMigrations(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ present: boolean }>(
     `SELECT to_regclass('schema_migration') IS NOT NULL AS present`,
   );

@@ -60,10 +60,12 @@ export interface GateOptions {
   neverSharedOrganisation?: (ods: string) => boolean;
   rules?: AccessRules;
   breakGlassMinutes?: number;
+  /** the time of decisions, grants and audit events (default: the system clock; tests inject one) */
+  clock?: () => Date;
 }
 
 export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
-  const { region, auditUser, audit, contextOf, decide, governed } = createGovernor(db, opts);
+  const { region, auditUser, audit, contextOf, decide, governed, clock } = createGovernor(db, opts);
   const neverShared = opts.neverSharedOrganisation ?? (() => false);
 
   /**
@@ -262,6 +264,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
           reason,
           note,
           minutes: opts.breakGlassMinutes ?? 60,
+          now: clock(),
         });
         await audit(tx, {
           user: auditUser(ctx.user),

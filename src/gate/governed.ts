@@ -39,8 +39,13 @@ export interface Granted {
   region: RegionSnapshot;
 }
 
-export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules?: AccessRules }) {
+export function createGovernor(
+  db: Database,
+  opts: { regionTtlMs?: number; rules?: AccessRules; clock?: () => Date },
+) {
   const region = createRegionDirectory(db, opts.regionTtlMs);
+  // the time of every decision and audit event (tests inject one; the alert rules depend on it)
+  const clock = opts.clock ?? (() => new Date());
   const rules = opts.rules;
   const auditUser = (u: UserPrincipal): AuditEventInput['user'] => ({
     id: u.userId,
@@ -61,7 +66,7 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
 
   async function audit(tx: Queryable, event: AuditEventInput): Promise<void> {
     try {
-      await recordAuditEvent(tx, event);
+      await recordAuditEvent(tx, event, { now: clock() });
     } catch {
       throw new SharedcareError(
         'audit-unavailable',
@@ -77,7 +82,7 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
     person: Person | undefined,
     snapshot: RegionSnapshot,
   ): Promise<AccessDecision> {
-    const now = new Date();
+    const now = clock();
     const org = snapshot.organisations.get(user.org);
     const [relationships, breakGlass] = person
       ? [await relationshipsWith(tx, person.id, user.org), await activeBreakGlass(tx, person.id, user, now)]
@@ -183,5 +188,5 @@ export function createGovernor(db: Database, opts: { regionTtlMs?: number; rules
     return result.value;
   }
 
-  return { region, auditUser, audit, contextOf, decide, governed };
+  return { region, auditUser, audit, contextOf, decide, governed, clock };
 }

@@ -1,7 +1,7 @@
 import { SharedcareError } from '../errors/index.ts';
 import { checkJsonText } from '../fhir/index.ts';
 import type { Database } from '../db/index.ts';
-import { getSource, type SourceSystem } from '../region/index.ts';
+import { getOrganisation, getSource, type SourceSystem } from '../region/index.ts';
 import { ingestEntries, type IngestDeps, type IngestResult } from './ingest.ts';
 import { isNdjson, parseJson, parseNdjson } from './parse.ts';
 
@@ -30,6 +30,13 @@ export async function authoriseSource(
 ): Promise<SourceSystem> {
   const source = await getSource(db, sourceId);
   if (!source) throw new SharedcareError('forbidden', `source system ${sourceId} is not registered`);
+  // Checked at every request: an organisation switched to view-only stops sending at once.
+  const org = await getOrganisation(db, source.org);
+  if (!org?.contributes)
+    throw new SharedcareError(
+      'forbidden',
+      `organisation ${source.org} does not contribute data (it is registered as view-only), so its source system ${sourceId} may not send; an administrator can register it with contributes`,
+    );
   const allowed = channel === 'fhir' ? ['fhir', 'batch'] : ['hl7v2'];
   if (!allowed.includes(source.kind))
     throw new SharedcareError(

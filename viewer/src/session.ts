@@ -33,7 +33,18 @@ export function startSession(): Promise<Session> {
   return started;
 }
 
+/** Opened without a launch (no SMART state in the URL or this tab): `/` says what this is instead. */
+function launched(): boolean {
+  return (
+    new URLSearchParams(window.location.search).has('state') || sessionStorage.getItem('SMART_KEY') !== null
+  );
+}
+
 async function ready(): Promise<Session> {
+  if (!launched()) {
+    window.location.replace('/');
+    return new Promise<Session>(() => undefined); // leaving the page
+  }
   const client = await FHIR.oauth2.ready();
   const token = client.state.tokenResponse?.access_token;
   const patientId = client.patient.id;
