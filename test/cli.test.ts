@@ -419,7 +419,7 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
     const base = () => `http://127.0.0.1:${port}`;
 
     beforeAll(async () => {
-      server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
+      server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--mllp-port', '0'], {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -485,7 +485,7 @@ describe('sharedcare CLI (child processes, embedded PGlite)', () => {
     }, 180_000);
 
     it('a second `serve` on the same folder refuses, naming the lock, and the first keeps running', async () => {
-      const second = await sharedcare(['serve', '--port', String(await freePort())]);
+      const second = await sharedcare(['serve', '--port', String(await freePort()), '--mllp-port', '0']);
       expect(second.code).not.toBe(0);
       expect(second.stderr).toContain(`The embedded database in ${dataDir} is in use`);
       expect(second.stderr).toContain(`(pid ${server!.pid})`);

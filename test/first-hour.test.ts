@@ -43,7 +43,7 @@ beforeAll(async () => {
   for (const k of ['DATABASE_URL', 'SHAREDCARE_CONFIG', 'PORT', 'SHAREDCARE_PUBLIC_URL', 'SHAREDCARE_HOST'])
     delete env[k];
   if (!SKIP_BROWSER_TESTS) await ensureViewerBuilt(); // the server serves the current viewer
-  demo = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--persons', '3'], {
+  demo = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--mllp-port', '0', '--persons', '3'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

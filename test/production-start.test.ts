@@ -180,11 +180,15 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('production start-up on PostgreS
   /** `sharedcare serve --production --port 0`: its exit code, or 'running', and what it printed. */
   function serve(e: NodeJS.ProcessEnv): Promise<{ code: number | 'running'; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--production', '--port', '0'], {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: '', ...e },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [BIN, 'serve', '--production', '--port', '0', '--mllp-port', '0'],
+        {
+          cwd: ROOT,
+          env: { ...process.env, NODE_ENV: '', ...e },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();

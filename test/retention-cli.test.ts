@@ -114,7 +114,7 @@ describe('sharedcare retention run while `sharedcare serve` holds the data folde
   it('goes through POST /admin/retention/run, and a real run is audited there', async () => {
     const port = await freePort();
     env = { ...env, PORT: String(port), SHAREDCARE_PUBLIC_URL: `http://127.0.0.1:${port}` };
-    const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
+    const server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--mllp-port', '0'], {
       cwd: ROOT,
       env,
       stdio: 'ignore',

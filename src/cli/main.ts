@@ -19,10 +19,13 @@ import { registerRetentionCommand } from './retention.ts';
 import { serve } from './serve.ts';
 import { resolvePort } from './server-file.ts';
 
-function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
+function config(
+  opts: { config?: string; port?: string; mllpPort?: string; production?: boolean; host?: string } = {},
+): Config {
   const overrides: ConfigOverrides = {};
   if (opts.config) overrides.configFile = opts.config;
   if (opts.port !== undefined) overrides.port = Number(opts.port);
+  if (opts.mllpPort !== undefined) overrides.mllpPort = Number(opts.mllpPort);
   if (opts.production) overrides.production = true;
   if (opts.host) overrides.host = opts.host;
   return loadConfig(overrides);
@@ -66,7 +69,7 @@ export function buildProgram(): Command {
       'run the server (HTTP; database from DATABASE_URL or embedded PGlite in SHAREDCARE_DATA_DIR)',
     )
     .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
-    .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575)')
+    .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575; 0 picks a free one)')
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .addOption(configOpt())
     .option('--production', 'production mode: the development issuer is refused')
@@ -99,6 +102,7 @@ export function buildProgram(): Command {
     .command('demo')
     .description('as serve, after loading a synthetic region into an empty database')
     .option('--port <n>', 'HTTP port (default 8080; 0 picks a free one)')
+    .option('--mllp-port <n>', 'HL7 v2 MLLP port (default 2575; 0 picks a free one)')
     .option('--persons <n>', 'people in the synthetic region', '150')
     .addOption(configOpt())
     .action(async (o) => {

@@ -32,7 +32,12 @@ export async function listenForMetrics(app: App, config: Config): Promise<Fastif
   return metrics;
 }
 
-export async function listen(app: App, config: Config): Promise<FastifyInstance | undefined> {
+export interface Listeners {
+  metrics: FastifyInstance | undefined;
+  mllp: MllpListener;
+}
+
+export async function listen(app: App, config: Config): Promise<Listeners> {
   await app.server.listen({ host: config.host, port: config.port });
   const mllp = await startFeeds(app, config);
   const metrics = await listenForMetrics(app, config);
@@ -50,18 +55,18 @@ export async function listen(app: App, config: Config): Promise<FastifyInstance 
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  return metrics;
+  return { metrics, mllp };
 }
 
 export async function serve(config: Config): Promise<App> {
   const app = await createApp(config);
-  const metrics = await listen(app, config);
+  const { metrics, mllp } = await listen(app, config);
   const address = metrics?.server.address();
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
   process.stderr.write(
     `Sharedcare is running at ${config.publicUrl} (${config.production ? 'production' : 'development'} mode, ${where}).\n` +
       `  FHIR API  ${config.publicUrl}/fhir/metadata\n  health    ${config.publicUrl}/health\n` +
-      `  HL7 v2    MLLP on ${config.mllpHost}:${config.mllpPort}${config.mllpTls ? ' (TLS)' : ''}, or POST ${config.publicUrl}/ingest/hl7v2\n` +
+      `  HL7 v2    MLLP on ${config.mllpHost}:${mllp.port}${config.mllpTls ? ' (TLS)' : ''}, or POST ${config.publicUrl}/ingest/hl7v2\n` +
       (address && typeof address === 'object'
         ? `  metrics   http://${address.address}:${address.port}/metrics (its own listener)\n`
         : ''),
