@@ -173,12 +173,12 @@ describe.each(DB_KINDS)('the seven shapes of issue 12 on %s (shipped configurati
 
   it('says why in the audit event, never the category', async () => {
     await everything(r, personId);
-    const { rows } = await r.db.query<{ event: { reasons: string[] } }>(
+    const { rows } = await r.db.query<{ event: string }>(
       `SELECT event FROM audit_event WHERE action = 'record.open' AND person_id = $1 ORDER BY seq DESC LIMIT 1`,
       [personId],
     );
-    const reasons = rows[0]!.event.reasons;
+    const { reasons } = JSON.parse(rows[0]!.event) as { reasons: string[] };
     expect(reasons).toEqual(expect.arrayContaining(['withheld-sensitive', 'withheld-pending-review']));
-    expect(JSON.stringify(rows[0]!.event)).not.toMatch(/hiv|fertil|termination|sexual|gender/i);
+    expect(rows[0]!.event).not.toMatch(/hiv|fertil|termination|sexual|gender/i);
   });
 });

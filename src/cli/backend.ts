@@ -10,9 +10,9 @@ import { adminService, retentionRun, type Actor, type RetentionRunReport } from 
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { buildIngestDeps } from '../app.ts';
+import { buildIngestDeps, policyFromConfig } from '../app.ts';
 import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.ts';
-import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
+import { ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
@@ -60,7 +60,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       if (!ingestDeps) {
-        const policy = createPolicy(config.sensitiveCodeLists);
+        const policy = policyFromConfig(config);
         await ensureLabelsCurrent(db, policy);
         ingestDeps = buildIngestDeps(db, config, policy);
       }

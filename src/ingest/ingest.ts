@@ -40,7 +40,9 @@ import { itemId, localIdOf, RequestIndex, rewriteReferences } from './references
 export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
-  classify: (codes: string[], security: string[], sourceOrg?: string) => string[];
+  classify: (codes: string[], security: string[], sourceOrg?: string, resource?: unknown) => string[];
+  /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */
+  settleReviews?: (tx: Queryable, itemIds: string[]) => Promise<unknown>;
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
   validation?: ValidationMode;
   /** legitimate relationships derived from what arrives (owned by the access module) */
@@ -267,7 +269,7 @@ export async function ingestEntries(
         status: statusOf(rewritten),
         codes,
         security,
-        sensitivity: deps.classify(codes, security, source.org),
+        sensitivity: deps.classify(codes, security, source.org, rewritten),
         ...itemLinks(rewritten),
         effective: effectiveDate(rewritten),
         receivedAt,
@@ -329,6 +331,7 @@ export async function ingestEntries(
     );
 
     // 5. Items linked to withheld items are withheld too (either may have just arrived or gone).
+    await deps.settleReviews?.(tx, [...writes.keys()]);
     const touched = new Set([...writes.values()].map((w) => w.item.personId));
     if (deletes.length > 0) for (const p of await personsOf(tx, deleted)) touched.add(p);
     await propagateLinkedLabels(tx, [...touched]);
