@@ -19,6 +19,7 @@ import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { withDatabaseRole } from './audit/index.ts';
+import { sensitivityService } from './admin/index.ts';
 import { createPolicy, ensureLabelsCurrent, settleReviews, type Policy } from './policy/index.ts';
 import type { IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
@@ -102,6 +103,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         neverSharedOrganisation: policy.neverSharedOrganisation,
       }),
       ingest: buildIngestDeps(appDb, config, policy),
+      sensitivity: sensitivityService(db, policy),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,

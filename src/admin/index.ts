@@ -15,6 +15,7 @@ import { listOrganisations, listSources, upsertOrganisation, upsertSource } from
 export const SECTIONS: string[] = [...new Set(Object.values(CLINICAL_TYPES).map((t) => t.section))].sort();
 
 export type { ObjectionOptions } from './objections.ts';
+export { sensitivityService, type Decider, type SensitivityService } from './sensitivity.ts';
 
 export interface Actor {
   userId: string;

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Gate } from '../gate/index.ts';
 import type { IngestDeps } from '../ingest/index.ts';
+import type { SensitivityService } from '../admin/index.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Everything the HTTP layer needs, wired once in src/app.ts. */
@@ -15,6 +16,8 @@ export interface Services {
   ownerDb: Database;
   gate: Gate;
   ingest: IngestDeps;
+  /** the never-shared lists in force and the review queue (imported lists can change while serving) */
+  sensitivity: SensitivityService;
   authenticate: (bearer: string) => Promise<Principal>;
   metrics: Metrics;
   log: Logger;

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { Database } from '../db/index.ts';
+import type { Database, Queryable } from '../db/index.ts';
 import { itemLinks, LINK_RULES_VERSION } from '../fhir/index.ts';
 import { relabelItems } from '../store/index.ts';
 import { buildClassifier, type Classifier } from './classify.ts';
@@ -33,7 +33,8 @@ export { objectionToConsent, SECTION_SYSTEM, type ConsentRedaction } from './con
 export { getOptOut, setOptOut, type OptOutStatus } from './opt-out.ts';
 export { loadSensitiveCodeLists, type CodeListLoad, type SensitiveCode } from './sensitive-codes.ts';
 export { buildClassifier, REVIEW_PREFIX, type Classifier } from './classify.ts';
-export { isValidSctId } from './code-systems.ts';
+export { canonicalCode, canonicalSystem, isValidSctId, isWellFormedCode } from './code-systems.ts';
+export { parseCodeList, type ListDefaults, type ListMeta, type ParsedList } from './code-list-formats.ts';
 export type { TextMatch } from './text-screen.ts';
 export * from './review.ts';
 export * from './code-list-store.ts';
@@ -105,8 +106,28 @@ export function createPolicy(codeListFiles: string[], opts: PolicyOptions = {}):
 }
 
 /**
+ * Relabels every stored item under the lists now in force (review decisions applied again
+ * afterwards) and records the version, in the caller's transaction.
+ */
+export async function relabelStore(tx: Queryable, policy: Policy): Promise<number> {
+  await tx.query(`SELECT pg_advisory_xact_lock(1200012)`);
+  const relabelled = await relabelItems(
+    tx,
+    policy.classify,
+    (body) => itemLinks(JSON.parse(body) as Resource),
+    (t) => settleReviews(t, policy.explain, 'all'),
+  );
+  await tx.query(
+    `INSERT INTO policy_state (key, value) VALUES ('sensitive-codes-version', $1)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+    [policy.version],
+  );
+  return relabelled;
+}
+
+/**
  * Puts the imported lists in force and relabels every stored item if the lists (or term lists, or
- * link rules) changed since they were labelled; review decisions are applied again afterwards.
+ * link rules) changed since they were labelled.
  */
 export async function ensureLabelsCurrent(
   db: Database,
@@ -117,19 +138,5 @@ export async function ensureLabelsCurrent(
     `SELECT value FROM policy_state WHERE key = 'sensitive-codes-version'`,
   );
   if (rows[0]?.value === policy.version) return undefined;
-  return db.transaction(async (tx) => {
-    await tx.query(`SELECT pg_advisory_xact_lock(1200012)`);
-    const relabelled = await relabelItems(
-      tx,
-      policy.classify,
-      (body) => itemLinks(JSON.parse(body) as Resource),
-      (t) => settleReviews(t, policy.explain, 'all'),
-    );
-    await tx.query(
-      `INSERT INTO policy_state (key, value) VALUES ('sensitive-codes-version', $1)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
-      [policy.version],
-    );
-    return { relabelled };
-  });
+  return db.transaction(async (tx) => ({ relabelled: await relabelStore(tx, policy) }));
 }
