@@ -58,10 +58,28 @@ function checkedCodes(codes: CodeListImport['codes']): CodeListImport['codes'] {
 
 export function sensitivityService(db: Database, policy: Policy, now: () => Date = () => new Date()) {
   const user = (a: Actor) => ({ id: a.userId, org: a.org, role: a.role });
-  /** a change of the lists: if it fails, the lists in force are the stored ones again */
-  const inForce = async <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+  /**
+   * A change of the lists, then the stored lists put in force, the store relabelled and the change
+   * audited, in one transaction; if it fails, the lists in force are the stored ones again.
+   */
+  const changeLists = async <T>(
+    actor: Actor,
+    change: (tx: Queryable) => Promise<T>,
+    detail: (relabelled: number) => string,
+  ): Promise<T & { relabelled: number }> => {
     try {
-      return await db.transaction(fn);
+      return await db.transaction(async (tx) => {
+        const value = await change(tx);
+        policy.useImported(await importedCodes(tx));
+        const relabelled = await relabelStore(tx, policy);
+        await recordAuditEvent(tx, {
+          action: 'codes.import',
+          outcome: 'success',
+          user: user(actor),
+          detail: detail(relabelled),
+        });
+        return { ...value, relabelled };
+      });
     } catch (err) {
       policy.useImported(await importedCodes(db));
       throw err;
@@ -90,34 +108,25 @@ export function sensitivityService(db: Database, policy: Policy, now: () => Date
     codesOfList: (name: string) => codesOfList(db, name),
 
     /** Stores the list (replacing one of that name), puts it in force, relabels the store. */
-    importCodeList: (actor: Actor, input: CodeListImport) =>
-      inForce(async (tx) => {
-        const list = { ...input, codes: checkedCodes(input.codes) };
-        const info = await storeCodeList(tx, list, actor.userId, now());
-        policy.useImported(await importedCodes(tx));
-        const relabelled = await relabelStore(tx, policy);
-        await recordAuditEvent(tx, {
-          action: 'codes.import',
-          outcome: 'success',
-          user: user(actor),
-          detail: `code list ${list.name} (${list.codes.length} codes) imported; ${relabelled} items relabelled`,
-        });
-        return { ...info, relabelled };
-      }),
+    importCodeList: (actor: Actor, input: CodeListImport) => {
+      const list = { ...input, codes: checkedCodes(input.codes) };
+      return changeLists(
+        actor,
+        (tx) => storeCodeList(tx, list, actor.userId, now()),
+        (n) => `code list ${list.name} (${list.codes.length} codes) imported; ${n} items relabelled`,
+      );
+    },
 
     removeCodeList: (actor: Actor, name: string) =>
-      inForce(async (tx) => {
-        if (!(await removeCodeList(tx, name))) throw new SharedcareError('not-found', `no code list ${name}`);
-        policy.useImported(await importedCodes(tx));
-        const relabelled = await relabelStore(tx, policy);
-        await recordAuditEvent(tx, {
-          action: 'codes.import',
-          outcome: 'success',
-          user: user(actor),
-          detail: `code list ${name} removed; ${relabelled} items relabelled`,
-        });
-        return { name, removed: true, relabelled };
-      }),
+      changeLists(
+        actor,
+        async (tx) => {
+          if (!(await removeCodeList(tx, name)))
+            throw new SharedcareError('not-found', `no code list ${name}`);
+          return { name, removed: true };
+        },
+        (n) => `code list ${name} removed; ${n} items relabelled`,
+      ),
   };
 }
 

@@ -6,7 +6,13 @@
  */
 import os from 'node:os';
 import { ADMIN_ROLE, DPO_ROLE, mintSourceToken, mintUserToken } from '../access/index.ts';
-import { adminService, retentionRun, type Actor, type RetentionRunReport } from '../admin/index.ts';
+import {
+  adminService,
+  retentionRun,
+  sensitivityService,
+  type Actor,
+  type RetentionRunReport,
+} from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
@@ -16,6 +22,7 @@ import { ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
+import { directSensitivity, serverSensitivity, type SensitivityBackend } from './sensitivity-backend.ts';
 
 export interface IngestSummary {
   counts: IngestResult['counts'];
@@ -33,6 +40,8 @@ export interface Backend {
   objections: ObjectionBackend;
   /** the audit trail: verification, reports, alerts (src/cli/audit-commands.ts) */
   audit: AuditBackend;
+  /** never-shared code lists and the review queue (src/cli/codes-commands.ts) */
+  sensitivity: SensitivityBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
   /** `retention run`: removes (or with dryRun counts) what is past its period, as of a date */
   runRetention(input: { dryRun: boolean; asOf?: string }): Promise<RetentionRunReport>;
@@ -57,6 +66,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     listSources: () => admin.listSources(),
     objections: directObjections(admin, actor, cliActor(DPO_ROLE)),
     audit: directAudit(db, config, cliActor(DPO_ROLE)),
+    sensitivity: directSensitivity(sensitivityService(db, policyFromConfig(config)), actor),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       if (!ingestDeps) {
@@ -138,6 +148,7 @@ export async function serverBackend(config: Config): Promise<Backend> {
       dpo,
     ),
     audit: serverAudit(base, dpo),
+    sensitivity: serverSensitivity((method, path, body) => call(base, admin, method, path, body)),
     runRetention: (input) => call(base, admin, 'POST', '/admin/retention/run', input),
     async ingest(sourceId, contentType, body) {
       const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);

@@ -14,6 +14,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
+import { registerCodesCommands } from './codes-commands.ts';
 import { serve } from './serve.ts';
 
 function config(opts: { config?: string; port?: string; production?: boolean; host?: string } = {}): Config {
@@ -241,6 +242,7 @@ export function buildProgram(): Command {
 
   registerAuditCommands(program, { withBackend, print, configOpt });
   registerRetentionCommand(program, withBackend);
+  registerCodesCommands(program, withBackend);
   return program;
 }
 
