@@ -142,6 +142,12 @@ export function fromDelimited(
   for (let n = first; n < records.length; n++) {
     const { record: cells, info } = records[n]!;
     if (iActive >= 0 && cells[iActive] === '0') continue;
+    if (headed && header.length > 1 && cells.length > header.length) {
+      problems.push(
+        `${file}: row ${info.lines}: more fields than the header names (quote a field that holds a comma)`,
+      );
+      continue;
+    }
     accept(codes, problems, `${file}: row ${info.lines}`, {
       category: categoryOf(cells),
       systemName: systemOf(cells),
