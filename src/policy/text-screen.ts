@@ -62,30 +62,78 @@ function wordsRegex(words: string[], flags: string): RegExp | undefined {
   return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternation})(?![\\p{L}\\p{N}])`, `${flags}u`);
 }
 
+/**
+ * Every match of a global regex, reusing the one compiled object: matchAll would clone it per call,
+ * and V8 compiles each clone of these large case-insensitive Unicode patterns again (measured:
+ * tens of milliseconds per item).
+ */
+function allMatches(re: RegExp, text: string): RegExpExecArray[] {
+  const out: RegExpExecArray[] = [];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m);
+  return out;
+}
+
 const NEGATION_AFTER =
   /^[\s:=-]*(?:test\s+|screen\s+|result\s+|antibody\s+|ab\s+)?(?:is\s+|was\s+)?(?:negative|not detected|non-?reactive)\b/i;
 const NEGATION_BEFORE = /\b(?:negative for|no evidence of|not detected:?)\s*$/i;
 
-interface Compiled {
+interface Rule {
   category: string;
-  terms?: RegExp;
-  exact?: RegExp;
-  medicines?: RegExp;
-  except?: RegExp;
-  context?: RegExp;
-  negatable: Set<string>;
+  rule: TextMatch['rule'];
+  negatable: boolean;
 }
 
+/** term (lower-cased unless exact-case) → the rules it stands for, in every category */
+function index(entries: [string, Rule][], lower: boolean): Map<string, Rule[]> {
+  const m = new Map<string, Rule[]>();
+  for (const [term, rule] of entries) {
+    const key = lower ? term.toLowerCase() : term;
+    m.set(key, [...(m.get(key) ?? []), rule]);
+  }
+  return m;
+}
+
+/**
+ * One regex for every case-insensitive term and medicine of every category, one for the exact-case
+ * abbreviations, one for the exceptions: each text is scanned three times, whatever the number of
+ * categories, and V8 compiles three patterns once.
+ */
 export function buildTextScreen(list: TermList, opts: { showNegativeScreening?: boolean } = {}): TextScreen {
-  const compiled: Compiled[] = Object.entries(list.categories).map(([category, c]) => ({
-    category,
-    terms: wordsRegex(c.terms, 'gi'),
-    exact: wordsRegex(c.exactCase, 'g'),
-    medicines: wordsRegex(c.medicines, 'gi'),
-    except: wordsRegex(c.except, 'gi'),
-    context: wordsRegex(c.context, 'i'),
-    negatable: new Set(c.negatable.map((t) => t.toLowerCase())),
-  }));
+  const cats = Object.entries(list.categories);
+  const folded = index(
+    cats.flatMap(([category, c]) => {
+      const neg = new Set(c.negatable.map((t) => t.toLowerCase()));
+      return [
+        ...c.medicines.map((t): [string, Rule] => [t, { category, rule: 'medicine', negatable: false }]),
+        ...c.terms.map((t): [string, Rule] => [
+          t,
+          { category, rule: 'term', negatable: neg.has(t.toLowerCase()) },
+        ]),
+      ];
+    }),
+    true,
+  );
+  const exact = index(
+    cats.flatMap(([category, c]) => {
+      const neg = new Set(c.negatable.map((t) => t.toLowerCase()));
+      return c.exactCase.map((t): [string, Rule] => [
+        t,
+        { category, rule: 'abbreviation', negatable: neg.has(t.toLowerCase()) },
+      ]);
+    }),
+    false,
+  );
+  const exceptions = index(
+    cats.flatMap(([category, c]) =>
+      c.except.map((t): [string, Rule] => [t, { category, rule: 'term', negatable: false }]),
+    ),
+    true,
+  );
+  const foldedRe = wordsRegex([...folded.keys()], 'gi');
+  const exactRe = wordsRegex([...exact.keys()], 'g');
+  const exceptRe = wordsRegex([...exceptions.keys()], 'gi');
+  const context = new Map(cats.map(([category, c]) => [category, wordsRegex(c.context, 'i')]));
   const version = createHash('sha256')
     .update(JSON.stringify({ list, negative: opts.showNegativeScreening === true }))
     .digest('hex')
@@ -100,39 +148,41 @@ export function buildTextScreen(list: TermList, opts: { showNegativeScreening?: 
         .pop() ?? '',
     );
 
-  function screenOne(c: Compiled, text: string, out: TextMatch[]): void {
-    const spans: [number, number][] = [];
-    if (c.except) for (const m of text.matchAll(c.except)) spans.push([m.index, m.index + m[0].length]);
-    const inException = (at: number) => spans.some(([s, e]) => at >= s && at < e);
-    const scan = (re: RegExp | undefined, rule: TextMatch['rule']) => {
-      if (!re) return;
-      for (const m of text.matchAll(re)) {
-        if (inException(m.index)) continue;
-        if (
-          rule !== 'medicine' &&
-          opts.showNegativeScreening &&
-          c.negatable.has(m[0].toLowerCase()) &&
-          negated(text, m.index, m.index + m[0].length)
-        )
+  function screenOne(text: string, out: TextMatch[]): void {
+    const spans = exceptRe
+      ? allMatches(exceptRe, text).map((m) => ({
+          from: m.index,
+          to: m.index + m[0].length,
+          cats: new Set((exceptions.get(m[0].toLowerCase()) ?? []).map((r) => r.category)),
+        }))
+      : [];
+    const found: { at: number; phrase: string; rules: Rule[] }[] = [];
+    if (foldedRe)
+      for (const m of allMatches(foldedRe, text))
+        found.push({ at: m.index, phrase: m[0], rules: folded.get(m[0].toLowerCase()) ?? [] });
+    if (exactRe)
+      for (const m of allMatches(exactRe, text))
+        found.push({ at: m.index, phrase: m[0], rules: exact.get(m[0]) ?? [] });
+    found.sort((x, y) => x.at - y.at);
+    for (const f of found)
+      for (const r of f.rules) {
+        if (spans.some((s) => f.at >= s.from && f.at < s.to && s.cats.has(r.category))) continue;
+        if (opts.showNegativeScreening && r.negatable && negated(text, f.at, f.at + f.phrase.length))
           continue;
-        out.push({ category: c.category, phrase: m[0], rule });
+        out.push({ category: r.category, phrase: f.phrase, rule: r.rule });
       }
-    };
-    scan(c.medicines, 'medicine');
-    scan(c.terms, 'term');
-    scan(c.exact, 'abbreviation');
   }
 
   return {
     version,
     screen(texts) {
       const out: TextMatch[] = [];
-      for (const text of texts) for (const c of compiled) screenOne(c, text, out);
+      for (const text of texts) screenOne(text, out);
       return out;
     },
     inContext(category, texts) {
-      const c = compiled.find((x) => x.category === category);
-      return !!c?.context && texts.some((t) => c.context!.test(t));
+      const re = context.get(category);
+      return !!re && texts.some((t) => re.test(t));
     },
   };
 }
