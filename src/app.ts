@@ -20,7 +20,13 @@ import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { withDatabaseRole } from './audit/index.ts';
 import { sensitivityService } from './admin/index.ts';
-import { createPolicy, ensureLabelsCurrent, settleReviews, type Policy } from './policy/index.ts';
+import {
+  createPolicy,
+  ensureLabelsCurrent,
+  refreshImported,
+  settleReviews,
+  type Policy,
+} from './policy/index.ts';
 import type { IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
 import { applyRegion } from './region/index.ts';
@@ -54,6 +60,7 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
     linker: nhsNumberLinker,
     classify: policy.classify,
     settleReviews: (tx, ids) => settleReviews(tx, policy.explain, ids),
+    refreshLists: (q) => refreshImported(q, policy),
     validation: config.validation,
     relationships: {
       facts: (resource, org, kind) => relationshipFacts(resource, org, kind),

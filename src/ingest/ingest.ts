@@ -41,6 +41,8 @@ export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
   classify: (codes: string[], security: string[], sourceOrg?: string, resource?: unknown) => string[];
+  /** before classifying: put in force lists another process imported (policy) */
+  refreshLists?: (q: Queryable) => Promise<void>;
   /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */
   settleReviews?: (tx: Queryable, itemIds: string[]) => Promise<unknown>;
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
@@ -158,6 +160,7 @@ export async function ingestEntries(
   validateAll(entries, deps.validation ?? 'schema');
   const index = new RequestIndex(entries);
   const receivedAt = new Date().toISOString();
+  await deps.refreshLists?.(deps.db);
 
   const result = await deps.db.transaction(async (tx) => {
     const results: EntryResult[] = entries.map((e) => ({ at: e.at, action: 'ignored' as EntryAction }));

@@ -126,6 +126,18 @@ export async function relabelStore(tx: Queryable, policy: Policy): Promise<numbe
 }
 
 /**
+ * Picks up lists another process imported (another `serve --workers` worker, or the CLI on
+ * PostgreSQL): one small read of the stored version; the imported lists are read again only when it
+ * differs from the version in force here.
+ */
+export async function refreshImported(q: Queryable, policy: Policy): Promise<void> {
+  const { rows } = await q.query<{ value: string }>(
+    `SELECT value FROM policy_state WHERE key = 'sensitive-codes-version'`,
+  );
+  if (rows[0] && rows[0].value !== policy.version) policy.useImported(await importedCodes(q));
+}
+
+/**
  * Puts the imported lists in force and relabels every stored item if the lists (or term lists, or
  * link rules) changed since they were labelled.
  */
