@@ -19,7 +19,14 @@ import { createGate } from './gate/index.ts';
 import { nhsNumberLinker } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { databaseRoleProblems, refusalRecorder, withDatabaseRole } from './audit/index.ts';
-import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
+import { sensitivityService } from './admin/index.ts';
+import {
+  createPolicy,
+  ensureLabelsCurrent,
+  refreshImported,
+  settleReviews,
+  type Policy,
+} from './policy/index.ts';
 import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
 import type { ItemFacts } from './access/index.ts';
 import { applyRegion } from './region/index.ts';
@@ -41,11 +48,21 @@ export interface AppOptions {
 }
 
 /** What intake needs, wired the same way for the server and the CLI's direct mode. */
+/** The privacy policy as configured: code lists, term lists, the region's rules. */
+export function policyFromConfig(config: Config): Policy {
+  return createPolicy(config.sensitiveCodeLists, {
+    termLists: config.sensitiveTermLists,
+    showNegativeScreening: config.policy.showNegativeScreening ?? false,
+  });
+}
+
 export function buildIngestDeps(db: Database, config: Config, policy: Policy): IngestDeps {
   return {
     db,
     linker: nhsNumberLinker,
     classify: policy.classify,
+    settleReviews: (tx, ids) => settleReviews(tx, policy.explain, ids),
+    refreshLists: (q) => refreshImported(q, policy),
     validation: config.validation,
     relationships: {
       facts: (resource, org, kind) => relationshipFacts(resource, org, kind),
@@ -111,7 +128,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const log = opts.log ?? createLogger(config.logLevel);
   try {
     loadSchemaValidators();
-    const policy = createPolicy(config.sensitiveCodeLists);
+    const policy = policyFromConfig(config);
     if (policy.problems.length > 0) {
       log.warn(
         { skipped: policy.problems.length, first: policy.problems.slice(0, 5) },
@@ -150,6 +167,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         codeMaps: hl7CodeMaps(config),
         onOutcome: (source, ack) => metrics.hl7Messages.inc({ source, ack }),
       }),
+      sensitivity: sensitivityService(db, policy),
       authenticate: createTokenVerifier({
         devSecret: config.devIssuerSecret,
         sessionSecret: config.sessionSecret,

@@ -179,7 +179,20 @@ describe.skipIf(!present)('public fixtures (../shared/fixtures)', () => {
         const visible = new Set(items.map((i) => i.id));
         const expected = created.filter((c) => !onDefaultList(c.resource, defaults)).map((c) => c.id);
         const withheld = created.filter((c) => onDefaultList(c.resource, defaults)).map((c) => c.id);
-        expect([...visible].sort()).toEqual([...expected].sort());
+        // Since issue 12 more is withheld than the codes on that list: an item whose words name a
+        // never-shared topic or carries a code on the shipped lists (an HIV test, the encounter "for" the
+        // termination), and what depends on it.
+        const listed = created.filter((c) => onDefaultList(c.resource, defaults));
+        const beyond = created.filter((c) => expected.includes(c.id) && !visible.has(c.id));
+        const namesOrLinks = (r: Resource) =>
+          /termination|abortion|human immunodeficiency|\bHIV\b|chlamydia|syphilis|gonorrh/i.test(
+            JSON.stringify(r),
+          ) ||
+          listed.some((l) => JSON.stringify(r).includes(l.resource.id!)) ||
+          beyond.some((b) => b.resource !== r && JSON.stringify(r).includes(b.resource.id!));
+        for (const b of beyond)
+          expect(namesOrLinks(b.resource), JSON.stringify(b.resource).slice(0, 300)).toBe(true);
+        for (const id of visible) expect(expected).toContain(id);
         for (const id of withheld) expect(visible.has(id)).toBe(false);
         withheldSeen.push(...withheld);
 

@@ -16,6 +16,7 @@ export const SECTIONS: string[] = [...new Set(Object.values(CLINICAL_TYPES).map(
 
 export type { ObjectionOptions } from './objections.ts';
 export { checkReadiness, type Readiness } from './readiness.ts';
+export { sensitivityService, type Decider, type SensitivityService } from './sensitivity.ts';
 
 export interface Actor {
   userId: string;

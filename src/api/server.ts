@@ -16,6 +16,7 @@ import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
 import { registerObjectionRoutes } from './objection-routes.ts';
+import { registerSensitivityRoutes } from './sensitivity-routes.ts';
 import type { Services } from './context.ts';
 import { registerBreakGlassRoute, registerFhirRoutes } from './fhir-routes.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
@@ -204,5 +205,6 @@ export function buildServer(services: Services): FastifyInstance {
   registerViewerRoutes(app, services);
   registerDevRoutes(app, services);
   registerObjectionRoutes(app, services);
+  registerSensitivityRoutes(app, services);
   return app;
 }

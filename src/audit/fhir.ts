@@ -103,7 +103,10 @@ function shape(e: AuditEvent): Shape {
     case 'retention.run':
       return { type: PATIENT_RECORD, subtype: [life('destroy')], action: 'D' };
     case 'admin.change':
+    case 'codes.import':
       return { type: dcm('110100', 'Application Activity'), subtype: [rest('update')], action: 'U' };
+    case 'sensitivity.review':
+      return { type: PATIENT_RECORD, subtype: [rest('update')], action: 'U' };
     case 'audit.alert-review':
       return { type: AUDIT_LOG_USED, subtype: [rest('update')], action: 'U' };
     case 'audit.prune':
@@ -125,7 +128,8 @@ function purpose(e: AuditEvent): string | undefined {
   if (e.action === 'subject-access.copy' || e.action === 'audit.subject-access') return 'PATRQT';
   if (e.action.startsWith('audit.')) return 'HCOMPL';
   if (e.action === 'retention.run') return 'RECORDMGT';
-  if (e.action === 'admin.change') return 'HSYSADMIN';
+  if (e.action === 'admin.change' || e.action === 'codes.import') return 'HSYSADMIN';
+  if (e.action === 'sensitivity.review') return 'HCOMPL';
   if (
     ['record.open', 'record.search', 'patient.search', 'document.view', 'access.refused'].includes(e.action)
   )

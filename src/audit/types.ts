@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   'identity.split',
   'admin.change',
   'retention.run',
+  // never-shared lists and the information-governance review of what the text screen flagged
+  'codes.import',
+  'sensitivity.review',
   // reads and changes of the audit trail itself
   'audit.report',
   'audit.subject-access',

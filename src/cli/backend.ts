@@ -6,11 +6,17 @@
  */
 import os from 'node:os';
 import { ADMIN_ROLE, DPO_ROLE, mintSourceToken, mintUserToken } from '../access/index.ts';
-import { adminService, retentionRun, type Actor, type RetentionRunReport } from '../admin/index.ts';
+import {
+  adminService,
+  retentionRun,
+  sensitivityService,
+  type Actor,
+  type RetentionRunReport,
+} from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import { DataDirInUseError, openDatabase, type Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { buildIngestDeps, hl7CodeMaps } from '../app.ts';
+import { buildIngestDeps, hl7CodeMaps, policyFromConfig } from '../app.ts';
 import {
   authoriseSource,
   createHl7Intake,
@@ -19,12 +25,13 @@ import {
   type IngestDeps,
   type IngestResult,
 } from '../ingest/index.ts';
-import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
+import { ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import type { CliActor } from './actor.ts';
 import { noServer, serverUrl } from './server-file.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
+import { directSensitivity, serverSensitivity, type SensitivityBackend } from './sensitivity-backend.ts';
 
 export interface IngestSummary {
   counts: IngestResult['counts'];
@@ -42,6 +49,8 @@ export interface Backend {
   objections: ObjectionBackend;
   /** the audit trail: verification, reports, alerts (src/cli/audit-commands.ts) */
   audit: AuditBackend;
+  /** never-shared code lists and the review queue (src/cli/codes-commands.ts) */
+  sensitivity: SensitivityBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
   /** one HL7 v2 message as that source; resolves to the ACK (AA, AE or AR) */
   ingestHl7(sourceId: string, message: string): Promise<{ code: string; ack: string }>;
@@ -74,7 +83,7 @@ export async function directBackend(config: Config, db: Database, who?: CliActor
   let hl7: Hl7Intake | undefined;
   const deps = async (): Promise<IngestDeps> => {
     if (!ingestDeps) {
-      const policy = createPolicy(config.sensitiveCodeLists);
+      const policy = policyFromConfig(config);
       await ensureLabelsCurrent(db, policy);
       ingestDeps = buildIngestDeps(db, config, policy);
     }
@@ -92,6 +101,7 @@ export async function directBackend(config: Config, db: Database, who?: CliActor
     listSources: () => admin.listSources(),
     objections: directObjections(admin, actor, cliActor(DPO_ROLE, who)),
     audit: directAudit(db, config, cliActor(DPO_ROLE, who)),
+    sensitivity: directSensitivity(sensitivityService(db, policyFromConfig(config)), actor),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       const source = await authoriseSource(db, sourceId, 'fhir');
@@ -182,6 +192,7 @@ export async function serverBackend(
       dpo,
     ),
     audit: serverAudit(base, dpo),
+    sensitivity: serverSensitivity((method, path, body) => call(base, admin, method, path, body)),
     runRetention: (input) => call(base, admin, 'POST', '/admin/retention/run', input),
     async ingest(sourceId, contentType, body) {
       const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);

@@ -16,6 +16,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
+import { registerCodesCommands } from './codes-commands.ts';
 import { serve } from './serve.ts';
 import { resolvePort } from './server-file.ts';
 
@@ -313,6 +314,7 @@ export function buildProgram(): Command {
 
   registerAuditCommands(program, { withBackend, print, configOpt });
   registerRetentionCommand(program, withBackend);
+  registerCodesCommands(program, withBackend);
   return program;
 }
 

@@ -3,7 +3,7 @@
  * Sources, in order of precedence: command-line overrides, environment, the --config file, defaults.
  * Every problem is listed at once (not just the first) so an operator can fix the lot in one go.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -154,6 +154,8 @@ const policySchema = z
     overrideRoles: z.array(z.string().min(1)).min(1).default(['sharedcare-dpo', 'caldicott-guardian']),
     /** the region's name, as the notice to a person calls its record ("the Northdale Shared Care Record") */
     regionName: z.string().min(1).optional(),
+    /** the region shows negative screening results: "HIV negative" is not withheld for its words */
+    showNegativeScreening: z.boolean().optional(),
   })
   .strict();
 export type PolicyConfig = z.infer<typeof policySchema>;
@@ -260,6 +262,7 @@ const fileSchema = z
     organisations: z.array(organisationSchema).default([]),
     sources: z.array(sourceSchema).default([]),
     sensitiveCodeLists: z.array(z.string()).optional(),
+    sensitiveTermLists: z.array(z.string()).optional(),
     devIssuerSecret: z.string().optional(),
     /** origins of the clinical systems that may embed the viewer in a frame (CSP frame-ancestors) */
     frameAncestors: z.array(z.string()).optional(),
@@ -294,6 +297,8 @@ export interface Config {
   validation: 'schema' | 'full';
   /** CSV or FHIR ValueSet files listing codes that must never be shared. */
   sensitiveCodeLists: string[];
+  /** the free-text screen's term lists (YAML); the shipped one by default */
+  sensitiveTermLists: string[];
   organisations: OrganisationConfig[];
   sources: SourceConfig[];
   /** relationship window, break-glass duration, extra role mappings */
@@ -345,6 +350,16 @@ export class ConfigError extends Error {
 
 export const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 export const DEFAULT_SENSITIVE_CODES = path.join(projectRoot, 'config', 'sensitive-codes.csv');
+/**
+ * The lists shipped with the project, written from public definitions (config/sensitive/): every
+ * category in every coding system, services and a SNOMED CT hierarchy sample. Always in force, with
+ * whatever a region adds: a region that loads nothing else leaks none of issue 12's shapes.
+ */
+export const SHIPPED_SENSITIVE_LISTS = readdirSync(path.join(projectRoot, 'config', 'sensitive'))
+  .filter((f) => f.endsWith('.csv'))
+  .sort()
+  .map((f) => path.join(projectRoot, 'config', 'sensitive', f));
+export const DEFAULT_SENSITIVE_TERMS = path.join(projectRoot, 'config', 'sensitive-terms.yaml');
 
 function readConfigFile(file: string, problems: string[]): z.infer<typeof fileSchema> | undefined {
   let raw: unknown;
@@ -430,7 +445,14 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     dataDir: path.resolve(env.SHAREDCARE_DATA_DIR ?? '.sharedcare'),
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     devIssuerSecret,
-    sensitiveCodeLists: lists,
+    sensitiveCodeLists: [
+      ...SHIPPED_SENSITIVE_LISTS,
+      ...lists.filter((l) => !SHIPPED_SENSITIVE_LISTS.includes(l)),
+    ],
+    sensitiveTermLists: [
+      DEFAULT_SENSITIVE_TERMS,
+      ...(file?.sensitiveTermLists?.map((p) => path.resolve(path.dirname(configFile ?? '.'), p)) ?? []),
+    ],
     validation: env.SHAREDCARE_VALIDATION === 'full' ? 'full' : 'schema',
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],

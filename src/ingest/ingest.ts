@@ -41,7 +41,11 @@ import { assignServerIds } from './server-ids.ts';
 export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
-  classify: (codes: string[], security: string[], sourceOrg?: string) => string[];
+  classify: (codes: string[], security: string[], sourceOrg?: string, resource?: unknown) => string[];
+  /** before classifying: put in force lists another process imported (policy) */
+  refreshLists?: (q: Queryable) => Promise<void>;
+  /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */
+  settleReviews?: (tx: Queryable, itemIds: string[]) => Promise<unknown>;
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
   validation?: ValidationMode;
   /** legitimate relationships derived from what arrives (owned by the access module) */
@@ -170,6 +174,7 @@ export async function ingestEntries(
   entries = assignServerIds(entries);
   const index = new RequestIndex(entries);
   const receivedAt = new Date().toISOString();
+  await deps.refreshLists?.(deps.db);
 
   const result = await deps.db.transaction(async (tx) => {
     const results: EntryResult[] = entries.map((e) => ({ at: e.at, action: 'ignored' as EntryAction }));
@@ -281,7 +286,7 @@ export async function ingestEntries(
         status: statusOf(rewritten),
         codes,
         security,
-        sensitivity: deps.classify(codes, security, source.org),
+        sensitivity: deps.classify(codes, security, source.org, rewritten),
         ...itemLinks(rewritten),
         effective: effectiveDate(rewritten),
         receivedAt,
@@ -343,6 +348,7 @@ export async function ingestEntries(
     );
 
     // 5. Items linked to withheld items are withheld too (either may have just arrived or gone).
+    await deps.settleReviews?.(tx, [...writes.keys()]);
     const touched = new Set([...writes.values()].map((w) => w.item.personId));
     if (deletes.length > 0) for (const p of await personsOf(tx, deleted)) touched.add(p);
     await propagateLinkedLabels(tx, [...touched]);

@@ -1,13 +1,21 @@
 /**
- * Labels an item with the never-shared categories it reveals, from its codes and from the security
- * labels its source put on it. Run at ingest (labels are stored beside the item so the read filter
- * is plain SQL) and again over the whole store whenever the code lists change.
+ * Labels an item with the never-shared categories it reveals: from its codes (in every system the
+ * lists name, SNOMED CT descendants included), the security labels its source put on it, the
+ * organisation that sent it, and its words (src/policy/text-screen.ts). Run at ingest (labels are
+ * stored beside the item so the read filter is plain SQL) and again over the whole store whenever
+ * the lists change.
+ *
+ * Labels: a category ("hiv_aids") withholds the item as sensitive; "review:<category>" withholds it
+ * pending the information-governance team's review (the text screen found a topic, no code did).
  */
-import { canonicalCode, canonicalSystem, ICD10, ODS } from './code-systems.ts';
+import { canonicalCode, canonicalSystem, ODS } from './code-systems.ts';
+import { itemText } from './item-text.ts';
 import type { SensitiveCode } from './sensitive-codes.ts';
+import type { TextMatch, TextScreen } from './text-screen.ts';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+export const REVIEW_PREFIX = 'review:';
 
 /** Source-supplied labels that withhold an item, and the category each stands for. */
 const SECURITY_LABELS: Record<string, string> = {
@@ -22,42 +30,87 @@ const SECURITY_LABELS: Record<string, string> = {
 /**
  * The categories an item reveals. `sourceOrg` is the ODS code of the organisation that sent it: a
  * code list row for an organisation (system ODS) withholds everything that organisation sends, as
- * well as any item that names it (a referral to it, a letter from it).
+ * well as any item that names it (a referral to it, a letter from it). `resource`, when given, is
+ * read by the text screen and decides context-dependent codes.
  */
-export type Classifier = (codes: string[], security: string[], sourceOrg?: string) => string[];
+export type Classifier = (
+  codes: string[],
+  security: string[],
+  sourceOrg?: string,
+  resource?: unknown,
+) => string[];
 
-export function buildClassifier(list: SensitiveCode[]): Classifier {
+type CodeIndex = Map<string, string[]>;
+
+function add(into: CodeIndex, key: string, category: string): void {
+  const cats = into.get(key);
+  if (!cats) into.set(key, [category]);
+  else if (!cats.includes(category)) cats.push(category);
+}
+
+export interface ClassifierParts {
+  classify: Classifier;
+  /** the text screen's findings that are not settled by a code: what the review queue shows */
+  explain(resource: unknown): TextMatch[];
+}
+
+export function buildClassifier(list: SensitiveCode[], screen?: TextScreen): ClassifierParts {
   // A code may be on several lists (HIV is also a sexually transmitted disease): keep every category.
-  const exact = new Map<string, string[]>();
-  const prefixes = new Map<string, string[]>();
+  const exact: CodeIndex = new Map();
+  const prefixes: CodeIndex = new Map();
+  const contextual: CodeIndex = new Map();
   let longestPrefix = 0;
   for (const c of list) {
     const key = `${c.system}|${c.code}`;
-    const into = c.match === 'prefix' ? prefixes : exact;
     if (c.match === 'prefix') longestPrefix = Math.max(longestPrefix, c.code.length);
-    const cats = into.get(key);
-    if (!cats) into.set(key, [c.category]);
-    else if (!cats.includes(c.category)) cats.push(c.category);
+    add(c.match === 'prefix' ? prefixes : c.match === 'context' ? contextual : exact, key, c.category);
   }
-  return (codes, security, sourceOrg) => {
-    const found = new Set<string>();
-    if (sourceOrg) for (const hit of exact.get(`${ODS}|${sourceOrg}`) ?? []) found.add(hit);
+  const contextLength = Math.max(0, ...list.filter((c) => c.match === 'context').map((c) => c.code.length));
+
+  const byCodes = (codes: string[], found: Set<string>, context: Set<string>): void => {
     for (const raw of codes) {
       const bar = raw.indexOf('|');
-      // items use the same aliases as the lists (ICD-10-UK is ICD-10)
+      // items use the same aliases as the lists (ICD-10-UK is ICD-10, dm+d is SNOMED CT)
       const system = canonicalSystem(raw.slice(0, bar)) ?? raw.slice(0, bar);
       const code = canonicalCode(system, raw.slice(bar + 1));
       for (const hit of exact.get(`${system}|${code}`) ?? []) found.add(hit);
-      if (system === ICD10 || prefixes.size > 0) {
-        for (let len = Math.min(code.length, longestPrefix); len >= 1; len--) {
-          for (const p of prefixes.get(`${system}|${code.slice(0, len)}`) ?? []) found.add(p);
-        }
-      }
+      for (let len = Math.min(code.length, longestPrefix); len >= 1; len--)
+        for (const p of prefixes.get(`${system}|${code.slice(0, len)}`) ?? []) found.add(p);
+      for (let len = Math.min(code.length, contextLength); len >= 1; len--)
+        for (const p of contextual.get(`${system}|${code.slice(0, len)}`) ?? []) context.add(p);
     }
+  };
+
+  const textOf = (resource: unknown) => (resource === undefined ? [] : itemText(resource));
+
+  const classify: Classifier = (codes, security, sourceOrg, resource) => {
+    const found = new Set<string>();
+    const context = new Set<string>();
+    if (sourceOrg) for (const hit of exact.get(`${ODS}|${sourceOrg}`) ?? []) found.add(hit);
+    byCodes(codes, found, context);
     for (const label of security) {
       const category = SECURITY_LABELS[label];
       if (category) found.add(category);
     }
+    // A code settles it; only an item no code withholds is read for its words.
+    if (found.size === 0 && screen && resource !== undefined) {
+      const texts = textOf(resource);
+      for (const cat of context) if (screen.inContext(cat, texts)) found.add(cat);
+      if (found.size === 0) {
+        const review = new Set<string>();
+        for (const m of screen.screen(texts)) {
+          if (m.rule === 'medicine') found.add(m.category);
+          else review.add(`${REVIEW_PREFIX}${m.category}`);
+        }
+        if (found.size === 0) return [...review].sort();
+      }
+    }
     return [...found].sort();
+  };
+
+  return {
+    classify,
+    explain: (resource) =>
+      screen ? screen.screen(textOf(resource)).filter((m) => m.rule !== 'medicine') : [],
   };
 }

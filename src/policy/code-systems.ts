@@ -5,6 +5,16 @@ export const SNOMED = 'http://snomed.info/sct';
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 /** An organisation or site (ODS code): every item from it, or naming it, is sensitive. */
 export const ODS = ODS_SYSTEM;
+export const LOINC = 'http://loinc.org';
+export const ATC = 'http://www.whocc.no/atc';
+export const BNF = 'https://fhir.nhs.uk/CodeSystem/bnf';
+export const READ_V2 = 'http://read.info/readv2';
+export const CTV3 = 'http://read.info/ctv3';
+export const OPCS4 = 'https://fhir.hl7.org.uk/Id/opcs-4';
+/** NHS Data Dictionary treatment function and main specialty codes (a service or clinic's kind) */
+export const TREATMENT_FUNCTION =
+  'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-treatment-function';
+export const MAIN_SPECIALTY = 'https://fhir.nhs.uk/CodeSystem/NHSDataModelAndDictionary-main-specialty';
 
 const ALIASES: Record<string, string> = {
   'snomed ct': SNOMED,
@@ -17,14 +27,31 @@ const ALIASES: Record<string, string> = {
   'ctv3 (read v3)': 'http://read.info/ctv3',
   'read v3': 'http://read.info/ctv3',
   'emis local codes': 'https://fhir.hl7.org.uk/Id/emis-code',
-  'read v2': 'http://read.info/readv2',
-  readv2: 'http://read.info/readv2',
+  'read v2': READ_V2,
+  readv2: READ_V2,
+  'read v2 (5 byte)': READ_V2,
   'opcs-4': 'https://fhir.hl7.org.uk/Id/opcs-4',
   opcs4: 'https://fhir.hl7.org.uk/Id/opcs-4',
   'http://www.datadictionary.nhs.uk/opcs-4': 'https://fhir.hl7.org.uk/Id/opcs-4',
   emis: 'https://fhir.hl7.org.uk/Id/emis-code',
   ods: ODS,
   organisation: ODS,
+  loinc: LOINC,
+  atc: ATC,
+  'http://www.whocc.no/atc/': ATC,
+  bnf: BNF,
+  // dm+d identifiers are SNOMED CT identifiers (the UK drug extension): one list serves both
+  'dm+d': SNOMED,
+  dmd: SNOMED,
+  'https://dmd.nhs.uk': SNOMED,
+  'http://dmd.nhs.uk': SNOMED,
+  'treatment-function': TREATMENT_FUNCTION,
+  'treatment function': TREATMENT_FUNCTION,
+  tfc: TREATMENT_FUNCTION,
+  'https://fhir.nhs.uk/codesystem/nhsdatamodelanddictionary-treatment-function': TREATMENT_FUNCTION,
+  'main-specialty': MAIN_SPECIALTY,
+  'main specialty': MAIN_SPECIALTY,
+  'https://fhir.nhs.uk/codesystem/nhsdatamodelanddictionary-main-specialty': MAIN_SPECIALTY,
 };
 
 /** The system's URI, from a URI or a name lists use; undefined for a name we do not know. */
@@ -34,10 +61,17 @@ export function canonicalSystem(name: string): string | undefined {
   return /^(https?|urn):/.test(name.trim()) ? name.trim() : undefined;
 }
 
-/** ICD-10 is written both with and without the dot (A56.0, A560); compare without. */
+/**
+ * One spelling per code: ICD-10 and OPCS-4 are written with and without the dot (A56.0, A560) and
+ * in either case; Read v2 codes carry a two-character term suffix (43C3.11 is 43C3.); ATC and BNF
+ * are upper case.
+ */
 export function canonicalCode(system: string, code: string): string {
   const c = code.trim();
-  return system === ICD10 ? c.replace('.', '').toUpperCase() : c;
+  if (system === ICD10 || system === OPCS4) return c.replace('.', '').toUpperCase();
+  if (system === READ_V2 && c.length === 7) return c.slice(0, 5);
+  if (system === ATC || system === BNF) return c.toUpperCase();
+  return c;
 }
 
 // Verhoeff check-digit tables: SNOMED CT identifiers end in a Verhoeff check digit, which catches
@@ -79,5 +113,10 @@ export function isWellFormedCode(system: string, code: string): boolean {
   if (system === SNOMED) return isValidSctId(code);
   if (system === ICD10) return /^[A-Z]\d{2}[0-9A-Z]{0,3}$/.test(code);
   if (system === ODS) return /^[A-Z0-9]{3,10}$/.test(code);
+  if (system === LOINC) return /^\d{1,7}-\d$/.test(code);
+  if (system === ATC) return /^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$/.test(code);
+  if (system === OPCS4) return /^[A-Z]\d{2}\d?$/.test(code);
+  if (system === READ_V2 || system === CTV3) return /^[A-Za-z0-9.]{1,5}$/.test(code);
+  if (system === TREATMENT_FUNCTION || system === MAIN_SPECIALTY) return /^\d{3}$/.test(code);
   return /^[\x21-\x7e]+$/.test(code);
 }

@@ -19,7 +19,14 @@ export {
   type ItemWrite,
   type WriteResult,
 } from './write.ts';
-export { LINKED_PREFIX, propagateLinkedLabels, relabelItems } from './labels.ts';
+export {
+  itemsLabelled,
+  LINKED_PREFIX,
+  propagateLinkedLabels,
+  relabelItems,
+  setItemLabels,
+  type LabelledItem,
+} from './labels.ts';
 export {
   removeExpired,
   retentionBatch,

@@ -89,8 +89,10 @@ export async function propagateLinkedLabels(tx: Queryable, personIds: string[] |
  */
 export async function relabelItems(
   tx: Queryable,
-  label: (codes: string[], security: string[], sourceOrg: string) => string[],
+  label: (codes: string[], security: string[], sourceOrg: string, resource: unknown) => string[],
   linksOf: (body: string) => { dependsOn: string[]; contains: string[]; refs: string[] },
+  /** runs after the own labels are set and before the links are walked (review decisions) */
+  settle?: (tx: Queryable) => Promise<unknown>,
   batchSize = 5000,
 ): Promise<number> {
   let changed = 0;
@@ -102,10 +104,10 @@ export async function relabelItems(
       security: string[];
       sensitivity: string[];
       sourceOrg: string;
-      body: string | null;
+      body: string;
+      unlinked: boolean;
     }>(
-      `SELECT id, codes, security, sensitivity, source_org AS "sourceOrg",
-         CASE WHEN depends_on IS NULL THEN body END AS body
+      `SELECT id, codes, security, sensitivity, source_org AS "sourceOrg", body, depends_on IS NULL AS unlinked
        FROM clinical_item WHERE id > $1 ORDER BY id LIMIT $2`,
       [after, batchSize],
     );
@@ -113,8 +115,9 @@ export async function relabelItems(
     const updates = rows
       .map((r) => {
         const linked = r.sensitivity.filter((s) => s.startsWith(LINKED_PREFIX));
-        const next = [...new Set([...label(r.codes, r.security, r.sourceOrg), ...linked])].sort();
-        return { id: r.id, next, links: r.body === null ? undefined : linksOf(r.body), was: r.sensitivity };
+        const own = label(r.codes, r.security, r.sourceOrg, JSON.parse(r.body));
+        const next = [...new Set([...own, ...linked])].sort();
+        return { id: r.id, next, links: r.unlinked ? linksOf(r.body) : undefined, was: r.sensitivity };
       })
       .filter((u) => u.links || u.next.join(SEP) !== u.was.join(SEP));
     if (updates.length > 0) {
@@ -135,5 +138,45 @@ export async function relabelItems(
     }
     after = rows[rows.length - 1]!.id;
   }
+  await settle?.(tx);
   return changed + (await propagateLinkedLabels(tx, 'all'));
+}
+
+export interface LabelledItem {
+  id: string;
+  personId: string;
+  sensitivity: string[];
+  body: string;
+}
+
+/**
+ * Current items (of these ids, or all) with a label starting with `prefix` (the review queue's
+ * "review:"), with their bodies: the few that the text screen flagged.
+ */
+export async function itemsLabelled(
+  tx: Queryable,
+  prefix: string,
+  ids: string[] | 'all',
+): Promise<LabelledItem[]> {
+  if (ids !== 'all' && ids.length === 0) return [];
+  const { rows } = await tx.query<LabelledItem>(
+    `SELECT id, person_id AS "personId", sensitivity, body FROM clinical_item
+     WHERE cardinality(sensitivity) > 0 AND NOT deleted ${ids === 'all' ? '' : 'AND id = ANY($2::uuid[])'}
+       AND EXISTS (SELECT 1 FROM unnest(sensitivity) s WHERE starts_with(s, $1))`,
+    ids === 'all' ? [prefix] : [prefix, ids],
+  );
+  return rows;
+}
+
+/** Sets items' labels (own and linked, as given); the caller propagates links afterwards. */
+export async function setItemLabels(
+  tx: Queryable,
+  updates: { id: string; labels: string[] }[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  await tx.query(
+    `UPDATE clinical_item c SET sensitivity = CASE WHEN u.s = '' THEN '{}'::text[] ELSE string_to_array(u.s, E'\\x1f') END
+     FROM unnest($1::uuid[], $2::text[]) AS u(id, s) WHERE c.id = u.id`,
+    [updates.map((u) => u.id), updates.map((u) => [...new Set(u.labels)].sort().join(SEP))],
+  );
 }

@@ -43,7 +43,7 @@ export interface ItemRow {
 }
 
 /** Why anything is withheld for everyone, from the small partial index of labelled rows. */
-const WITHHELD_KIND = `CASE WHEN s LIKE 'linked:%' THEN 'linked' ELSE 'sensitive' END`;
+const WITHHELD_KIND = `CASE WHEN s LIKE 'linked:%' THEN 'linked' WHEN s LIKE 'review:%' THEN 'pending-review' ELSE 'sensitive' END`;
 const WITHHELD_FROM = `FROM clinical_item c, unnest(c.sensitivity) s
   WHERE c.person_id = $1 AND cardinality(c.sensitivity) > 0 AND NOT c.deleted`;
 

@@ -11,7 +11,7 @@ import { hl7DateToFhir } from './dates.ts';
 import type { ParsedMessage, Segment } from './message.ts';
 
 /** OPCS-4, the NHS classification of interventions and procedures. */
-export const OPCS4_SYSTEM = 'http://www.datadictionary.nhs.uk/opcs-4';
+export const OPCS4_SYSTEM = 'https://fhir.hl7.org.uk/Id/opcs-4';
 
 /** HL7 v2 coding system names (table 0396 and UK usage) → FHIR system URIs. */
 const SYSTEMS: Record<string, string> = {
