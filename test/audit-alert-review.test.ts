@@ -13,10 +13,8 @@ import {
 } from '../src/audit/index.ts';
 import type { AuditConfig } from '../src/config/index.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
-import { event, tamper, tempAuditSettings } from './audit-kit.ts';
+import { event, tamper, tempAuditSettings, WORKING_HOURS } from './audit-kit.ts';
 
-/** a Wednesday morning: no out-of-hours alert */
-const NOW = new Date('2026-03-04T10:00:00Z');
 const DPO = { userId: 'dpo.one', org: 'Y90001', role: 'sharedcare-dpo' };
 
 describe.each(DB_KINDS)('alert reviews on %s', (kind) => {
@@ -38,7 +36,7 @@ describe.each(DB_KINDS)('alert reviews on %s', (kind) => {
       await t.db.transaction((tx) =>
         recordAuditEvent(tx, event(i, { action: 'break-glass', detail: 'emergency' }), {
           settings,
-          now: NOW,
+          now: WORKING_HOURS,
         }),
       );
     alerts = (await listAlerts(t.db, { status: 'all' })).map((x) => x.id);

@@ -20,6 +20,7 @@ import {
   rewriteTail as rewriteTailOf,
   tamper,
   tempAuditSettings,
+  WORKING_HOURS,
   writeTx,
 } from './audit-kit.ts';
 
@@ -67,7 +68,7 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
       recordAuditEvents(
         tx,
         [300, 301, 302, 303].map((i) => auditEvent(i)),
-        { settings },
+        { settings, now: WORKING_HOURS },
       ),
     );
     expect(new Set(batch.map((p) => p.chain)).size).toBe(1);
