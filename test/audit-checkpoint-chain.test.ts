@@ -5,8 +5,10 @@
  * by someone who also removes the database's record of the checkpoints, which only a witness
  * (a copy kept out of their reach) can expose.
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   recordAuditEvent,
@@ -15,7 +17,7 @@ import {
   type ChainPosition,
 } from '../src/audit/index.ts';
 import type { AuditConfig } from '../src/config/index.ts';
-import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
+import { DB_KINDS, freshDatabase, PG_URL, type TestDatabase } from './kit.ts';
 import { cutTail, rewriteTail, tamper, tempAuditSettings, writeTx } from './audit-kit.ts';
 
 describe.each(DB_KINDS)('the chain of checkpoints on %s', (kind) => {
@@ -176,3 +178,55 @@ describe.each(DB_KINDS)('the chain of checkpoints on %s', (kind) => {
     expect(await verifyAuditChain(t.db, { settings: witnessed })).toMatchObject({ ok: true });
   });
 });
+
+describe.skipIf(!DB_KINDS.includes('postgres')).each(DB_KINDS)(
+  'a second database as the witness, trail on %s',
+  (kind) => {
+    let t: TestDatabase;
+    let settings: AuditConfig;
+    let cleanup: () => void;
+    const name = `sc_witness_${randomBytes(6).toString('hex')}`;
+    const admin = async (sql: string) => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(sql);
+      await c.end();
+    };
+
+    beforeEach(async () => {
+      t = await freshDatabase(kind);
+      await admin(`CREATE DATABASE ${name}`);
+      const url = Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString();
+      const s = tempAuditSettings();
+      settings = { ...s.settings, witness: { database: url } };
+      cleanup = s.cleanup;
+    });
+    afterEach(async () => {
+      await t.drop();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      cleanup();
+    });
+
+    it('keeps a copy of every checkpoint, and exposes the latest deleted with its record and the tail cut', async () => {
+      await writeTx(t.db, 4, { settings });
+      await writeCheckpoint(t.db, settings);
+      const [last] = await writeTx(t.db, 2, { settings, from: 10 });
+      const cp = await writeCheckpoint(t.db, settings);
+      expect(cp?.witnessProblems).toBeUndefined();
+      expect(await verifyAuditChain(t.db, { settings })).toMatchObject({ ok: true, warnings: [] });
+
+      const dir = path.join(settings.checkpointDir, readdirSync(settings.checkpointDir)[0]!);
+      unlinkSync(path.join(dir, 'checkpoint-00000002.jws'));
+      await tamper(t.db, 'DELETE FROM audit_checkpoint WHERE n = 2');
+      await cutTail(t.db, last!.chain, Number(last!.chainSeq) - 1);
+      const r = await verifyAuditChain(t.db, { settings });
+      expect(r.ok).toBe(false);
+      expect(r.problems).toContainEqual(
+        expect.objectContaining({ checkpoint: 2, what: expect.stringMatching(/witness database .*deleted/) }),
+      );
+      expect(r.problems).toContainEqual(
+        expect.objectContaining({ chain: last!.chain, what: expect.stringMatching(/truncated/) }),
+      );
+    });
+  },
+);
