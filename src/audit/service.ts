@@ -209,7 +209,13 @@ export function dpoService(db: Database, settings: AuditConfig, deps: DpoDeps) {
     async checkpoint(actor: DpoActor) {
       await db.transaction((tx) => record(tx, actor, { action: 'audit.checkpoint' }));
       const cp = await writeCheckpoint(db, settings, { force: true });
-      return { file: cp!.file, n: cp!.n, at: cp!.at, heads: cp!.heads.length };
+      return {
+        file: cp!.file,
+        n: cp!.n,
+        at: cp!.at,
+        heads: cp!.heads.length,
+        ...(cp!.witnessProblems ? { witnessProblems: cp!.witnessProblems } : {}),
+      };
     },
   };
 }
