@@ -5,7 +5,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  eventHash,
   recordAuditEvents,
   verifyAuditChain,
   writeCheckpoint,
@@ -13,20 +12,17 @@ import {
 } from '../src/audit/index.ts';
 import type { AuditConfig } from '../src/config/index.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
-import { event as auditEvent, tamper, tempAuditSettings, writeTx } from './audit-kit.ts';
-
-interface Row {
-  chain: number;
-  chain_seq: string;
-  at: Date | string;
-  action: string;
-  outcome: string;
-  user_id: string | null;
-  person_id: string | null;
-  event: string;
-  prev_hash: string;
-  hash: string;
-}
+import {
+  chainRows,
+  cutTail,
+  event as auditEvent,
+  rehash,
+  rewriteTail as rewriteTailOf,
+  tamper,
+  tempAuditSettings,
+  WORKING_HOURS,
+  writeTx,
+} from './audit-kit.ts';
 
 describe.each(DB_KINDS)('audit chains on %s', (kind) => {
   let t: TestDatabase;
@@ -48,26 +44,7 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
   });
 
   const verify = () => verifyAuditChain(t.db, { settings });
-  const rows = async (chain: number) =>
-    (
-      await t.db.query<Row>(
-        `SELECT chain::int AS chain, chain_seq::text AS chain_seq, at, action, outcome, user_id,
-                person_id::text AS person_id, event, prev_hash, hash
-         FROM audit_event WHERE chain = $1 ORDER BY chain_seq`,
-        [chain],
-      )
-    ).rows;
-  const rehash = (r: Row, prevHash: string) =>
-    eventHash({
-      prevHash,
-      chainSeq: r.chain_seq,
-      atMs: new Date(r.at).getTime(),
-      action: r.action,
-      outcome: r.outcome,
-      userId: r.user_id,
-      personId: r.person_id,
-      event: r.event,
-    });
+  const rows = (chain: number) => chainRows(t.db, chain);
 
   it('computes the same hash in SQL (writer) and TypeScript, and links each event to the one before', async () => {
     for (const chain of new Set([a[0]!.chain, b[0]!.chain])) {
@@ -91,7 +68,7 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
       recordAuditEvents(
         tx,
         [300, 301, 302, 303].map((i) => auditEvent(i)),
-        { settings },
+        { settings, now: WORKING_HOURS },
       ),
     );
     expect(new Set(batch.map((p) => p.chain)).size).toBe(1);
@@ -207,23 +184,7 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
     expect(chains.size).toBe(3);
   });
 
-  /** Rewrites event `from` (1-based) of chain a and every later one, re-hashed, and the head. */
-  async function rewriteTail(from: number) {
-    const c = a[0]!.chain;
-    const rs = await rows(c);
-    let prev = rs[from - 2]?.hash ?? rs[0]!.prev_hash;
-    const sql: string[] = [];
-    for (const r of rs.slice(from - 1)) {
-      const changed = { ...r, event: r.event.replace(/"u\d+"/, '"nobody"'), user_id: 'nobody' };
-      const hash = rehash(changed, prev);
-      sql.push(
-        `UPDATE audit_event SET event = '${changed.event}', user_id = 'nobody', prev_hash = '${prev}', hash = '${hash}' WHERE chain = ${c} AND chain_seq = ${r.chain_seq}`,
-      );
-      prev = hash;
-    }
-    sql.push(`UPDATE audit_chain_head SET hash = '${prev}' WHERE chain = ${c}`);
-    await tamper(t.db, sql.join(';\n'));
-  }
+  const rewriteTail = (from: number) => rewriteTailOf(t.db, a[0]!.chain, from);
 
   it('a rewritten and re-hashed end verifies as a chain, and is caught by the signed checkpoint', async () => {
     await writeCheckpoint(t.db, settings);
@@ -255,12 +216,7 @@ describe.each(DB_KINDS)('audit chains on %s', (kind) => {
   it('catches the end of a chain cut off with its head moved back, by the checkpoint', async () => {
     await writeCheckpoint(t.db, settings);
     const c = a[0]!.chain;
-    const keep = (await rows(c))[5]!;
-    await tamper(
-      t.db,
-      `DELETE FROM audit_event WHERE chain = ${c} AND chain_seq > 6;
-       UPDATE audit_chain_head SET seq = 6, hash = '${keep.hash}', prev_hash = '${keep.prev_hash}' WHERE chain = ${c}`,
-    );
+    await cutTail(t.db, c, 6);
     const r = await verify();
     expect(r.problems).toHaveLength(1);
     expect(r.problem).toMatchObject({ chain: c, seq: '7', what: expect.stringMatching(/truncated/) });

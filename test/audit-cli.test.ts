@@ -92,4 +92,12 @@ describe('sharedcare audit (CLI)', () => {
     const format = await sharedcare(['audit', 'report', '--user', 'x', '--format', 'xml']);
     expect(format.stderr).toMatch(/--format must be one of: json, csv, fhir/);
   }, 120_000);
+
+  it('exits 2 and names the checkpoint when a checkpoint file was deleted', async () => {
+    const trail = readdirSync(path.join(dataDir, 'audit-checkpoints'))[0]!;
+    rmSync(path.join(dataDir, 'audit-checkpoints', trail, 'checkpoint-00000001.jws'));
+    const v = await sharedcare(['audit', 'verify']);
+    expect(v.code).toBe(2);
+    expect(v.stdout).toMatch(/^AUDIT CHAIN BROKEN at checkpoint 1: checkpoint 1 .*its file was deleted/);
+  }, 120_000);
 });

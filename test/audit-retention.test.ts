@@ -132,13 +132,15 @@ describe.each(DB_KINDS)('audit retention and checkpoints on %s', (kind) => {
       expect.stringMatching(/does not carry a valid signature/),
     );
 
+    // the database recorded every checkpoint written: deleting the latest ones is seen, and the
+    // next checkpoint continues the chain rather than taking their numbers
     rmSync(last);
     rmSync(path.join(dir, files[1]!));
     await writeTx(t.db, 1, { settings });
-    await writeCheckpoint(t.db, settings); // numbered 2 again: nothing missing
-    expect((await verify()).ok).toBe(true);
+    expect((await writeCheckpoint(t.db, settings))?.n).toBe(4);
+    expect((await verify()).problems.map((x) => x.checkpoint)).toEqual([2, 3]);
     rmSync(path.join(dir, files[0]!));
-    expect((await verify()).problem?.what).toMatch(/checkpoint 1 is missing/);
+    expect((await verify()).problem?.what).toMatch(/checkpoint 1 .*is missing/);
   });
 
   it('verifies events written before the chains were partitioned (the legacy chain), and finds one changed', async () => {

@@ -4,10 +4,17 @@
  * the append-only triggers switched off by someone else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordAuditEvent, verifyAuditChain, withDatabaseRole } from '../src/audit/index.ts';
+import {
+  dpoService,
+  listAlerts,
+  recordAuditEvent,
+  verifyAuditChain,
+  withDatabaseRole,
+  writeCheckpoint,
+} from '../src/audit/index.ts';
 import type { Queryable } from '../src/db/index.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
-import { event, writeTx } from './audit-kit.ts';
+import { event, tempAuditSettings, WORKING_HOURS, writeTx } from './audit-kit.ts';
 
 const pg = DB_KINDS.includes('postgres');
 
@@ -58,6 +65,13 @@ describe.skipIf(!pg)('the application database role on postgres', () => {
     ['remove a chain base', 'DELETE FROM audit_chain_base'],
     ['remove a chain head', 'DELETE FROM audit_chain_head'],
     ['switch off the append-only trigger', 'ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only'],
+    // an alert's review is appended, never set: the role cannot mark one reviewed or reword it
+    ['mark an alert reviewed', `UPDATE audit_alert SET summary = 'nothing to see'`],
+    ['remove an alert', 'DELETE FROM audit_alert'],
+    ['change a review', `UPDATE audit_alert_review SET note = 'x'`],
+    ['remove a review', 'DELETE FROM audit_alert_review'],
+    ['remove the record of a checkpoint', 'DELETE FROM audit_checkpoint'],
+    ['switch off the alerts trigger', 'ALTER TABLE audit_alert DISABLE TRIGGER audit_alert_append_only'],
   ])('cannot %s', async (_what, sql) => {
     await expect(asApp((tx) => tx.query(sql))).rejects.toThrow(/permission denied|must be owner/);
   });
@@ -71,10 +85,36 @@ describe.skipIf(!pg)('the application database role on postgres', () => {
     expect((await verifyAuditChain(app)).ok).toBe(true);
   });
 
+  it('raises and reviews alerts, and records checkpoints, as that role (appending only)', async () => {
+    const app = withDatabaseRole(t.db, 'sharedcare_app');
+    const { settings, cleanup } = tempAuditSettings();
+    try {
+      await app.transaction((tx) =>
+        recordAuditEvent(tx, event(11, { action: 'break-glass' }), {
+          settings,
+          now: WORKING_HOURS,
+        }),
+      );
+      const [alert] = await listAlerts(app);
+      const dpo = dpoService(app, settings, {
+        personByNhs: () => Promise.reject(new Error('not used')),
+        organisationNames: () => Promise.resolve(new Map()),
+        fhirBase: 'http://localhost/fhir',
+      });
+      await expect(
+        dpo.reviewAlert({ userId: 'dpo', org: 'X', role: 'sharedcare-dpo' }, alert!.id, 'fine'),
+      ).resolves.toMatchObject({ status: 'reviewed' });
+      expect((await writeCheckpoint(app, settings))?.n).toBe(1);
+      expect(await verifyAuditChain(app, { settings })).toMatchObject({ ok: true });
+    } finally {
+      cleanup();
+    }
+  });
+
   it('can still do its other work (e.g. write clinical tables)', async () => {
     await expect(asApp((tx) => tx.query(`SELECT count(*) FROM clinical_item`))).resolves.toBeDefined();
     await expect(
-      asApp((tx) => tx.query(`UPDATE audit_alert SET status = 'reviewed' WHERE false`)),
+      asApp((tx) => tx.query(`SELECT count(*) FROM audit_alert_review, audit_checkpoint`)),
     ).resolves.toBeDefined();
   });
 });

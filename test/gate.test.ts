@@ -20,7 +20,7 @@ async function auditSince(
   seq: number,
 ): Promise<(AuditRow & { parsed: Record<string, unknown> })[]> {
   const { rows } = await r.db.query<AuditRow>(
-    'SELECT action, outcome, user_id, person_id::text AS person_id, event FROM audit_event WHERE seq > $1 ORDER BY seq',
+    `SELECT action, outcome, user_id, person_id::text AS person_id, event FROM audit_event WHERE seq > $1 AND action <> 'audit.alert' ORDER BY seq`,
     [seq],
   );
   return rows.map((row) => ({ ...row, parsed: JSON.parse(row.event) as Record<string, unknown> }));

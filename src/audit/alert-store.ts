@@ -1,6 +1,8 @@
 /**
  * Alerts: looking up what the rules need, storing what they raise (once per rule, user and person
- * in a window), listing them for the DPO and marking them reviewed.
+ * in a window), listing them for the DPO and recording their review. An alert never changes: each
+ * is recorded by an `audit.alert` event, and a review is appended (audit_alert_review) with its own
+ * `audit.alert-review` event; whether an alert is open derives from that (alert-digest.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
@@ -15,7 +17,14 @@ import {
   type PersonFacts,
   type RuleFacts,
 } from './alert-rules.ts';
-import type { AuditEvent } from './types.ts';
+import {
+  alertDigest,
+  digestMark,
+  reviewDigest,
+  type AlertFields,
+  type ReviewFields,
+} from './alert-digest.ts';
+import type { AuditEvent, AuditEventInput, ChainPosition } from './types.ts';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 
@@ -62,6 +71,9 @@ async function personFacts(q: Queryable, personId: string): Promise<PersonFacts 
   return facts;
 }
 
+/** Appends an event to the trail in the caller's transaction (record.ts passes its own). */
+export type AppendEvent = (input: AuditEventInput) => Promise<ChainPosition>;
+
 /**
  * Runs the rules for an event just written (same transaction) and stores what they raise. The
  * user's recent count comes from the append itself (audit_append); person facts are looked up here.
@@ -71,6 +83,7 @@ export async function raiseAlerts(
   e: AuditEvent,
   eventSeq: string,
   s: AlertSettings,
+  append: AppendEvent,
   recent?: RuleFacts['recent'],
 ): Promise<number> {
   const need = needs(e, s);
@@ -79,39 +92,62 @@ export async function raiseAlerts(
     recent,
   };
   let raised = 0;
-  for (const c of evaluateRules(e, s, facts)) raised += await storeAlert(tx, e, eventSeq, c);
+  for (const c of evaluateRules(e, s, facts)) raised += await storeAlert(tx, e, eventSeq, c, append);
   return raised;
 }
 
+/** Once per rule, user (and person) in the window; recorded by an `audit.alert` event first. */
 async function storeAlert(
   tx: Queryable,
   e: AuditEvent,
   eventSeq: string,
   c: AlertCandidate,
+  append: AppendEvent,
 ): Promise<number> {
-  const since =
-    c.dedupe === 'none' ? null : new Date(new Date(e.at).getTime() - c.windowMinutes * 60_000).toISOString();
-  const { rowCount } = await tx.query(
-    `INSERT INTO audit_alert (id, created_at, rule, event_seq, user_id, user_org, user_role, person_id, summary)
-     SELECT $1, $2::timestamptz, $3, $4, $5, $6, $7, $8::uuid, $9
-     WHERE $10::timestamptz IS NULL OR NOT EXISTS (
-       SELECT 1 FROM audit_alert a WHERE a.user_id = $5 AND a.rule = $3 AND a.created_at > $10::timestamptz
-         AND ($11::boolean OR a.person_id IS NOT DISTINCT FROM $8::uuid))`,
+  if (c.dedupe !== 'none') {
+    const since = new Date(new Date(e.at).getTime() - c.windowMinutes * 60_000).toISOString();
+    const { rows } = await tx.query(
+      `SELECT 1 FROM audit_alert a WHERE a.user_id = $1 AND a.rule = $2 AND a.created_at > $3::timestamptz
+         AND ($4::boolean OR a.person_id IS NOT DISTINCT FROM $5::uuid) LIMIT 1`,
+      [e.user?.id ?? null, c.rule, since, c.dedupe === 'user', e.personId ?? null],
+    );
+    if (rows.length) return 0;
+  }
+  const alert: AlertFields = {
+    id: randomUUID(),
+    createdAt: e.at,
+    rule: c.rule,
+    eventSeq,
+    userId: e.user?.id ?? null,
+    userOrg: e.user?.org ?? null,
+    userRole: e.user?.role ?? null,
+    personId: e.personId?.toLowerCase() ?? null,
+    summary: c.summary,
+  };
+  const pos = await append({
+    action: 'audit.alert',
+    outcome: 'success',
+    detail: `alert ${alert.id} (${c.rule}) raised by event ${eventSeq}; ${digestMark(alertDigest(alert))}`,
+  });
+  await tx.query(
+    `INSERT INTO audit_alert (id, created_at, rule, event_seq, user_id, user_org, user_role, person_id, summary,
+       record_chain, record_seq)
+     VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8::uuid, $9, $10, $11)`,
     [
-      randomUUID(),
-      e.at,
-      c.rule,
+      alert.id,
+      alert.createdAt,
+      alert.rule,
       eventSeq,
-      e.user?.id ?? null,
-      e.user?.org ?? null,
-      e.user?.role ?? null,
-      e.personId ?? null,
-      c.summary,
-      since,
-      c.dedupe === 'user',
+      alert.userId,
+      alert.userOrg,
+      alert.userRole,
+      alert.personId,
+      alert.summary,
+      pos.chain,
+      pos.chainSeq,
     ],
   );
-  return rowCount;
+  return 1;
 }
 
 export interface Alert {
@@ -124,15 +160,18 @@ export interface Alert {
   userRole: string | null;
   personId: string | null;
   summary: string;
+  /** derived: reviewed once a review row exists (audit_alert_review), else open */
   status: 'open' | 'reviewed';
   reviewedBy: string | null;
   reviewedAt: string | null;
   reviewNote: string | null;
 }
 
-const ALERT_COLUMNS = `id, created_at AS "createdAt", rule, event_seq::text AS "eventSeq", user_id AS "userId",
-  user_org AS "userOrg", user_role AS "userRole", person_id::text AS "personId", summary, status,
-  reviewed_by AS "reviewedBy", reviewed_at AS "reviewedAt", review_note AS "reviewNote"`;
+const ALERT_COLUMNS = `a.id, a.created_at AS "createdAt", a.rule, a.event_seq::text AS "eventSeq", a.user_id AS "userId",
+  a.user_org AS "userOrg", a.user_role AS "userRole", a.person_id::text AS "personId", a.summary,
+  CASE WHEN r.alert_id IS NULL THEN 'open' ELSE 'reviewed' END AS status,
+  r.reviewed_by AS "reviewedBy", r.at AS "reviewedAt", r.note AS "reviewNote"`;
+const ALERTS = 'audit_alert a LEFT JOIN audit_alert_review r ON r.alert_id = a.id';
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : (v as string | null));
 const fixDates = (a: Alert): Alert => ({ ...a, createdAt: iso(a.createdAt)!, reviewedAt: iso(a.reviewedAt) });
@@ -143,22 +182,46 @@ export async function listAlerts(
 ): Promise<Alert[]> {
   const status = opts.status ?? 'open';
   const { rows } = await q.query<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM audit_alert
-     WHERE $1 = 'all' OR status = $1 ORDER BY created_at DESC, id LIMIT $2`,
+    `SELECT ${ALERT_COLUMNS} FROM ${ALERTS}
+     WHERE $1 = 'all' OR ($1 = 'open') = (r.alert_id IS NULL) ORDER BY a.created_at DESC, a.id LIMIT $2`,
     [status, opts.limit ?? 1000],
   );
   return rows.map(fixDates);
 }
 
-export async function reviewAlert(q: Queryable, id: string, by: string, note: string): Promise<Alert> {
+/**
+ * Reviews an alert: appends the review (an alert is reviewed once), recorded by the event that
+ * `record` appends with the review's digest in its detail. Nothing is updated.
+ */
+export async function reviewAlert(
+  q: Queryable,
+  id: string,
+  by: string,
+  note: string,
+  record: (detail: string, alert: Alert) => Promise<ChainPosition>,
+  now = new Date(),
+): Promise<Alert> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new SharedcareError('not-found', 'no alert with that id');
-  const { rows } = await q.query<Alert>(
-    `UPDATE audit_alert SET status = 'reviewed', reviewed_by = $2, reviewed_at = now(), review_note = $3
-     WHERE id = $1::uuid AND status = 'open' RETURNING ${ALERT_COLUMNS}`,
-    [id, by, note],
+  const { rows } = await q.query<Alert>(`SELECT ${ALERT_COLUMNS} FROM ${ALERTS} WHERE a.id = $1::uuid`, [id]);
+  const alert = rows[0];
+  if (!alert) throw new SharedcareError('not-found', 'no alert with that id');
+  if (alert.status === 'reviewed')
+    throw new SharedcareError('conflict', 'that alert has already been reviewed');
+  const review: ReviewFields = { alertId: alert.id, at: now.toISOString(), by, note };
+  const pos = await record(
+    `alert ${alert.id} (${alert.rule}) reviewed: ${note}; ${digestMark(reviewDigest(review))}`,
+    fixDates(alert),
   );
-  if (rows[0]) return fixDates(rows[0]);
-  const exists = await q.query('SELECT 1 FROM audit_alert WHERE id = $1::uuid', [id]);
-  if (exists.rows.length) throw new SharedcareError('conflict', 'that alert has already been reviewed');
-  throw new SharedcareError('not-found', 'no alert with that id');
+  try {
+    await q.query(
+      `INSERT INTO audit_alert_review (alert_id, at, reviewed_by, note, record_chain, record_seq)
+       VALUES ($1::uuid, $2::timestamptz, $3, $4, $5, $6)`,
+      [alert.id, review.at, by, note, pos.chain, pos.chainSeq],
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505')
+      throw new SharedcareError('conflict', 'that alert has already been reviewed');
+    throw err;
+  }
+  return fixDates({ ...alert, status: 'reviewed', reviewedBy: by, reviewedAt: review.at, reviewNote: note });
 }

@@ -54,7 +54,8 @@ export interface HashFields {
   event: string;
 }
 
-const lp = (v: string | null): string => (v === null ? '~|' : `${Buffer.byteLength(v)}:${v}|`);
+/** A value with its length in front (`~` for none), so no two different rows hash the same text. */
+export const lp = (v: string | null): string => (v === null ? '~|' : `${Buffer.byteLength(v)}:${v}|`);
 
 export function eventHash(f: HashFields): string {
   return createHash('sha256')
@@ -64,7 +65,9 @@ export function eventHash(f: HashFields): string {
     .digest('hex');
 }
 
-const lpSql = (x: string) => `coalesce(pg_catalog.octet_length(${x})::text || ':' || ${x}, '~') || '|'`;
+/** lp as an SQL expression. */
+export const lpSql = (x: string): string =>
+  `coalesce(pg_catalog.octet_length(${x})::text || ':' || ${x}, '~') || '|'`;
 
 /** The same hash as an SQL expression over the given column or parameter expressions. */
 export function eventHashSql(c: {
@@ -82,6 +85,14 @@ export function eventHashSql(c: {
     ${lpSql(c.action)} || ${lpSql(c.outcome)} || ${lpSql(c.user)} || ${lpSql(`(${c.person})::text`)} || ${c.event},
     'UTF8')), 'hex')`;
 }
+
+/** SHA-256 (hex) of text, in SQL with pg_catalog built-ins only. */
+export const sha256Sql = (text: string): string =>
+  `pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(${text}, 'UTF8')), 'hex')`;
+
+/** A time as whole milliseconds since 1970, in SQL (what Date.getTime() gives in TypeScript). */
+export const epochMsSql = (at: string): string =>
+  `(round(pg_catalog.date_part('epoch', ${at}) * 1000)::bigint)::text`;
 
 /** The hash of events on the legacy chain (before migration 006): previous hash, seq, event text. */
 export function legacyHash(prevHash: string, seq: string, event: string): string {

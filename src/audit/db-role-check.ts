@@ -17,7 +17,6 @@ import type { Queryable } from '../db/index.ts';
  */
 const NEEDED: Record<string, string[]> = {
   audit_chain_head: ['UPDATE'],
-  audit_alert: ['UPDATE'],
 };
 const FORBIDDEN = ['UPDATE', 'DELETE', 'TRUNCATE', 'TRIGGER'];
 

@@ -107,6 +107,8 @@ function shape(e: AuditEvent): Shape {
       return { type: dcm('110100', 'Application Activity'), subtype: [rest('update')], action: 'U' };
     case 'sensitivity.review':
       return { type: PATIENT_RECORD, subtype: [rest('update')], action: 'U' };
+    case 'audit.alert':
+      return { type: dcm('110113', 'Security Alert'), subtype: [life('originate')], action: 'C' };
     case 'audit.alert-review':
       return { type: AUDIT_LOG_USED, subtype: [rest('update')], action: 'U' };
     case 'audit.prune':

@@ -1,7 +1,9 @@
 /**
  * The audit module: the append-only, hash-chained trail of every access and decision (record.ts),
  * its verification (verify.ts) against signed checkpoints kept outside the database
- * (checkpoint.ts), retention (prune.ts), access and subject-access reports (report.ts,
+ * (checkpoint.ts; recorded in the database and copied to witnesses, witness.ts, so that a deleted
+ * one is missed: verify-checkpoints.ts), the alerts and reviews bound to the trail
+ * (alert-digest.ts, verify-alerts.ts), retention (prune.ts), access and subject-access reports (report.ts,
  * subject-access.ts, FHIR AuditEvent in fhir.ts, CSV in csv.ts), and the DPO's alerts
  * (alert-rules.ts, alert-store.ts). docs/audit.md describes the design.
  */

@@ -63,14 +63,17 @@ async function alertsFor(
   tx: Queryable,
   prepared: ReturnType<typeof prepare>,
   r: Appended | undefined,
-  rules: AuditConfig['alerts'],
+  opts: RecordOptions & { settings: AuditConfig },
 ): Promise<ChainPosition & { alerts: number }> {
   if (!r?.seq) throw new Error('audit chain head is missing');
   const { recentPersons, recentSeen, ...pos } = r;
   const recent = prepared.recentSince
     ? { persons: recentPersons ?? 0, includesThis: recentSeen === true }
     : undefined;
-  const alerts = await raiseAlerts(tx, prepared.event, pos.seq, rules, recent);
+  // each alert is itself recorded, at the time of the event that raised it
+  const append = (input: AuditEventInput) =>
+    recordAuditEvent(tx, input, { ...opts, now: new Date(prepared.event.at) });
+  const alerts = await raiseAlerts(tx, prepared.event, pos.seq, opts.settings.alerts, append, recent);
   return { ...pos, alerts };
 }
 
@@ -80,10 +83,10 @@ export async function recordAuditEvent(
   input: AuditEventInput,
   opts: RecordOptions = {},
 ): Promise<ChainPosition & { alerts: number }> {
-  const rules = (opts.settings ?? auditSettings()).alerts;
-  const prepared = prepare(input, rules, (opts.now ?? new Date()).toISOString());
+  const settings = opts.settings ?? auditSettings();
+  const prepared = prepare(input, settings.alerts, (opts.now ?? new Date()).toISOString());
   const { rows } = await tx.query<Appended>(APPEND, prepared.params);
-  return alertsFor(tx, prepared, rows[0], rules);
+  return alertsFor(tx, prepared, rows[0], { ...opts, settings });
 }
 
 /**
@@ -96,13 +99,13 @@ export async function recordAuditEvents(
   opts: RecordOptions = {},
 ): Promise<(ChainPosition & { alerts: number })[]> {
   if (inputs.length === 0) return [];
-  const rules = (opts.settings ?? auditSettings()).alerts;
+  const settings = opts.settings ?? auditSettings();
   const at = (opts.now ?? new Date()).toISOString();
-  const prepared = inputs.map((input) => prepare(input, rules, at));
+  const prepared = inputs.map((input) => prepare(input, settings.alerts, at));
   const columns = prepared[0]!.params.map((_, k) => prepared.map((p) => p.params[k]));
   const { rows } = await tx.query<Appended>(APPEND_MANY, columns);
   if (rows.length !== inputs.length) throw new Error('audit events were not all appended');
   const out: (ChainPosition & { alerts: number })[] = [];
-  for (const [k, p] of prepared.entries()) out.push(await alertsFor(tx, p, rows[k], rules));
+  for (const [k, p] of prepared.entries()) out.push(await alertsFor(tx, p, rows[k], { ...opts, settings }));
   return out;
 }

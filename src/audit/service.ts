@@ -85,7 +85,7 @@ export function dpoService(db: Database, settings: AuditConfig, deps: DpoDeps) {
   /** The record of each read; if it cannot be written, the read fails and returns nothing. */
   const record = async (tx: Queryable, a: DpoActor, e: Omit<AuditEventInput, 'user' | 'outcome'>) => {
     try {
-      await recordAuditEvent(tx, { ...e, outcome: 'success', user: user(a) }, { settings });
+      return await recordAuditEvent(tx, { ...e, outcome: 'success', user: user(a) }, { settings });
     } catch {
       throw new SharedcareError(
         'audit-unavailable',
@@ -185,15 +185,15 @@ export function dpoService(db: Database, settings: AuditConfig, deps: DpoDeps) {
         throw new SharedcareError('invalid-request', 'a review needs a note saying what was found', [
           { message: 'note is required', expression: 'note' },
         ]);
-      return db.transaction(async (tx) => {
-        const alert = await reviewAlert(tx, id, actor.userId, note.trim());
-        await record(tx, actor, {
-          action: 'audit.alert-review',
-          ...(alert.personId ? { personId: alert.personId } : {}),
-          detail: `alert ${alert.id} (${alert.rule}) reviewed: ${note.trim()}`,
-        });
-        return alert;
-      });
+      return db.transaction((tx) =>
+        reviewAlert(tx, id, actor.userId, note.trim(), (detail, alert) =>
+          record(tx, actor, {
+            action: 'audit.alert-review',
+            ...(alert.personId ? { personId: alert.personId } : {}),
+            detail,
+          }),
+        ),
+      );
     },
 
     /** Verification reads in parallel outside a transaction; its record is written afterwards. */
@@ -214,7 +214,13 @@ export function dpoService(db: Database, settings: AuditConfig, deps: DpoDeps) {
     async checkpoint(actor: DpoActor) {
       await db.transaction((tx) => record(tx, actor, { action: 'audit.checkpoint' }));
       const cp = await writeCheckpoint(db, settings, { force: true });
-      return { file: cp!.file, n: cp!.n, at: cp!.at, heads: cp!.heads.length };
+      return {
+        file: cp!.file,
+        n: cp!.n,
+        at: cp!.at,
+        heads: cp!.heads.length,
+        ...(cp!.witnessProblems ? { witnessProblems: cp!.witnessProblems } : {}),
+      };
     },
   };
 }

@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'audit.subject-access',
   'audit.verify',
   'audit.alerts',
+  // an alert raised by the rules: the event binds the alert row to the trail (alert-digest.ts)
+  'audit.alert',
   'audit.alert-review',
   'audit.checkpoint',
   'audit.prune',
@@ -103,4 +105,17 @@ export interface ChainPosition {
   chain: number;
   chainSeq: string;
   hash: string;
+}
+
+/** One thing `audit verify` found wrong, located as precisely as it can be. */
+export interface VerifyProblem {
+  /** the chain, when the problem is in one */
+  chain?: number;
+  /** the event's place in its chain */
+  seq?: string;
+  /** the checkpoint concerned, by number */
+  checkpoint?: number;
+  /** the alert concerned, by id */
+  alert?: string;
+  what: string;
 }

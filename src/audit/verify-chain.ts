@@ -11,15 +11,9 @@
  */
 import type { Queryable } from '../db/index.ts';
 import { eventHashSql, legacyHash, LEGACY_CHAIN } from './canonical.ts';
-import type { AuditEvent } from './types.ts';
+import type { AuditEvent, VerifyProblem } from './types.ts';
 
-export interface VerifyProblem {
-  /** the chain, when the problem is in one (not in a checkpoint file) */
-  chain?: number;
-  /** the event's place in its chain */
-  seq?: string;
-  what: string;
-}
+export type { VerifyProblem } from './types.ts';
 
 export interface ChainWalk {
   chain: number;
@@ -74,12 +68,31 @@ export async function walkLinks(
   return { chain, events: Number(r.n), last, lastHash, problems };
 }
 
+/** Events of the kinds that vouch for rows outside the trail, up to the heads read first. */
+export interface RecordCounts {
+  checkpoints: number;
+  alerts: number;
+  reviews: number;
+}
+
+/** The heads (or bases) as an array indexed by chain + 1, for `($n::bigint[])[e.chain + 1]`. */
+export const byChain = (marks: { chain: number; seq: string }[]): string[] => {
+  const out = Array.from({ length: Math.max(0, ...marks.map((m) => m.chain)) + 1 }, () => '0');
+  for (const m of marks) out[m.chain] = m.seq;
+  return out;
+};
+
 /**
  * Events (outside the legacy chain) whose hash does not match their content. A count over the
  * whole table first, which PostgreSQL runs as a parallel scan (a query with LIMIT would run on one
  * process, expecting to stop early); only when something is wrong, a second pass lists where.
+ * The same scan counts the events that record checkpoints, alerts and reviews (verify-alerts.ts).
  */
-export async function findChangedEvents(q: Queryable, max: number): Promise<VerifyProblem[]> {
+export async function findChangedEvents(
+  q: Queryable,
+  max: number,
+  heads: { chain: number; seq: string }[],
+): Promise<{ changed: VerifyProblem[]; counts: RecordCounts }> {
   const calc = eventHashSql({
     prev: 'e.prev_hash',
     seq: 'e.chain_seq',
@@ -91,19 +104,28 @@ export async function findChangedEvents(q: Queryable, max: number): Promise<Veri
     event: 'e.event',
   });
   const bad = `e.chain <> ${LEGACY_CHAIN} AND e.hash IS DISTINCT FROM ${calc}`;
-  const { rows: counted } = await q.query<{ n: string }>(
-    `SELECT count(*) FILTER (WHERE changed)::text AS n FROM (SELECT ${bad} AS changed FROM audit_event e) s`,
+  const kind = (action: string) =>
+    `count(*) FILTER (WHERE action = '${action}' AND chain_seq <= ($1::bigint[])[chain + 1])::int`;
+  const { rows: counted } = await q.query<{ n: string } & RecordCounts>(
+    `SELECT count(*) FILTER (WHERE changed)::text AS n, ${kind('audit.checkpoint')} AS checkpoints,
+       ${kind('audit.alert')} AS alerts, ${kind('audit.alert-review')} AS reviews
+     FROM (SELECT ${bad} AS changed, e.action, e.chain, e.chain_seq FROM audit_event e) s`,
+    [byChain(heads)],
   );
-  if (counted[0]?.n === '0') return [];
+  const { n, ...counts } = counted[0] ?? { n: '0', checkpoints: 0, alerts: 0, reviews: 0 };
+  if (n === '0') return { changed: [], counts };
   const { rows } = await q.query<{ chain: number; seq: string }>(
     `SELECT chain::int AS chain, chain_seq::text AS seq FROM audit_event e WHERE ${bad} LIMIT $1`,
     [max],
   );
-  return rows.map((r) => ({
-    chain: r.chain,
-    seq: r.seq,
-    what: 'its content (text, time or indexed columns) does not match its hash (changed)',
-  }));
+  return {
+    changed: rows.map((r) => ({
+      chain: r.chain,
+      seq: r.seq,
+      what: 'its content (text, time or indexed columns) does not match its hash (changed)',
+    })),
+    counts,
+  };
 }
 
 interface LegacyRow {

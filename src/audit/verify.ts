@@ -9,22 +9,13 @@
 import type { AuditConfig } from '../config/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { genesisHash, LEGACY_CHAIN, LEGACY_GENESIS } from './canonical.ts';
-import {
-  chainMarks,
-  readCheckpoints,
-  trailId,
-  type ChainMark,
-  type LoadedCheckpoints,
-} from './checkpoint.ts';
-import {
-  findChangedEvents,
-  walkLegacy,
-  walkLinks,
-  type ChainWalk,
-  type VerifyProblem,
-} from './verify-chain.ts';
+import { chainMarks, trailId, type ChainMark, type LoadedCheckpoint } from './checkpoint.ts';
+import type { VerifyProblem } from './types.ts';
+import { verifyAlerts } from './verify-alerts.ts';
+import { checkCheckpointChain, type CheckpointChain } from './verify-checkpoints.ts';
+import { findChangedEvents, walkLegacy, walkLinks, type ChainWalk } from './verify-chain.ts';
 
-export type { VerifyProblem } from './verify-chain.ts';
+export type { VerifyProblem } from './types.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -63,11 +54,11 @@ export async function verifyAuditChain(q: Queryable, opts: VerifyOptions = {}): 
   const max = opts.maxProblems ?? 100;
   const trail = await trailId(q);
   const { heads, bases } = await chainMarks(q);
-  const loaded: LoadedCheckpoints = opts.settings
-    ? await readCheckpoints(opts.settings, trail)
-    : { checkpoints: [], problems: [] };
-  const problems: VerifyProblem[] = loaded.problems.map((what) => ({ what }));
-  const warnings: string[] = [];
+  const loaded: CheckpointChain = opts.settings
+    ? await checkCheckpointChain(q, opts.settings, trail)
+    : { checkpoints: [], count: 0, problems: [], warnings: [] };
+  const problems: VerifyProblem[] = [...loaded.problems];
+  const warnings: string[] = [...loaded.warnings];
   const baseOf = new Map(bases.map((b) => [b.chain, b]));
 
   // Where each chain starts: its genesis, or a pruning point a signed checkpoint vouches for.
@@ -99,14 +90,15 @@ export async function verifyAuditChain(q: Queryable, opts: VerifyOptions = {}): 
   }
 
   const parallel = (q as { kind?: string }).kind === 'postgres' ? 4 : 1;
-  const [walks, changed] = await Promise.all([
+  const [walks, scan] = await Promise.all([
     pool(heads, parallel, (h): Promise<ChainWalk> => {
       const b = baseOf.get(h.chain) ?? { seq: '0', hash: '' };
       return h.chain === LEGACY_CHAIN ? walkLegacy(q, b, h.seq, max) : walkLinks(q, h.chain, b, h.seq, max);
     }),
-    findChangedEvents(q, max),
+    findChangedEvents(q, max, heads),
   ]);
-  problems.push(...changed);
+  problems.push(...scan.changed);
+  problems.push(...(await verifyAlerts(q, heads, bases, scan.counts, max)));
 
   for (const [i, h] of heads.entries()) {
     const w = walks[i]!;
@@ -144,11 +136,18 @@ export async function verifyAuditChain(q: Queryable, opts: VerifyOptions = {}): 
 
   problems.push(...(await compareCheckpoints(q, loaded, heads, baseOf)));
 
-  if (opts.settings && loaded.checkpoints.length === 0 && loaded.problems.length === 0)
+  const none = loaded.checkpoints.length === 0 && loaded.count === 0 && loaded.problems.length === 0;
+  if (opts.settings && none && scan.counts.checkpoints > 0)
+    problems.push({
+      what: `the trail records ${scan.counts.checkpoints} checkpoint${scan.counts.checkpoints > 1 ? 's' : ''} (audit.checkpoint events) but none is left in ${opts.settings.checkpointDir}, in the database or in a witness: they were deleted`,
+    });
+  else if (opts.settings && none)
     warnings.push(
       'no signed checkpoint yet: a rewritten and re-hashed end of a chain could not be detected (run `sharedcare audit checkpoint`)',
     );
-  const order = (p: VerifyProblem) => [p.chain ?? -1, p.seq ? BigInt(p.seq) : -1n] as const;
+  // problems outside the chains first (checkpoints in order), then by chain and place
+  const order = (p: VerifyProblem) =>
+    [p.chain ?? -1, p.seq ? BigInt(p.seq) : BigInt(p.checkpoint ?? -1)] as const;
   problems.sort((a, b) => {
     const [ca, sa] = order(a);
     const [cb, sb] = order(b);
@@ -165,7 +164,7 @@ export async function verifyAuditChain(q: Queryable, opts: VerifyOptions = {}): 
       events: walks[i]!.events,
     })),
     checkpoints: {
-      count: loaded.checkpoints.length,
+      count: loaded.count,
       ...(latest ? { latest: latest.at } : {}),
       ...(loaded.keyId ? { keyId: loaded.keyId } : {}),
     },
@@ -182,7 +181,7 @@ export async function verifyAuditChain(q: Queryable, opts: VerifyOptions = {}): 
  */
 async function compareCheckpoints(
   q: Queryable,
-  loaded: LoadedCheckpoints,
+  loaded: { checkpoints: LoadedCheckpoint[] },
   heads: ChainMark[],
   baseOf: Map<number, ChainMark>,
 ): Promise<VerifyProblem[]> {

@@ -97,8 +97,14 @@ interface Helpers {
   configOpt(): Option;
 }
 
-const where = (p: { chain?: number; seq?: string }) =>
-  p.chain !== undefined ? `chain ${p.chain}, event ${p.seq}` : 'the checkpoints';
+const where = (p: { chain?: number; seq?: string; checkpoint?: number; alert?: string }) =>
+  p.chain !== undefined
+    ? `chain ${p.chain}, event ${p.seq}${p.alert ? ` (alert ${p.alert})` : ''}`
+    : p.checkpoint !== undefined
+      ? `checkpoint ${p.checkpoint}`
+      : p.alert
+        ? `alert ${p.alert}`
+        : 'the checkpoints';
 
 function choice<T extends string>(
   value: string | undefined,

@@ -170,6 +170,19 @@ const auditFileSchema = z
     /** minutes between signed checkpoints of the chain heads while serving; 0 = only on demand */
     checkpointMinutes: z.number().int().min(0).max(1440).default(10),
     signingKeyFile: z.string().optional(),
+    /** where each checkpoint is also copied, out of reach of whoever holds the database (docs/audit.md) */
+    witness: z
+      .object({
+        /** a folder on another mount or machine (NFS, a write-once bucket mounted as a folder) */
+        directory: z.string().min(1).optional(),
+        /** a second PostgreSQL database, ideally another party's, where the login may only INSERT and SELECT */
+        database: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+          .optional(),
+      })
+      .strict()
+      .default({}),
     /** a PostgreSQL role without UPDATE/DELETE on the trail, taken with SET ROLE after migrations */
     databaseRole: z
       .string()
@@ -238,11 +251,20 @@ function auditConfig(
     problems.push('SHAREDCARE_DB_ROLE must be a plain PostgreSQL role name (lower-case letters, digits, _)');
   const dir = env.SHAREDCARE_AUDIT_CHECKPOINT_DIR || (a.checkpointDir && path.resolve(base, a.checkpointDir));
   const key = env.SHAREDCARE_AUDIT_KEY_FILE || (a.signingKeyFile && path.resolve(base, a.signingKeyFile));
+  const witnessDir =
+    env.SHAREDCARE_AUDIT_WITNESS_DIR || (a.witness.directory && path.resolve(base, a.witness.directory));
+  const witnessDb = env.SHAREDCARE_AUDIT_WITNESS_DATABASE_URL || a.witness.database;
+  if (witnessDb && !/^postgres(ql)?:\/\//.test(witnessDb))
+    problems.push('SHAREDCARE_AUDIT_WITNESS_DATABASE_URL must start with postgres:// or postgresql://');
   return {
     ...a,
     ...(role ? { databaseRole: role } : {}),
     checkpointDir: path.resolve(dir || path.join(dataDir, 'audit-checkpoints')),
     signingKeyFile: path.resolve(key || path.join(dataDir, 'audit-signing-key.jwk')),
+    witness: {
+      ...(witnessDir ? { directory: path.resolve(witnessDir) } : {}),
+      ...(witnessDb ? { database: witnessDb } : {}),
+    },
   };
 }
 

@@ -8,6 +8,7 @@ export type { Database, Queryable, QueryResult } from './types.ts';
 export { migrate, pendingMigrations } from './migrate.ts';
 export { DataDirInUseError, isRunning } from './lock.ts';
 export { pgliteDatabase } from './pglite.ts';
+export { openPostgres } from './postgres.ts';
 
 export interface DatabaseOptions {
   databaseUrl?: string | undefined;
