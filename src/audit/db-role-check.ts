@@ -13,7 +13,7 @@ import type { Queryable } from '../db/index.ts';
 /**
  * Privileges the application legitimately needs on an audit table: advancing a chain head is an
  * UPDATE of its row (verification recomputes every head from the events, so a changed head is
- * caught); an alert's review is recorded on its row.
+ * caught). Alerts and their reviews are append-only (a review is a row of its own), so nothing else.
  */
 const NEEDED: Record<string, string[]> = {
   audit_chain_head: ['UPDATE'],
