@@ -24,3 +24,14 @@ export {
   type PersonLink,
   type SourceLabel,
 } from './person.ts';
+export { featuresOf, blockingKeys, swappedDate, type MatchFeatures, type BlockingKeys } from './features.ts';
+export { scorePair, type MatchDecision, type MatchScore, type TermFrequency } from './score.ts';
+export {
+  DEFAULT_RULES_FILE,
+  loadMatchRules,
+  parseMatchRules,
+  matchRulesSchema,
+  type MatchRules,
+  type Comparison,
+} from './rules.ts';
+export { COMPARATORS } from './comparators.ts';
