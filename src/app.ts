@@ -16,7 +16,7 @@ import { ConfigError, productionProblems, type Config } from './config/index.ts'
 import { openDatabase, type Database } from './db/index.ts';
 import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
-import { nhsNumberLinker } from './identity/index.ts';
+import { createPersonLinker, loadMatchRules } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { withDatabaseRole } from './audit/index.ts';
 import { createPolicy, ensureLabelsCurrent, type Policy } from './policy/index.ts';
@@ -42,7 +42,7 @@ export interface AppOptions {
 export function buildIngestDeps(db: Database, config: Config, policy: Policy): IngestDeps {
   return {
     db,
-    linker: nhsNumberLinker,
+    linker: createPersonLinker(loadMatchRules()),
     classify: policy.classify,
     validation: config.validation,
     relationships: {

@@ -5,13 +5,7 @@ export {
   nhsCheckDigit,
   normaliseNhsNumber,
 } from './nhs-number.ts';
-export {
-  nhsNumberLinker,
-  nhsNumberOf,
-  type LinkOutcome,
-  type PersonLinker,
-  type SourcePatient,
-} from './link.ts';
+export { nhsNumberOf, type LinkOutcome, type PersonLinker, type SourcePatient } from './link.ts';
 export {
   composePatient,
   isRestricted,
@@ -35,3 +29,4 @@ export {
   type Comparison,
 } from './rules.ts';
 export { COMPARATORS } from './comparators.ts';
+export { createPersonLinker } from './linker.ts';
