@@ -86,3 +86,9 @@ export {
 } from '../audit/index.ts';
 
 export { retentionRun, type RetentionRunReport } from './retention.ts';
+export {
+  identityAdmin,
+  moveEvents,
+  type IdentityActor,
+  type IdentityAdmin,
+} from './identity.ts';

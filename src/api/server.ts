@@ -13,6 +13,7 @@ import { errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
+import { registerIdentityRoutes } from './identity-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
 import { registerObjectionRoutes } from './objection-routes.ts';
 import type { Services } from './context.ts';
@@ -157,6 +158,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerSmartRoutes(app, services);
   registerIngestRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerIdentityRoutes(app, services);
   registerDpoRoutes(app, services);
   registerRetentionRoutes(app, services);
   registerViewerRoutes(app, services);

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   'objection.list',
   'identity.link',
   'identity.split',
+  /** the identity review queue read, or a pair decided */
+  'identity.review',
   'admin.change',
   'retention.run',
   // reads and changes of the audit trail itself

@@ -14,7 +14,7 @@ import {
 import type { Database, Queryable } from '../db/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
+import { findPersonByNhsNumber, getPerson, pendingReviewsFor, type Person } from '../identity/index.ts';
 import { listObjections, listOverrides, objectionToConsent } from '../policy/index.ts';
 import { itemOwner, readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
@@ -124,7 +124,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              recordNotices(g.policy, g.access, neverShared),
+              recordNotices(g.policy, g.access, neverShared, await pendingReviewsFor(tx, g.person.id)),
             ),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };

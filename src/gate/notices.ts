@@ -13,6 +13,9 @@ const SCOPE_TEXT: Record<string, (t: string | null) => string> = {
   item: () => 'The person has objected to sharing some specific items.',
 };
 
+export const IDENTITY_PENDING =
+  'This record may be incomplete: records from other services that may belong to this person are waiting to be checked.';
+
 /** Sharedcare's codes for the notices, so that a viewer need not read the wording. */
 export const NOTICE_SYSTEM = 'https://sharedcare.dev/fhir/CodeSystem/record-notice';
 const coded = (code: string, text: string) => ({ coding: [{ system: NOTICE_SYSTEM, code }], text });
@@ -23,6 +26,8 @@ export function recordNotices(
   access?: AccessDecision,
   /** an organisation whose every item is never shared is not named, even here */
   neverShared: (ods: string) => boolean = () => false,
+  /** source records that may be this person's, waiting in the identity review queue */
+  identityPending = 0,
 ): OperationOutcome {
   const text = (scope: string, target: string | null) =>
     scope === 'organisation' && target && neverShared(target)
@@ -43,6 +48,14 @@ export function recordNotices(
       details: coded('break-glass', 'Access by break glass'),
       diagnostics:
         'Access by break glass: time-limited, recorded, and reviewed by the data protection officer.',
+    });
+  }
+  if (identityPending > 0) {
+    issue.push({
+      severity: 'warning',
+      code: 'incomplete',
+      details: coded('identity-review', 'Record may be incomplete'),
+      diagnostics: IDENTITY_PENDING,
     });
   }
   for (const n of decision.notices) {

@@ -110,6 +110,7 @@ export interface LinkRow {
   features: MatchFeatures;
   keys: BlockingKeys;
   weight: number | null;
+  mergedFrom: string | null;
 }
 
 export async function upsertLinks(tx: Queryable, sourceId: string, rows: LinkRow[]): Promise<void> {
@@ -117,14 +118,14 @@ export async function upsertLinks(tx: Queryable, sourceId: string, rows: LinkRow
   await tx.query(
     `INSERT INTO person_link (source_id, local_id, person_id, nhs_number, link_reason, content_hash, demographics,
                               updated_at, features, block_dob, block_name, block_postcode, match_weight, merged_from)
-     SELECT $1, l, p, n, r, h, d, now(), f, bd, bn, bp, w, NULL
+     SELECT $1, l, p, n, r, h, d, now(), f, bd, bn, bp, w, mf
        FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::text[], $10::text[], $11::text[], $12::float8[]) AS t(l, p, n, r, h, d, f, bd, bn, bp, w)
+                   $9::text[], $10::text[], $11::text[], $12::float8[], $13::uuid[]) AS t(l, p, n, r, h, d, f, bd, bn, bp, w, mf)
      ON CONFLICT (source_id, local_id) DO UPDATE SET person_id = EXCLUDED.person_id, nhs_number = EXCLUDED.nhs_number,
        link_reason = EXCLUDED.link_reason, content_hash = EXCLUDED.content_hash, demographics = EXCLUDED.demographics,
        updated_at = now(), features = EXCLUDED.features, block_dob = EXCLUDED.block_dob,
        block_name = EXCLUDED.block_name, block_postcode = EXCLUDED.block_postcode,
-       match_weight = EXCLUDED.match_weight, merged_from = NULL`,
+       match_weight = EXCLUDED.match_weight, merged_from = EXCLUDED.merged_from`,
     [
       sourceId,
       rows.map((r) => r.localId),
@@ -138,6 +139,7 @@ export async function upsertLinks(tx: Queryable, sourceId: string, rows: LinkRow
       rows.map((r) => r.keys.name),
       rows.map((r) => r.keys.postcode),
       rows.map((r) => r.weight),
+      rows.map((r) => r.mergedFrom),
     ],
   );
 }

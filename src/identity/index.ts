@@ -30,3 +30,20 @@ export {
 } from './rules.ts';
 export { COMPARATORS } from './comparators.ts';
 export { createPersonLinker } from './linker.ts';
+export {
+  mergeSourceRecords,
+  unmergeSourceRecord,
+  splitPerson,
+  rememberDecisions,
+  type ItemMover,
+  type RecordMove,
+  type SourceRecordRef,
+} from './relink.ts';
+export {
+  decideReview,
+  listOpenReviews,
+  pendingReviewsFor,
+  type ReviewOutcome,
+  type ReviewPair,
+  type ReviewSide,
+} from './review.ts';

@@ -5,14 +5,16 @@
  * where it is unless what identifies it changed; decisions made by administrators are remembered.
  */
 import { randomUUID } from 'node:crypto';
+import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
+import { CandidatePool } from './candidate-pool.ts';
 import {
   decideLink,
   recordKey,
   scorePersons,
-  type CandidateRecord,
   type Decision,
   type PersonScore,
+  type Remembered,
 } from './decide.ts';
 import { blockingKeys, featuresOf, swappedDate, type MatchFeatures } from './features.ts';
 import {
@@ -28,6 +30,7 @@ import {
 } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
 import type { MatchRules } from './rules.ts';
+import type { TermFrequency } from './score.ts';
 
 interface Prior {
   local_id: string;
@@ -36,48 +39,11 @@ interface Prior {
   nhs_number: string | null;
   link_reason: string;
   person_nhs: string | null;
+  merged_from: string | null;
 }
 
 /** Reasons an administrator or the source itself decided: the matcher does not undo them. */
 const DECIDED = new Set(['review-link', 'admin', 'source-merge', 'remembered']);
-
-/** Candidates by blocking key, growing as the batch's own records are decided. */
-class CandidatePool {
-  private byKey = new Map<string, CandidateRecord[]>();
-  constructor(records: CandidateRecord[]) {
-    for (const r of records) this.add(r);
-  }
-  add(r: CandidateRecord): void {
-    const k = blockingKeys(r.features);
-    for (const key of [k.dob && `d:${k.dob}`, k.name && `n:${k.name}`, k.postcode && `p:${k.postcode}`])
-      if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), r]);
-  }
-  near(f: MatchFeatures, self: string): CandidateRecord[] {
-    const k = blockingKeys(f);
-    const swapped = swappedDate(f.birthDate);
-    const found = new Map<string, CandidateRecord>();
-    for (const key of [
-      k.dob && `d:${k.dob}`,
-      swapped && `d:${swapped}`,
-      k.name && `n:${k.name}`,
-      k.postcode && `p:${k.postcode}`,
-    ])
-      for (const r of (key && this.byKey.get(key)) || []) {
-        const id = recordKey(r.sourceId, r.localId);
-        if (id !== self) found.set(id, r);
-      }
-    return [...found.values()];
-  }
-  /** a record moved or a person took an NHS number: later decisions in the batch see it */
-  update(sourceId: string, localId: string, personId: string, personNhs: string | null): void {
-    for (const list of this.byKey.values())
-      for (const r of list)
-        if (r.personId === personId || (r.sourceId === sourceId && r.localId === localId)) {
-          r.personId = personId;
-          r.personNhs = r.personNhs ?? personNhs;
-        }
-  }
-}
 
 function lockKeys(f: MatchFeatures): string[] {
   const keys: string[] = [];
@@ -123,7 +89,7 @@ async function linkBatch(
   const priors = new Map(
     (
       await tx.query<Prior>(
-        `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason, p.nhs_number AS person_nhs
+        `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason, p.nhs_number AS person_nhs, l.merged_from
            FROM person_link l JOIN person p ON p.id = l.person_id
           WHERE l.source_id = $1 AND l.local_id = ANY($2::text[])`,
         [sourceId, localIds],
@@ -147,33 +113,105 @@ async function linkBatch(
   return patients.map((p) => outcomes.get(p.localId)!);
 }
 
-async function decideBatch(
+/** The source's merge target: `Patient.link` replaced-by another of its Patients. */
+function replacedBy(p: Patient, self: string): string | undefined {
+  const ref = p.link?.find((l) => l.type === 'replaced-by')?.other?.reference ?? '';
+  const id = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
+  return id !== self ? id : undefined;
+}
+
+interface BatchContext {
+  rules: MatchRules;
+  sourceId: string;
+  personByNhs: Map<string, string>;
+  pool: CandidatePool;
+  remembered: Map<string, Remembered>;
+  tf: TermFrequency;
+  /** persons of the records the batch's merges point at, and persons that still exist */
+  mergeTargets: Map<string, string>;
+  livePersons: Set<string>;
+}
+
+interface Choice {
+  personId: string;
+  reason: LinkReason;
+  weight: number | null;
+  mergedFrom: string | null;
+  create?: { nhs: string | null };
+  claim?: boolean;
+  reviews: PersonScore[];
+}
+
+/** A source merge, or the undoing of one, decides before the matcher does. */
+function chooseBySource(
+  p: SourcePatient,
+  f: MatchFeatures,
+  prior: Prior | undefined,
+  ctx: BatchContext,
+): Choice | undefined {
+  const target = replacedBy(p.patient, p.localId);
+  const into = target && ctx.mergeTargets.get(target);
+  if (into) {
+    const mergedFrom = prior && prior.person_id !== into ? prior.person_id : (prior?.merged_from ?? null);
+    return { personId: into, reason: 'source-merge', weight: null, mergedFrom, reviews: [] };
+  }
+  if (target || prior?.link_reason !== 'source-merge' || !prior.merged_from) return undefined;
+  const back = ctx.livePersons.has(prior.merged_from) ? prior.merged_from : undefined;
+  const reason: LinkReason = f.nhsTrusted ? 'nhs-number' : 'unverified';
+  return back
+    ? { personId: back, reason, weight: null, mergedFrom: null, reviews: [] }
+    : { personId: randomUUID(), reason, weight: null, mergedFrom: null, create: { nhs: null }, reviews: [] };
+}
+
+function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ctx: BatchContext): Choice {
+  const bySource = chooseBySource(p, f, prior, ctx);
+  if (bySource) return bySource;
+  const rem = ctx.remembered.get(p.localId) ?? { link: new Set<string>(), apart: new Set<string>() };
+  const near = ctx.pool.near(f, recordKey(ctx.sourceId, p.localId));
+  const scored = scorePersons(ctx.rules, ctx.sourceId, f, near, rem, ctx.tf);
+  const d = decideLink(f, f.nhsTrusted ? ctx.personByNhs.get(f.nhs!) : undefined, scored, rem);
+  const canClaim = (nhs: string | null) => f.nhsTrusted && nhs === null && !ctx.personByNhs.has(f.nhs!);
+  if (staysWith(prior, f, d)) {
+    const claim = canClaim(prior!.person_nhs);
+    const kept = DECIDED.has(prior!.link_reason) || d.kind === 'new' ? prior!.link_reason : 'matched';
+    const reason = (claim ? 'nhs-number' : kept) as LinkReason;
+    return { personId: prior!.person_id, reason, weight: null, mergedFrom: null, claim, reviews: [] };
+  }
+  if (d.kind === 'new') {
+    const nhs = f.nhsTrusted ? f.nhs! : null;
+    const reason = nhs ? 'nhs-number' : 'unverified';
+    return {
+      personId: randomUUID(),
+      reason,
+      weight: null,
+      mergedFrom: null,
+      create: { nhs },
+      reviews: d.review,
+    };
+  }
+  const weight = d.kind === 'claim' || d.kind === 'matched' ? d.weight : null;
+  const reason = d.kind === 'claim' ? 'nhs-number' : d.kind;
+  return { personId: d.personId, reason, weight, mergedFrom: null, claim: d.kind === 'claim', reviews: [] };
+}
+
+async function loadContext(
   rules: MatchRules,
   tx: Queryable,
   sourceId: string,
   todo: SourcePatient[],
+  feats: MatchFeatures[],
   priors: Map<string, Prior>,
-  outcomes: Map<string, LinkOutcome>,
-): Promise<void> {
-  const feats = todo.map((p) => featuresOf(p.patient));
+): Promise<BatchContext> {
   await lockBlockingKeys(tx, feats.flatMap(lockKeys));
   const trusted = [...new Set(feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!))];
-  const personByNhs = new Map(
-    trusted.length === 0
-      ? []
-      : (
-          await tx.query<{ id: string; nhs_number: string }>(
-            'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
-            [trusted],
-          )
-        ).rows.map((r) => [r.nhs_number, r.id]),
+  const byNhs = await tx.query<{ id: string; nhs_number: string }>(
+    'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
+    [trusted],
   );
-  const pool = new CandidatePool(
-    await findCandidates(
-      tx,
-      feats.map(blockingKeys),
-      feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
-    ),
+  const candidates = await findCandidates(
+    tx,
+    feats.map(blockingKeys),
+    feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
   );
   const remembered = await rememberedDecisions(
     tx,
@@ -187,8 +225,39 @@ async function decideBatch(
       { field: 'given', value: f.given[0] ?? '' },
     ]),
   );
-  const tf = (field: string, value: string) => tfs.get(`${field}|${value}`);
+  const targets = todo.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
+  const mergeTargets = new Map(
+    (
+      await tx.query<{ local_id: string; person_id: string }>(
+        'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
+        [sourceId, targets],
+      )
+    ).rows.map((r) => [r.local_id, r.person_id]),
+  );
+  const was = [...priors.values()].map((p) => p.merged_from).filter((m): m is string => !!m);
+  const live = await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
+  return {
+    rules,
+    sourceId,
+    personByNhs: new Map(byNhs.rows.map((r) => [r.nhs_number, r.id])),
+    pool: new CandidatePool(candidates),
+    remembered,
+    tf: (field, value) => tfs.get(`${field}|${value}`),
+    mergeTargets,
+    livePersons: new Set(live.rows.map((r) => r.id)),
+  };
+}
 
+async function decideBatch(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  todo: SourcePatient[],
+  priors: Map<string, Prior>,
+  outcomes: Map<string, LinkOutcome>,
+): Promise<void> {
+  const feats = todo.map((p) => featuresOf(p.patient));
+  const ctx = await loadContext(rules, tx, sourceId, todo, feats, priors);
   const newPersons: { id: string; nhs: string | null }[] = [];
   const claims: { id: string; nhs: string }[] = [];
   const links: LinkRow[] = [];
@@ -196,63 +265,34 @@ async function decideBatch(
   todo.forEach((p, i) => {
     const f = feats[i]!;
     const prior = priors.get(p.localId);
-    const rem = remembered.get(p.localId) ?? { link: new Set<string>(), apart: new Set<string>() };
-    const scored = scorePersons(rules, sourceId, f, pool.near(f, recordKey(sourceId, p.localId)), rem, tf);
-    const decision = decideLink(f, f.nhsTrusted ? personByNhs.get(f.nhs!) : undefined, scored, rem);
-    let personId: string;
-    let reason: LinkReason;
-    let weight: number | null = null;
-    if (staysWith(prior, f, decision)) {
-      personId = prior!.person_id;
-      reason = (
-        DECIDED.has(prior!.link_reason)
-          ? prior!.link_reason
-          : decision.kind === 'new'
-            ? prior!.link_reason
-            : 'matched'
-      ) as LinkReason;
-      if (f.nhsTrusted && prior!.person_nhs === null && !personByNhs.has(f.nhs!)) {
-        claims.push({ id: personId, nhs: f.nhs! });
-        personByNhs.set(f.nhs!, personId);
-        reason = 'nhs-number';
-      }
-    } else if (decision.kind === 'new') {
-      personId = randomUUID();
-      reason = f.nhsTrusted ? 'nhs-number' : 'unverified';
-      newPersons.push({ id: personId, nhs: f.nhsTrusted ? f.nhs! : null });
-      if (f.nhsTrusted) personByNhs.set(f.nhs!, personId);
-      for (const candidate of decision.review)
-        reviews.push({ localId: p.localId, candidate, id: randomUUID() });
-    } else {
-      personId = decision.personId;
-      reason = decision.kind === 'claim' ? 'nhs-number' : decision.kind;
-      if (decision.kind === 'claim' || decision.kind === 'matched') weight = decision.weight;
-      if (decision.kind === 'claim') {
-        claims.push({ id: personId, nhs: f.nhs! });
-        personByNhs.set(f.nhs!, personId);
-      }
-    }
+    const c = choose(p, f, prior, ctx);
+    if (c.create) newPersons.push({ id: c.personId, nhs: c.create.nhs });
+    if (c.claim) claims.push({ id: c.personId, nhs: f.nhs! });
+    if ((c.create?.nhs || c.claim) && f.nhs) ctx.personByNhs.set(f.nhs, c.personId);
+    for (const candidate of c.reviews) reviews.push({ localId: p.localId, candidate, id: randomUUID() });
     const personNhs = f.nhsTrusted ? f.nhs! : null;
-    pool.update(sourceId, p.localId, personId, personNhs);
-    pool.add({ sourceId, localId: p.localId, personId, personNhs, features: f });
+    ctx.pool.update(sourceId, p.localId, c.personId, personNhs);
+    ctx.pool.add({ sourceId, localId: p.localId, personId: c.personId, personNhs, features: f });
+    if (!ctx.mergeTargets.has(p.localId)) ctx.mergeTargets.set(p.localId, c.personId);
     outcomes.set(p.localId, {
       localId: p.localId,
-      personId,
-      reason,
+      personId: c.personId,
+      reason: c.reason,
       unchanged: false,
       created: !prior,
-      ...(prior && prior.person_id !== personId ? { previousPersonId: prior.person_id } : {}),
+      ...(prior && prior.person_id !== c.personId ? { previousPersonId: prior.person_id } : {}),
     });
     links.push({
       localId: p.localId,
-      personId,
-      nhs: f.nhsTrusted ? f.nhs : null,
-      reason,
+      personId: c.personId,
+      nhs: personNhs,
+      reason: c.reason,
       hash: p.contentHash,
       body: JSON.stringify(p.patient),
       features: f,
       keys: blockingKeys(f),
-      weight,
+      weight: c.weight,
+      mergedFrom: c.mergedFrom,
     });
   });
   await insertPersons(tx, newPersons);

@@ -13,6 +13,7 @@ export {
 } from './ingest.ts';
 export { isNdjson, parseJson, parseNdjson, type Entry } from './parse.ts';
 export { itemId } from './references.ts';
+export { itemMover } from './relink.ts';
 
 /** The source system a token names, if it is registered and may send FHIR. */
 export async function authoriseSource(
