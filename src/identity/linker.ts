@@ -204,10 +204,13 @@ async function loadContext(
 ): Promise<BatchContext> {
   await lockBlockingKeys(tx, feats.flatMap(lockKeys));
   const trusted = [...new Set(feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!))];
-  const byNhs = await tx.query<{ id: string; nhs_number: string }>(
-    'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
-    [trusted],
-  );
+  const byNhs =
+    trusted.length === 0
+      ? { rows: [] }
+      : await tx.query<{ id: string; nhs_number: string }>(
+          'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
+          [trusted],
+        );
   const candidates = await findCandidates(
     tx,
     feats.map(blockingKeys),
@@ -227,15 +230,20 @@ async function loadContext(
   );
   const targets = todo.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
   const mergeTargets = new Map(
-    (
-      await tx.query<{ local_id: string; person_id: string }>(
-        'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
-        [sourceId, targets],
-      )
-    ).rows.map((r) => [r.local_id, r.person_id]),
+    targets.length === 0
+      ? []
+      : (
+          await tx.query<{ local_id: string; person_id: string }>(
+            'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
+            [sourceId, targets],
+          )
+        ).rows.map((r) => [r.local_id, r.person_id]),
   );
   const was = [...priors.values()].map((p) => p.merged_from).filter((m): m is string => !!m);
-  const live = await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
+  const live =
+    was.length === 0
+      ? { rows: [] }
+      : await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
   return {
     rules,
     sourceId,
