@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     console.log(
       `  decision per record (${d.samples} singly): p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(1)} ms`,
     );
+    console.log(`  with transaction and commit:  p50 ${c.p50.toFixed(2)} ms, p99 ${c.p99.toFixed(2)} ms`);
   } finally {
     await db.close();
     await bench?.drop();
