@@ -42,7 +42,7 @@ export interface AppOptions {
 export function buildIngestDeps(db: Database, config: Config, policy: Policy): IngestDeps {
   return {
     db,
-    linker: createPersonLinker(loadMatchRules()),
+    linker: createPersonLinker(loadMatchRules(config.identityRules)),
     classify: policy.classify,
     validation: config.validation,
     relationships: {

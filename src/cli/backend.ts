@@ -15,6 +15,7 @@ import { authoriseSource, ingestFhir, type IngestResult } from '../ingest/index.
 import { createPolicy, ensureLabelsCurrent } from '../policy/index.ts';
 import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
+import { directIdentity, serverIdentity, type IdentityBackend } from './identity-commands.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 
 export interface IngestSummary {
@@ -33,6 +34,8 @@ export interface Backend {
   objections: ObjectionBackend;
   /** the audit trail: verification, reports, alerts (src/cli/audit-commands.ts) */
   audit: AuditBackend;
+  /** the identity review queue, splits and training (src/cli/identity-commands.ts) */
+  identity: IdentityBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
   /** `retention run`: removes (or with dryRun counts) what is past its period, as of a date */
   runRetention(input: { dryRun: boolean; asOf?: string }): Promise<RetentionRunReport>;
@@ -57,6 +60,7 @@ export async function directBackend(config: Config, db: Database): Promise<Backe
     listSources: () => admin.listSources(),
     objections: directObjections(admin, actor, cliActor(DPO_ROLE)),
     audit: directAudit(db, config, cliActor(DPO_ROLE)),
+    identity: directIdentity(db, config),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       if (!ingestDeps) {
@@ -138,6 +142,7 @@ export async function serverBackend(config: Config): Promise<Backend> {
       dpo,
     ),
     audit: serverAudit(base, dpo),
+    identity: serverIdentity((method, path, body) => call(base, admin, method, path, body)),
     runRetention: (input) => call(base, admin, 'POST', '/admin/retention/run', input),
     async ingest(sourceId, contentType, body) {
       const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);

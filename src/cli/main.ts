@@ -11,6 +11,7 @@ import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerIdentityCommands } from './identity-commands.ts';
 import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
@@ -144,6 +145,7 @@ export function buildProgram(): Command {
     .action((o) => withBackend(async (b) => print(await b.listSources()), o));
 
   registerObjectionCommands(program, { withBackend, print, configOpt });
+  registerIdentityCommands(program, { withBackend, print, configOpt });
 
   program
     .command('generate')

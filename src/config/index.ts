@@ -261,6 +261,8 @@ export interface Config {
   devIssuerSecret: string | undefined;
   /** how strictly intake validates: 'schema' (FHIR JSON Schema) or 'full' (+ StructureDefinitions) */
   validation: 'schema' | 'full';
+  /** the identity match rules in force (SHAREDCARE_IDENTITY_RULES); undefined: config/identity-rules.json */
+  identityRules: string | undefined;
   /** CSV or FHIR ValueSet files listing codes that must never be shared. */
   sensitiveCodeLists: string[];
   organisations: OrganisationConfig[];
@@ -388,6 +390,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     devIssuerSecret,
     sensitiveCodeLists: lists,
     validation: env.SHAREDCARE_VALIDATION === 'full' ? 'full' : 'schema',
+    identityRules: env.SHAREDCARE_IDENTITY_RULES ? path.resolve(env.SHAREDCARE_IDENTITY_RULES) : undefined,
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],
     identityProviders: file?.identityProviders ?? [],

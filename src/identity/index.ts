@@ -47,3 +47,5 @@ export {
   type ReviewPair,
   type ReviewSide,
 } from './review.ts';
+export { trainRules, countNames, type TrainingReport } from './train.ts';
+export { trainingRecords, saveTermFrequencies } from './training-store.ts';
