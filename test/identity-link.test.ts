@@ -116,3 +116,34 @@ describe.runIf(DB_KINDS.includes('postgres'))('concurrent arrivals on postgres',
     }
   });
 });
+
+describe.each(DB_KINDS)("the person's demographics on %s", (kind) => {
+  let r: TestRegion;
+  beforeAll(async () => {
+    r = await startRegion(kind);
+  });
+  afterAll(async () => r?.drop());
+
+  it('come from a source linked by NHS number before one matched on demographics, however recent', async () => {
+    const who = someone(40);
+    await postFhir(r, 'northgate-pas', bundle('batch', [patientOf('mrn-40', who, '9990000018')]));
+    // the GP's record has no NHS number, is newer, and spells the name differently
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [patientOf('gp-40', { ...who, given: `${who.given}e` })]),
+    );
+    const person = await personIdFor(r, '9990000018');
+    expect(await personOf(r, 'gp-riverside', 'gp-40')).toBe(person);
+    const token = await r.userToken('dr', 'Y90001');
+    const res = await r.app.server.inject({
+      method: 'GET',
+      url: `/fhir/Patient/${person}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const patient = JSON.parse(res.body) as { name: { given: string[] }[]; extension: { url: string }[] };
+    expect(patient.name[0]!.given).toEqual([who.given]);
+    // every source's record is listed
+    expect(patient.extension.filter((e) => e.url.endsWith('/source-record'))).toHaveLength(2);
+  });
+});
