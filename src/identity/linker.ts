@@ -279,7 +279,8 @@ async function decideBatch(
     if ((c.create?.nhs || c.claim) && f.nhs) ctx.personByNhs.set(f.nhs, c.personId);
     for (const candidate of c.reviews) reviews.push({ localId: p.localId, candidate, id: randomUUID() });
     const personNhs = f.nhsTrusted ? f.nhs! : null;
-    ctx.pool.update(sourceId, p.localId, c.personId, personNhs);
+    // only a record that was already a candidate, or a person taking an NHS number, changes the pool
+    if (prior || c.claim) ctx.pool.update(sourceId, p.localId, c.personId, personNhs);
     ctx.pool.add({ sourceId, localId: p.localId, personId: c.personId, personNhs, features: f });
     if (!ctx.mergeTargets.has(p.localId)) ctx.mergeTargets.set(p.localId, c.personId);
     outcomes.set(p.localId, {
