@@ -16,7 +16,7 @@ import { ConfigError, productionProblems, type Config } from './config/index.ts'
 import { openDatabase, pendingMigrations, type Database } from './db/index.ts';
 import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
-import { nhsNumberLinker } from './identity/index.ts';
+import { createPersonLinker, loadMatchRules } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { databaseRoleProblems, refusalRecorder, withDatabaseRole } from './audit/index.ts';
 import { sensitivityService } from './admin/index.ts';
@@ -59,7 +59,7 @@ export function policyFromConfig(config: Config): Policy {
 export function buildIngestDeps(db: Database, config: Config, policy: Policy): IngestDeps {
   return {
     db,
-    linker: nhsNumberLinker,
+    linker: createPersonLinker(loadMatchRules(config.identityRules)),
     classify: policy.classify,
     settleReviews: (tx, ids) => settleReviews(tx, policy.explain, ids),
     refreshLists: (q) => refreshImported(q, policy),

@@ -91,3 +91,4 @@ export {
 } from '../audit/index.ts';
 
 export { retentionRun, type RetentionRunReport } from './retention.ts';
+export { identityAdmin, moveEvents, type IdentityActor, type IdentityAdmin } from './identity.ts';

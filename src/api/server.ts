@@ -14,6 +14,7 @@ import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
+import { registerIdentityRoutes } from './identity-routes.ts';
 import { registerDevRoutes } from './dev-routes.ts';
 import { registerObjectionRoutes } from './objection-routes.ts';
 import { registerSensitivityRoutes } from './sensitivity-routes.ts';
@@ -200,6 +201,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerIngestRoutes(app, services);
   registerFeedRoutes(app, services);
   registerAdminRoutes(app, services);
+  registerIdentityRoutes(app, services);
   registerDpoRoutes(app, services);
   registerRetentionRoutes(app, services);
   registerViewerRoutes(app, services);

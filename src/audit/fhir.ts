@@ -100,6 +100,10 @@ function shape(e: AuditEvent): Shape {
       return { type: PATIENT_RECORD, subtype: [life('link')], action: 'U' };
     case 'identity.split':
       return { type: PATIENT_RECORD, subtype: [life('unlink')], action: 'U' };
+    case 'identity.review':
+      return e.personId
+        ? { type: PATIENT_RECORD, subtype: [life('verify')], action: 'U' }
+        : { type: PATIENT_RECORD, subtype: [life('access')], action: 'R' };
     case 'retention.run':
       return { type: PATIENT_RECORD, subtype: [life('destroy')], action: 'D' };
     case 'admin.change':

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = [
   'objection.list',
   'identity.link',
   'identity.split',
+  /** the identity review queue read, or a pair decided */
+  'identity.review',
   'admin.change',
   'retention.run',
   // never-shared lists and the information-governance review of what the text screen flagged

@@ -30,6 +30,7 @@ import { applyRegion } from '../region/index.ts';
 import { directAudit, serverAudit, type AuditBackend } from './audit-commands.ts';
 import type { CliActor } from './actor.ts';
 import { noServer, serverUrl } from './server-file.ts';
+import { directIdentity, serverIdentity, type IdentityBackend } from './identity-commands.ts';
 import { directObjections, serverObjections, type ObjectionBackend } from './objection-backend.ts';
 import { directSensitivity, serverSensitivity, type SensitivityBackend } from './sensitivity-backend.ts';
 
@@ -51,6 +52,8 @@ export interface Backend {
   audit: AuditBackend;
   /** never-shared code lists and the review queue (src/cli/codes-commands.ts) */
   sensitivity: SensitivityBackend;
+  /** the identity review queue, splits and training (src/cli/identity-commands.ts) */
+  identity: IdentityBackend;
   ingest(sourceId: string, contentType: string, body: string): Promise<IngestSummary>;
   /** one HL7 v2 message as that source; resolves to the ACK (AA, AE or AR) */
   ingestHl7(sourceId: string, message: string): Promise<{ code: string; ack: string }>;
@@ -102,6 +105,7 @@ export async function directBackend(config: Config, db: Database, who?: CliActor
     objections: directObjections(admin, actor, cliActor(DPO_ROLE, who)),
     audit: directAudit(db, config, cliActor(DPO_ROLE, who)),
     sensitivity: directSensitivity(sensitivityService(db, policyFromConfig(config)), actor),
+    identity: directIdentity(db, config),
     runRetention: (input) => retentionRun(db, config, actor, input),
     async ingest(sourceId, contentType, body) {
       const source = await authoriseSource(db, sourceId, 'fhir');
@@ -193,6 +197,7 @@ export async function serverBackend(
     ),
     audit: serverAudit(base, dpo),
     sensitivity: serverSensitivity((method, path, body) => call(base, admin, method, path, body)),
+    identity: serverIdentity((method, path, body) => call(base, admin, method, path, body)),
     runRetention: (input) => call(base, admin, 'POST', '/admin/retention/run', input),
     async ingest(sourceId, contentType, body) {
       const token = await mintSourceToken(config.devIssuerSecret!, sourceId, 3600);

@@ -7,12 +7,13 @@ import { mintSourceToken, mintUserToken } from '../access/index.ts';
 import { migrate, openDatabase } from '../db/index.ts';
 import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { writeRegion } from '../generate/index.ts';
+import { writeIdentityNoise, writeRegion } from '../generate/index.ts';
 import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
 import { launchUrl } from './launch.ts';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerIdentityCommands } from './identity-commands.ts';
 import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
@@ -178,6 +179,7 @@ export function buildProgram(): Command {
     .action((o) => withBackend(async (b) => print(await b.listSources()), o));
 
   registerObjectionCommands(program, { withBackend, print, configOpt });
+  registerIdentityCommands(program, { withBackend, print, configOpt });
 
   program
     .command('generate')
@@ -185,11 +187,22 @@ export function buildProgram(): Command {
     .requiredOption('--persons <n>', 'number of people')
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'random seed', '1')
+    .option(
+      '--identity-noise',
+      'instead: Patients only, one NDJSON file per source, with truth.csv (who is who)',
+    )
     .action(async (o) => {
       const persons = Number(o.persons);
       if (!Number.isInteger(persons) || persons < 1)
         throw new SharedcareError('invalid-request', '--persons must be a whole number of at least 1');
       const started = performance.now();
+      if (o.identityNoise) {
+        const n = writeIdentityNoise({ persons, outDir: o.out, seed: Number(o.seed) });
+        process.stderr.write(
+          `Wrote ${n.records} labelled Patient records for ${persons} people to ${o.out}.\n`,
+        );
+        return;
+      }
       const s = await writeRegion({ persons, outDir: o.out, seed: Number(o.seed) });
       process.stderr.write(
         `Wrote ${s.persons} people, ${s.resources} resources (${s.sensitive} sensitive) in ${s.files} files to ${o.out} in ${((performance.now() - started) / 1000).toFixed(1)} s.\n`,

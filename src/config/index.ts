@@ -317,6 +317,8 @@ export interface Config {
   devIssuerSecret: string | undefined;
   /** how strictly intake validates: 'schema' (FHIR JSON Schema) or 'full' (+ StructureDefinitions) */
   validation: 'schema' | 'full';
+  /** the identity match rules in force (SHAREDCARE_IDENTITY_RULES); undefined: config/identity-rules.json */
+  identityRules: string | undefined;
   /** CSV or FHIR ValueSet files listing codes that must never be shared. */
   sensitiveCodeLists: string[];
   /** the free-text screen's term lists (YAML); the shipped one by default */
@@ -476,6 +478,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       ...(file?.sensitiveTermLists?.map((p) => path.resolve(path.dirname(configFile ?? '.'), p)) ?? []),
     ],
     validation: env.SHAREDCARE_VALIDATION === 'full' ? 'full' : 'schema',
+    identityRules: env.SHAREDCARE_IDENTITY_RULES ? path.resolve(env.SHAREDCARE_IDENTITY_RULES) : undefined,
     organisations: file?.organisations ?? [],
     sources: file?.sources ?? [],
     identityProviders: file?.identityProviders ?? [],

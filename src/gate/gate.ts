@@ -17,7 +17,7 @@ import {
 import type { Database, Queryable } from '../db/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { findPersonByNhsNumber, getPerson, type Person } from '../identity/index.ts';
+import { findPersonByNhsNumber, getPerson, pendingReviewsFor, type Person } from '../identity/index.ts';
 import { listObjections, listOverrides, objectionToConsent } from '../policy/index.ts';
 import { itemOwner, readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
@@ -85,8 +85,14 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
   };
 
   /** the record's notices; an objection names the organisation as the region knows it */
-  const noticesFor = (g: Granted) =>
-    recordNotices(g.policy, g.access, neverShared, (ods) => g.region.organisations.get(ods)?.name);
+  const noticesFor = (g: Granted, identityPending = 0) =>
+    recordNotices(
+      g.policy,
+      g.access,
+      neverShared,
+      (ods) => g.region.organisations.get(ods)?.name,
+      identityPending,
+    );
 
   const patientOf = (tx: Queryable, g: Granted) =>
     g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region, neverShared);
@@ -143,7 +149,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              noticesFor(g),
+              noticesFor(g, await pendingReviewsFor(tx, g.person.id)),
             ),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };

@@ -14,6 +14,9 @@ const SCOPE_TEXT: Record<string, (t: string | null, name?: string) => string> = 
   item: () => 'The person has objected to sharing some specific items.',
 };
 
+export const IDENTITY_PENDING =
+  'This record may be incomplete: records from other services that may belong to this person are waiting to be checked.';
+
 /** Sharedcare's codes for the notices, so that a viewer need not read the wording. */
 export const NOTICE_SYSTEM = 'https://sharedcare.dev/fhir/CodeSystem/record-notice';
 const coded = (code: string, text: string) => ({ coding: [{ system: NOTICE_SYSTEM, code }], text });
@@ -40,6 +43,8 @@ export function recordNotices(
   neverShared: (ods: string) => boolean = () => false,
   /** an organisation's name, to name it in an objection notice */
   orgName: (ods: string) => string | undefined = () => undefined,
+  /** source records that may be this person's, waiting in the identity review queue */
+  identityPending = 0,
 ): OperationOutcome {
   const hidden = (scope: string, target: string | null): target is string =>
     scope === 'organisation' && !!target && neverShared(target);
@@ -65,6 +70,14 @@ export function recordNotices(
         until ? ` It ends at ${ukTime.format(new Date(until))} on ${ukDate(until)} (UK time).` : ''
       }`,
       ...(until ? { extension: [{ url: BREAK_GLASS_UNTIL_EXT, valueInstant: until }] } : {}),
+    });
+  }
+  if (identityPending > 0) {
+    issue.push({
+      severity: 'warning',
+      code: 'incomplete',
+      details: coded('identity-review', 'Record may be incomplete'),
+      diagnostics: IDENTITY_PENDING,
     });
   }
   for (const n of decision.notices) {

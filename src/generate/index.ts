@@ -5,3 +5,4 @@ export type { PersonRecords } from './person.ts';
 export { writeRegion } from './write-region.ts';
 export type { GenerateSummary, WriteRegionOptions } from './write-region.ts';
 export { makeLocalIdentifierSystem } from './identity.ts';
+export { labelledRecords, writeIdentityNoise, NOISE_SOURCES, type LabelledRecord } from './identity-noise.ts';

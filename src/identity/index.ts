@@ -5,13 +5,7 @@ export {
   nhsCheckDigit,
   normaliseNhsNumber,
 } from './nhs-number.ts';
-export {
-  nhsNumberLinker,
-  nhsNumberOf,
-  type LinkOutcome,
-  type PersonLinker,
-  type SourcePatient,
-} from './link.ts';
+export { nhsNumberOf, type LinkOutcome, type PersonLinker, type SourcePatient } from './link.ts';
 export {
   composePatient,
   isRestricted,
@@ -24,3 +18,34 @@ export {
   type PersonLink,
   type SourceLabel,
 } from './person.ts';
+export { featuresOf, blockingKeys, swappedDate, type MatchFeatures, type BlockingKeys } from './features.ts';
+export { scorePair, type MatchDecision, type MatchScore, type TermFrequency } from './score.ts';
+export {
+  DEFAULT_RULES_FILE,
+  loadMatchRules,
+  parseMatchRules,
+  matchRulesSchema,
+  type MatchRules,
+  type Comparison,
+} from './rules.ts';
+export { COMPARATORS } from './comparators.ts';
+export { createPersonLinker } from './linker.ts';
+export {
+  mergeSourceRecords,
+  unmergeSourceRecord,
+  splitPerson,
+  rememberDecisions,
+  type ItemMover,
+  type RecordMove,
+  type SourceRecordRef,
+} from './relink.ts';
+export {
+  decideReview,
+  listOpenReviews,
+  pendingReviewsFor,
+  type ReviewOutcome,
+  type ReviewPair,
+  type ReviewSide,
+} from './review.ts';
+export { trainRules, countNames, type TrainingReport } from './train.ts';
+export { trainingRecords, saveTermFrequencies } from './training-store.ts';

@@ -107,8 +107,9 @@ export interface SourceLabel {
 
 /**
  * One Patient for the person, built from every linked source record: the NHS number, each
- * source's own identifiers (with the organisation as assigner), and the demographics of the
- * best-ranked, most recently updated source. An extension per source record shows who knows them.
+ * source's own identifiers (with the organisation as assigner), and the demographics of the best
+ * source: one linked by a verified NHS number first, then the best-ranked organisation, then the
+ * most recently updated. An extension per source record shows who knows them.
  */
 export function composePatient(
   person: Person,
@@ -117,8 +118,12 @@ export function composePatient(
   /** links left out of `links` (e.g. from a never-shared organisation) still count for restriction */
   restrictedElsewhere = false,
 ): Patient {
+  // the documented rule: sources linked by a verified NHS number first, then the organisation's
+  // rank (the registered GP first), then the most recently updated
+  const verifiedFirst = (l: PersonLink) => (l.reason === 'nhs-number' ? 0 : 1);
   const ranked = [...links].sort(
     (a, b) =>
+      verifiedFirst(a) - verifiedFirst(b) ||
       (labels.get(a.sourceId)?.rank ?? 9) - (labels.get(b.sourceId)?.rank ?? 9) ||
       b.updatedAt.localeCompare(a.updatedAt),
   );

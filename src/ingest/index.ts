@@ -21,6 +21,7 @@ export { SUPPORTED_MESSAGES } from './hl7v2/map.ts';
 export { splitBatch } from './hl7v2/batch.ts';
 export { decodeMessage as decodeHl7 } from './hl7v2/message.ts';
 export { deadLetters, feedHealth, type DeadLetter, type FeedHealth } from './hl7v2/feeds.ts';
+export { itemMover } from './relink.ts';
 
 /** The source system a token names, if it is registered and may send FHIR. */
 export async function authoriseSource(

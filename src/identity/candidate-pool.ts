@@ -1,0 +1,40 @@
+import { recordKey, type CandidateRecord } from './decide.ts';
+import { blockingKeys, swappedDate, type MatchFeatures } from './features.ts';
+
+/** Candidates by blocking key, growing as the batch's own records are decided. */
+export class CandidatePool {
+  private byKey = new Map<string, CandidateRecord[]>();
+  constructor(records: CandidateRecord[]) {
+    for (const r of records) this.add(r);
+  }
+  add(r: CandidateRecord): void {
+    const k = blockingKeys(r.features);
+    for (const key of [k.dob && `d:${k.dob}`, k.name && `n:${k.name}`, k.postcode && `p:${k.postcode}`])
+      if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), r]);
+  }
+  near(f: MatchFeatures, self: string): CandidateRecord[] {
+    const k = blockingKeys(f);
+    const swapped = swappedDate(f.birthDate);
+    const found = new Map<string, CandidateRecord>();
+    for (const key of [
+      k.dob && `d:${k.dob}`,
+      swapped && `d:${swapped}`,
+      k.name && `n:${k.name}`,
+      k.postcode && `p:${k.postcode}`,
+    ])
+      for (const r of (key && this.byKey.get(key)) || []) {
+        const id = recordKey(r.sourceId, r.localId);
+        if (id !== self) found.set(id, r);
+      }
+    return [...found.values()];
+  }
+  /** a record moved or a person took an NHS number: later decisions in the batch see it */
+  update(sourceId: string, localId: string, personId: string, personNhs: string | null): void {
+    for (const list of this.byKey.values())
+      for (const r of list)
+        if (r.personId === personId || (r.sourceId === sourceId && r.localId === localId)) {
+          r.personId = personId;
+          r.personNhs = r.personNhs ?? personNhs;
+        }
+  }
+}

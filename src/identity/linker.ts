@@ -1,0 +1,311 @@
+/**
+ * The master patient index behind the PersonLinker interface: a trusted NHS number links
+ * deterministically; anything else is scored (Fellegi–Sunter) against the handful of records that
+ * share a blocking key, and linked, queued for review, or kept apart. A record already linked stays
+ * where it is unless what identifies it changed; decisions made by administrators are remembered.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Patient } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+import { CandidatePool } from './candidate-pool.ts';
+import {
+  decideLink,
+  recordKey,
+  scorePersons,
+  type Decision,
+  type PersonScore,
+  type Remembered,
+} from './decide.ts';
+import { blockingKeys, featuresOf, swappedDate, type MatchFeatures } from './features.ts';
+import {
+  claimNhsNumbers,
+  findCandidates,
+  insertPersons,
+  lockBlockingKeys,
+  queueReviews,
+  rememberedDecisions,
+  termFrequencies,
+  upsertLinks,
+  type LinkRow,
+} from './index-store.ts';
+import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
+import type { MatchRules } from './rules.ts';
+import type { TermFrequency } from './score.ts';
+
+interface Prior {
+  local_id: string;
+  person_id: string;
+  content_hash: string;
+  nhs_number: string | null;
+  link_reason: string;
+  person_nhs: string | null;
+  merged_from: string | null;
+}
+
+/** Reasons an administrator or the source itself decided: the matcher does not undo them. */
+const DECIDED = new Set(['review-link', 'admin', 'source-merge', 'remembered']);
+
+function lockKeys(f: MatchFeatures): string[] {
+  const keys: string[] = [];
+  if (f.nhsTrusted) keys.push(`nhs:${f.nhs}`);
+  if (f.birthDate) keys.push(`dob:${f.birthDate}`, `dob:${swappedDate(f.birthDate) ?? f.birthDate}`);
+  else if (f.postcode) keys.push(`pc:${f.postcode}`);
+  return keys;
+}
+
+/** Stay on the person the record is on, when nothing that identifies it says otherwise. */
+function staysWith(prior: Prior | undefined, f: MatchFeatures, d: Decision): boolean {
+  if (!prior || d.kind === 'nhs-number') return false;
+  const nhsConflict = f.nhsTrusted && prior.person_nhs !== null && prior.person_nhs !== f.nhs;
+  if (nhsConflict) return false;
+  const lostItsNumber =
+    prior.link_reason === 'nhs-number' && prior.nhs_number !== (f.nhsTrusted ? f.nhs : null);
+  if (lostItsNumber) return false;
+  return d.kind === 'new' || DECIDED.has(prior.link_reason);
+}
+
+export function createPersonLinker(rules: MatchRules): PersonLinker {
+  return {
+    async resolveSourcePatients(tx, sourceId, localIds) {
+      if (localIds.length === 0) return new Map();
+      const { rows } = await tx.query<{ local_id: string; person_id: string }>(
+        'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
+        [sourceId, localIds],
+      );
+      return new Map(rows.map((r) => [r.local_id, r.person_id]));
+    },
+    linkSourcePatients: (tx, sourceId, patients) => linkBatch(rules, tx, sourceId, patients),
+  };
+}
+
+async function linkBatch(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  patients: SourcePatient[],
+): Promise<LinkOutcome[]> {
+  if (patients.length === 0) return [];
+  const localIds = patients.map((p) => p.localId);
+  const priors = new Map(
+    (
+      await tx.query<Prior>(
+        `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason, p.nhs_number AS person_nhs, l.merged_from
+           FROM person_link l JOIN person p ON p.id = l.person_id
+          WHERE l.source_id = $1 AND l.local_id = ANY($2::text[])`,
+        [sourceId, localIds],
+      )
+    ).rows.map((r) => [r.local_id, r]),
+  );
+  const outcomes = new Map<string, LinkOutcome>();
+  const todo = patients.filter((p) => {
+    const prior = priors.get(p.localId);
+    if (prior?.content_hash !== p.contentHash) return true;
+    outcomes.set(p.localId, {
+      localId: p.localId,
+      personId: prior.person_id,
+      reason: prior.link_reason as LinkReason,
+      unchanged: true,
+      created: false,
+    });
+    return false;
+  });
+  if (todo.length > 0) await decideBatch(rules, tx, sourceId, todo, priors, outcomes);
+  return patients.map((p) => outcomes.get(p.localId)!);
+}
+
+/** The source's merge target: `Patient.link` replaced-by another of its Patients. */
+function replacedBy(p: Patient, self: string): string | undefined {
+  const ref = p.link?.find((l) => l.type === 'replaced-by')?.other?.reference ?? '';
+  const id = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1];
+  return id !== self ? id : undefined;
+}
+
+interface BatchContext {
+  rules: MatchRules;
+  sourceId: string;
+  personByNhs: Map<string, string>;
+  pool: CandidatePool;
+  remembered: Map<string, Remembered>;
+  tf: TermFrequency;
+  /** persons of the records the batch's merges point at, and persons that still exist */
+  mergeTargets: Map<string, string>;
+  livePersons: Set<string>;
+}
+
+interface Choice {
+  personId: string;
+  reason: LinkReason;
+  weight: number | null;
+  mergedFrom: string | null;
+  create?: { nhs: string | null };
+  claim?: boolean;
+  reviews: PersonScore[];
+}
+
+/** A source merge, or the undoing of one, decides before the matcher does. */
+function chooseBySource(
+  p: SourcePatient,
+  f: MatchFeatures,
+  prior: Prior | undefined,
+  ctx: BatchContext,
+): Choice | undefined {
+  const target = replacedBy(p.patient, p.localId);
+  const into = target && ctx.mergeTargets.get(target);
+  if (into) {
+    const mergedFrom = prior && prior.person_id !== into ? prior.person_id : (prior?.merged_from ?? null);
+    return { personId: into, reason: 'source-merge', weight: null, mergedFrom, reviews: [] };
+  }
+  if (target || prior?.link_reason !== 'source-merge' || !prior.merged_from) return undefined;
+  const back = ctx.livePersons.has(prior.merged_from) ? prior.merged_from : undefined;
+  const reason: LinkReason = f.nhsTrusted ? 'nhs-number' : 'unverified';
+  return back
+    ? { personId: back, reason, weight: null, mergedFrom: null, reviews: [] }
+    : { personId: randomUUID(), reason, weight: null, mergedFrom: null, create: { nhs: null }, reviews: [] };
+}
+
+function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ctx: BatchContext): Choice {
+  const bySource = chooseBySource(p, f, prior, ctx);
+  if (bySource) return bySource;
+  const rem = ctx.remembered.get(p.localId) ?? { link: new Set<string>(), apart: new Set<string>() };
+  const near = ctx.pool.near(f, recordKey(ctx.sourceId, p.localId));
+  const scored = scorePersons(ctx.rules, ctx.sourceId, f, near, rem, ctx.tf);
+  const d = decideLink(f, f.nhsTrusted ? ctx.personByNhs.get(f.nhs!) : undefined, scored, rem);
+  const canClaim = (nhs: string | null) => f.nhsTrusted && nhs === null && !ctx.personByNhs.has(f.nhs!);
+  if (staysWith(prior, f, d)) {
+    const claim = canClaim(prior!.person_nhs);
+    const kept = DECIDED.has(prior!.link_reason) || d.kind === 'new' ? prior!.link_reason : 'matched';
+    const reason = (claim ? 'nhs-number' : kept) as LinkReason;
+    return { personId: prior!.person_id, reason, weight: null, mergedFrom: null, claim, reviews: [] };
+  }
+  if (d.kind === 'new') {
+    const nhs = f.nhsTrusted ? f.nhs! : null;
+    const reason = nhs ? 'nhs-number' : 'unverified';
+    return {
+      personId: randomUUID(),
+      reason,
+      weight: null,
+      mergedFrom: null,
+      create: { nhs },
+      reviews: d.review,
+    };
+  }
+  const weight = d.kind === 'claim' || d.kind === 'matched' ? d.weight : null;
+  const reason = d.kind === 'claim' ? 'nhs-number' : d.kind;
+  return { personId: d.personId, reason, weight, mergedFrom: null, claim: d.kind === 'claim', reviews: [] };
+}
+
+async function loadContext(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  todo: SourcePatient[],
+  feats: MatchFeatures[],
+  priors: Map<string, Prior>,
+): Promise<BatchContext> {
+  await lockBlockingKeys(tx, feats.flatMap(lockKeys));
+  const trusted = [...new Set(feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!))];
+  const byNhs =
+    trusted.length === 0
+      ? { rows: [] }
+      : await tx.query<{ id: string; nhs_number: string }>(
+          'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
+          [trusted],
+        );
+  const candidates = await findCandidates(
+    tx,
+    feats.map(blockingKeys),
+    feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
+  );
+  const remembered = await rememberedDecisions(
+    tx,
+    sourceId,
+    todo.map((p) => p.localId),
+  );
+  const tfs = await termFrequencies(
+    tx,
+    feats.flatMap((f) => [
+      { field: 'family', value: f.family.join(' ') },
+      { field: 'given', value: f.given[0] ?? '' },
+    ]),
+  );
+  const targets = todo.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
+  const mergeTargets = new Map(
+    targets.length === 0
+      ? []
+      : (
+          await tx.query<{ local_id: string; person_id: string }>(
+            'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
+            [sourceId, targets],
+          )
+        ).rows.map((r) => [r.local_id, r.person_id]),
+  );
+  const was = [...priors.values()].map((p) => p.merged_from).filter((m): m is string => !!m);
+  const live =
+    was.length === 0
+      ? { rows: [] }
+      : await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
+  return {
+    rules,
+    sourceId,
+    personByNhs: new Map(byNhs.rows.map((r) => [r.nhs_number, r.id])),
+    pool: new CandidatePool(candidates),
+    remembered,
+    tf: (field, value) => tfs.get(`${field}|${value}`),
+    mergeTargets,
+    livePersons: new Set(live.rows.map((r) => r.id)),
+  };
+}
+
+async function decideBatch(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  todo: SourcePatient[],
+  priors: Map<string, Prior>,
+  outcomes: Map<string, LinkOutcome>,
+): Promise<void> {
+  const feats = todo.map((p) => featuresOf(p.patient));
+  const ctx = await loadContext(rules, tx, sourceId, todo, feats, priors);
+  const newPersons: { id: string; nhs: string | null }[] = [];
+  const claims: { id: string; nhs: string }[] = [];
+  const links: LinkRow[] = [];
+  const reviews: { localId: string; candidate: PersonScore; id: string }[] = [];
+  todo.forEach((p, i) => {
+    const f = feats[i]!;
+    const prior = priors.get(p.localId);
+    const c = choose(p, f, prior, ctx);
+    if (c.create) newPersons.push({ id: c.personId, nhs: c.create.nhs });
+    if (c.claim) claims.push({ id: c.personId, nhs: f.nhs! });
+    if ((c.create?.nhs || c.claim) && f.nhs) ctx.personByNhs.set(f.nhs, c.personId);
+    for (const candidate of c.reviews) reviews.push({ localId: p.localId, candidate, id: randomUUID() });
+    const personNhs = f.nhsTrusted ? f.nhs! : null;
+    // only a record that was already a candidate, or a person taking an NHS number, changes the pool
+    if (prior || c.claim) ctx.pool.update(sourceId, p.localId, c.personId, personNhs);
+    ctx.pool.add({ sourceId, localId: p.localId, personId: c.personId, personNhs, features: f });
+    if (!ctx.mergeTargets.has(p.localId)) ctx.mergeTargets.set(p.localId, c.personId);
+    outcomes.set(p.localId, {
+      localId: p.localId,
+      personId: c.personId,
+      reason: c.reason,
+      unchanged: false,
+      created: !prior,
+      ...(prior && prior.person_id !== c.personId ? { previousPersonId: prior.person_id } : {}),
+    });
+    links.push({
+      localId: p.localId,
+      personId: c.personId,
+      nhs: personNhs,
+      reason: c.reason,
+      hash: p.contentHash,
+      body: JSON.stringify(p.patient),
+      features: f,
+      keys: blockingKeys(f),
+      weight: c.weight,
+      mergedFrom: c.mergedFrom,
+    });
+  });
+  await insertPersons(tx, newPersons);
+  await claimNhsNumbers(tx, claims);
+  await upsertLinks(tx, sourceId, links);
+  await queueReviews(tx, sourceId, reviews);
+}
