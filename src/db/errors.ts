@@ -16,9 +16,16 @@ export class DatabaseError extends Error {
   readonly table: string | undefined;
   readonly constraint: string | undefined;
 
-  constructor(code: string, statement: string | undefined, table?: string, constraint?: string) {
+  constructor(
+    code: string,
+    statement: string | undefined,
+    table?: string,
+    constraint?: string,
+    /** the text of one of our own triggers' exceptions (fixed wording, no values): see OWN_RAISES */
+    raised?: string,
+  ) {
     super(
-      `database error ${code}${CONDITIONS[code] ? ` (${CONDITIONS[code]})` : ''}${statement ? ` in statement ${statement}` : ''}`,
+      `database error ${code}${CONDITIONS[code] ? ` (${CONDITIONS[code]})` : ''}${raised ? `: ${raised}` : ''}${statement ? ` in statement ${statement}` : ''}`,
     );
     this.name = 'DatabaseError';
     this.code = code;
@@ -42,6 +49,7 @@ const CONDITIONS: Record<string, string> = {
   '57014': 'query_canceled',
   '57P01': 'admin_shutdown',
   '53300': 'too_many_connections',
+  '42501': 'permission denied',
   connection: 'connection lost or refused',
 };
 
@@ -57,6 +65,13 @@ export function statementName(sql: string): string {
   return name;
 }
 
+/**
+ * What our own migrations' triggers raise (RAISE EXCEPTION, SQLSTATE P0001): fixed wording with at
+ * most a table name, never a stored value, so it is kept. Anything else raised is dropped.
+ */
+const OWN_RAISES =
+  /^(?:[a-z_]+ is append-only(?:: it cannot be truncated)?|audit_chain_base only moves forward|audit chain head is missing)$/;
+
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 /** Node's socket error codes (ECONNRESET, ECONNREFUSED): a connection problem, named. */
 const ERRNO = /^E[A-Z]{3,20}$/;
@@ -69,7 +84,7 @@ function identifier(v: unknown): string | undefined {
 /** Any error a driver threw for `sql`, as a DatabaseError; DatabaseErrors pass through. */
 export function toDatabaseError(err: unknown, sql: string | undefined): DatabaseError {
   if (err instanceof DatabaseError) return err;
-  const e = (err ?? {}) as { code?: unknown; table?: unknown; constraint?: unknown };
+  const e = (err ?? {}) as { code?: unknown; table?: unknown; constraint?: unknown; message?: unknown };
   const code =
     typeof e.code === 'string' && (SQLSTATE.test(e.code) || ERRNO.test(e.code)) ? e.code : 'connection';
   return new DatabaseError(
@@ -77,6 +92,7 @@ export function toDatabaseError(err: unknown, sql: string | undefined): Database
     sql === undefined ? undefined : statementName(sql),
     identifier(e.table),
     identifier(e.constraint),
+    e.code === 'P0001' && typeof e.message === 'string' && OWN_RAISES.test(e.message) ? e.message : undefined,
   );
 }
 
