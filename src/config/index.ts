@@ -34,7 +34,10 @@ const sourceSchema = z.object({
    * The standard code is added beside the local one, so never-shared rules and readers see both.
    */
   codeMap: z
-    .record(z.string(), z.record(z.string(), z.string().regex(/^\S+\|\S+$/, 'a mapped code is written "system|code"')))
+    .record(
+      z.string(),
+      z.record(z.string(), z.string().regex(/^\S+\|\S+$/, 'a mapped code is written "system|code"')),
+    )
     .optional(),
 });
 
