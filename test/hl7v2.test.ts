@@ -211,6 +211,36 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(rows[0]).toEqual({ n: 5 });
   });
 
+  it('merges two hospital records on an A40: the retired record and its visit move to the surviving person', async () => {
+    const noNhs = (control: string, hospitalNo: string, family: string, birth: string) =>
+      admission(control, hospitalNo, '', birth).replace('TESTER^Pat', `${family}^Alex`);
+    await postHl7(r, noNhs('MRG-1', 'H9001', 'QUIGLEY', '19500101'));
+    await postHl7(r, noNhs('MRG-2', 'H9002', 'ZABRISKIE', '19610202'));
+    const personOf = async (local: string) =>
+      (
+        await r.db.query<{ person_id: string }>(
+          'SELECT person_id FROM person_link WHERE source_id = $1 AND local_id = $2',
+          [SOURCE, local],
+        )
+      ).rows[0]?.person_id;
+    const survivor = await personOf('H9001');
+    expect(survivor).toBeTruthy();
+    expect(await personOf('H9002')).not.toBe(survivor);
+    const merge = [
+      msh('ADT^A40^ADT_A39', 'MRG-3'),
+      'EVN|A40|20240315101500',
+      'PID|1||H9001^^^RX1^MR||QUIGLEY^Alex||19500101|M',
+      'MRG|H9002^^^RX1^MR',
+    ].join('\r');
+    expect((await postHl7(r, merge)).msa).toMatch(/^MSA\|AA\|MRG-3\|/);
+    expect(await personOf('H9002')).toBe(survivor);
+    const { rows } = await r.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM clinical_item WHERE person_id = $1 AND resource_type = 'Encounter'`,
+      [survivor],
+    );
+    expect(rows[0]!.n).toBe(2);
+  });
+
   it('shows an administrator feed health and the dead letters (where, not what), and replays them', async () => {
     const admin = await r.adminToken();
     const feeds = await r.app.server.inject({

@@ -27,10 +27,11 @@ describe('viewer routes', () => {
   const get = async (url: string, token?: string) =>
     r.app.server.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-  it('sends / to the viewer', async () => {
+  it('answers / with a page that says what it is (the viewer opens only through a launch)', async () => {
     const res = await get('/');
-    expect(res.statusCode).toBe(302);
-    expect(res.headers.location).toBe('/viewer/');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('Shared Care Record');
   });
 
   it('serves the record page and the launch page uncached, with a strict content security policy', async () => {
