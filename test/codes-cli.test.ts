@@ -163,9 +163,13 @@ describe('sharedcare codes and sensitivity review (child processes, embedded PGl
         'gp',
         '--contributes',
         '--views',
+        ...['--by', 'admin.one', '--org', 'Y90001'],
       ]);
-      await sharedcare(['source', 'add', '--id', 'gp-riverside', '--org', 'Y90001', '--kind', 'fhir']);
-      server = spawn(process.execPath, [BIN, 'serve', '--port', String(port)], {
+      await sharedcare([
+        ...['source', 'add', '--id', 'gp-riverside', '--org', 'Y90001', '--kind', 'fhir'],
+        ...['--by', 'admin.one', '--by-org', 'Y90001'],
+      ]);
+      server = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--mllp-port', '0'], {
         cwd: ROOT,
         env,
         stdio: ['ignore', 'ignore', 'pipe'],
