@@ -97,7 +97,7 @@ async function linkBatch(
     ).rows.map((r) => [r.local_id, r]),
   );
   const outcomes = new Map<string, LinkOutcome>();
-  const todo = patients.filter((p) => {
+  const undecided = patients.filter((p) => {
     const prior = priors.get(p.localId);
     if (prior?.content_hash !== p.contentHash) return true;
     outcomes.set(p.localId, {
@@ -109,7 +109,7 @@ async function linkBatch(
     });
     return false;
   });
-  if (todo.length > 0) await decideBatch(rules, tx, sourceId, todo, priors, outcomes);
+  if (undecided.length > 0) await decideBatch(rules, tx, sourceId, undecided, priors, outcomes);
   return patients.map((p) => outcomes.get(p.localId)!);
 }
 
@@ -198,7 +198,7 @@ async function loadContext(
   rules: MatchRules,
   tx: Queryable,
   sourceId: string,
-  todo: SourcePatient[],
+  undecided: SourcePatient[],
   feats: MatchFeatures[],
   priors: Map<string, Prior>,
 ): Promise<BatchContext> {
@@ -219,7 +219,7 @@ async function loadContext(
   const remembered = await rememberedDecisions(
     tx,
     sourceId,
-    todo.map((p) => p.localId),
+    undecided.map((p) => p.localId),
   );
   const tfs = await termFrequencies(
     tx,
@@ -228,7 +228,7 @@ async function loadContext(
       { field: 'given', value: f.given[0] ?? '' },
     ]),
   );
-  const targets = todo.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
+  const targets = undecided.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
   const mergeTargets = new Map(
     targets.length === 0
       ? []
@@ -260,17 +260,17 @@ async function decideBatch(
   rules: MatchRules,
   tx: Queryable,
   sourceId: string,
-  todo: SourcePatient[],
+  undecided: SourcePatient[],
   priors: Map<string, Prior>,
   outcomes: Map<string, LinkOutcome>,
 ): Promise<void> {
-  const feats = todo.map((p) => featuresOf(p.patient));
-  const ctx = await loadContext(rules, tx, sourceId, todo, feats, priors);
+  const feats = undecided.map((p) => featuresOf(p.patient));
+  const ctx = await loadContext(rules, tx, sourceId, undecided, feats, priors);
   const newPersons: { id: string; nhs: string | null }[] = [];
   const claims: { id: string; nhs: string }[] = [];
   const links: LinkRow[] = [];
   const reviews: { localId: string; candidate: PersonScore; id: string }[] = [];
-  todo.forEach((p, i) => {
+  undecided.forEach((p, i) => {
     const f = feats[i]!;
     const prior = priors.get(p.localId);
     const c = choose(p, f, prior, ctx);
