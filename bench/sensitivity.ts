@@ -13,17 +13,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildIngestDeps, policyFromConfig } from '../src/app.ts';
+import { buildIngestDeps, hl7CodeMaps, policyFromConfig } from '../src/app.ts';
 import type { Backend } from '../src/cli/backend.ts';
 import { loadFiles } from '../src/cli/load.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { migrate, openDatabase } from '../src/db/index.ts';
 import { DEFAULT_SEED, getDefaultNow, regionSpec } from '../src/generate/index.ts';
-import { authoriseSource, ingestFhir } from '../src/ingest/index.ts';
+import { authoriseSource, createHl7Intake, ingestFhir } from '../src/ingest/index.ts';
 import { ensureLabelsCurrent, type Policy } from '../src/policy/index.ts';
 import { applyRegion } from '../src/region/index.ts';
 import { generateRegion } from './region.ts';
 import { int, note, since, summarise } from './stats.ts';
+import { HAVE_CHROMIUM, launchBrowser } from '../test/e2e/browser.ts';
 
 const persons = Number(process.env.BENCH_SENSITIVITY_PERSONS ?? 60);
 const config = loadConfig({}, { LOG_LEVEL: 'silent' });
@@ -55,12 +56,18 @@ deps.settleReviews = async (tx, ids) => {
   await settle(tx, ids);
   settleMs += performance.now() - t;
 };
+// the hospital's HL7 v2 feed goes through the same classifier
+const hl7 = createHl7Intake({ ingest: deps, codeMaps: hl7CodeMaps(config) });
 const backend = {
   mode: 'direct',
   parallelism: 1,
   async ingest(sourceId: string, contentType: string, body: string) {
     const r = await ingestFhir(deps, await authoriseSource(db, sourceId, 'fhir'), contentType, body);
     return { counts: r.counts };
+  },
+  async ingestHl7(sourceId: string, message: string) {
+    const outcome = await hl7.receive(message, await authoriseSource(db, sourceId, 'hl7v2'));
+    return { code: outcome.code, ack: outcome.ack };
   },
 } as unknown as Backend;
 
@@ -100,6 +107,58 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
+await benchPdfLetters();
 await db.close();
 region.remove();
 rmSync(dir, { recursive: true, force: true });
+
+/**
+ * PDF letters: the text screen reads each through pdfjs in a worker thread. Letters printed by
+ * Chromium (as real ones are printed by a word processor), each different so that no read is
+ * answered from the cache, then the same letters again (relabelling, the review queue).
+ */
+async function benchPdfLetters(): Promise<void> {
+  if (!HAVE_CHROMIUM) return note('PDF letters: skipped (no Chromium to print them)');
+  const count = Number(process.env.BENCH_SENSITIVITY_PDFS ?? 100);
+  const browser = await launchBrowser();
+  const letters: unknown[] = [];
+  try {
+    const page = await browser.context.newPage();
+    for (let i = 0; i < count; i++) {
+      const body = Array.from(
+        { length: 12 },
+        (_, p) =>
+          `<p>Paragraph ${p} of letter ${i}: seen in the renal clinic, eGFR ${40 + ((i + p) % 20)}, blood pressure ${120 + p}/${80 + (i % 9)}; review in ${1 + (i % 6)} months.</p>`,
+      ).join('');
+      await page.setContent(`<html><body><h1>Renal Clinic</h1>${body}</body></html>`);
+      const pdf = await page.pdf({ format: 'A4' });
+      letters.push({
+        resourceType: 'DocumentReference',
+        status: 'current',
+        type: { text: 'Clinic letter' },
+        content: [{ attachment: { contentType: 'application/pdf', data: pdf.toString('base64') } }],
+      });
+    }
+  } finally {
+    await browser.close();
+  }
+  const time = () =>
+    letters.map((l) => {
+      const t = performance.now();
+      policy.classify([], [], 'RX1', l);
+      return performance.now() - t;
+    });
+  const first = summarise(time());
+  const again = summarise(time());
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  process.stdout.write(
+    [
+      `PDF letters (${count} one-page letters printed by Chromium, read with pdfjs-dist in a worker thread)`,
+      `| measure | value |`,
+      `| --- | --- |`,
+      `| first read per letter, p50 / p99 / max | ${ms(first.p50)} / ${ms(first.p99)} / ${ms(first.max)} |`,
+      `| read again (cached by digest), p50 / p99 | ${ms(again.p50)} / ${ms(again.p99)} |`,
+      '',
+    ].join('\n'),
+  );
+}

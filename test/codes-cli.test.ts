@@ -81,6 +81,9 @@ afterAll(() => {
 
 const ASTHMA = '195967001';
 
+/** who puts a list in force: named in the audit trail */
+const BY = ['--by', 'ig.lead', '--org', 'Y90001'];
+
 describe('sharedcare codes and sensitivity review (child processes, embedded PGlite)', () => {
   it('imports a CSV list, reporting each spreadsheet-mangled code with its line, and lists it', async () => {
     const csv = file(
@@ -91,19 +94,37 @@ describe('sharedcare codes and sensitivity review (child processes, embedded PGl
         'regional,SNOMED CT,1.03E+15,mangled by a spreadsheet',
       ].join('\n'),
     );
-    const strict = await sharedcare(['codes', 'import', '--strict', '--list-version', '1', csv]);
+    const anonymous = await sharedcare(['codes', 'import', '--list-version', '1', csv]);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toContain('pass --by <your user id> and --org');
+    const strict = await sharedcare(['codes', 'import', '--strict', '--list-version', '1', ...BY, csv]);
     expect(strict.code).not.toBe(0);
     expect(strict.stderr).toMatch(/regional\.csv: row 3: code "1\.03E\+15"/);
     const listed = await sharedcare(['codes', 'list', '--json']);
     expect(JSON.parse(listed.stdout)).toEqual([]);
 
-    const run = await sharedcare(['codes', 'import', '--list-version', '1', '--date', '2026-11-01', csv]);
+    const run = await sharedcare([
+      'codes',
+      'import',
+      '--list-version',
+      '1',
+      '--date',
+      '2026-11-01',
+      ...BY,
+      csv,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/row 3: code "1\.03E\+15".*skipped/);
     expect(run.stdout).toContain('imported regional version 1 (2026-11-01): 1 codes');
     const lists = JSON.parse((await sharedcare(['codes', 'list', '--json'])).stdout) as unknown[];
     expect(lists).toEqual([
-      expect.objectContaining({ name: 'regional', version: '1', date: '2026-11-01', codeCount: 1 }),
+      expect.objectContaining({
+        name: 'regional',
+        version: '1',
+        date: '2026-11-01',
+        codeCount: 1,
+        importedBy: 'ig.lead',
+      }),
     ]);
   }, 120_000);
 
@@ -124,7 +145,7 @@ describe('sharedcare codes and sensitivity review (child processes, embedded PGl
         'nhsisl-olids-gp-summary-exclusion',
         'Sexually_transmitted_disease_vs.json',
       );
-      const run = await sharedcare(['codes', 'import', vs]);
+      const run = await sharedcare(['codes', 'import', ...BY, vs]);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/imported Sexually_transmitted_disease_vs version 1: \d{4} codes/);
       expect(run.stderr).toMatch(/E\+\d+.*skipped/); // the mangled ones, named
@@ -136,6 +157,7 @@ describe('sharedcare codes and sensitivity review (child processes, embedded PGl
         'gm-sde-hiv-ctv3',
         '--category',
         'hiv_aids',
+        ...BY,
         ctv3,
       ]);
       expect(r2.code, r2.stderr).toBe(0);
@@ -235,7 +257,16 @@ describe('sharedcare codes and sensitivity review (child processes, embedded PGl
     it('an import goes through the server, and the record shows the change at once', async () => {
       expect(await shown()).toContain('38341003');
       const v2 = file('regional-v2b.csv', ['category,system,code', 'regional,SNOMED CT,38341003'].join('\n'));
-      const run = await sharedcare(['codes', 'import', '--name', 'regional', '--list-version', '2', v2]);
+      const run = await sharedcare([
+        'codes',
+        'import',
+        '--name',
+        'regional',
+        '--list-version',
+        '2',
+        ...BY,
+        v2,
+      ]);
       expect(run.code, run.stderr).toBe(0);
       expect(await shown()).not.toContain('38341003');
     }, 60_000);

@@ -11,10 +11,14 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { SharedcareError } from '../errors/index.ts';
 import { parseCodeList, type ListDefaults } from '../policy/index.ts';
+import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import type { Backend } from './backend.ts';
 import type { ImportedList } from './sensitivity-backend.ts';
 
-type WithBackend = <T>(fn: (b: Backend) => Promise<T>, opts?: { config?: string }) => Promise<T>;
+type WithBackend = <T>(
+  fn: (b: Backend) => Promise<T>,
+  opts?: { config?: string; actor?: CliActor },
+) => Promise<T>;
 interface ImportOptions {
   name?: string;
   category?: string;
@@ -23,6 +27,8 @@ interface ImportOptions {
   date?: string;
   strict?: boolean;
   config?: string;
+  by?: string;
+  org?: string;
 }
 
 /** Reads one file as a list to import; problems are "file: row N: …" lines. */
@@ -57,7 +63,7 @@ const key = (c: ImportedList['codes'][number]) => `${c.category} ${c.system} ${c
 export function registerCodesCommands(program: Command, withBackend: WithBackend): void {
   const configOpt = () => new Option('--config <file>', 'configuration file (JSON or YAML)');
   const codes = program.command('codes').description('never-shared code lists');
-  codes
+  const importCmd = codes
     .command('import')
     .description(
       'load published code lists (FHIR ValueSet JSON, RF2 refset, CSV, code list .txt) and relabel the store',
@@ -71,9 +77,12 @@ export function registerCodesCommands(program: Command, withBackend: WithBackend
     )
     .option('--list-version <version>', 'the list’s version, where the file does not say')
     .option('--date <date>', 'the list’s publication date, where the file does not say')
-    .option('--strict', 'refuse the whole import if any code is malformed')
+    .option('--strict', 'refuse the whole import if any code is malformed');
+  actorOptions(importCmd)
     .addOption(configOpt())
     .action((files: string[], o: ImportOptions) => {
+      // a list changes what every clinician is shown: the trail names who put it in force
+      const actor = requireActor(o);
       if (o.name && files.length > 1)
         throw new SharedcareError('invalid-request', '--name names one file only');
       const problems: string[] = [];
@@ -90,14 +99,17 @@ export function registerCodesCommands(program: Command, withBackend: WithBackend
           'invalid-request',
           `${empty.sourceFile} has no valid codes; nothing was imported`,
         );
-      return withBackend(async (b) => {
-        for (const l of lists) {
-          const r = (await b.sensitivity.importCodeList(l)) as { relabelled: number };
-          process.stdout.write(
-            `imported ${l.name}${l.version ? ` version ${l.version}` : ''}${l.date ? ` (${l.date})` : ''}: ${l.codes.length} codes; ${r.relabelled} items relabelled\n`,
-          );
-        }
-      }, o);
+      return withBackend(
+        async (b) => {
+          for (const l of lists) {
+            const r = (await b.sensitivity.importCodeList(l)) as { relabelled: number };
+            process.stdout.write(
+              `imported ${l.name}${l.version ? ` version ${l.version}` : ''}${l.date ? ` (${l.date})` : ''}: ${l.codes.length} codes; ${r.relabelled} items relabelled\n`,
+            );
+          }
+        },
+        { ...o, actor },
+      );
     });
   codes
     .command('list')
@@ -159,18 +171,22 @@ export function registerCodesCommands(program: Command, withBackend: WithBackend
       }, o),
     );
   for (const decision of ['confirm', 'release'] as const)
-    review
-      .command(decision)
-      .description(decision === 'confirm' ? 'keep the item withheld (as sensitive)' : 'show the item')
-      .argument('<item-id>')
-      .requiredOption('--by <who>', 'who decides (a member of the information-governance team)')
-      .requiredOption('--org <ods>', 'their organisation')
+    actorOptions(
+      review
+        .command(decision)
+        .description(decision === 'confirm' ? 'keep the item withheld (as sensitive)' : 'show the item')
+        .argument('<item-id>'),
+    )
       .addOption(configOpt())
-      .action((itemId: string, o: { by: string; org: string; config?: string }) =>
-        withBackend(async (b) => {
-          process.stdout.write(
-            `${JSON.stringify(await b.sensitivity.decide(itemId, decision, { by: o.by, org: o.org }))}\n`,
-          );
-        }, o),
-      );
+      .action((itemId: string, o: { by?: string; org?: string; config?: string }) => {
+        const actor = requireActor(o);
+        return withBackend(
+          async (b) => {
+            process.stdout.write(
+              `${JSON.stringify(await b.sensitivity.decide(itemId, decision, { by: actor.by, org: actor.org }))}\n`,
+            );
+          },
+          { ...o, actor },
+        );
+      });
 }

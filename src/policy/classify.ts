@@ -9,13 +9,15 @@
  * pending the information-governance team's review (the text screen found a topic, no code did).
  */
 import { canonicalCode, canonicalSystem, ODS } from './code-systems.ts';
-import { itemText } from './item-text.ts';
+import { itemWords, type ItemWords } from './item-text.ts';
 import type { SensitiveCode } from './sensitive-codes.ts';
 import type { TextMatch, TextScreen } from './text-screen.ts';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 export const REVIEW_PREFIX = 'review:';
+/** the review category of an item whose attached document could not be read */
+export const UNREADABLE = 'unreadable_document';
 
 /** Source-supplied labels that withhold an item, and the category each stands for. */
 const SECURITY_LABELS: Record<string, string> = {
@@ -81,7 +83,10 @@ export function buildClassifier(list: SensitiveCode[], screen?: TextScreen): Cla
     }
   };
 
-  const textOf = (resource: unknown) => (resource === undefined ? [] : itemText(resource));
+  const wordsOf = (resource: unknown): ItemWords =>
+    resource === undefined ? { texts: [], unreadable: [] } : itemWords(resource);
+  const unreadable = (words: ItemWords): TextMatch[] =>
+    words.unreadable.map((phrase) => ({ category: UNREADABLE, phrase, rule: 'unreadable' }));
 
   const classify: Classifier = (codes, security, sourceOrg, resource) => {
     const found = new Set<string>();
@@ -94,11 +99,12 @@ export function buildClassifier(list: SensitiveCode[], screen?: TextScreen): Cla
     }
     // A code settles it; only an item no code withholds is read for its words.
     if (found.size === 0 && screen && resource !== undefined) {
-      const texts = textOf(resource);
-      for (const cat of context) if (screen.inContext(cat, texts)) found.add(cat);
+      const words = wordsOf(resource);
+      for (const cat of context) if (screen.inContext(cat, words.texts)) found.add(cat);
       if (found.size === 0) {
         const review = new Set<string>();
-        for (const m of screen.screen(texts)) {
+        if (words.unreadable.length > 0) review.add(`${REVIEW_PREFIX}${UNREADABLE}`);
+        for (const m of screen.screen(words.texts)) {
           if (m.rule === 'medicine') found.add(m.category);
           else review.add(`${REVIEW_PREFIX}${m.category}`);
         }
@@ -110,7 +116,10 @@ export function buildClassifier(list: SensitiveCode[], screen?: TextScreen): Cla
 
   return {
     classify,
-    explain: (resource) =>
-      screen ? screen.screen(textOf(resource)).filter((m) => m.rule !== 'medicine') : [],
+    explain: (resource) => {
+      if (!screen) return [];
+      const words = wordsOf(resource);
+      return [...unreadable(words), ...screen.screen(words.texts).filter((m) => m.rule !== 'medicine')];
+    },
   };
 }

@@ -1,12 +1,22 @@
 /**
  * The words of an item, for the free-text screen: titles, descriptions, notes, the text and display
  * of codeable concepts, comments and conclusions, string values, the narrative, and attached
- * documents sent inline as text (text/plain, text/html, text/rtf…, base64). Sharedcare's own
- * provenance extension (the sending organisation's name) is not the item's content and is skipped,
- * so that intake and relabelling read the same words. PDF attachments are not read (no maintained
- * PDF text extractor is a dependency yet): their titles and the item's other words still are.
+ * documents sent inline (text/plain, text/html, text/rtf…, and PDF through its text layer; base64).
+ * Sharedcare's own provenance extension (the sending organisation's name) is not the item's content
+ * and is skipped, so that intake and relabelling read the same words.
+ *
+ * An attached PDF that cannot be read (damaged, truncated, encrypted, too large, or a scan with no
+ * text layer) is reported as unreadable: the classifier sends the item to review rather than
+ * guess that a letter nobody could read is harmless.
  */
 import { PROVENANCE_EXTENSION } from '../fhir/index.ts';
+import { pdfText } from './pdf/extract.ts';
+
+export interface ItemWords {
+  texts: string[];
+  /** why an attached document could not be read, one entry per such attachment */
+  unreadable: string[];
+}
 
 const TEXT_KEYS = new Set([
   'title',
@@ -24,17 +34,30 @@ const TEXT_KEYS = new Set([
 /** the most of one attachment that is read (a letter is a few kilobytes) */
 const MAX_ATTACHMENT = 256 * 1024;
 
-function attachmentText(att: Record<string, unknown>): string | undefined {
+function attachmentText(att: Record<string, unknown>, into: ItemWords): void {
   const type = typeof att.contentType === 'string' ? att.contentType.toLowerCase() : '';
-  if (typeof att.data !== 'string' || !type.startsWith('text/')) return undefined;
-  const text = Buffer.from(att.data.slice(0, Math.ceil((MAX_ATTACHMENT * 4) / 3)), 'base64').toString('utf8');
-  return type.includes('html') || type.includes('xml') ? stripTags(text) : text;
+  if (typeof att.data !== 'string') return;
+  if (type.startsWith('text/')) {
+    const text = Buffer.from(att.data.slice(0, Math.ceil((MAX_ATTACHMENT * 4) / 3)), 'base64').toString(
+      'utf8',
+    );
+    into.texts.push(type.includes('html') || type.includes('xml') ? stripTags(text) : text);
+  } else if (type === 'application/pdf' || att.data.startsWith(PDF_MAGIC_BASE64)) {
+    // feeds label PDFs application/octet-stream too: the bytes say what it is
+    const read = pdfText(Buffer.from(att.data, 'base64'));
+    if (!read.ok) into.unreadable.push(`PDF attachment ${read.reason}`);
+    else if (read.text.trim() === '') into.unreadable.push('PDF attachment has no text layer (a scan)');
+    else into.texts.push(read.text);
+  }
 }
+
+/** "%PDF-" in base64 */
+const PDF_MAGIC_BASE64 = 'JVBERi0';
 
 const stripTags = (s: string) => s.replace(/<[^>]*>/g, ' ');
 
-export function itemText(resource: unknown): string[] {
-  const out: string[] = [];
+export function itemWords(resource: unknown): ItemWords {
+  const out: ItemWords = { texts: [], unreadable: [] };
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const n of node) walk(n);
@@ -43,13 +66,12 @@ export function itemText(resource: unknown): string[] {
     if (node === null || typeof node !== 'object') return;
     const obj = node as Record<string, unknown>;
     if (obj.url === PROVENANCE_EXTENSION) return;
-    const attached = attachmentText(obj);
-    if (attached) out.push(attached);
+    attachmentText(obj, out);
     for (const key in obj) {
       if (key === 'meta' || key === 'data') continue;
       const value = obj[key];
       if (typeof value === 'string') {
-        if (TEXT_KEYS.has(key)) out.push(key === 'div' ? stripTags(value) : value);
+        if (TEXT_KEYS.has(key)) out.texts.push(key === 'div' ? stripTags(value) : value);
       } else walk(value);
     }
   };

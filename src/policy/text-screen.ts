@@ -30,8 +30,9 @@ export interface TextMatch {
   category: string;
   /** the words as they stand in the item */
   phrase: string;
-  /** "term", "abbreviation" (an exact-case term) or "medicine" */
-  rule: 'term' | 'abbreviation' | 'medicine';
+  /** "term", "abbreviation" (an exact-case term), "medicine", or "unreadable" (an attached document
+   * that could not be read: the phrase says why) */
+  rule: 'term' | 'abbreviation' | 'medicine' | 'unreadable';
 }
 
 export interface TextScreen {
