@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
+import { isDatabaseUnavailable } from '../db/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
@@ -77,6 +78,11 @@ function fastifyErrorToOurs(err: {
   if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
     return new SharedcareError('invalid-request', 'the body is not valid JSON');
   if (err.statusCode && err.statusCode < 500) return new SharedcareError('invalid-request', err.message);
+  if (isDatabaseUnavailable(err))
+    return new SharedcareError(
+      'unavailable',
+      'the database is not available (it may be failing over): nothing was changed; try again shortly',
+    );
   return undefined;
 }
 
@@ -147,6 +153,11 @@ export function buildServer(services: Services): FastifyInstance {
         : (fastifyErrorToOurs(rawErr as { code?: string; message: string }) ?? rawErr);
     if (!(err instanceof SharedcareError) || err.code === 'internal')
       req.log.error({ err, url: safeUrl(req) }, 'unhandled error');
+    else if (err.code === 'unavailable' || err.code === 'audit-unavailable') {
+      // what failed is logged by its code (logSafeError), as for any database error
+      req.log.warn({ err: rawErr, url: safeUrl(req) }, 'database unavailable: answered 503');
+      reply.header('retry-after', '1');
+    }
     if (req.url.startsWith('/oauth/') && err instanceof SharedcareError) {
       // OAuth 2.0 error response shape, which SMART clients read
       const error =

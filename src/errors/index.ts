@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   conflict: { status: 409, issue: 'conflict' },
   'payload-too-large': { status: 413, issue: 'too-long' },
   'audit-unavailable': { status: 503, issue: 'transient' },
+  /** the database does not answer, or is not the primary any more (a failover): try again */
+  unavailable: { status: 503, issue: 'transient' },
   internal: { status: 500, issue: 'exception' },
 } as const;
 
