@@ -13,9 +13,12 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'sharedcare.js');
 const DEV_SECRET = loadConfig({}, { NODE_ENV: 'test' }).devIssuerSecret!;
 
-/** A GP practice that contributes and views, with a FHIR source and an HL7 v2 source. */
+/** A GP practice that contributes and views, with a FHIR and an HL7 v2 source; a hospital that views. */
 export const REGION = {
-  organisations: [{ ods: 'Y90001', name: 'Riverside Surgery', kind: 'gp', contributes: true, views: true }],
+  organisations: [
+    { ods: 'Y90001', name: 'Riverside Surgery', kind: 'gp', contributes: true, views: true },
+    { ods: 'RX1', name: 'Northgate Hospital', kind: 'acute', contributes: false, views: true },
+  ],
   sources: [
     { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' },
     { id: 'gp-hl7', org: 'Y90001', kind: 'hl7v2' },
@@ -38,6 +41,8 @@ export async function startServer(opts: {
   env?: NodeJS.ProcessEnv;
   /** how long to wait for /ready (ms) */
   timeout?: number;
+  /** also wait for this in the output (e.g. the line that says all worker processes listen) */
+  waitFor?: RegExp;
 }): Promise<ServerProcess> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-serve-'));
   const configFile = path.join(dir, 'region.json');
@@ -100,7 +105,7 @@ export async function startServer(opts: {
       (r) => r.ok,
       () => false,
     );
-    if (ok) return server;
+    if (ok && (!opts.waitFor || opts.waitFor.test(text))) return server;
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`sharedcare serve did not become ready: ${text.slice(-2000)}`);

@@ -3,6 +3,7 @@
  * gate / ingest / admin services, and maps errors in one place (OperationOutcome for FHIR and
  * ingest, problem+json for admin and DPO). Unknown errors are logged and answered generically.
  */
+import cluster from 'node:cluster';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -29,6 +30,7 @@ import { registerReadOnlyRoutes } from './read-only-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerRateLimit } from './rate-limit.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -96,6 +98,11 @@ export function buildServer(services: Services): FastifyInstance {
   });
 
   registerSecurityHeaders(app, services.config);
+  registerRateLimit(app, services);
+  if (services.config.exposeWorker && !services.config.production)
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('x-sharedcare-worker', String(cluster.worker?.id ?? 0));
+    });
 
   // Bodies from sources are parsed by ingest (it reports errors by entry); keep them as text here.
   app.addContentTypeParser(

@@ -48,11 +48,10 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
       throw err;
     }
   };
-  // Fail fast with a clear message if the server is not there.
+  // Fail fast with a clear message if the server is not there (the driver's own words: at start
+  // they name the host or role, never a record).
   await onPrimary(async (pool) => {
-    const probe = await pool.connect().catch((err: unknown) => {
-      throw toDatabaseError(err, undefined);
-    });
+    const probe = await pool.connect();
     probe.release();
   }).catch(async (err: unknown) => {
     await pools.end().catch(() => undefined);

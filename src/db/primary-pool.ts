@@ -68,7 +68,9 @@ export class PrimaryPool {
       this.pool = pool;
       return pool;
     }
-    throw new DatabaseError('connection', undefined);
+    const err = new DatabaseError('connection', undefined);
+    err.message = `no database host accepts ${this.hosts.attrs} sessions (tried ${this.hosts.names.join(', ')})`;
+    throw err;
   }
 
   /** Whether the host at `url` answers with a session of the kind asked for. */
