@@ -29,7 +29,7 @@ const r = await runFailoverDrill({
   concurrency: Number(o.concurrency),
   report: (line) => console.error(line),
 });
-const lost = r.ingestsLost.length + r.openAuditsLost.length;
+const lost = r.ingestsLost.length + r.openAuditsLost.length + r.messagesLost.length;
 const row = (name: string, values: number[]) => {
   const s = summarise(values);
   return `| ${name} | ${Math.round(s.p50)} | ${Math.round(s.max)} |`;
@@ -37,7 +37,7 @@ const row = (name: string, values: number[]) => {
 console.log(
   [
     `Failovers: ${r.cycles.length}; load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after (${os.cpus().length} cores)`,
-    `Acknowledged: ${r.ingestsAcknowledged} ingests, ${r.opensAcknowledged} record opens; acknowledged writes lost: ${lost}`,
+    `Acknowledged: ${r.ingestsAcknowledged} FHIR ingests, ${r.opensAcknowledged} record opens (audit events), ${r.messagesAcknowledged} HL7 v2 messages over MLLP; acknowledged writes lost: ${lost}`,
     `Other answers: ${JSON.stringify(r.refusals)}; unclean (not 200 nor 503 OperationOutcome): ${r.unclean.length}; server survived: ${r.serverSurvived}; log lines naming the patient: ${r.leakedLines.length}`,
     '',
     '| from the kill to (ms) | median | worst |',

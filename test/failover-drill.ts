@@ -5,6 +5,7 @@
  * killed with kill -9, the standby promoted, and the old primary rebuilt as the new standby
  * (ping-pong). At the end, every write Sharedcare acknowledged must be on the last primary.
  */
+import net from 'node:net';
 import pg from 'pg';
 import { freePort, PgPair } from './pg-cluster.ts';
 import { clinicianToken, sleep, sourceToken, startServer, type ServerProcess } from './server-process.ts';
@@ -27,11 +28,15 @@ export interface DrillResult {
   cycles: FailoverCycle[];
   ingestsAcknowledged: number;
   opensAcknowledged: number;
+  /** HL7 v2 messages over MLLP answered AA */
+  messagesAcknowledged: number;
   /** acknowledged ingests whose resource is not on the last primary */
   ingestsLost: string[];
+  /** HL7 v2 messages answered AA that are not processed on the last primary */
+  messagesLost: string[];
   /** opens that returned data whose audit event is not on the last primary */
   openAuditsLost: string[];
-  /** answers other than 200, by status; 503 must carry an OperationOutcome */
+  /** answers other than 200 (by status) or AA (by ACK code, or 'no ACK'); 503 must carry an OperationOutcome */
   refusals: Record<string, number>;
   /** answers that were neither 200 nor a clean 503 with an OperationOutcome (or no answer) */
   unclean: string[];
@@ -100,7 +105,8 @@ export async function runFailoverDrill(opts: {
     await pair.waitForStandby(column);
     server = await startServer({ databaseUrl: pair.url(), port: await freePort() });
     say(`primary ${pair.primary.port}, standby ${pair.standby.port}, server ${server.base}`);
-    const load = new Load(server.base);
+    const mllpPort = Number(/MLLP on [\d.]+:(\d+)/.exec(server.output())?.[1]);
+    const load = new Load(server.base, mllpPort);
     await load.seed();
     const running = load.run(opts.concurrency ?? 2);
     const cycles: FailoverCycle[] = [];
@@ -121,12 +127,17 @@ export async function runFailoverDrill(opts: {
     const audited = new Set(
       await column(url, `SELECT DISTINCT user_id FROM audit_event WHERE user_id LIKE 'reader-%'`),
     );
+    const processed = new Set(
+      await column(url, `SELECT control_id FROM hl7_message WHERE status = 'processed'`),
+    );
     const output = server.output();
     return {
       cycles,
       ingestsAcknowledged: load.ingested.length,
       opensAcknowledged: load.opened.length,
+      messagesAcknowledged: load.messages.length,
       ingestsLost: load.ingested.filter((id) => !present.has(id)),
+      messagesLost: load.messages.filter((id) => !processed.has(id)),
       openAuditsLost: load.opened.filter((u) => !audited.has(u)),
       refusals: load.refusals,
       unclean: load.unclean,
@@ -181,6 +192,7 @@ async function until(check: () => Promise<boolean>, ms = 60_000): Promise<number
 class Load {
   ingested: string[] = [];
   opened: string[] = [];
+  messages: string[] = [];
   refusals: Record<string, number> = {};
   unclean: string[] = [];
   private personId = '';
@@ -190,7 +202,10 @@ class Load {
   private openTimes: { start: number; end: number }[] = [];
   private waiters: { after: number; resolve: (t: number) => void }[] = [];
 
-  constructor(private readonly base: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly mllpPort: number,
+  ) {}
 
   async seed(): Promise<void> {
     const res = await this.ingest();
@@ -211,6 +226,7 @@ class Load {
       loops.push(this.loop(() => this.ingest()));
       loops.push(this.loop(() => this.open()));
     }
+    loops.push(this.loop(() => this.hl7()));
     return Promise.all(loops);
   }
 
@@ -272,6 +288,30 @@ class Load {
     return true;
   }
 
+  /** One ADT^A01 over MLLP on a connection of its own: AA, a negative ACK, or no ACK (closed). */
+  private async hl7(): Promise<boolean> {
+    const control = `FO-${++this.n}`;
+    const message = [
+      `MSH|^~\\&|gp-hl7|Y90001|SHAREDCARE|REGION|20240315101500||ADT^A01^ADT_A01|${control}|P|2.4`,
+      'EVN|A01|20240315101500',
+      `PID|1||H${this.n}^^^Y90001^MR~${NHS}^^^NHS^NH||${FAMILY.toUpperCase()}^Alex||19700101|F`,
+      `PV1|1|I|WARD7^BED2^^Y90001||||C123^Jones^Alan|||300|||||||||V-${this.n}`,
+    ].join('\r');
+    const answer = await mllpExchange(this.mllpPort, message);
+    if (answer === 'timeout') {
+      this.unclean.push('MLLP: neither an ACK nor a closed connection within 30 s');
+      return false;
+    }
+    const code = answer === 'closed' ? 'no ACK' : (/\rMSA\|(\w\w)\|/.exec(answer)?.[1] ?? 'unreadable ACK');
+    if (code === 'AA') {
+      this.messages.push(control);
+      return true;
+    }
+    this.refusals[code] = (this.refusals[code] ?? 0) + 1;
+    if (code !== 'AE' && code !== 'no ACK') this.unclean.push(`MLLP: ${code}`);
+    return false;
+  }
+
   /** Sends one request; anything but 200 or a clean 503 OperationOutcome is recorded as unclean. */
   private async send(url: string, init: RequestInit): Promise<{ status: number; body: unknown } | undefined> {
     let res: Response;
@@ -299,4 +339,28 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Sends one framed message and waits for the ACK frame, the connection closing, or 30 s. */
+function mllpExchange(port: number, message: string): Promise<string | 'closed' | 'timeout'> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    const done = (v: string) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done('timeout'), 30_000);
+    socket.on('connect', () =>
+      socket.write(Buffer.concat([Buffer.from([0x0b]), Buffer.from(message), Buffer.from([0x1c, 0x0d])])),
+    );
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      const end = got.indexOf(0x1c);
+      if (end > 0) done(got.subarray(1, end).toString('utf8'));
+    });
+    socket.on('error', () => done('closed'));
+    socket.on('close', () => done('closed'));
+  });
 }

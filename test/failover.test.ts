@@ -15,8 +15,8 @@ describe.skipIf(unavailable !== undefined)('failover on a primary with a synchro
   it('loses no acknowledged write over three failovers, and fails in-flight requests cleanly', async () => {
     const r = await runFailoverDrill({ failovers: 3 });
     console.info(
-      `[failover test] ${r.cycles.length} failovers; acknowledged: ${r.ingestsAcknowledged} ingests, ${r.opensAcknowledged} opens; ` +
-        `lost: ${r.ingestsLost.length + r.openAuditsLost.length}; kill to first read (ms): ${r.cycles.map((c) => c.killToFirstRead).join(', ')}`,
+      `[failover test] ${r.cycles.length} failovers; acknowledged: ${r.ingestsAcknowledged} ingests, ${r.opensAcknowledged} opens, ${r.messagesAcknowledged} HL7 v2 messages; ` +
+        `lost: ${r.ingestsLost.length + r.openAuditsLost.length + r.messagesLost.length}; kill to first read (ms): ${r.cycles.map((c) => c.killToFirstRead).join(', ')}`,
     );
     expect(r.cycles).toHaveLength(3);
     // no write answered 200 is missing from the new primary: intake, and the audit of every open
@@ -24,6 +24,9 @@ describe.skipIf(unavailable !== undefined)('failover on a primary with a synchro
     expect(r.opensAcknowledged).toBeGreaterThan(0);
     expect(r.ingestsLost).toEqual([]);
     expect(r.openAuditsLost).toEqual([]);
+    // nor any HL7 v2 message answered AA over MLLP; the others got a negative ACK or none
+    expect(r.messagesAcknowledged).toBeGreaterThan(0);
+    expect(r.messagesLost).toEqual([]);
     // while no primary answered, requests got a 503 OperationOutcome, never a 500 or silence
     expect(r.unclean).toEqual([]);
     expect(r.refusals['503'] ?? 0).toBeGreaterThan(0);
