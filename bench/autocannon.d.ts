@@ -11,6 +11,8 @@ declare module 'autocannon' {
     timeout?: number;
     headers?: Record<string, string>;
     method?: string;
+    /** requests sent in turn; setupRequest may change each one before it goes */
+    requests?: { setupRequest?: (req: { path: string }) => { path: string } }[];
   }
 
   interface Result {

@@ -3,6 +3,7 @@
  * gate / ingest / admin services, and maps errors in one place (OperationOutcome for FHIR and
  * ingest, problem+json for admin and DPO). Unknown errors are logged and answered generically.
  */
+import cluster from 'node:cluster';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -11,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
+import { isDatabaseUnavailable } from '../db/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
@@ -28,6 +30,7 @@ import { registerReadOnlyRoutes } from './read-only-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
+import { registerRateLimit } from './rate-limit.ts';
 
 export const BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -77,6 +80,11 @@ function fastifyErrorToOurs(err: {
   if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
     return new SharedcareError('invalid-request', 'the body is not valid JSON');
   if (err.statusCode && err.statusCode < 500) return new SharedcareError('invalid-request', err.message);
+  if (isDatabaseUnavailable(err))
+    return new SharedcareError(
+      'unavailable',
+      'the database is not available (it may be failing over): nothing was changed; try again shortly',
+    );
   return undefined;
 }
 
@@ -90,6 +98,11 @@ export function buildServer(services: Services): FastifyInstance {
   });
 
   registerSecurityHeaders(app, services.config);
+  registerRateLimit(app, services);
+  if (services.config.exposeWorker && !services.config.production)
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('x-sharedcare-worker', String(cluster.worker?.id ?? 0));
+    });
 
   // Bodies from sources are parsed by ingest (it reports errors by entry); keep them as text here.
   app.addContentTypeParser(
@@ -147,6 +160,11 @@ export function buildServer(services: Services): FastifyInstance {
         : (fastifyErrorToOurs(rawErr as { code?: string; message: string }) ?? rawErr);
     if (!(err instanceof SharedcareError) || err.code === 'internal')
       req.log.error({ err, url: safeUrl(req) }, 'unhandled error');
+    else if (err.code === 'unavailable' || err.code === 'audit-unavailable') {
+      // what failed is logged by its code (logSafeError), as for any database error
+      req.log.warn({ err: rawErr, url: safeUrl(req) }, 'database unavailable: answered 503');
+      reply.header('retry-after', '1');
+    }
     if (req.url.startsWith('/oauth/') && err instanceof SharedcareError) {
       // OAuth 2.0 error response shape, which SMART clients read
       const error =

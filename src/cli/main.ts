@@ -2,6 +2,7 @@
  * The `sharedcare` command. Each sub-command validates its options, does one thing, and on bad
  * input prints what to fix and exits non-zero without changing anything.
  */
+import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { mintSourceToken, mintUserToken } from '../access/index.ts';
 import { migrate, openDatabase } from '../db/index.ts';
@@ -19,6 +20,7 @@ import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
 import { registerCodesCommands } from './codes-commands.ts';
 import { serve } from './serve.ts';
+import { runWorkers, workerCount } from './workers.ts';
 import { resolvePort } from './server-file.ts';
 
 function config(
@@ -75,8 +77,15 @@ export function buildProgram(): Command {
     .option('--host <addr>', 'address to listen on (default 127.0.0.1)')
     .addOption(configOpt())
     .option('--production', 'production mode: the development issuer is refused')
-    .action(async (o) => {
-      await serve(await resolvePort(config(o)));
+    .option(
+      '--workers <n>',
+      'server processes on one port (default: one per core on PostgreSQL; 1 on the embedded database)',
+    )
+    .action(async (o: Parameters<typeof config>[0] & { workers?: string }) => {
+      const c = await resolvePort(config(o));
+      const workers = workerCount(o.workers, c);
+      if (workers > 1 && cluster.isPrimary) await runWorkers(c, workers, process.argv);
+      else await serve(c);
     });
 
   program
@@ -343,5 +352,7 @@ export async function main(argv: string[]): Promise<void> {
           process.stderr.write(`  - ${p.expression ? `${p.expression}: ` : ''}${p.message}\n`);
     } else process.stderr.write(`sharedcare: ${(err as Error).message}\n`);
     process.exitCode = process.exitCode || 1;
+    // a worker of `serve --workers` that cannot start: its channel to the primary would keep it alive
+    if (cluster.isWorker) cluster.worker?.disconnect();
   }
 }

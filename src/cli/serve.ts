@@ -5,14 +5,19 @@ import { buildMetricsServer } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { startMllpListener, type MllpListener } from '../ingest/index.ts';
 import { announceServer } from './server-file.ts';
+import { announceListening, workerId } from './workers.ts';
 
 /**
  * HL7 v2 feeds: messages landed but not finished when the server last stopped are processed
  * first, in arrival order, then the MLLP listener opens.
  */
 export async function startFeeds(app: App, config: Config): Promise<MllpListener> {
-  const recovered = await app.services.hl7.replay({ onlyPending: true });
-  if (recovered.messages > 0)
+  // With several processes only the first finishes what a stopped server left: the others start
+  // once it listens, while it may be processing new messages that are 'landed' for a moment.
+  const id = workerId();
+  const recovered =
+    id === undefined || id === 1 ? await app.services.hl7.replay({ onlyPending: true }) : undefined;
+  if (recovered && recovered.messages > 0)
     app.services.log.info(
       { messages: recovered.messages, acks: recovered.counts },
       'HL7 v2: landed messages processed',
@@ -41,7 +46,9 @@ export async function listen(app: App, config: Config): Promise<Listeners> {
   await app.server.listen({ host: config.host, port: config.port });
   const mllp = await startFeeds(app, config);
   const metrics = await listenForMetrics(app, config);
-  const unannounce = announceServer(config.dataDir, config.publicUrl);
+  // in a cluster the primary announces the server (its pid is the one the CLI can check)
+  const unannounce =
+    workerId() === undefined ? announceServer(config.dataDir, config.publicUrl) : () => undefined;
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
@@ -61,6 +68,9 @@ export async function listen(app: App, config: Config): Promise<Listeners> {
 export async function serve(config: Config): Promise<App> {
   const app = await createApp(config);
   const { metrics, mllp } = await listen(app, config);
+  announceListening();
+  const id = workerId();
+  if (id !== undefined && id !== 1) return app; // the first worker speaks for all
   const address = metrics?.server.address();
   const where = config.databaseUrl ? 'PostgreSQL' : `embedded PGlite in ${config.dataDir}`;
   process.stderr.write(

@@ -347,6 +347,13 @@ export interface Config {
   /** where /metrics is served in production: its own listener, on loopback by default */
   metricsHost: string;
   metricsPort: number;
+  /** requests per minute one client address may make (SHAREDCARE_RATE_LIMIT), shared by all processes; 0: no limit */
+  rateLimitPerMinute: number;
+  /**
+   * Tests only (SHAREDCARE_EXPOSE_WORKER=1): each answer names the server process that served it
+   * (x-sharedcare-worker), so a test can see requests land on different workers. Refused in production.
+   */
+  exposeWorker: boolean;
   configFile: string | undefined;
 }
 
@@ -419,6 +426,17 @@ function parsePort(
     return fallback;
   }
   return n;
+}
+
+function rateLimit(value: string | undefined, problems: string[]): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,7}$/.test(value)) {
+    problems.push(
+      'SHAREDCARE_RATE_LIMIT must be a whole number of requests per minute per client (0: no limit)',
+    );
+    return 0;
+  }
+  return Number(value);
 }
 
 /** Origins (scheme://host[:port]) that may frame the viewer: env (space-separated) over the file. */
@@ -494,6 +512,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     frameAncestors: frameAncestors(env.SHAREDCARE_FRAME_ANCESTORS, file?.frameAncestors, problems),
     metricsHost: env.SHAREDCARE_METRICS_HOST ?? '127.0.0.1',
     metricsPort: parsePort('SHAREDCARE_METRICS_PORT', env.SHAREDCARE_METRICS_PORT, 9464, problems),
+    rateLimitPerMinute: rateLimit(env.SHAREDCARE_RATE_LIMIT, problems),
+    exposeWorker: env.SHAREDCARE_EXPOSE_WORKER === '1',
     configFile,
   };
   config.audit = auditConfig(file?.audit, env, config.dataDir, path.dirname(configFile ?? '.'), problems);

@@ -25,6 +25,8 @@ export function productionProblems(config: Config): string[] {
     problems.push(
       "SHAREDCARE_OWNER_DATABASE_URL is set: the server must not hold the tables' owner's credentials (only `sharedcare migrate` uses them)",
     );
+  if (config.exposeWorker)
+    problems.push('SHAREDCARE_EXPOSE_WORKER is for tests: it must not be set in production mode');
   for (const origin of config.frameAncestors)
     if (!origin.startsWith('https://'))
       problems.push(`frameAncestors: ${origin} must be an https:// origin in production mode`);

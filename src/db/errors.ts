@@ -48,6 +48,9 @@ const CONDITIONS: Record<string, string> = {
   '40P01': 'deadlock_detected',
   '57014': 'query_canceled',
   '57P01': 'admin_shutdown',
+  '57P02': 'crash_shutdown',
+  '57P03': 'cannot_connect_now',
+  '25006': 'read_only_sql_transaction',
   '53300': 'too_many_connections',
   '42501': 'permission denied',
   connection: 'connection lost or refused',
@@ -94,6 +97,23 @@ export function toDatabaseError(err: unknown, sql: string | undefined): Database
     identifier(e.constraint),
     e.code === 'P0001' && typeof e.message === 'string' && OWN_RAISES.test(e.message) ? e.message : undefined,
   );
+}
+
+/**
+ * SQLSTATEs that say the server, not the statement, is the problem: connection exceptions (08…),
+ * the server shutting down or starting (57P01–57P03), and a write sent to a standby (25006,
+ * read_only_sql_transaction), which is what a connection left on a demoted primary sees.
+ */
+const UNAVAILABLE = /^(?:08...|57P0[123]|25006)$/;
+
+/**
+ * The database is unreachable or not the primary any more (a failover, a restart): the request may
+ * succeed if sent again shortly. Socket errors (ECONNREFUSED…) and 'connection' (the driver lost
+ * the server) count too.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof DatabaseError)) return false;
+  return err.code === 'connection' || ERRNO.test(err.code) || UNAVAILABLE.test(err.code);
 }
 
 /** A unique violation (another transaction inserted the same key first). */

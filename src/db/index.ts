@@ -29,4 +29,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.migrate !== false) await migrate(db);
   return db;
 }
-export { DatabaseError, isUniqueViolation, logSafeError, statementName, toDatabaseError } from './errors.ts';
+export {
+  DatabaseError,
+  isDatabaseUnavailable,
+  isUniqueViolation,
+  logSafeError,
+  statementName,
+  toDatabaseError,
+} from './errors.ts';

@@ -14,7 +14,10 @@ export const ERROR_CODES = {
   'method-not-allowed': { status: 405, issue: 'not-supported' },
   conflict: { status: 409, issue: 'conflict' },
   'payload-too-large': { status: 413, issue: 'too-long' },
+  'too-many-requests': { status: 429, issue: 'throttled' },
   'audit-unavailable': { status: 503, issue: 'transient' },
+  /** the database does not answer, or is not the primary any more (a failover): try again */
+  unavailable: { status: 503, issue: 'transient' },
   internal: { status: 500, issue: 'exception' },
 } as const;
 

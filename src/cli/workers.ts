@@ -1,0 +1,103 @@
+/**
+ * `sharedcare serve --workers N`: N server processes on one port (node:cluster), each with its own
+ * database pool, sharing nothing but the database. Everything a request may need from an earlier
+ * one lives there: SMART launches and codes (smart_launch, smart_code), break-glass grants
+ * (break_glass), rate-limit counts (rate_limit); sessions are signed tokens that every process
+ * verifies with the same secret. The primary process only starts, restarts and stops workers.
+ *
+ * The first worker starts alone (it migrates, relabels, registers the region and processes HL7 v2
+ * messages left half done), the others once it listens, so no two processes do that work at once.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
+import type { Config } from '../config/index.ts';
+import { announceServer } from './server-file.ts';
+
+/** What a worker tells the primary once it listens. */
+export const LISTENING = 'sharedcare:listening';
+
+/** A restarted worker waits this long, so a worker that cannot start does not spin. */
+const RESTART_DELAY_MS = 1000;
+
+export class WorkersError extends Error {}
+
+/** The number of processes: --workers, else one per core on PostgreSQL, one on PGlite. */
+export function workerCount(option: string | undefined, config: Config): number {
+  if (option === undefined) return config.databaseUrl ? os.availableParallelism() : 1;
+  if (!/^\d{1,3}$/.test(option) || Number(option) < 1)
+    throw new WorkersError('--workers must be a whole number of processes, 1 or more');
+  const n = Number(option);
+  if (n > 1 && !config.databaseUrl)
+    throw new WorkersError(
+      '--workers above 1 needs PostgreSQL (DATABASE_URL): the embedded database serves one process',
+    );
+  return n;
+}
+
+/** Whether this process is a worker started by runWorkers (and which). */
+export function workerId(): number | undefined {
+  return cluster.isWorker ? cluster.worker?.id : undefined;
+}
+
+/** Tells the primary that this worker listens (a no-op outside a cluster). */
+export function announceListening(): void {
+  if (cluster.isWorker) process.send?.(LISTENING);
+}
+
+/**
+ * Runs in the primary: forks `count` workers (which run `sharedcare serve` again, with the port
+ * fixed to `config.port`), restarts any that die, and stops them all on SIGINT or SIGTERM.
+ */
+export async function runWorkers(config: Config, count: number, argv: string[]): Promise<void> {
+  // the workers run the same command; --port repeated takes the last value: the one resolved here
+  cluster.setupPrimary({ args: [...argv.slice(2), '--port', String(config.port)] });
+  let stopping = false;
+  let started = false;
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork();
+      const onMessage = (m: unknown) => {
+        if (m !== LISTENING) return;
+        worker.off('exit', onEarlyExit);
+        resolve(worker);
+      };
+      const onEarlyExit = (code: number | null) =>
+        reject(new WorkersError(`a server process stopped before it listened (exit code ${code})`));
+      worker.on('message', onMessage);
+      worker.once('exit', onEarlyExit);
+    });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping || !started) return;
+    process.stderr.write(
+      `server process ${worker.id} (pid ${worker.process.pid}) stopped (${signal ?? `exit code ${code}`}): starting another\n`,
+    );
+    setTimeout(() => void fork().catch(() => undefined), RESTART_DELAY_MS);
+  });
+
+  try {
+    await fork(); // alone first: see the header
+    await Promise.all(Array.from({ length: count - 1 }, fork));
+  } catch (err) {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    throw err;
+  }
+  started = true;
+  const unannounce = announceServer(config.dataDir, config.publicUrl);
+  process.stderr.write(`  processes ${count} (node:cluster, primary pid ${process.pid}), one port\n`);
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    unannounce();
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const w of workers) {
+      w.once('exit', () => --left === 0 && process.exit(0));
+      w.process.kill('SIGTERM');
+    }
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,225 @@
+/**
+ * `sharedcare serve --workers 2` on PostgreSQL: two processes on one port, sharing nothing but the
+ * database. Every request goes on a new connection, which node:cluster hands to the processes in
+ * turn; the test-only header x-sharedcare-worker (SHAREDCARE_EXPOSE_WORKER=1, refused in
+ * production) shows which served it. A SMART launch begun on one process is finished on the other,
+ * its session is honoured by both, a break-glass grant made on one opens the record on the other,
+ * and the rate limit counts one client's requests across both.
+ */
+import http from 'node:http';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, PG_URL } from './kit.ts';
+import { freePort } from './pg-cluster.ts';
+import { clinicianToken, sourceToken, startServer, type ServerProcess } from './server-process.ts';
+import { mintUserToken } from '../src/access/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+
+const NHS = '9990000026';
+const RATE_LIMIT = 30;
+const hasPostgres = DB_KINDS.includes('postgres');
+if (!hasPostgres) console.warn('[workers test] skipped: PostgreSQL is not reachable at TEST_DATABASE_URL');
+
+interface Answer {
+  status: number;
+  worker: string;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers 2)', () => {
+  const dbName = `sc_test_workers_${process.pid}`;
+  let server: ServerProcess;
+  let personId: string;
+
+  /** One request on a connection of its own, from a loopback address of the test's choosing. */
+  const send = (
+    path: string,
+    opts: { method?: string; headers?: Record<string, string>; body?: string; from?: string } = {},
+  ) =>
+    new Promise<Answer>((resolve, reject) => {
+      const req = http.request(
+        `${server.base}${path}`,
+        {
+          method: opts.method ?? 'GET',
+          headers: opts.headers,
+          agent: false,
+          localAddress: opts.from ?? '127.0.0.1',
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              worker: String(res.headers['x-sharedcare-worker']),
+              body,
+              headers: res.headers,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(PG_URL);
+    url.pathname = `/${dbName}`;
+    server = await startServer({
+      databaseUrl: url.toString(),
+      port: await freePort(),
+      args: ['--workers', '2'],
+      waitFor: /processes 2 /,
+      env: { SHAREDCARE_EXPOSE_WORKER: '1', SHAREDCARE_RATE_LIMIT: String(RATE_LIMIT) },
+    });
+    const subject = { reference: 'Patient/w1' };
+    const ingest = await send('/ingest/fhir', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await sourceToken('gp-riverside')}`,
+        'content-type': 'application/fhir+json',
+      },
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: {
+              resourceType: 'Patient',
+              id: 'w1',
+              identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS }],
+            },
+            request: { method: 'PUT', url: 'Patient/w1' },
+          },
+          {
+            resource: {
+              resourceType: 'Condition',
+              id: 'c1',
+              code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+              subject,
+              recordedDate: '2024-01-01',
+            },
+            request: { method: 'PUT', url: 'Condition/c1' },
+          },
+        ],
+      }),
+    });
+    expect(ingest.status, ingest.body).toBe(200);
+    const found = await send(`/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`, {
+      headers: { authorization: `Bearer ${await clinicianToken('finder')}` },
+    });
+    personId = (JSON.parse(found.body) as { entry: { resource: { id: string } }[] }).entry[0]!.resource.id;
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('serves from both processes, on one port', async () => {
+    const workers = new Set<string>();
+    for (let i = 0; i < 6; i++) workers.add((await send('/health')).worker);
+    expect([...workers].sort()).toEqual(['1', '2']);
+  });
+
+  it('a SMART launch made on one process is authorised and exchanged on the other, and its session works on both', async () => {
+    const redirect = `${server.base}/viewer/`;
+    const hops: string[][] = [];
+    for (let flow = 0; flow < 4; flow++) {
+      const from = '127.0.0.3';
+      const launched = await send('/launch', {
+        method: 'POST',
+        from,
+        headers: {
+          authorization: `Bearer ${await clinicianToken(`dr.smart${flow}`)}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ patient: NHS }),
+      });
+      expect(launched.status, launched.body).toBe(201);
+      const params = new URLSearchParams({
+        response_type: 'code',
+        client_id: 'sharedcare-viewer',
+        redirect_uri: redirect,
+        launch: (JSON.parse(launched.body) as { launch: string }).launch,
+        aud: `${server.base}/fhir`,
+        state: 'st',
+        scope: 'launch patient/*.read',
+      });
+      const authorised = await send(`/oauth/authorize?${params.toString()}`, { from });
+      const code = new URL(String(authorised.headers.location)).searchParams.get('code');
+      expect(code, authorised.body).toBeTruthy();
+      const exchanged = await send('/oauth/token', {
+        method: 'POST',
+        from,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: code!,
+          redirect_uri: redirect,
+          client_id: 'sharedcare-viewer',
+        }).toString(),
+      });
+      expect(exchanged.status, exchanged.body).toBe(200);
+      const session = (JSON.parse(exchanged.body) as { access_token: string }).access_token;
+      const bearer = { authorization: `Bearer ${session}` };
+      const read = await send(`/fhir/Patient/${personId}/$everything`, { from, headers: bearer });
+      expect(read.status, read.body).toBe(200);
+      expect(read.body).toContain('38341003');
+      const viewer = await send('/viewer/api/session', { from, headers: bearer });
+      expect(viewer.status, viewer.body).toBe(200);
+      hops.push([launched, authorised, exchanged, read, viewer].map((a) => a.worker));
+    }
+    // each step was taken on the other process than the one before it, in some flow
+    for (let step = 1; step < 5; step++) expect(hops.some((h) => h[step] !== h[step - 1])).toBe(true);
+  });
+
+  it('a break-glass grant made on one process opens the record on the other', async () => {
+    const secret = loadConfig({}, { NODE_ENV: 'test' }).devIssuerSecret!;
+    const crossed: boolean[] = [];
+    for (let i = 0; i < 3; i++) {
+      const from = '127.0.0.4';
+      const token = await mintUserToken(secret, { user: `dr.ed${i}`, org: 'RX1', role: 'R8000' });
+      const headers = { authorization: `Bearer ${token}` };
+      const refused = await send(`/fhir/Patient/${personId}/$everything`, { from, headers });
+      expect(refused.status, refused.body).toBe(403);
+      const grant = await send(`/fhir/Patient/${personId}/$break-glass`, {
+        method: 'POST',
+        from,
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'emergency-care' }),
+      });
+      expect(grant.status, grant.body).toBe(200);
+      const read = await send(`/fhir/Patient/${personId}/$everything`, { from, headers });
+      expect(read.status, read.body).toBe(200);
+      expect(read.body).toContain('38341003');
+      crossed.push(grant.worker !== read.worker);
+    }
+    expect(crossed).toContain(true);
+  });
+
+  it('counts one client against the rate limit across both processes', async () => {
+    const from = '127.0.0.5';
+    const answers: Answer[] = [];
+    for (let i = 0; i < RATE_LIMIT + 6; i++) answers.push(await send('/fhir/metadata', { from }));
+    expect(new Set(answers.map((a) => a.worker)).size).toBe(2);
+    // per-process counting would let 2 × 30 through; shared, the 31st is refused
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(RATE_LIMIT);
+    const refused = answers.slice(RATE_LIMIT);
+    expect(refused.map((a) => a.status)).toEqual(refused.map(() => 429));
+    expect(new Set(refused.map((a) => a.worker)).size).toBe(2);
+    const outcome = JSON.parse(refused[0]!.body) as { resourceType: string; issue: { code: string }[] };
+    expect(outcome).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
+    // another client is not held back by this one
+    expect((await send('/fhir/metadata', { from: '127.0.0.6' })).status).toBe(200);
+  });
+});
