@@ -89,7 +89,6 @@ export function groupList(group: ReconciledGroup, personId: string, now: string)
   const texts = describeConflicts(group);
   const entry: ListEntry[] = group.mentions.map((m) => ({
     item: { reference: `${m.resourceType}/${m.itemId}`, display: `${m.sourceOrgName}: ${m.wording}` },
-    ...(m.received ? { date: m.received } : {}),
     ...(conflicting.has(m.itemId)
       ? {
           flag: {

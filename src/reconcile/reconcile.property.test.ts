@@ -34,7 +34,9 @@ const spec = fc.record({
   criticality: fc.constantFrom('low', 'high', undefined),
 });
 
-function build(specs: fc.RecordValue<typeof spec.constraints>[], days: number[]): SourceItem[] {
+type Spec = typeof spec extends fc.Arbitrary<infer T> ? T : never;
+
+function build(specs: Spec[], days: number[]): SourceItem[] {
   return specs.map((s, i) => {
     // distinct dates: "newest" is never a tie
     const date = new Date(Date.UTC(2020, 0, 1) + days[i]! * 3_600_000).toISOString();
