@@ -90,7 +90,7 @@ function keysOf(item: SourceItem, fields: readonly string[], valuesOf: (f: strin
 
 const millis = (t: string | undefined): number | undefined => (t ? Date.parse(t) : undefined);
 
-function joinByRule(rule: ReconcileRule, items: SourceItem[], idx: number[], uf: UnionFind): void {
+function joinByRule(rule: ReconcileRule, items: SourceItem[], idx: number[], uf: UnionFind, at: Times): void {
   const excluded = new Set(rule.excludeStatus);
   const candidates = idx.filter((i) => {
     const status = (items[i]!.resource as { status?: unknown }).status;
@@ -116,10 +116,10 @@ function joinByRule(rule: ReconcileRule, items: SourceItem[], idx: number[], uf:
     for (const list of buckets.values()) {
       if (!rule.window) {
         for (const j of list) if (!rule.distinctTypes) uf.union(list[0]!, j);
-        if (rule.distinctTypes) joinPairs(rule, items, list, uf, Infinity);
+        if (rule.distinctTypes) joinPairs(rule, items, list, uf, Infinity, at);
         continue;
       }
-      joinPairs(rule, items, list, uf, rule.window.minutes * 60_000);
+      joinPairs(rule, items, list, uf, rule.window.minutes * 60_000, at);
     }
   });
 }
@@ -131,10 +131,11 @@ function joinPairs(
   list: number[],
   uf: UnionFind,
   windowMs: number,
+  at: Times,
 ) {
   const timed = list
-    .map((i) => ({ i, t: millis(timeOf(items[i]!.resource)) }))
-    .filter((x): x is { i: number; t: number } => x.t !== undefined && !Number.isNaN(x.t))
+    .map((i) => ({ i, t: at.of(items[i]!) }))
+    .filter((x) => x.t !== -Infinity)
     .sort((a, b) => a.t - b.t);
   for (let a = 0; a < timed.length; a++)
     for (let b = a + 1; b < timed.length && timed[b]!.t - timed[a]!.t <= windowMs; b++) {
@@ -145,14 +146,33 @@ function joinPairs(
     }
 }
 
-function newestFirst(a: SourceItem, b: SourceItem): number {
-  const ta = millis(timeOf(a.resource)) ?? -Infinity;
-  const tb = millis(timeOf(b.resource)) ?? -Infinity;
-  if (ta !== tb) return tb - ta;
-  const ra = millis(a.received) ?? -Infinity;
-  const rb = millis(b.received) ?? -Infinity;
-  if (ra !== rb) return rb - ra;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/** Each item's time (and time received) as milliseconds, worked out once: sorting asks often. */
+class Times {
+  private readonly when = new Map<SourceItem, number>();
+  private readonly got = new Map<SourceItem, number>();
+  of(item: SourceItem): number {
+    let t = this.when.get(item);
+    if (t === undefined) {
+      t = millis(timeOf(item.resource)) ?? -Infinity;
+      if (Number.isNaN(t)) t = -Infinity;
+      this.when.set(item, t);
+    }
+    return t;
+  }
+  received(item: SourceItem): number {
+    let t = this.got.get(item);
+    if (t === undefined) this.got.set(item, (t = millis(item.received) ?? -Infinity));
+    return t;
+  }
+  newestFirst = (a: SourceItem, b: SourceItem): number => {
+    const ta = this.of(a);
+    const tb = this.of(b);
+    if (ta !== tb) return tb - ta;
+    const ra = this.received(a);
+    const rb = this.received(b);
+    if (ra !== rb) return rb - ra;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  };
 }
 
 /** The class a conflict compares, or undefined when this item says nothing on it. */
@@ -215,7 +235,8 @@ export function reconcile(items: SourceItem[], rules: ReconcileRules): Reconcile
     if (list) list.push(i);
     else byRule.set(rule, [i]);
   });
-  for (const [rule, idx] of byRule) joinByRule(rule, items, idx, uf);
+  const at = new Times();
+  for (const [rule, idx] of byRule) joinByRule(rule, items, idx, uf, at);
 
   const groups = new Map<number, SourceItem[]>();
   items.forEach((item, i) => {
@@ -226,11 +247,12 @@ export function reconcile(items: SourceItem[], rules: ReconcileRules): Reconcile
   });
   const out: ReconciledGroup[] = [];
   for (const members of groups.values()) {
-    members.sort(newestFirst);
+    if (members.length > 1) members.sort(at.newestFirst);
     const rule = ruleOf.get(members[0]!.resourceType);
     const ids = members.map((m) => m.id);
     out.push({
-      id: deterministicUuid(`reconciled:${[...ids].sort().join(',')}`),
+      // a group of one is the item itself; a group of several gets a name-based id of its items
+      id: ids.length === 1 ? ids[0]! : deterministicUuid(`reconciled:${[...ids].sort().join(',')}`),
       ...(rule ? { rule: rule.id, label: rule.label } : {}),
       person: members[0]!.person,
       itemIds: ids,
