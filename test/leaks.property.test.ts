@@ -8,7 +8,7 @@
  * (test/leaks/oracle.ts), which calls nothing in src/.
  *
  * Read paths covered (every route in src/api/*-routes.ts that returns a person's data):
- *   GET /fhir/Patient?identifier=…|N, GET /fhir/Patient/{id}, GET /fhir/Patient/{id}/$everything,
+ *   GET /fhir/Patient?identifier=…|N, GET /fhir/Patient/{id}, GET /fhir/Patient/{id}/$everything, …/$reconciled,
  *   GET /fhir/{Type}?patient=…[&date=…][&status=…][&code=…] for each clinical type,
  *   GET /fhir/Consent?patient=…; and for the data protection officer GET /admin/objections?nhs=…
  *   and GET /dpo/access-report?person=…. POST /fhir/Patient/{id}/$break-glass is exercised as set-up.

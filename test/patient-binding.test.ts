@@ -81,6 +81,7 @@ describe.each(DB_KINDS)('a session bound to one patient on %s', (kind) => {
     },
     { route: 'GET /fhir/Patient/:id', url: `/fhir/Patient/${id.b}` },
     { route: 'GET /fhir/Patient/:id/$everything', url: `/fhir/Patient/${id.b}/$everything` },
+    { route: 'GET /fhir/Patient/:id/$reconciled', url: `/fhir/Patient/${id.b}/$reconciled` },
     {
       route: 'POST /fhir/Patient/:id/$break-glass',
       method: 'POST',

@@ -1,5 +1,6 @@
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
+import { RECONCILED_OPERATION } from './reconciled-routes.ts';
 
 export function capabilityStatement(): CapabilityStatement {
   return {
@@ -32,6 +33,7 @@ export function capabilityStatement(): CapabilityStatement {
                 name: 'everything',
                 definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything',
               },
+              RECONCILED_OPERATION,
             ],
           },
           ...Object.keys(CLINICAL_TYPES).map((type) => ({

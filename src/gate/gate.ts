@@ -25,6 +25,8 @@ import { recordNotices } from './notices.ts';
 import { withoutHiddenReferences } from './references.ts';
 import { combinedPatient, minimalPatient } from './patient.ts';
 import { createGovernor, type Granted, type Outcome, type ReadContext } from './governed.ts';
+import { reconciledRead } from './reconciled.ts';
+import type { ReconcileRules } from '../reconcile/index.ts';
 
 export type { ReadContext };
 
@@ -35,6 +37,8 @@ export interface Gate {
   readPatient(ctx: ReadContext, personId: string): Promise<string>;
   /** GET /fhir/Patient/{id}/$everything */
   everything(ctx: ReadContext, personId: string): Promise<string>;
+  /** GET /fhir/Patient/{id}/$reconciled: $everything with sources reconciled (src/gate/reconciled.ts) */
+  reconciled(ctx: ReadContext, personId: string): Promise<string>;
   /**
    * GET /fhir/{Type}/{id}: one item, as stored; not-found when it does not exist, was removed, or
    * is withheld from this reader (the three look the same). Reading a document (the documents
@@ -62,6 +66,8 @@ export interface GateOptions {
   breakGlassMinutes?: number;
   /** the time of decisions, grants and audit events (default: the system clock; tests inject one) */
   clock?: () => Date;
+  /** the reconciliation rules (default: config/reconcile-rules.json) */
+  reconcileRules?: ReconcileRules;
 }
 
 export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions = {}): Gate {
@@ -114,7 +120,19 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
       issue: [{ severity: 'warning', code: 'forbidden', diagnostics: reason }],
     });
 
+  const reconciled = reconciledRead({
+    governed,
+    fhirBaseUrl,
+    clock,
+    shownItems,
+    patientOf,
+    noticesFor,
+    ...(opts.reconcileRules ? { rules: opts.reconcileRules } : {}),
+  });
+
   return {
+    reconciled,
+
     findPatientByNhsNumber: (ctx, nhs) =>
       governed(
         ctx,

@@ -114,7 +114,10 @@ function writeAdmission(ctx: SourceContext, plan: PersonPlan, a: Admission, who:
     );
   }
   if (a.end !== undefined) {
-    const t = Math.min(ctx.now, a.end + rng.between(1, 6) * HOUR_MS);
+    // written three hours after discharge, the time the GP's copy carries (gp-correspondence.ts);
+    // the old random delay is still drawn so the rest of the record stays as it was
+    rng.between(1, 6);
+    const t = Math.min(ctx.now, a.end + 3 * HOUR_MS);
     const body = [
       `Admitted ${formatInstant(a.start).slice(0, 10)} with ${a.reason.display.toLowerCase()}.`,
       `Discharged ${formatInstant(a.end).slice(0, 10)}. Consultant: ${rng.pick(CONSULTANTS)}.`,
@@ -171,7 +174,10 @@ function writePathway(ctx: SourceContext, p: Pathway, who: SourceIdentity): void
     if (rng.chance(0.3)) addBloods(ctx, choosePanels(p.clinic), end, encounter, 0.3);
     if (!lettered || rng.chance(0.3)) {
       lettered = true;
-      const date = Math.min(ctx.now, t + rng.int(1, 10) * DAY_MS);
+      // the first visit's letter is the one the GP is sent a copy of (gp-correspondence.ts): ten
+      // days on, so both copies carry one date; the delay is drawn either way, as it always was
+      const delay = rng.int(1, 10);
+      const date = Math.min(ctx.now, t + (start === p.visits[0] ? 10 : delay) * DAY_MS);
       const body = [
         `Seen today in the ${p.clinic.display} clinic by ${clinician}.`,
         'Plan discussed and agreed.',

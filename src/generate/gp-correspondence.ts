@@ -25,6 +25,7 @@ export interface Partners {
   community?: RegionOrganisation;
 }
 
+const HOUR_MS = 3_600_000;
 const REFERRAL_CATEGORY: Coded = { code: '3457005', display: 'Patient referral' };
 
 function refer(ctx: SourceContext, to: RegionOrganisation, service: string, t: number, done: boolean): void {
@@ -76,6 +77,7 @@ export function writeGpCorrespondence(
         REFERRAL_CATEGORY,
       );
       const first = p.visits[0];
+      // the GP's copy of the first visit's letter: the hospital dates it ten days on (acute-records.ts)
       if (first !== undefined && first + 10 * DAY_MS < now) {
         const body = [`Seen in ${p.clinic.display} clinic.`, rng.pick(CLINIC_OUTCOMES)];
         letter(
@@ -94,7 +96,15 @@ export function writeGpCorrespondence(
         `Admitted with ${a.reason.display.toLowerCase()}.`,
         'Discharged home. Please review in two weeks.',
       ];
-      letter('Discharge summary', a.end + DAY_MS, acute.name, body, DOCUMENT_TYPES.discharge, acute);
+      // the GP's copy of the hospital's discharge summary: its title and date (acute-records.ts)
+      letter(
+        'Inpatient discharge summary',
+        a.end + 3 * HOUR_MS,
+        acute.name,
+        body,
+        DOCUMENT_TYPES.discharge,
+        acute,
+      );
     }
   }
   if (to.community) {

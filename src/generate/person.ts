@@ -10,6 +10,7 @@ import { writeGpCorrespondence } from './gp-correspondence.ts';
 import { writeGpImmunisations } from './gp-immunisations.ts';
 import { writeGpObservations } from './gp-observations.ts';
 import { writeGpClinical } from './gp-records.ts';
+import { writeHospitalHistory } from './hospital-history.ts';
 import {
   buildPatient,
   drawIdentity,
@@ -138,6 +139,8 @@ export function generatePerson(
     community: roles.community && contexts.get(roles.community),
   };
   const sensitive = writeSensitiveItems(sensitiveRng, targets, plan.sensitive);
+  // after everything else, from a stream of its own: the rest of the region is unchanged by it
+  if (targets.acute) writeHospitalHistory(new Rng(seed, index, 0x415), gp, targets.acute, plan);
   const bySource = new Map<string, Resource[]>();
   for (const ctx of contexts.values()) bySource.set(ctx.source.id, ctx.resources);
   return { index, nhsNumber: truth.nhsNumber, heavy: plan.heavy, bySource, sensitive };

@@ -15,6 +15,13 @@ export function mainPerson(): Record<string, Resource[]> {
   const letter = renderPdf(
     'Northgate Hospital\nDISCHARGE SUMMARY\nAdmitted with community-acquired pneumonia.\nTreated with IV antibiotics.\nGP actions: repeat chest X-ray in six weeks.',
   );
+  const dischargeLetter = {
+    attachment: {
+      contentType: 'application/pdf',
+      data: Buffer.from(letter, 'latin1').toString('base64'),
+      title: 'Discharge summary.pdf',
+    },
+  };
   return {
     'gp-riverside': [
       pt(),
@@ -81,6 +88,29 @@ export function mainPerson(): Record<string, Resource[]> {
         criticality: 'low',
         recordedDate: '2010-05-05',
         reaction: [{ manifestation: [cc('271807003', 'Rash')] }],
+      },
+      {
+        resourceType: 'AllergyIntolerance',
+        id: 'm-ibu',
+        clinicalStatus: { coding: [{ code: 'active' }] },
+        verificationStatus: { coding: [{ code: 'confirmed' }] },
+        code: cc('387207008', 'Ibuprofen'),
+        patient: { reference: p },
+        recordedDate: '2012-09-01',
+        reaction: [{ manifestation: [cc('267036007', 'Dyspnoea')] }],
+      },
+      // the GP's copy of the hospital's discharge summary: the same letter, held by both
+      {
+        resourceType: 'DocumentReference',
+        id: 'm-dis-copy',
+        status: 'current',
+        docStatus: 'final',
+        type: cc('373942005', 'Discharge summary'),
+        subject: { reference: p },
+        date: '2024-06-05T16:00:00Z',
+        author: [org('RX1', 'Northgate Hospital')],
+        description: 'Inpatient discharge summary',
+        content: [dischargeLetter],
       },
       hba1c('m-a1c-1', p, 48, '2022-04-15T09:30:00Z'),
       hba1c('m-a1c-2', p, 53, '2023-01-10T09:30:00Z'),
@@ -175,6 +205,16 @@ export function mainPerson(): Record<string, Resource[]> {
         effectiveDateTime: '2024-06-05',
         dosage: [{ text: 'Two capsules once a day' }],
       },
+      // a drug challenge on the ward: not an ibuprofen allergy after all (the GP's record says it is)
+      {
+        resourceType: 'AllergyIntolerance',
+        id: 'h-ibu',
+        verificationStatus: { coding: [{ code: 'refuted' }] },
+        code: cc('387207008', 'Ibuprofen'),
+        patient: { reference: p },
+        recordedDate: '2024-06-03',
+        note: [{ text: 'Oral challenge tolerated: not allergic.' }],
+      },
       hba1c('h-a1c-1', p, 48, '2022-04-15T09:30:00Z'),
       hba1c('h-a1c-4', p, 46, '2025-03-01T09:30:00Z'),
       {
@@ -197,15 +237,7 @@ export function mainPerson(): Record<string, Resource[]> {
         subject: { reference: p },
         date: '2024-06-05T16:00:00Z',
         description: 'Inpatient discharge summary',
-        content: [
-          {
-            attachment: {
-              contentType: 'application/pdf',
-              data: Buffer.from(letter, 'latin1').toString('base64'),
-              title: 'Discharge summary.pdf',
-            },
-          },
-        ],
+        content: [dischargeLetter],
       },
     ] as Resource[],
     'community-rx2': [

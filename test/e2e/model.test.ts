@@ -3,12 +3,14 @@
  * current and past medications, trend series, notices, the copied reference, and reading PDF text.
  */
 import { deflateSync } from 'node:zlib';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { groupList, loadReconcileRules, reconcile, sourceItemOf } from '../../src/reconcile/index.ts';
+import { parseRecord } from '../../viewer/src/model/record.ts';
 import { describe, expect, it } from 'vitest';
 import { renderPdf } from '../../src/generate/letters.ts';
 import { formatAge, formatDate, formatNhsNumber } from '../../viewer/src/model/format.ts';
 import { groupItems } from '../../viewer/src/model/group.ts';
-import { toItem } from '../../viewer/src/model/item.ts';
+import { toItem, type Item } from '../../viewer/src/model/item.ts';
 import { parseUkDate, toUkDate } from '../../viewer/src/model/filters.ts';
 import { medicationGroups } from '../../viewer/src/model/medications.ts';
 import { sectionAccess, sectionDef } from '../../viewer/src/model/sections.ts';
@@ -114,28 +116,61 @@ describe('formats', () => {
   });
 });
 
-describe('grouping what several sources report', () => {
-  it('makes one entry of the same problem from two organisations, and marks their disagreement', () => {
-    const [g, ...rest] = groupItems([condition('a', 'active', GP), condition('b', 'resolved', HOSP)]);
+/**
+ * What the server sends for these resources (src/reconcile: its rules, its Lists), read back by the
+ * viewer's parser: the viewer groups only as the server said.
+ */
+function fromServer(given: Item[]) {
+  const resources = given.map((i) => i.resource);
+  const items = resources.map((r) => sourceItemOf(r, 'person-1'));
+  const lists = reconcile(items, loadReconcileRules())
+    .filter((g) => g.itemIds.length > 1)
+    .map((g) => groupList(g, 'person-1', '2026-11-26T00:00:00Z'));
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: [
+      ...resources.map((resource) => ({ resource, search: { mode: 'match' as const } })),
+      ...lists.map((resource) => ({ resource, search: { mode: 'include' as const } })),
+    ],
+  };
+  return parseRecord(bundle).items;
+}
+
+describe('grouping what several sources report: as the server reconciled it', () => {
+  it('makes one entry of the same problem from two organisations, and shows the server’s conflict', () => {
+    const [g, ...rest] = groupItems(
+      fromServer([condition('a', 'active', GP), condition('b', 'resolved', HOSP)]),
+    );
     expect(rest).toEqual([]);
     expect(g!.sources.map((s) => s.orgName).sort()).toEqual(['Northgate Hospital', 'Riverside Surgery']);
-    expect(g!.conflict).toContain('Active (Riverside Surgery)');
-    expect(g!.conflict).toContain('Resolved (Northgate Hospital)');
+    expect(g!.conflict).toBe('status: active (Riverside Surgery) vs resolved (Northgate Hospital)');
   });
   it('does not mark agreement as a conflict', () => {
-    expect(groupItems([condition('a', 'active', GP), condition('b', 'active', HOSP)])[0]!.conflict).toBe(
-      undefined,
-    );
+    expect(
+      groupItems(fromServer([condition('a', 'active', GP), condition('b', 'active', HOSP)]))[0]!.conflict,
+    ).toBe(undefined);
+  });
+  it('does not group on its own: items the server did not group stay apart', () => {
+    const items = [condition('a', 'active', GP), condition('b', 'active', HOSP)].map((i) => i.resource);
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: items.map((resource) => ({ resource })),
+    };
+    expect(groupItems(parseRecord(bundle).items)).toHaveLength(2);
   });
   it('groups copies of one result, but not results on different days; a different value is a conflict', () => {
-    const groups = groupItems([
-      hba1c('1', 48, '2022-04-15T09:30:00Z', GP),
-      hba1c('2', 48, '2022-04-15T09:30:00Z', HOSP),
-      hba1c('3', 50, '2023-04-15T09:30:00Z', GP),
-      hba1c('4', 51, '2023-04-15T09:30:00Z', HOSP),
-    ]);
+    const groups = groupItems(
+      fromServer([
+        hba1c('1', 48, '2022-04-15T09:30:00Z', GP),
+        hba1c('2', 48, '2022-04-15T09:30:00Z', HOSP),
+        hba1c('3', 50, '2023-04-15T09:30:00Z', GP),
+        hba1c('4', 51, '2023-04-15T09:30:00Z', HOSP),
+      ]),
+    );
     expect(groups.map((g) => g.items.length)).toEqual([2, 2]);
-    expect(groups[0]!.conflict).toBe('50 mmol/mol (Riverside Surgery) vs 51 mmol/mol (Northgate Hospital)');
+    expect(groups[0]!.conflict).toMatch(/^value: 5[01] mmol\/mol \(.*\) vs 5[01] mmol\/mol \(.*\)$/);
     expect(groups[1]!.conflict).toBe(undefined);
   });
 });
@@ -144,20 +179,23 @@ describe('medications', () => {
   const now = Date.parse('2026-11-26T00:00:00Z');
   it('folds repeat issues into one line; recent or active is current, and a different dose is a conflict', () => {
     const groups = medicationGroups(
-      [
+      fromServer([
         med('s', 'MedicationStatement', 'active', '2015-06-01', 'One capsule once a day'),
         med('r1', 'MedicationRequest', 'completed', '2026-11-01', 'One capsule once a day'),
         med('r2', 'MedicationRequest', 'completed', '2026-10-01', 'One capsule once a day'),
         med('h', 'MedicationStatement', 'active', '2026-06-01', 'Two capsules once a day', HOSP),
-      ],
+      ]),
       now,
     );
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ current: true, issues: 2, status: 'active' });
-    expect(groups[0]!.conflict).toMatch(/^Dose differs: /);
+    expect(groups[0]!.conflict).toMatch(/^dose: /);
   });
   it('is past when no source lists it as active and it has not been issued for months', () => {
-    const [g] = medicationGroups([med('r', 'MedicationRequest', 'completed', '2019-11-02', 'x')], now);
+    const [g] = medicationGroups(
+      fromServer([med('r', 'MedicationRequest', 'completed', '2019-11-02', 'x')]),
+      now,
+    );
     expect(g).toMatchObject({ current: false, status: 'completed' });
   });
 });

@@ -145,7 +145,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     expect(await row.textContent()).toContain(org);
   });
 
-  it('groups what several sources report, with every source, and marks conflicts', async () => {
+  it('shows what the server reconciled: each thing once, with every source, and conflicts', async () => {
     await show('Problems and diagnoses');
     const htn = rowWith('Hypertension');
     expect(await htn.count()).toBe(1);
@@ -153,14 +153,59 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     expect(htnText).toContain('Riverside Surgery');
     expect(htnText).toContain('Northgate Hospital');
     expect(htnText).toContain('Conflict');
-    expect(htnText).toContain('Active (Riverside Surgery)');
-    expect(htnText).toContain('Resolved (Northgate Hospital)');
+    expect(htnText).toContain('status: resolved (Northgate Hospital) vs active (Riverside Surgery)');
     await show('Medications');
-    expect(await rowWith('Ramipril 5mg capsules').textContent()).toContain('Dose differs');
+    expect(await rowWith('Ramipril 5mg capsules').textContent()).toContain(
+      'dose: Two capsules once a day (Northgate Hospital) vs One capsule once a day (Riverside Surgery)',
+    );
     await show('Test results');
     const copies = rowWith('15/04/2022');
     expect(await copies.count()).toBe(1);
     expect(await copies.locator('[data-ods]').count()).toBe(2);
+  });
+
+  it('shows one discharge summary held by the GP and the hospital once, with both sources and both copies', async () => {
+    await show('Letters and documents');
+    const letter = rowWith('Inpatient discharge summary');
+    expect(await letter.count()).toBe(1);
+    expect(
+      await letter.locator('[data-ods]').evaluateAll((tags) => tags.map((t) => t.textContent).sort()),
+    ).toEqual(['Northgate Hospital', 'Riverside Surgery']);
+    expect(await letter.textContent()).not.toContain('Conflict');
+    await letter.getByRole('button', { name: 'Show 2 entries' }).click();
+    const copies = page.locator('main tr.sc-row--child');
+    expect(await copies.count()).toBe(2);
+    for (const ods of ['RX1', 'Y90001']) {
+      const copy = copies.filter({ has: page.locator(`[data-ods=${ods}]`) });
+      expect(await copy.textContent()).toContain('05/06/2024');
+      expect(await copy.textContent()).toContain('Inpatient discharge summary');
+    }
+    await letter.getByRole('button', { name: 'Hide 2 entries' }).click();
+  });
+
+  it('shows an allergy the GP records and the hospital refuted as a conflict, not as agreement', async () => {
+    await show('Allergies and reactions');
+    const ibuprofen = rowWith('Ibuprofen');
+    expect(await ibuprofen.count()).toBe(1);
+    expect(await ibuprofen.getAttribute('class')).toContain('sc-row--conflict');
+    const text = await ibuprofen.textContent();
+    expect(text).toContain('Conflict');
+    expect(text).toContain(
+      'whether it is an allergy: refuted (Northgate Hospital) vs confirmed (Riverside Surgery)',
+    );
+    // and on the summary, where a clinician looks first
+    await show('Summary');
+    const card = page.locator('[data-card=allergies]');
+    expect(await card.locator('tr', { hasText: 'Ibuprofen' }).textContent()).toContain('Conflict');
+  });
+
+  it('says with the record how current each of its sources is', async () => {
+    await show('Summary');
+    const line = page.getByTestId('currency');
+    expect(await line.locator('[data-source=gp-riverside]').textContent()).toMatch(
+      /Riverside Surgery \(live\): last sent \d\d\/\d\d\/\d{4} \d\d:\d\d, this record updated \d\d\/\d\d\/\d{4}/,
+    );
+    expect(await line.textContent()).toContain('Northgate Hospital (live): last sent');
   });
 
   it('shows the sources: what each organisation shares and how current its feed is', async () => {
@@ -170,7 +215,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
       /Batch: last batch received \d\d\/\d\d\/\d{4}/,
     );
     expect(await table.locator('tr[data-ods=Y90001]').textContent()).toMatch(/Live: last update received/);
-    expect(await table.locator('tr[data-ods=RX1]').textContent()).toContain('7 items');
+    expect(await table.locator('tr[data-ods=RX1]').textContent()).toContain('8 items');
     expect(await table.locator('tr[data-ods=LAB01]').textContent()).toContain('nothing received yet');
     // what an organisation declared it shares, from when; otherwise what its kind usually shares
     const ooh = await table.locator('tr[data-ods=NX1]').textContent();

@@ -89,7 +89,8 @@ export interface ReaderSpec {
   breakGlass: { person: number; validReason: boolean }[];
 }
 
-export type ReadPath = 'patient-search' | 'patient-read' | 'everything' | 'section' | 'consent' | 'item';
+export type ReadPath =
+  'patient-search' | 'patient-read' | 'everything' | 'reconciled' | 'section' | 'consent' | 'item';
 
 export interface ReadSpec {
   reader: number;
@@ -248,6 +249,7 @@ export function read(): fc.Arbitrary<ReadSpec> {
     path: fc.constantFrom<ReadPath>(
       'everything',
       'everything',
+      'reconciled',
       'section',
       'section',
       'section',

@@ -39,6 +39,7 @@ const ROUTE: Record<ReadSpec['path'], string> = {
   'patient-search': 'GET /fhir/Patient?identifier',
   'patient-read': 'GET /fhir/Patient/{id}',
   everything: 'GET /fhir/Patient/{id}/$everything',
+  reconciled: 'GET /fhir/Patient/{id}/$reconciled',
   section: 'GET /fhir/{Type}?patient',
   consent: 'GET /fhir/Consent?patient',
   item: 'GET /fhir/{Type}/{id}',
@@ -144,6 +145,7 @@ function expectedFor(
     case 'patient-read':
       return { status: 200, items: new Set(), demographics };
     case 'everything':
+    case 'reconciled':
       return { status: 200, items, demographics, notices };
     case 'consent':
       return { status: 200, ...none, consents: person.objections.length };
@@ -177,6 +179,8 @@ function urlOf(world: World, read: Concrete, person: PersonModel | undefined): s
       return `/fhir/Patient/${id}`;
     case 'everything':
       return `/fhir/Patient/${id}/$everything`;
+    case 'reconciled':
+      return `/fhir/Patient/${id}/$reconciled`;
     case 'consent':
       return `/fhir/Consent?patient=${id}`;
     case 'item':

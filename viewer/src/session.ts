@@ -87,8 +87,7 @@ async function call<T>(s: Session, url: string, init: RequestInit = {}): Promise
   return body as T;
 }
 
-export const readEverything = (s: Session) =>
-  call<Bundle>(s, `${s.fhirBase}/Patient/${s.patientId}/$everything`);
+export const readRecord = (s: Session) => call<Bundle>(s, `${s.fhirBase}/Patient/${s.patientId}/$reconciled`);
 
 /** Who is signed in, as what, where, and what the role may see (GET /viewer/api/session). */
 export interface ViewerContext {
@@ -111,7 +110,7 @@ let earlyContext: Promise<ViewerContext> | undefined;
  */
 export function startEarly(): void {
   const session = startSession();
-  early = session.then((s) => (s.patientId ? readEverything(s) : Promise.reject(new Error('no patient'))));
+  early = session.then((s) => (s.patientId ? readRecord(s) : Promise.reject(new Error('no patient'))));
   earlyContext = session.then(readContext);
   // the app reads the outcomes; this only marks them as handled
   early.catch(() => undefined);

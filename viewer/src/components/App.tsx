@@ -5,12 +5,12 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Patient } from '@medplum/fhirtypes';
-import { parseEverything, type RecordData } from '../model/record.ts';
+import { parseRecord, type RecordData } from '../model/record.ts';
 import { refusalOf } from '../model/notices.ts';
 import {
   ApiError,
   readContext,
-  readEverything,
+  readRecord,
   readItem,
   readPatient,
   readSources,
@@ -67,9 +67,9 @@ export function App() {
       return setState({ phase: 'no-session', why: 'the launch did not name a patient' });
     }
     try {
-      const bundle = await (takeEarlyRecord() ?? readEverything(session));
+      const bundle = await (takeEarlyRecord() ?? readRecord(session));
       performance.mark('sc-fetched');
-      const record = parseEverything(bundle);
+      const record = parseRecord(bundle);
       performance.mark('sc-parsed');
       setState({ phase: 'ready', session, record });
     } catch (err) {

@@ -129,7 +129,9 @@ export function GroupTable({ groups, caption, showKind, extra, childrenOf, empty
                   <tr key={i.id} className="sc-row--child">
                     <ItemCells item={i} showKind={showKind} />
                     <td>
-                      <span className="sc-tag">{i.prov.orgName}</span>
+                      <span className="sc-tag" data-ods={i.prov.ods}>
+                        {i.prov.orgName}
+                      </span>
                     </td>
                     <td>
                       <CopyReference item={i} />

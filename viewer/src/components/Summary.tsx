@@ -10,6 +10,7 @@ import type { Item } from '../model/item.ts';
 import { medicationGroups } from '../model/medications.ts';
 import type { RecordData } from '../model/record.ts';
 import { sectionDef, type SectionId } from '../model/sections.ts';
+import { RecordCurrency } from './RecordCurrency.tsx';
 import { SourceTags } from './SourceTags.tsx';
 
 const INACTIVE = new Set(['resolved', 'inactive', 'remission', 'refuted', 'entered-in-error']);
@@ -114,6 +115,7 @@ export function Summary({ bySection, record, access, roleName }: Props) {
   useEffect(() => void performance.mark('sc-summary'), []);
   return (
     <div data-testid="summary">
+      <RecordCurrency currency={record.currency} />
       {view.alerts.length > 0 && (
         <div className="sc-notice sc-notice--break-glass">
           <p>Alerts: {view.alerts.map((a) => a.primary.title).join('; ')}</p>

@@ -31,6 +31,16 @@ export interface Description {
   children?: string[];
 }
 
+/** The server's reconciliation of an item (src/reconcile): the group it is one of, as reported. */
+export interface Reconciled {
+  /** the group's id (its List's id) */
+  id: string;
+  /** every item of the group, this one included */
+  members: Item[];
+  /** how the sources disagree, in the server's words; undefined: they agree */
+  conflict?: string;
+}
+
 export interface Item extends Description {
   id: string;
   type: string;
@@ -39,6 +49,8 @@ export interface Item extends Description {
   status: string;
   detail: string;
   prov: Provenance;
+  /** set when the server found other sources' items to be the same thing */
+  reconciled?: Reconciled;
 }
 
 export function toItem(resource: Resource): Item {

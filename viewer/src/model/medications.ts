@@ -1,6 +1,7 @@
 /**
- * Medications grouped by medicine across sources and issues: a repeat prescription issued forty
- * times is one line ("40 issues, last 02/10/2026"), with every source that records it. A medicine
+ * Medications as the server grouped them (one medicine across sources and issues): a repeat
+ * prescription issued forty times is one line ("40 issues, last 02/10/2026"), with every source
+ * that records it, and the server's word on a different dose. A medicine
  * is current if a source says it is active (or on hold), or if it was issued recently; otherwise it
  * is past.
  */
@@ -17,7 +18,7 @@ export interface MedicationGroup extends Group {
   status: string;
   issues: number;
   firstAt?: number;
-  /** the latest dosage each source gives, where sources differ */
+  /** the newest entry's dosage (a different dose from another source is the server's conflict) */
   dosage: string;
 }
 
@@ -35,13 +36,6 @@ export function medicationGroups(items: Item[], now = Date.now()): MedicationGro
     const current =
       recent || !!stated || [...latestBySource.values()].some((i) => CURRENT_STATUSES.has(i.status));
     const status = stated?.status ?? (recent ? 'issued-recently' : g.primary.status);
-    const dosages = new Map<string, string[]>();
-    for (const i of latestBySource.values())
-      if (i.detail) dosages.set(i.detail, [...(dosages.get(i.detail) ?? []), i.prov.orgName]);
-    const conflict =
-      dosages.size > 1
-        ? `Dose differs: ${[...dosages].map(([d, orgs]) => `${d} (${orgs.join(', ')})`).join(' vs ')}`
-        : g.conflict;
     const dated = g.items.filter((i) => i.at !== undefined);
     const firstAt = dated.length ? Math.min(...dated.map((i) => i.at!)) : undefined;
     return {
@@ -51,7 +45,6 @@ export function medicationGroups(items: Item[], now = Date.now()): MedicationGro
       issues: g.items.filter((i) => i.type === 'MedicationRequest').length,
       ...(firstAt !== undefined ? { firstAt } : {}),
       dosage: g.primary.detail,
-      ...(conflict ? { conflict } : {}),
     };
   });
 }
