@@ -12,11 +12,12 @@
 import type { Database, Queryable } from '../../db/index.ts';
 import { isSharedcareError, type Problem } from '../../errors/index.ts';
 import { getSource, type SourceSystem } from '../../region/index.ts';
-import { ingestEntries, type IngestDeps } from '../ingest.ts';
+import { hl7v2Format } from './format.ts';
+import { ingestEntries, type IngestDeps } from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
 import type { CodeMap } from './common.ts';
-import { mapMessage, UnsupportedMessageError } from './map.ts';
-import { decodeMessage, parseMessage, type ParsedMessage } from './message.ts';
+import { UnsupportedMessageError } from './map.ts';
+import { decodeMessage, type ParsedMessage } from './message.ts';
 import { sha256Hex } from '../../fhir/index.ts';
 
 export interface Hl7Outcome {
@@ -65,6 +66,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
   const db: Database = deps.ingest.db;
   const now = deps.now ?? (() => new Date());
   const queues = new Map<string, Promise<unknown>>();
+  const format = hl7v2Format(deps.codeMaps);
 
   /** Runs fn after everything already queued with the same key (one source's one patient). */
   function inOrder<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -97,7 +99,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       };
     let parsed: ParsedMessage;
     try {
-      parsed = parseMessage(text);
+      parsed = format.parse(text);
     } catch (err) {
       const problems = isSharedcareError(err) ? err.problems : [{ message: 'not an HL7 v2 message' }];
       if (knownSource) await landUnparseable(knownSource, text, problems);
@@ -166,7 +168,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
         [messageId, status, code, ack, problems ? JSON.stringify(problems) : null, now().toISOString()],
       );
     try {
-      const entries = mapMessage(parsed, source.id, deps.codeMaps?.[source.id]);
+      const entries = format.map(parsed, source);
       const ack = buildAck(parsed.message, 'AA');
       await ingestEntries(deps.ingest, source, entries, {
         inTransaction: (tx) => finish(tx, 'processed', 'AA', ack).then(() => undefined),
@@ -210,7 +212,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       if (!source) continue;
       let parsed: ParsedMessage;
       try {
-        parsed = parseMessage(row.raw);
+        parsed = format.parse(row.raw);
       } catch {
         counts.AR++;
         continue;
