@@ -1,4 +1,4 @@
-export { ingestEntries } from './run.ts';
+export { ingestEntries, ingestWithin } from './run.ts';
 export type {
   EntryAction,
   EntryResult,

@@ -10,6 +10,7 @@
  * stores nothing and names every place that is wrong. A new format adds a parser and a mapper
  * (see ../formats) and nothing here.
  */
+import type { Queryable } from '../../db/index.ts';
 import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { Entry } from '../parse.ts';
 import { RequestIndex } from '../references.ts';
@@ -25,50 +26,78 @@ import { toItemWrite } from './stored-item.ts';
 import { validateEntries } from './validate.ts';
 import type { IngestDeps, IngestOptions, IngestResult, IntakeRun } from './types.ts';
 
+/** One request or message in its own transaction (all or nothing), then the source's freshness. */
 export async function ingestEntries(
   deps: IngestDeps,
   source: SourceSystem,
   sent: Entry[],
   options: IngestOptions = {},
 ): Promise<IngestResult> {
-  validateEntries(sent, deps.validation ?? 'schema');
-  const entries = assignServerIds(sent);
+  const entries = validated(deps, sent);
   await deps.refreshLists?.(deps.db);
-  const rel = deps.relationships;
   const result = await deps.db.transaction(async (tx) => {
-    const run: IntakeRun = {
-      source,
-      entries,
-      index: new RequestIndex(entries),
-      receivedAt: new Date().toISOString(),
-      results: pendingResults(entries),
-      personByLocal: new Map(),
-    };
-    const { links, patients } = await linkPersons(tx, deps.linker, run);
-    await auditIdentityChanges(tx, source, links);
-    if (rel) await recordPatientFacts(tx, rel, source, links, patients);
-    await moveRelinkedItems(tx, run, links, rel);
-
-    await resolvePersons(tx, deps.linker, run);
-    const drafts = resolveItems(run).map((r) => ({
-      i: r.i,
-      item: toItemWrite(source, r, run.receivedAt),
-      sent: r.resource,
-    }));
-    classifyItems(drafts, deps.classify);
-
-    const stored = await storeItems(tx, run, lastPerItem(run, drafts));
-    if (rel) await recordItemFacts(tx, rel, source, stored);
-    await settleLabels(
-      tx,
-      deps,
-      stored.written.map((w) => w.item.id),
-      await touchedPersons(tx, stored),
-    );
+    const r = await runStages(tx, deps, source, entries);
     await options.inTransaction?.(tx);
-    return finishResults(entries, run.results);
+    return r;
   });
   // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
   await markSourceReceived(deps.db, source.id);
   return result;
+}
+
+/**
+ * One message inside a transaction the caller holds (HL7 v2 commits several messages at once, each
+ * behind its own savepoint): the caller refreshes the lists first and marks the source afterwards.
+ */
+export async function ingestWithin(
+  tx: Queryable,
+  deps: IngestDeps,
+  source: SourceSystem,
+  sent: Entry[],
+): Promise<IngestResult> {
+  return runStages(tx, deps, source, validated(deps, sent));
+}
+
+function validated(deps: IngestDeps, sent: Entry[]): Entry[] {
+  validateEntries(sent, deps.validation ?? 'schema');
+  return assignServerIds(sent);
+}
+
+async function runStages(
+  tx: Queryable,
+  deps: IngestDeps,
+  source: SourceSystem,
+  entries: Entry[],
+): Promise<IngestResult> {
+  const rel = deps.relationships;
+  const run: IntakeRun = {
+    source,
+    entries,
+    index: new RequestIndex(entries),
+    receivedAt: new Date().toISOString(),
+    results: pendingResults(entries),
+    personByLocal: new Map(),
+  };
+  const { links, patients } = await linkPersons(tx, deps.linker, run);
+  await auditIdentityChanges(tx, source, links);
+  if (rel) await recordPatientFacts(tx, rel, source, links, patients);
+  await moveRelinkedItems(tx, run, links, rel);
+
+  await resolvePersons(tx, deps.linker, run);
+  const drafts = resolveItems(run).map((r) => ({
+    i: r.i,
+    item: toItemWrite(source, r, run.receivedAt),
+    sent: r.resource,
+  }));
+  classifyItems(drafts, deps.classify);
+
+  const stored = await storeItems(tx, run, lastPerItem(run, drafts));
+  if (rel) await recordItemFacts(tx, rel, source, stored);
+  await settleLabels(
+    tx,
+    deps,
+    stored.written.map((w) => w.item.id),
+    await touchedPersons(tx, stored),
+  );
+  return finishResults(entries, run.results);
 }
