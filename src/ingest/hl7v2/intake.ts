@@ -29,11 +29,11 @@ export interface Hl7IntakeDeps {
   codeMaps?: Record<string, CodeMap>;
   /** counts by source and ACK code, for /metrics */
   onOutcome?: (sourceId: string, code: AckCode) => void;
-  /** how many batches commit side by side (default 2, one per core of the machine measured) */
+  /** how many batches commit side by side (default 4) */
   lanes?: number;
 }
 
-const DEFAULT_LANES = 2;
+const DEFAULT_LANES = 4;
 /** the most messages one transaction commits */
 const MAX_BATCH = 50;
 
