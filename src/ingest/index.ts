@@ -18,7 +18,14 @@ export { hl7v2Format } from './hl7v2/format.ts';
 export { isNdjson, parseJson, parseNdjson, type Entry } from './parse.ts';
 export { itemId } from './references.ts';
 export { createHl7Intake, sourceForMessage, type Hl7Intake, type Hl7Outcome } from './hl7v2/intake.ts';
-export { startMllpListener, frame as mllpFrame, MllpFramer, type MllpListener } from './hl7v2/mllp.ts';
+export {
+  startMllpListener,
+  frame as mllpFrame,
+  MllpFramer,
+  mllpSenders,
+  type MllpListener,
+  type MllpSenders,
+} from './hl7v2/mllp.ts';
 export { SUPPORTED_MESSAGES } from './hl7v2/map.ts';
 export { splitBatch } from './hl7v2/batch.ts';
 export { decodeMessage as decodeHl7 } from './hl7v2/message.ts';

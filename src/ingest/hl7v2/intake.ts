@@ -22,6 +22,12 @@ import type { CodeMap } from './common.ts';
 import { decodeMessage, type ParsedMessage } from './message.ts';
 import { sha256Hex } from '../../fhir/index.ts';
 
+/** The registered source an MLLP connection belongs to, and how it was known ("TLS certificate CN x"). */
+export interface BoundSender {
+  sourceId: string;
+  by: string;
+}
+
 export interface Hl7IntakeDeps {
   ingest: IngestDeps;
   now?: () => Date;
@@ -76,10 +82,16 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
   }
 
   /**
-   * One message from a known source (HTTP: the token's; MLLP: found by `sourceForMessage`, or
-   * `undefined` for an unknown sender, which is refused with AR and stores nothing).
+   * One message from a known source (HTTP: the token's), or on MLLP from the source its connection
+   * is bound to (`connection`: by TLS client certificate or peer address) or else the one MSH-3/MSH-4
+   * name (`sourceForMessage`). An unknown sender, or a message whose MSH-3/MSH-4 name another
+   * source than its connection's, is refused with AR and stores nothing.
    */
-  async function receive(input: Buffer | string, knownSource?: SourceSystem): Promise<Hl7Outcome> {
+  async function receive(
+    input: Buffer | string,
+    knownSource?: SourceSystem,
+    connection?: BoundSender,
+  ): Promise<Hl7Outcome> {
     const text = typeof input === 'string' ? input : decodeMessage(input);
     // PostgreSQL text cannot hold NUL, and no HL7 v2 field may: refused before anything is stored
     if (text.includes('\u0000'))
@@ -97,7 +109,24 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       if (knownSource) await landUnparseable(knownSource, text, problems);
       return { ack: buildAck(undefined, 'AR', problems), code: 'AR' };
     }
-    const source = knownSource ?? (await sourceForMessage(db, parsed));
+    const named = knownSource ? undefined : await sourceForMessage(db, parsed);
+    let source = knownSource ?? named;
+    if (!knownSource && connection) {
+      const bound = await getSource(db, connection.sourceId);
+      const refuse = (message: string) => ({
+        ack: buildAck(parsed.message, 'AR', [{ message, expression: 'MSH-3' }]),
+        code: 'AR' as const,
+      });
+      if (bound?.kind !== 'hl7v2')
+        return refuse(
+          `unknown sender: this connection's ${connection.by} is mapped to ${connection.sourceId}, which is not a registered HL7 v2 source`,
+        );
+      if (named && named.id !== bound.id)
+        return refuse(
+          `MSH-3/MSH-4 name source ${named.id}, but this connection (${connection.by}) belongs to ${bound.id}`,
+        );
+      source = bound;
+    }
     if (!source) {
       const problem = {
         message: `unknown sender: MSH-3 ${parsed.sendingApplication || '(empty)'} / MSH-4 ${parsed.sendingFacility || '(empty)'} is not a registered HL7 v2 source`,
