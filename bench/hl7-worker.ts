@@ -27,6 +27,8 @@ export interface Hl7LoadResult {
   acks: Record<string, number>;
   seconds: number;
   sent: number;
+  /** ACKs received in each second of the run */
+  perSecond: number[];
 }
 
 const req = workerData as Hl7LoadRequest;
@@ -69,6 +71,7 @@ const latencies: number[] = [];
 const acks: Record<string, number> = {};
 let next = req.firstMessage;
 let sent = 0;
+const perSecond: number[] = [];
 const started = performance.now();
 const deadline = started + req.seconds * 1000;
 const interval = req.rate > 0 ? (1000 * req.connections) / req.rate : 0;
@@ -92,7 +95,10 @@ async function run(c: number): Promise<void> {
     });
     const t0 = performance.now();
     const code = await exchange(text);
-    latencies.push(performance.now() - t0);
+    const t1 = performance.now();
+    latencies.push(t1 - t0);
+    const second = Math.floor((t1 - started) / 1000);
+    perSecond[second] = (perSecond[second] ?? 0) + 1;
     acks[code] = (acks[code] ?? 0) + 1;
     sent++;
   }
@@ -100,5 +106,11 @@ async function run(c: number): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: req.connections }, (_, c) => run(c)));
-const result: Hl7LoadResult = { latencies, acks, seconds: (performance.now() - started) / 1000, sent };
+const result: Hl7LoadResult = {
+  latencies,
+  acks,
+  seconds: (performance.now() - started) / 1000,
+  sent,
+  perSecond: Array.from(perSecond, (n) => n ?? 0),
+};
 parentPort!.postMessage(result);

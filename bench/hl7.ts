@@ -8,8 +8,11 @@
  *   2. latency: a fixed 200 messages/s, ACK latency p50/p99;
  *   3. memory: the fixed rate for `--memory-seconds`, RSS and heap sampled every 10 s, and the
  *      slope after the first two minutes (flat is the aim).
- * Options: --connections 4 --seconds 30 --rate 200 --memory-seconds 300 --persons 2000
- * (BENCH_PG_URL picks the server; the database is its own, created and dropped here).
+ * Options: --connections 4 --seconds 30 --rate 200 --memory-seconds 300 (or --minutes 5)
+ * --persons 2000, --only throughput|latency|memory (one phase), --sql-timing (each phase's
+ * statements timed on the driver: which one the server waits on), --keep (leave the database for
+ * EXPLAIN). BENCH_PG_URL picks the server;
+ * the database is its own, created and dropped here.
  */
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +23,7 @@ import { startMllpListener } from '../src/ingest/index.ts';
 import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
 import { createBenchDatabase, postgresReachable } from './databases.ts';
 import type { Hl7LoadRequest, Hl7LoadResult } from './hl7-worker.ts';
+import { timeStatements, type TimedDatabase } from './sql-timing.ts';
 import { ms, summarise } from './stats.ts';
 
 const { values: o } = parseArgs({
@@ -28,9 +32,14 @@ const { values: o } = parseArgs({
     seconds: { type: 'string', default: '30' },
     rate: { type: 'string', default: '200' },
     'memory-seconds': { type: 'string', default: '300' },
+    minutes: { type: 'string' },
     persons: { type: 'string', default: '2000' },
+    only: { type: 'string' },
+    'sql-timing': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
+const runs = (phase: string) => !o.only || o.only === phase;
 const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const version = await postgresReachable(adminUrl);
 if (!version) {
@@ -65,16 +74,33 @@ function load(port: number, req: Partial<Hl7LoadRequest>): Promise<Hl7LoadResult
   });
 }
 
+let timing: TimedDatabase | undefined;
+const notes: string[] = [];
+
 function report(name: string, r: Hl7LoadResult): void {
   const s = summarise(r.latencies);
   console.log(
     `| ${name} | ${r.sent} | ${Math.round(r.sent / r.seconds)} | ${ms(s.p50)} | ${ms(s.p99)} | ${JSON.stringify(r.acks)} |`,
   );
+  // the rate in each tenth of the run: does it fall as the store grows?
+  const tenth = Math.max(1, Math.ceil(r.perSecond.length / 10));
+  const slices = [];
+  for (let i = 0; i < r.perSecond.length; i += tenth) {
+    const part = r.perSecond.slice(i, i + tenth);
+    slices.push(Math.round(part.reduce((a, b) => a + b, 0) / part.length));
+  }
+  notes.push(`${name}: messages/s through the run ${slices.join(' ')}`);
+  if (timing) {
+    notes.push(`${name}: statements\n${timing.report()}`);
+    timing.reset();
+  }
 }
 
 try {
-  const db = await openDatabase({ databaseUrl: bench.url });
-  await migrate(db);
+  const opened = await openDatabase({ databaseUrl: bench.url });
+  await migrate(opened);
+  timing = o['sql-timing'] ? timeStatements(opened) : undefined;
+  const db = timing?.db ?? opened;
   await upsertOrganisation(db, {
     ods: 'RX1',
     name: 'Northdale General Hospital',
@@ -93,11 +119,13 @@ try {
     '| phase | messages | messages/s | ACK p50 | ACK p99 | ACKs |\n| --- | --- | --- | --- | --- | --- |',
   );
   await load(mllp.port, { seconds: 5 }); // warm-up: JIT, pools, first persons
-  report('throughput (as fast as ACKs come)', await load(mllp.port, {}));
-  report(`latency at ${o.rate} messages/s`, await load(mllp.port, { rate: Number(o.rate) }));
+  timing?.reset();
+  if (runs('throughput')) report('throughput (as fast as ACKs come)', await load(mllp.port, {}));
+  if (runs('latency'))
+    report(`latency at ${o.rate} messages/s`, await load(mllp.port, { rate: Number(o.rate) }));
 
-  const memorySeconds = Number(o['memory-seconds']);
-  if (memorySeconds > 0) {
+  const memorySeconds = o.minutes ? Number(o.minutes) * 60 : Number(o['memory-seconds']);
+  if (memorySeconds > 0 && runs('memory')) {
     const samples: { t: number; rss: number; heap: number }[] = [];
     const t0 = performance.now();
     const timer = setInterval(() => {
@@ -125,9 +153,11 @@ try {
       `slope after the first ${Math.min(120, memorySeconds / 2)} s: rss ${slope('rss').toFixed(2)} MiB/min, heap ${slope('heap').toFixed(2)} MiB/min`,
     );
   }
+  console.log(`\n${notes.join('\n\n')}`);
   await mllp.close();
   await app.close();
   await db.close();
 } finally {
-  await bench.drop();
+  if (o.keep) console.log(`\nkept the database: ${bench.url}`);
+  else await bench.drop();
 }

@@ -3,7 +3,7 @@ import { createApp, type App } from '../app.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildMetricsServer } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
-import { startMllpListener, type MllpListener } from '../ingest/index.ts';
+import { mllpSenders, startMllpListener, type MllpListener } from '../ingest/index.ts';
 import { announceServer } from './server-file.ts';
 import { announceListening, workerId } from './workers.ts';
 
@@ -24,7 +24,12 @@ export async function startFeeds(app: App, config: Config): Promise<MllpListener
     );
   return startMllpListener(
     app.services.hl7,
-    { host: config.mllpHost, port: config.mllpPort, ...(config.mllpTls ? { tls: config.mllpTls } : {}) },
+    {
+      host: config.mllpHost,
+      port: config.mllpPort,
+      ...(config.mllpTls ? { tls: config.mllpTls } : {}),
+      senders: mllpSenders(config.sources),
+    },
     app.services.log,
   );
 }

@@ -3,6 +3,7 @@
  * Sources, in order of precedence: command-line overrides, environment, the --config file, defaults.
  * Every problem is listed at once (not just the first) so an operator can fix the lot in one go.
  */
+import { isIP } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -33,6 +34,19 @@ const sourceSchema = z.object({
    * hospital-service, a test code table…): { clinic: { GUM1: 'https://…/treatment-function|360' } }.
    * The standard code is added beside the local one, so never-shared rules and readers see both.
    */
+  /**
+   * HL7 v2 over MLLP: connections that belong to this source, by TLS client-certificate common
+   * name or by peer IP address. A message on such a connection whose MSH-3/MSH-4 name another
+   * source is refused (AR).
+   */
+  mllp: z
+    .object({
+      certificates: z.array(z.string().min(1)).optional(),
+      addresses: z
+        .array(z.string().refine((a) => isIP(a) !== 0, 'an MLLP peer address is an IP address'))
+        .optional(),
+    })
+    .optional(),
   codeMap: z
     .record(
       z.string(),

@@ -82,7 +82,10 @@ export function feedMessage(
 ): string {
   const [type, event] = kind.split('^') as [string, string];
   const msh = `MSH|^~\\&|${o.application}|${o.facility}|SHAREDCARE|REGION|${ts(when)}||${type}^${event}|${o.application}-${n}|P|2.4|||AL|NE|GBR|UNICODE UTF-8`;
-  const pid = `PID|1||${p.hospitalNo}^^^${o.facility}^MR~${p.nhs}^^^NHS^NH||${p.family}^${p.given}^^^${p.sex === 'F' ? 'Ms' : 'Mr'}^^L||${p.birth}|${p.sex}|||${rng.int(1, 200)} ${rng.pick(['High', 'Station', 'Church', 'Mill'])} Street^^${p.town}^^${p.postcode}^GBR^H||07700 900${pad(rng.int(0, 999), 3)}`;
+  // the person's home and phone stay the same from message to message, as in a real feed (drawn per
+  // message, every message changed the Patient, and intake re-ran identity matching for each one)
+  const home = new Rng(Number(p.nhs.slice(-7)) || 1, 11);
+  const pid = `PID|1||${p.hospitalNo}^^^${o.facility}^MR~${p.nhs}^^^NHS^NH||${p.family}^${p.given}^^^${p.sex === 'F' ? 'Ms' : 'Mr'}^^L||${p.birth}|${p.sex}|||${home.int(1, 200)} ${home.pick(['High', 'Station', 'Church', 'Mill'])} Street^^${p.town}^^${p.postcode}^GBR^H||07700 900${pad(home.int(0, 999), 3)}`;
   const visit = `V${n}`;
   const pv1 = (cls: string, loc: string, end?: Date) =>
     [

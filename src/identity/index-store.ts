@@ -55,6 +55,26 @@ export async function findCandidates(
     }));
 }
 
+/** Every record of these persons (those an incoming NHS number names), as candidates. */
+export async function recordsOfPersons(tx: Queryable, personIds: string[]): Promise<CandidateRecord[]> {
+  if (personIds.length === 0) return [];
+  const { rows } = await tx.query<CandidateRow>(
+    `SELECT l.source_id, l.local_id, l.person_id, p.nhs_number AS person_nhs, l.features
+       FROM person_link l JOIN person p ON p.id = l.person_id
+      WHERE l.person_id = ANY($1::uuid[])`,
+    [personIds],
+  );
+  return rows
+    .filter((r) => r.features)
+    .map((r) => ({
+      sourceId: r.source_id,
+      localId: r.local_id,
+      personId: r.person_id,
+      personNhs: r.person_nhs,
+      features: JSON.parse(r.features!) as MatchFeatures,
+    }));
+}
+
 /** Remembered decisions for these records of one source, by local id. */
 export async function rememberedDecisions(
   tx: Queryable,

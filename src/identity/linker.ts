@@ -12,6 +12,7 @@ import {
   decideLink,
   recordKey,
   scorePersons,
+  type CandidateRecord,
   type Decision,
   type PersonScore,
   type Remembered,
@@ -23,6 +24,7 @@ import {
   insertPersons,
   lockBlockingKeys,
   queueReviews,
+  recordsOfPersons,
   rememberedDecisions,
   termFrequencies,
   upsertLinks,
@@ -130,6 +132,8 @@ interface BatchContext {
   /** persons of the records the batch's merges point at, and persons that still exist */
   mergeTargets: Map<string, string>;
   livePersons: Set<string>;
+  /** the records of the persons the batch's NHS numbers name, by person */
+  nhsPersonRecords: Map<string, CandidateRecord[]>;
 }
 
 interface Choice {
@@ -163,6 +167,49 @@ function chooseBySource(
     : { personId: randomUUID(), reason, weight: null, mergedFrom: null, create: { nhs: null }, reviews: [] };
 }
 
+/**
+ * A new link by NHS number to a person whose record from another source gives a different birth
+ * date is not made silently: the record stands alone (without the number, which that person holds)
+ * and the pair goes to identity review; once reviewed (remembered), the decision stands. A record
+ * already waiting stays where it is.
+ */
+function chooseOnBirthDateConflict(
+  p: SourcePatient,
+  f: MatchFeatures,
+  prior: Prior | undefined,
+  d: Decision,
+  rem: Remembered,
+  ctx: BatchContext,
+): Choice | undefined {
+  if (d.kind !== 'nhs-number' || prior?.person_id === d.personId || rem.link.has(d.personId))
+    return undefined;
+  const others = (ctx.nhsPersonRecords.get(d.personId) ?? []).filter(
+    (r) =>
+      r.sourceId !== ctx.sourceId &&
+      r.features.birthDate &&
+      f.birthDate &&
+      r.features.birthDate !== f.birthDate,
+  );
+  if (others.length === 0) return undefined;
+  if (prior)
+    return {
+      personId: prior.person_id,
+      reason: prior.link_reason as LinkReason,
+      weight: null,
+      mergedFrom: null,
+      reviews: [],
+    };
+  const review = scorePersons(ctx.rules, ctx.sourceId, f, others, rem, ctx.tf).slice(0, 1);
+  return {
+    personId: randomUUID(),
+    reason: 'unverified',
+    weight: null,
+    mergedFrom: null,
+    create: { nhs: null },
+    reviews: review,
+  };
+}
+
 function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ctx: BatchContext): Choice {
   const bySource = chooseBySource(p, f, prior, ctx);
   if (bySource) return bySource;
@@ -170,6 +217,8 @@ function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ct
   const near = ctx.pool.near(f, recordKey(ctx.sourceId, p.localId));
   const scored = scorePersons(ctx.rules, ctx.sourceId, f, near, rem, ctx.tf);
   const d = decideLink(f, f.nhsTrusted ? ctx.personByNhs.get(f.nhs!) : undefined, scored, rem);
+  const conflict = chooseOnBirthDateConflict(p, f, prior, d, rem, ctx);
+  if (conflict) return conflict;
   const canClaim = (nhs: string | null) => f.nhsTrusted && nhs === null && !ctx.personByNhs.has(f.nhs!);
   if (staysWith(prior, f, d)) {
     const claim = canClaim(prior!.person_nhs);
@@ -244,9 +293,16 @@ async function loadContext(
     was.length === 0
       ? { rows: [] }
       : await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
+  const nhsPersonRecords = new Map<string, CandidateRecord[]>();
+  for (const r of await recordsOfPersons(
+    tx,
+    byNhs.rows.map((row) => row.id),
+  ))
+    nhsPersonRecords.set(r.personId, [...(nhsPersonRecords.get(r.personId) ?? []), r]);
   return {
     rules,
     sourceId,
+    nhsPersonRecords,
     personByNhs: new Map(byNhs.rows.map((r) => [r.nhs_number, r.id])),
     pool: new CandidatePool(candidates),
     remembered,

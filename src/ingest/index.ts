@@ -1,9 +1,8 @@
 import { SharedcareError } from '../errors/index.ts';
-import { checkJsonText } from '../fhir/index.ts';
 import type { Database } from '../db/index.ts';
 import { getOrganisation, getSource, type SourceSystem } from '../region/index.ts';
-import { ingestEntries, type IngestDeps, type IngestResult } from './ingest.ts';
-import { isNdjson, parseJson, parseNdjson } from './parse.ts';
+import { fhirFormat, type IntakeFormat } from './formats/index.ts';
+import { ingestEntries, type IngestDeps, type IngestResult } from './pipeline/index.ts';
 
 export {
   ingestEntries,
@@ -12,11 +11,21 @@ export {
   type IngestDeps,
   type IngestOptions,
   type IngestResult,
-} from './ingest.ts';
+  type RelationshipRecorder,
+} from './pipeline/index.ts';
+export { FHIR_JSON, FHIR_NDJSON, fhirFormat, type IntakeFormat } from './formats/index.ts';
+export { hl7v2Format } from './hl7v2/format.ts';
 export { isNdjson, parseJson, parseNdjson, type Entry } from './parse.ts';
 export { itemId } from './references.ts';
 export { createHl7Intake, sourceForMessage, type Hl7Intake, type Hl7Outcome } from './hl7v2/intake.ts';
-export { startMllpListener, frame as mllpFrame, MllpFramer, type MllpListener } from './hl7v2/mllp.ts';
+export {
+  startMllpListener,
+  frame as mllpFrame,
+  MllpFramer,
+  mllpSenders,
+  type MllpListener,
+  type MllpSenders,
+} from './hl7v2/mllp.ts';
 export { SUPPORTED_MESSAGES } from './hl7v2/map.ts';
 export { splitBatch } from './hl7v2/batch.ts';
 export { decodeMessage as decodeHl7 } from './hl7v2/message.ts';
@@ -47,6 +56,16 @@ export async function authoriseSource(
   return source;
 }
 
+/** A body in one wire format from a source: parsed, mapped to FHIR, through the one pipeline. */
+export async function ingestFormatted<P>(
+  deps: IngestDeps,
+  source: SourceSystem,
+  format: IntakeFormat<P>,
+  body: string,
+): Promise<IngestResult> {
+  return ingestEntries(deps, source, format.map(format.parse(body), source));
+}
+
 /** A request body from a source: a Bundle, a resource, or NDJSON (by content type). */
 export async function ingestFhir(
   deps: IngestDeps,
@@ -54,21 +73,5 @@ export async function ingestFhir(
   contentType: string | undefined,
   body: string,
 ): Promise<IngestResult> {
-  let entries;
-  checkJsonText(body, isNdjson(contentType));
-  if (isNdjson(contentType)) entries = parseNdjson(body);
-  else {
-    let value: unknown;
-    try {
-      value = JSON.parse(body);
-    } catch (err) {
-      // Node's message quotes the input; keep only the position so no patient data is echoed or logged.
-      const where = /position (\d+)/.exec((err as Error).message)?.[1];
-      throw new SharedcareError('invalid-request', 'the body is not valid JSON', [
-        { message: `the body is not valid JSON${where ? ` (at character ${where})` : ''}` },
-      ]);
-    }
-    entries = parseJson(value);
-  }
-  return ingestEntries(deps, source, entries);
+  return ingestFormatted(deps, source, fhirFormat(contentType), body);
 }

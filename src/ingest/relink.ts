@@ -5,7 +5,7 @@
  */
 import type { ItemMover } from '../identity/index.ts';
 import { reassignItems } from '../store/index.ts';
-import type { RelationshipRecorder } from './ingest.ts';
+import type { RelationshipRecorder } from './pipeline/index.ts';
 import { itemId } from './references.ts';
 
 export function itemMover(relationships?: Pick<RelationshipRecorder, 'reassign'>): ItemMover {

@@ -3,29 +3,29 @@
  * then parse, map to FHIR and pass it through the one intake pipeline, then acknowledge.
  *
  * - Land first: the raw message is stored before it is processed, so it can be replayed.
- * - ACK after commit: AA is recorded in the same transaction as the data it acknowledges.
+ * - ACK after commit: AA is recorded in the same transaction as the data it acknowledges; messages
+ *   that arrive together commit together, each all or nothing behind a savepoint (commit.ts).
  * - A resent message (same MSH-10 from the same source) is answered with the stored ACK.
- * - One source's messages are applied in the order they arrive (one queue per source).
+ * - One source's messages about one patient are applied in the order they arrive (lanes.ts).
  * - A database that cannot be reached is not an answer: the error propagates, no ACK is sent,
  *   and the sender retries.
  */
 import type { Database, Queryable } from '../../db/index.ts';
 import { isSharedcareError, type Problem } from '../../errors/index.ts';
 import { getSource, type SourceSystem } from '../../region/index.ts';
-import { ingestEntries, type IngestDeps } from '../ingest.ts';
+import { hl7v2Format } from './format.ts';
+import type { IngestDeps } from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
+import { createBatchRunner, type Hl7Job, type Hl7Outcome } from './commit.ts';
+import { Lanes } from './lanes.ts';
 import type { CodeMap } from './common.ts';
-import { mapMessage, UnsupportedMessageError } from './map.ts';
-import { decodeMessage, parseMessage, type ParsedMessage } from './message.ts';
+import { decodeMessage, type ParsedMessage } from './message.ts';
 import { sha256Hex } from '../../fhir/index.ts';
 
-export interface Hl7Outcome {
-  ack: string;
-  code: AckCode;
-  /** the landed message's id (absent when it could not be tied to a source) */
-  messageId?: string;
-  /** true when this was a resend answered from what was stored */
-  duplicate?: boolean;
+/** The registered source an MLLP connection belongs to, and how it was known ("TLS certificate CN x"). */
+export interface BoundSender {
+  sourceId: string;
+  by: string;
 }
 
 export interface Hl7IntakeDeps {
@@ -35,7 +35,13 @@ export interface Hl7IntakeDeps {
   codeMaps?: Record<string, CodeMap>;
   /** counts by source and ACK code, for /metrics */
   onOutcome?: (sourceId: string, code: AckCode) => void;
+  /** how many batches commit side by side (default 4) */
+  lanes?: number;
 }
+
+const DEFAULT_LANES = 4;
+/** the most messages one transaction commits */
+const MAX_BATCH = 50;
 
 /** How a message names its sender on MLLP: MSH-3 is the source's id, or MSH-4 its organisation. */
 export async function sourceForMessage(
@@ -64,28 +70,28 @@ function orderKey(sourceId: string, parsed: ParsedMessage): string {
 export function createHl7Intake(deps: Hl7IntakeDeps) {
   const db: Database = deps.ingest.db;
   const now = deps.now ?? (() => new Date());
-  const queues = new Map<string, Promise<unknown>>();
+  const format = hl7v2Format(deps.codeMaps);
+  const runBatch = createBatchRunner({ ingest: deps.ingest, format, now, onOutcome: deps.onOutcome });
+  const lanes = new Lanes<Hl7Job>(deps.lanes ?? DEFAULT_LANES, MAX_BATCH, runBatch);
 
-  /** Runs fn after everything already queued with the same key (one source's one patient). */
-  function inOrder<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = queues.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
+  /** Queues a message on its lane; resolves once its ACK is committed. */
+  function submit(source: SourceSystem, parsed: ParsedMessage, text: string, messageId?: string) {
+    return new Promise<Hl7Outcome>((resolve, reject) =>
+      lanes.push(orderKey(source.id, parsed), { source, parsed, text, messageId, resolve, reject }),
     );
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return next;
   }
 
   /**
-   * One message from a known source (HTTP: the token's; MLLP: found by `sourceForMessage`, or
-   * `undefined` for an unknown sender, which is refused with AR and stores nothing).
+   * One message from a known source (HTTP: the token's), or on MLLP from the source its connection
+   * is bound to (`connection`: by TLS client certificate or peer address) or else the one MSH-3/MSH-4
+   * name (`sourceForMessage`). An unknown sender, or a message whose MSH-3/MSH-4 name another
+   * source than its connection's, is refused with AR and stores nothing.
    */
-  async function receive(input: Buffer | string, knownSource?: SourceSystem): Promise<Hl7Outcome> {
+  async function receive(
+    input: Buffer | string,
+    knownSource?: SourceSystem,
+    connection?: BoundSender,
+  ): Promise<Hl7Outcome> {
     const text = typeof input === 'string' ? input : decodeMessage(input);
     // PostgreSQL text cannot hold NUL, and no HL7 v2 field may: refused before anything is stored
     if (text.includes('\u0000'))
@@ -97,13 +103,30 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       };
     let parsed: ParsedMessage;
     try {
-      parsed = parseMessage(text);
+      parsed = format.parse(text);
     } catch (err) {
       const problems = isSharedcareError(err) ? err.problems : [{ message: 'not an HL7 v2 message' }];
       if (knownSource) await landUnparseable(knownSource, text, problems);
       return { ack: buildAck(undefined, 'AR', problems), code: 'AR' };
     }
-    const source = knownSource ?? (await sourceForMessage(db, parsed));
+    const named = knownSource ? undefined : await sourceForMessage(db, parsed);
+    let source = knownSource ?? named;
+    if (!knownSource && connection) {
+      const bound = await getSource(db, connection.sourceId);
+      const refuse = (message: string) => ({
+        ack: buildAck(parsed.message, 'AR', [{ message, expression: 'MSH-3' }]),
+        code: 'AR' as const,
+      });
+      if (bound?.kind !== 'hl7v2')
+        return refuse(
+          `unknown sender: this connection's ${connection.by} is mapped to ${connection.sourceId}, which is not a registered HL7 v2 source`,
+        );
+      if (named && named.id !== bound.id)
+        return refuse(
+          `MSH-3/MSH-4 name source ${named.id}, but this connection (${connection.by}) belongs to ${bound.id}`,
+        );
+      source = bound;
+    }
     if (!source) {
       const problem = {
         message: `unknown sender: MSH-3 ${parsed.sendingApplication || '(empty)'} / MSH-4 ${parsed.sendingFacility || '(empty)'} is not a registered HL7 v2 source`,
@@ -111,7 +134,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       };
       return { ack: buildAck(parsed.message, 'AR', [problem]), code: 'AR' };
     }
-    return inOrder(orderKey(source.id, parsed), () => landAndProcess(source, parsed, text));
+    return submit(source, parsed, text);
   }
 
   async function landUnparseable(source: SourceSystem, text: string, problems: Problem[]): Promise<void> {
@@ -122,66 +145,6 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       [source.id, `sha256:${sha256Hex(text)}`, now().toISOString(), text, ack, JSON.stringify(problems)],
     );
     deps.onOutcome?.(source.id, 'AR');
-  }
-
-  async function landAndProcess(
-    source: SourceSystem,
-    parsed: ParsedMessage,
-    text: string,
-  ): Promise<Hl7Outcome> {
-    const landed = await db.query<{ id: string }>(
-      `INSERT INTO hl7_message (source_id, control_id, message_type, received_at, raw)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source_id, control_id) DO NOTHING RETURNING id`,
-      [source.id, parsed.controlId, `${parsed.type}^${parsed.event}`, now().toISOString(), text],
-    );
-    if (landed.rows.length === 0) {
-      const { rows } = await db.query<{
-        id: string;
-        status: string;
-        ack: string | null;
-        ack_code: AckCode | null;
-      }>('SELECT id, status, ack, ack_code FROM hl7_message WHERE source_id = $1 AND control_id = $2', [
-        source.id,
-        parsed.controlId,
-      ]);
-      const held = rows[0]!;
-      if (held.status !== 'landed' && held.ack && held.ack_code)
-        return { ack: held.ack, code: held.ack_code, messageId: String(held.id), duplicate: true };
-      // landed but never finished (the process stopped half way): process it now
-      return process(source, String(held.id), parsed);
-    }
-    return process(source, String(landed.rows[0]!.id), parsed);
-  }
-
-  /** Maps and stores one landed message; records the ACK with the data (AA) or as a dead letter. */
-  async function process(
-    source: SourceSystem,
-    messageId: string,
-    parsed: ParsedMessage,
-  ): Promise<Hl7Outcome> {
-    const finish = (tx: Queryable, status: string, code: AckCode, ack: string, problems?: Problem[]) =>
-      tx.query(
-        `UPDATE hl7_message SET status = $2, ack_code = $3, ack = $4, problems = $5, processed_at = $6,
-           attempts = attempts + 1 WHERE id = $1`,
-        [messageId, status, code, ack, problems ? JSON.stringify(problems) : null, now().toISOString()],
-      );
-    try {
-      const entries = mapMessage(parsed, source.id, deps.codeMaps?.[source.id]);
-      const ack = buildAck(parsed.message, 'AA');
-      await ingestEntries(deps.ingest, source, entries, {
-        inTransaction: (tx) => finish(tx, 'processed', 'AA', ack).then(() => undefined),
-      });
-      deps.onOutcome?.(source.id, 'AA');
-      return { ack, code: 'AA', messageId };
-    } catch (err) {
-      if (!isSharedcareError(err) || err.code === 'audit-unavailable' || err.code === 'internal') throw err;
-      const code: AckCode = err instanceof UnsupportedMessageError || err.code === 'forbidden' ? 'AR' : 'AE';
-      const problems = err.problems.length ? err.problems : [{ message: err.message }];
-      const ack = buildAck(parsed.message, code, problems);
-      await finish(db, code === 'AR' ? 'rejected' : 'failed', code, ack, problems);
-      deps.onOutcome?.(source.id, code);
-      return { ack, code, messageId };
-    }
   }
 
   /**
@@ -210,14 +173,12 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       if (!source) continue;
       let parsed: ParsedMessage;
       try {
-        parsed = parseMessage(row.raw);
+        parsed = format.parse(row.raw);
       } catch {
         counts.AR++;
         continue;
       }
-      const outcome = await inOrder(orderKey(source.id, parsed), () =>
-        process(source, String(row.id), parsed),
-      );
+      const outcome = await submit(source, parsed, row.raw, String(row.id));
       counts[outcome.code]++;
     }
     return { messages: rows.length, counts };
@@ -227,3 +188,4 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
 }
 
 export type Hl7Intake = ReturnType<typeof createHl7Intake>;
+export type { Hl7Outcome } from './commit.ts';

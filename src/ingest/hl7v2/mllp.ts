@@ -12,7 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Hl7Intake } from './intake.ts';
+import type { BoundSender, Hl7Intake } from './intake.ts';
 
 const VT = 0x0b;
 const FS = 0x1c;
@@ -24,6 +24,45 @@ export interface MllpOptions {
   host: string;
   port: number;
   tls?: { cert: string; key: string; ca?: string };
+  /** connections that belong to a registered source, by TLS client-certificate CN or peer address */
+  senders?: MllpSenders;
+}
+
+export interface MllpSenders {
+  /** client-certificate common name → source id (TLS with a client CA only) */
+  certificates?: Record<string, string>;
+  /** peer IP address → source id */
+  addresses?: Record<string, string>;
+}
+
+/** Each HL7 v2 source's MLLP identities, from the configuration (sources[].mllp). */
+export function mllpSenders(
+  sources: { id: string; mllp?: { certificates?: string[]; addresses?: string[] } | undefined }[],
+): MllpSenders {
+  const senders: Required<MllpSenders> = { certificates: {}, addresses: {} };
+  for (const s of sources) {
+    for (const cn of s.mllp?.certificates ?? []) senders.certificates[cn] = s.id;
+    for (const a of s.mllp?.addresses ?? []) senders.addresses[normaliseAddress(a)] = s.id;
+  }
+  return senders;
+}
+
+function normaliseAddress(address: string): string {
+  return address.replace(/^::ffff:/, '');
+}
+
+/** The source a connection belongs to: its certificate's CN first, then its peer address. */
+function boundSender(socket: net.Socket, senders: MllpSenders | undefined): BoundSender | undefined {
+  if (!senders) return undefined;
+  const cert = socket instanceof tls.TLSSocket ? socket.getPeerCertificate() : undefined;
+  const cns = [cert?.subject?.CN ?? []].flat();
+  for (const cn of cns) {
+    const id = senders.certificates?.[cn];
+    if (id) return { sourceId: id, by: `TLS certificate CN ${cn}` };
+  }
+  const address = normaliseAddress(socket.remoteAddress ?? '');
+  const id = senders.addresses?.[address];
+  return id ? { sourceId: id, by: `address ${address}` } : undefined;
 }
 
 export interface MllpListener {
@@ -76,6 +115,7 @@ export async function startMllpListener(
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const framer = new MllpFramer();
+    const sender = boundSender(socket, options.senders);
     // messages on one connection are answered in the order they came
     let chain: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
@@ -91,7 +131,7 @@ export async function startMllpListener(
         chain = chain.then(async () => {
           if (socket.destroyed) return;
           try {
-            const outcome = await intake.receive(bytes);
+            const outcome = await intake.receive(bytes, undefined, sender);
             if (!socket.destroyed) socket.write(frame(outcome.ack));
           } catch (err) {
             // no ACK for what was not committed: the sender will resend on a new connection

@@ -1,0 +1,26 @@
+/**
+ * Stage: classify sensitivity. Before the store: each item's sensitivity labels from its codes,
+ * its source's security labels, its organisation and its text (the policy's classifier). After the
+ * store: what the text screen flagged goes to review, review decisions apply, and items linked to
+ * withheld items are withheld too (either may have just arrived or gone).
+ */
+import type { Queryable } from '../../db/index.ts';
+import { propagateLinkedLabels } from '../../store/index.ts';
+import type { Draft } from './store.ts';
+import type { IngestDeps } from './types.ts';
+
+/** Labels each item from what the source sent (the resource before provenance is added). */
+export function classifyItems(drafts: Draft[], classify: IngestDeps['classify']): void {
+  for (const { item, sent } of drafts)
+    item.sensitivity = classify(item.codes, item.security, item.sourceOrg, sent);
+}
+
+export async function settleLabels(
+  tx: Queryable,
+  deps: Pick<IngestDeps, 'settleReviews'>,
+  writtenIds: string[],
+  persons: string[],
+): Promise<void> {
+  await deps.settleReviews?.(tx, writtenIds);
+  await propagateLinkedLabels(tx, persons);
+}

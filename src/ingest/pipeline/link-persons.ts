@@ -1,0 +1,71 @@
+/**
+ * Stage: link to a person. Each Patient the request carries is a source record; the master patient
+ * index (identity) links it to a person. A record identity moves to another person takes its
+ * clinical items (and their relationship facts) along.
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import type { Queryable } from '../../db/index.ts';
+import type { LinkOutcome, PersonLinker, SourcePatient } from '../../identity/index.ts';
+import { reassignItems } from '../../store/index.ts';
+import { localIdOf, rewriteReferences } from '../references.ts';
+import { contentHash } from './content-hash.ts';
+import type { IntakeRun, RelationshipRecorder } from './types.ts';
+
+export interface LinkedPatients {
+  links: LinkOutcome[];
+  /** the source records as linked (references rewritten), by local id */
+  patients: Map<string, Patient>;
+}
+
+/** The request's Patients as source records; a later entry for the same local id wins. */
+export function sourcePatientsOf(run: IntakeRun): { i: number; record: SourcePatient }[] {
+  return run.entries.flatMap((e, i) => {
+    if (e.resource?.resourceType !== 'Patient') return [];
+    const localId = localIdOf(e.resource, e.fullUrl)!;
+    const patient = rewriteReferences(e.resource as Patient, {
+      sourceId: run.source.id,
+      index: run.index,
+      personFor: () => undefined,
+    });
+    return [
+      { i, record: { localId, patient: { ...patient, id: localId }, contentHash: contentHash(patient) } },
+    ];
+  });
+}
+
+export async function linkPersons(
+  tx: Queryable,
+  linker: PersonLinker,
+  run: IntakeRun,
+): Promise<LinkedPatients> {
+  const sent = sourcePatientsOf(run);
+  const last = new Map(sent.map((s) => [s.record.localId, s.record]));
+  const links = await linker.linkSourcePatients(tx, run.source.id, [...last.values()]);
+  const byLocal = new Map(links.map((l) => [l.localId, l]));
+  for (const l of links) run.personByLocal.set(l.localId, l.personId);
+  for (const { i, record } of sent) {
+    const link = byLocal.get(record.localId)!;
+    run.results[i] = {
+      at: run.entries[i]!.at,
+      action: link.unchanged ? 'unchanged' : 'linked',
+      resourceType: 'Patient',
+      id: link.personId,
+      note: link.reason,
+    };
+  }
+  return { links, patients: new Map([...last].map(([k, r]) => [k, r.patient])) };
+}
+
+/** Items of source records that identity moved to another person follow them. */
+export async function moveRelinkedItems(
+  tx: Queryable,
+  run: IntakeRun,
+  links: LinkOutcome[],
+  relationships: RelationshipRecorder | undefined,
+): Promise<void> {
+  for (const l of links) {
+    if (!l.previousPersonId) continue;
+    const moved = await reassignItems(tx, run.source.id, l.localId, l.personId);
+    await relationships?.reassign(tx, moved, l.personId);
+  }
+}

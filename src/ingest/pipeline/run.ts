@@ -1,0 +1,103 @@
+/**
+ * The one intake pipeline. Whatever the wire format (FHIR Bundle, NDJSON, HL7 v2 message, batch
+ * file), a source's data arrives here as entries (the format's parser and mapper made them) and
+ * passes through the same stages:
+ *
+ *   validate → link to a person → resolve references → classify sensitivity → store
+ *   → relationship facts → audit of identity changes (with the link, in the same transaction)
+ *
+ * All or nothing: one call is one transaction (one FHIR request, one HL7 v2 message); any problem
+ * stores nothing and names every place that is wrong. A new format adds a parser and a mapper
+ * (see ../formats) and nothing here.
+ */
+import type { Queryable } from '../../db/index.ts';
+import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
+import type { Entry } from '../parse.ts';
+import { RequestIndex } from '../references.ts';
+import { assignServerIds } from '../server-ids.ts';
+import { auditIdentityChanges } from './audit-identity.ts';
+import { classifyItems, settleLabels } from './classify.ts';
+import { linkPersons, moveRelinkedItems } from './link-persons.ts';
+import { recordItemFacts, recordPatientFacts } from './relationships.ts';
+import { resolveItems, resolvePersons } from './resolve-references.ts';
+import { finishResults, pendingResults } from './results.ts';
+import { lastPerItem, storeItems, touchedPersons } from './store.ts';
+import { toItemWrite } from './stored-item.ts';
+import { validateEntries } from './validate.ts';
+import type { IngestDeps, IngestOptions, IngestResult, IntakeRun } from './types.ts';
+
+/** One request or message in its own transaction (all or nothing), then the source's freshness. */
+export async function ingestEntries(
+  deps: IngestDeps,
+  source: SourceSystem,
+  sent: Entry[],
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const entries = validated(deps, sent);
+  await deps.refreshLists?.(deps.db);
+  const result = await deps.db.transaction(async (tx) => {
+    const r = await runStages(tx, deps, source, entries);
+    await options.inTransaction?.(tx);
+    return r;
+  });
+  // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
+  await markSourceReceived(deps.db, source.id);
+  return result;
+}
+
+/**
+ * One message inside a transaction the caller holds (HL7 v2 commits several messages at once, each
+ * behind its own savepoint): the caller refreshes the lists first and marks the source afterwards.
+ */
+export async function ingestWithin(
+  tx: Queryable,
+  deps: IngestDeps,
+  source: SourceSystem,
+  sent: Entry[],
+): Promise<IngestResult> {
+  return runStages(tx, deps, source, validated(deps, sent));
+}
+
+function validated(deps: IngestDeps, sent: Entry[]): Entry[] {
+  validateEntries(sent, deps.validation ?? 'schema');
+  return assignServerIds(sent);
+}
+
+async function runStages(
+  tx: Queryable,
+  deps: IngestDeps,
+  source: SourceSystem,
+  entries: Entry[],
+): Promise<IngestResult> {
+  const rel = deps.relationships;
+  const run: IntakeRun = {
+    source,
+    entries,
+    index: new RequestIndex(entries),
+    receivedAt: new Date().toISOString(),
+    results: pendingResults(entries),
+    personByLocal: new Map(),
+  };
+  const { links, patients } = await linkPersons(tx, deps.linker, run);
+  await auditIdentityChanges(tx, source, links);
+  if (rel) await recordPatientFacts(tx, rel, source, links, patients);
+  await moveRelinkedItems(tx, run, links, rel);
+
+  await resolvePersons(tx, deps.linker, run);
+  const drafts = resolveItems(run).map((r) => ({
+    i: r.i,
+    item: toItemWrite(source, r, run.receivedAt),
+    sent: r.resource,
+  }));
+  classifyItems(drafts, deps.classify);
+
+  const stored = await storeItems(tx, run, lastPerItem(run, drafts));
+  if (rel) await recordItemFacts(tx, rel, source, stored);
+  await settleLabels(
+    tx,
+    deps,
+    stored.written.map((w) => w.item.id),
+    await touchedPersons(tx, stored),
+  );
+  return finishResults(entries, run.results);
+}

@@ -1,0 +1,77 @@
+/**
+ * Stage: store. The request's items are written in a handful of statements (the store's
+ * writeItems); a later entry for the same item supersedes an earlier one in the same request;
+ * DELETE entries take items out of the view. Each entry's result says what happened to it.
+ */
+import type { Resource } from '@medplum/fhirtypes';
+import type { Queryable } from '../../db/index.ts';
+import { isClinicalType } from '../../fhir/index.ts';
+import { deleteItems, writeItems, type ItemWrite, type WriteResult } from '../../store/index.ts';
+import { itemId } from '../references.ts';
+import { describeWrite } from './results.ts';
+import type { IntakeRun } from './types.ts';
+
+/** An item ready to store, with the entry it came from and the resource as the source sent it. */
+export interface Draft {
+  i: number;
+  item: ItemWrite;
+  sent: Resource;
+}
+
+export interface Stored {
+  /** the items written, with what the store did with each */
+  written: { item: ItemWrite; action: WriteResult['action'] }[];
+  /** results of the DELETE entries */
+  deleted: WriteResult[];
+}
+
+/** One draft per item id: the last entry wins, earlier ones are marked superseded. */
+export function lastPerItem(run: IntakeRun, drafts: Draft[]): Draft[] {
+  const byId = new Map<string, Draft>();
+  for (const d of drafts) {
+    const earlier = byId.get(d.item.id);
+    if (earlier)
+      run.results[earlier.i] = {
+        at: run.entries[earlier.i]!.at,
+        action: 'ignored',
+        resourceType: d.item.resourceType,
+        id: d.item.id,
+        note: 'superseded by a later entry in this request',
+      };
+    byId.set(d.item.id, d);
+  }
+  return [...byId.values()];
+}
+
+export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[]): Promise<Stored> {
+  const written = await writeItems(
+    tx,
+    drafts.map((d) => d.item),
+  );
+  drafts.forEach(
+    (d, k) => (run.results[d.i] = describeWrite(run.entries[d.i]!, d.item.resourceType, written[k]!)),
+  );
+  const deletes = run.entries
+    .map((e, i) => ({ e, i }))
+    .filter(({ e }) => e.method === 'DELETE' && e.target && isClinicalType(e.target.type));
+  const deleted = await deleteItems(
+    tx,
+    deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
+  );
+  deletes.forEach(({ e, i }, k) => (run.results[i] = describeWrite(e, e.target!.type, deleted[k]!)));
+  return { written: drafts.map((d, k) => ({ item: d.item, action: written[k]!.action })), deleted };
+}
+
+/** The persons whose items this request touched (written, or deleted), for relabelling. */
+export async function touchedPersons(tx: Queryable, stored: Stored): Promise<string[]> {
+  const persons = new Set(stored.written.map((w) => w.item.personId));
+  const ids = stored.deleted.filter((d) => d.action === 'deleted').map((d) => d.id);
+  if (ids.length > 0) {
+    const { rows } = await tx.query<{ p: string }>(
+      'SELECT DISTINCT person_id AS p FROM clinical_item WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    for (const r of rows) persons.add(r.p);
+  }
+  return [...persons];
+}
