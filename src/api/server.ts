@@ -12,6 +12,7 @@ import Fastify, {
 import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome } from '../fhir/index.ts';
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
 import { registerIdentityRoutes } from './identity-routes.ts';
@@ -204,6 +205,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerIdentityRoutes(app, services);
   registerDpoRoutes(app, services);
   registerRetentionRoutes(app, services);
+  registerBackupRoutes(app, services);
   registerViewerRoutes(app, services);
   registerDevRoutes(app, services);
   registerObjectionRoutes(app, services);
