@@ -217,6 +217,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         client,
         bench.name,
         auditSince,
+        server.child.pid,
       );
       samples.push(s);
       const open = s.ops.open;

@@ -4,6 +4,7 @@
  * nodejs_heap_size_used_bytes), the database's connections from pg_stat_activity, and the audit
  * trail's record-open events against the opens the harness was served.
  */
+import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { percentile } from '../stats.ts';
 import type { Recorder } from './load.ts';
@@ -46,6 +47,19 @@ export async function serverMemory(baseUrl: string): Promise<{ rssMiB: number; h
   };
 }
 
+/**
+ * The server's resident memory from /proc (Linux), for when it is too busy to answer /metrics
+ * within the sample's time: the RSS line of the chart then has no gap, the heap has.
+ */
+export function procRssMiB(pid: number | undefined): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The server's connections to its database (not this harness's own). */
 export async function dbConnections(client: pg.Client, database: string): Promise<number> {
   const { rows } = await client.query<{ n: number }>(
@@ -71,6 +85,7 @@ export async function takeSample(
   client: pg.Client,
   database: string,
   audited: () => Promise<number>,
+  pid?: number,
 ): Promise<Sample> {
   const w = recorder.take();
   const ops: Record<string, OpStats> = {};
@@ -78,7 +93,7 @@ export async function takeSample(
     const sorted = l.sort((a, b) => a - b);
     ops[op] = { served: l.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   }
-  const mem = await serverMemory(baseUrl).catch(() => ({ rssMiB: Number.NaN, heapUsedMiB: Number.NaN }));
+  const mem = await serverMemory(baseUrl).catch(() => ({ rssMiB: procRssMiB(pid), heapUsedMiB: Number.NaN }));
   return {
     t,
     ops,
