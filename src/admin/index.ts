@@ -91,4 +91,12 @@ export {
 } from '../audit/index.ts';
 
 export { retentionRun, type RetentionRunReport } from './retention.ts';
+export {
+  checkBackup,
+  restoreBackup,
+  takeBackup,
+  BACKUP_FORMAT,
+  type Backup,
+  type BackupManifest,
+} from './backup.ts';
 export { identityAdmin, moveEvents, type IdentityActor, type IdentityAdmin } from './identity.ts';

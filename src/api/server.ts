@@ -14,6 +14,7 @@ import { checkJsonText, checkQuery, checkRequestValues, errorToOperationOutcome 
 import { ERROR_CODES, SharedcareError } from '../errors/index.ts';
 import { isDatabaseUnavailable } from '../db/index.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
 import { registerRefusalAudit } from './auth.ts';
 import { registerDpoRoutes } from './dpo-routes.ts';
 import { registerIdentityRoutes } from './identity-routes.ts';
@@ -224,6 +225,7 @@ export function buildServer(services: Services): FastifyInstance {
   registerIdentityRoutes(app, services);
   registerDpoRoutes(app, services);
   registerRetentionRoutes(app, services);
+  registerBackupRoutes(app, services);
   registerViewerRoutes(app, services);
   registerDevRoutes(app, services);
   registerObjectionRoutes(app, services);

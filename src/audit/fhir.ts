@@ -106,6 +106,10 @@ function shape(e: AuditEvent): Shape {
         : { type: PATIENT_RECORD, subtype: [life('access')], action: 'R' };
     case 'retention.run':
       return { type: PATIENT_RECORD, subtype: [life('destroy')], action: 'D' };
+    case 'backup.take':
+      return { type: dcm('110100', 'Application Activity'), subtype: [life('archive')], action: 'E' };
+    case 'backup.restore':
+      return { type: dcm('110100', 'Application Activity'), subtype: [life('restore')], action: 'C' };
     case 'admin.change':
     case 'codes.import':
       return { type: dcm('110100', 'Application Activity'), subtype: [rest('update')], action: 'U' };
@@ -134,7 +138,8 @@ function purpose(e: AuditEvent): string | undefined {
   if (e.action === 'subject-access.copy' || e.action === 'audit.subject-access') return 'PATRQT';
   if (e.action.startsWith('audit.')) return 'HCOMPL';
   if (e.action === 'retention.run') return 'RECORDMGT';
-  if (e.action === 'admin.change' || e.action === 'codes.import') return 'HSYSADMIN';
+  if (['admin.change', 'codes.import', 'backup.take', 'backup.restore'].includes(e.action))
+    return 'HSYSADMIN';
   if (e.action === 'sensitivity.review') return 'HCOMPL';
   if (
     ['record.open', 'record.search', 'patient.search', 'document.view', 'access.refused'].includes(e.action)

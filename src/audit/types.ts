@@ -30,6 +30,9 @@ export const AUDIT_ACTIONS = [
   'identity.review',
   'admin.change',
   'retention.run',
+  /** a copy of the embedded database taken, and one restored (src/admin/backup.ts) */
+  'backup.take',
+  'backup.restore',
   // never-shared lists and the information-governance review of what the text screen flagged
   'codes.import',
   'sensitivity.review',

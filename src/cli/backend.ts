@@ -10,7 +10,10 @@ import {
   adminService,
   retentionRun,
   sensitivityService,
+  takeBackup,
   type Actor,
+  type Backup,
+  type BackupManifest,
   type RetentionRunReport,
 } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
@@ -64,6 +67,8 @@ export interface Backend {
   }>;
   /** `retention run`: removes (or with dryRun counts) what is past its period, as of a date */
   runRetention(input: { dryRun: boolean; asOf?: string }): Promise<RetentionRunReport>;
+  /** `backup`: a consistent copy of the embedded database (through the server while it serves) */
+  backup(): Promise<Backup>;
   close(): Promise<void>;
 }
 
@@ -107,6 +112,7 @@ export async function directBackend(config: Config, db: Database, who?: CliActor
     sensitivity: directSensitivity(sensitivityService(db, policyFromConfig(config)), actor),
     identity: directIdentity(db, config),
     runRetention: (input) => retentionRun(db, config, actor, input),
+    backup: () => takeBackup(db, actor),
     async ingest(sourceId, contentType, body) {
       const source = await authoriseSource(db, sourceId, 'fhir');
       const r = await ingestFhir(await deps(), source, contentType, body);
@@ -227,6 +233,20 @@ export async function serverBackend(
       return { code: /\rMSA\|(A[AER])/.exec(ack)?.[1] ?? 'AR', ack };
     },
     replayHl7: (filter) => call(base, admin, 'POST', '/admin/hl7v2/replay', filter),
+    async backup() {
+      const res = await fetch(`${base}/admin/backup`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}` },
+      }).catch(() => {
+        throw new SharedcareError('invalid-request', noServer(base));
+      });
+      if (!res.ok) {
+        const problem = (await res.json().catch(() => ({}))) as { title?: string };
+        throw new SharedcareError('invalid-request', problem.title ?? `server answered ${res.status}`);
+      }
+      const manifest = JSON.parse(res.headers.get('sharedcare-backup-manifest') ?? 'null') as BackupManifest;
+      return { manifest, tarball: new Uint8Array(await res.arrayBuffer()) };
+    },
     close: async () => undefined,
   };
 }

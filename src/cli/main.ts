@@ -19,6 +19,7 @@ import { registerObjectionCommands } from './objection-commands.ts';
 import { formatLoadSummary, LoadAborted, loadFiles } from './load.ts';
 import { registerRetentionCommand } from './retention.ts';
 import { registerCodesCommands } from './codes-commands.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { serve } from './serve.ts';
 import { runWorkers, workerCount } from './workers.ts';
 import { resolvePort } from './server-file.ts';
@@ -337,6 +338,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program, { withBackend, print, configOpt });
   registerRetentionCommand(program, withBackend);
   registerCodesCommands(program, withBackend);
+  registerBackupCommands(program, { withBackend, print, configOpt, config });
   return program;
 }
 

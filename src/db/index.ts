@@ -7,7 +7,7 @@ import type { Database } from './types.ts';
 export type { Database, Queryable, QueryResult } from './types.ts';
 export { migrate, pendingMigrations } from './migrate.ts';
 export { DataDirInUseError, isRunning } from './lock.ts';
-export { pgliteDatabase } from './pglite.ts';
+export { pgliteDatabase, restorePglite } from './pglite.ts';
 export { openPostgres } from './postgres.ts';
 
 export interface DatabaseOptions {

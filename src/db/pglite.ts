@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { toDatabaseError } from './errors.ts';
 import { lockDataDir } from './lock.ts';
@@ -72,6 +73,16 @@ export function pgliteDatabase(pg: PGlite, afterClose: () => void = () => undefi
         throw toDatabaseError(err, sql);
       }
     },
+    dumpDataDir: async () => {
+      // PGlite's dumpDataDir holds the query lock but not the transaction lock: run it inside a
+      // transaction of our own, so that no other transaction is open while the files are copied,
+      // after a CHECKPOINT, so that the data files already hold everything committed.
+      const blob = await pg.transaction(async (tx) => {
+        await tx.exec('CHECKPOINT');
+        return pg.dumpDataDir('gzip');
+      });
+      return new Uint8Array(await blob.arrayBuffer());
+    },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -79,4 +90,23 @@ export function pgliteDatabase(pg: PGlite, afterClose: () => void = () => undefi
       afterClose();
     },
   };
+}
+
+/**
+ * Unpacks a data folder copied by dumpDataDir into `dataDir`, which must be absent or empty, and
+ * checks that PostgreSQL starts on it (crash recovery, if the copy needs it, runs here).
+ */
+export async function restorePglite(dataDir: string, tarball: Uint8Array): Promise<void> {
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0)
+    throw new Error(`${dataDir} is not empty: restore into an empty place`);
+  mkdirSync(dataDir, { recursive: true });
+  const release = lockDataDir(dataDir);
+  try {
+    const pg = new PGlite(dataDir, { loadDataDir: new Blob([new Uint8Array(tarball)]) });
+    await pg.waitReady;
+    await pg.query('SELECT 1');
+    await pg.close();
+  } finally {
+    release();
+  }
 }

@@ -15,4 +15,9 @@ export interface Database extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Embedded PGlite only: a consistent copy of the data folder as a gzipped tar, taken while it
+   * serves (no transaction is in flight during the copy; see src/db/pglite.ts).
+   */
+  dumpDataDir?(): Promise<Uint8Array>;
 }

@@ -1,0 +1,72 @@
+/**
+ * `npm run soak -- --minutes 10`: the soak (bench/soak/run.ts) against one server on PostgreSQL,
+ * with its verdict line and a PNG chart of latency and memory over time.
+ * Options: --minutes 10 --opens 100 --heavy-opens 1 --searches 20 --intake 50 (resources/s)
+ * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --out bench/out/soak.png
+ * (BENCH_PG_URL picks the server; the database is the soak's own, created and dropped).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { postgresReachable } from './databases.ts';
+import { renderChart } from './soak/chart.ts';
+import { runSoak } from './soak/run.ts';
+import { soakReport } from './soak/report.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    opens: { type: 'string', default: '100' },
+    'heavy-opens': { type: 'string', default: '1' },
+    searches: { type: 'string', default: '20' },
+    intake: { type: 'string', default: '50' },
+    hl7: { type: 'string', default: '5' },
+    dpo: { type: 'string', default: '1' },
+    persons: { type: 'string', default: '300' },
+    out: { type: 'string', default: 'bench/out/soak.png' },
+  },
+});
+const num = (name: keyof typeof o): number => {
+  const n = Number(o[name]);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`--${name} must be a number of at least 0`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const version = await postgresReachable(adminUrl);
+if (!version) {
+  console.error(`the soak needs PostgreSQL at ${adminUrl} (set BENCH_PG_URL)`);
+  process.exit(1);
+}
+const loadBefore = os.loadavg();
+const result = await runSoak({
+  minutes: num('minutes'),
+  persons: num('persons'),
+  adminUrl,
+  rates: {
+    opens: num('opens'),
+    heavyOpens: num('heavy-opens'),
+    searches: num('searches'),
+    intake: num('intake'),
+    hl7: num('hl7'),
+    dpoPerMinute: num('dpo'),
+  },
+});
+const out = path.resolve(o.out!);
+mkdirSync(path.dirname(out), { recursive: true });
+const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+writeFileSync(out, await renderChart(result.samples, `Sharedcare soak, ${stamp} UTC, PostgreSQL ${version}`));
+const report = soakReport(result, {
+  command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
+  postgres: version,
+  loadBefore,
+  loadAfter: os.loadavg(),
+  chart: path.relative(process.cwd(), out),
+});
+writeFileSync(out.replace(/\.png$/, '.md'), report);
+process.stdout.write(`${report}\n${result.verdict.line}\n`);
+process.exitCode = result.verdict.pass ? 0 : 1;

@@ -1,0 +1,183 @@
+/**
+ * The soak's mix, as a clinical region sends it: clinicians open records (typical persons, and now
+ * and then one of the heavy long tail) and search one section; sources send FHIR resources and HL7
+ * v2 messages; the data protection officer runs an access report. Every stream is open-loop at a
+ * fixed rate (load.ts).
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import { generatePerson, regionSpec, BUNDLE_SOURCES, SOURCE_IDS } from '../../src/generate/index.ts';
+import { drawKind, feedMessage, feedPersonFrom, type FeedPerson } from '../../src/generate/hl7-feed.ts';
+import { Rng } from '../../src/generate/random.ts';
+import { httpOutcome, type Job, type Outcome, type StreamSpec } from './load.ts';
+
+export interface SoakRates {
+  /** typical record opens per second */
+  opens: number;
+  /** heavy-record opens per second (the long tail: thousands of items) */
+  heavyOpens: number;
+  /** section searches per second */
+  searches: number;
+  /** FHIR resources per second through POST /ingest/fhir */
+  intake: number;
+  /** HL7 v2 messages per second through POST /ingest/hl7v2 */
+  hl7: number;
+  /** DPO access reports per minute */
+  dpoPerMinute: number;
+}
+
+/** A person in the store whom a clinician at their GP practice opens. */
+export interface OpenTarget {
+  personId: string;
+  nhsNumber: string;
+  token: string;
+  heavy: boolean;
+}
+
+export interface MixInput {
+  baseUrl: string;
+  targets: OpenTarget[];
+  /** persons [from, …) are not loaded: intake sends them */
+  intakeFrom: number;
+  seed: number;
+  now: Date;
+  sourceToken(id: string): Promise<string>;
+  dpoToken: string;
+  /** the hospital's patients, for its HL7 v2 feed */
+  feedPersons: FeedPerson[];
+  rates: SoakRates;
+}
+
+/** Sections a clinician opens on their own (FHIR type and a search that narrows it). */
+const SECTIONS = [
+  'Observation?date=ge2020-01-01',
+  'MedicationRequest?status=active',
+  'Condition?',
+  'AllergyIntolerance?',
+  'Encounter?date=ge2020-01-01',
+];
+
+const get = (url: string, token: string, signal: AbortSignal) =>
+  fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
+
+export async function buildMix(m: MixInput): Promise<StreamSpec[]> {
+  const rng = new Rng(m.seed, 17);
+  const typical = m.targets.filter((t) => !t.heavy);
+  const heavy = m.targets.filter((t) => t.heavy);
+  const open = (pool: OpenTarget[]) => (): Job | undefined => {
+    const t = rng.pick(pool);
+    return {
+      weight: 1,
+      run: (signal) =>
+        get(`${m.baseUrl}/fhir/Patient/${t.personId}/$everything`, t.token, signal).then((r) =>
+          httpOutcome(r),
+        ),
+    };
+  };
+  const search = (): Job => {
+    const t = rng.pick(typical);
+    const [type, query] = rng.pick(SECTIONS).split('?') as [string, string];
+    const url = `${m.baseUrl}/fhir/${type}?patient=${t.personId}${query ? `&${query}` : ''}`;
+    return { weight: 1, run: (signal) => get(url, t.token, signal).then((r) => httpOutcome(r)) };
+  };
+  const dpo = (): Job => {
+    const t = rng.pick(m.targets);
+    const url = `${m.baseUrl}/dpo/access-report?person=${t.nhsNumber}`;
+    return { weight: 1, run: (signal) => get(url, m.dpoToken, signal).then((r) => httpOutcome(r)) };
+  };
+
+  const streams: StreamSpec[] = [
+    { op: 'open', rate: m.rates.opens, next: open(typical) },
+    { op: 'search', rate: m.rates.searches, next: search },
+    { op: 'intake', rate: m.rates.intake, next: await intakeJobs(m) },
+    { op: 'hl7v2', rate: m.rates.hl7, next: await hl7Jobs(m) },
+    { op: 'dpo-report', rate: m.rates.dpoPerMinute / 60, next: dpo },
+  ];
+  if (heavy.length > 0) streams.push({ op: 'open-heavy', rate: m.rates.heavyOpens, next: open(heavy) });
+  return streams;
+}
+
+/** Sources that send NDJSON (the others send transaction Bundles or batch files, loaded at set-up). */
+const NDJSON_SOURCES = new Set(
+  regionSpec()
+    .sources.filter((s) => s.kind === 'fhir' && !BUNDLE_SOURCES.has(s.id))
+    .map((s) => s.id),
+);
+
+/**
+ * New persons' records, one request per person and source (their Patient first, as a source sends
+ * a new registration), weighted by the resources it carries.
+ */
+async function intakeJobs(m: MixInput): Promise<() => Job | undefined> {
+  const spec = regionSpec();
+  const tokens = new Map<string, string>();
+  for (const id of NDJSON_SOURCES) tokens.set(id, await m.sourceToken(id));
+  let index = m.intakeFrom;
+  let queue: { source: string; body: string; n: number }[] = [];
+  return () => {
+    while (queue.length === 0) {
+      const p = generatePerson(spec, index++, m.seed, m.now);
+      queue = [...p.bySource]
+        .filter(([id, list]) => NDJSON_SOURCES.has(id) && list.length > 0)
+        .map(([id, list]) => ({
+          source: id,
+          body: `${list.map((r) => JSON.stringify(r)).join('\n')}\n`,
+          n: list.length,
+        }));
+    }
+    const req = queue.shift()!;
+    const token = tokens.get(req.source)!;
+    return {
+      weight: req.n,
+      run: (signal) =>
+        fetch(`${m.baseUrl}/ingest/fhir`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+ndjson' },
+          body: req.body,
+          signal,
+        }).then((r) => httpOutcome(r)),
+    };
+  };
+}
+
+/** The hospital's HL7 v2 feed about its own patients (ADT, ORU, MDM, SIU in a realistic mix). */
+async function hl7Jobs(m: MixInput): Promise<() => Job | undefined> {
+  const token = await m.sourceToken(SOURCE_IDS.acutePas);
+  const rng = new Rng(m.seed, 2575, 1);
+  // message control ids unique to this run: the store refuses a repeated one as a duplicate
+  let n = Date.now() % 1e9;
+  return () => {
+    if (m.feedPersons.length === 0) return undefined;
+    const text = feedMessage(drawKind(rng), rng.pick(m.feedPersons), ++n, m.now, rng, {
+      application: SOURCE_IDS.acutePas,
+      facility: 'RX1',
+    });
+    return {
+      weight: 1,
+      run: async (signal): Promise<Outcome> => {
+        const res = await fetch(`${m.baseUrl}/ingest/hl7v2`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'x-application/hl7-v2+er7' },
+          body: text,
+          signal,
+        });
+        const ack = await res.text();
+        if (res.status !== 200) return { ok: false, kind: `http ${res.status}` };
+        const code = /\rMSA\|(A[AER])/.exec(ack)?.[1] ?? 'none';
+        return code === 'AA' ? { ok: true } : { ok: false, kind: `ack ${code}` };
+      },
+    };
+  };
+}
+
+/** The feed persons of the loaded region: the hospital's patients among the first `persons`. */
+export function hospitalPatients(persons: number, seed: number, now: Date): FeedPerson[] {
+  const spec = regionSpec();
+  const out: FeedPerson[] = [];
+  for (let i = 0; i < persons; i++) {
+    const acute = generatePerson(spec, i, seed, now).bySource.get(SOURCE_IDS.acute);
+    const patient = acute?.find((r): r is Patient => r.resourceType === 'Patient');
+    const fp = patient ? feedPersonFrom(patient) : undefined;
+    if (fp) out.push(fp);
+  }
+  return out;
+}

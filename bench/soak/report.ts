@@ -1,0 +1,49 @@
+/** The soak's results as markdown for BENCHMARKS.md: machine, load, verdict, and one row per sample. */
+import os from 'node:os';
+import type { SoakResult } from './run.ts';
+
+export interface ReportContext {
+  command: string;
+  postgres: string;
+  loadBefore: number[];
+  loadAfter: number[];
+  chart: string;
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+
+export function soakReport(r: SoakResult, c: ReportContext): string {
+  const cpus = os.cpus();
+  const ops = [...new Set(r.samples.flatMap((s) => Object.keys(s.ops)))].sort();
+  const lines = [
+    `Command: \`${c.command}\`; ${new Date().toISOString().slice(0, 16)} UTC; Node ${process.version}; PostgreSQL ${c.postgres}; ` +
+      `${cpus.length} × ${cpus[0]?.model ?? 'CPU'}; load average (1/5/15 min) before ${c.loadBefore.map((n) => n.toFixed(2)).join(' / ')}, ` +
+      `after ${c.loadAfter.map((n) => n.toFixed(2)).join(' / ')} (a machine shared with other developers' work).`,
+    '',
+    `Set-up: ${r.setup.persons} persons (${r.setup.resources} resources) loaded in ${r.setup.loadSeconds.toFixed(0)} s; ` +
+      `${r.setup.targets} persons opened (${r.setup.heavyTargets} heavy). Load ran ${r.seconds.toFixed(0)} s; served: ` +
+      Object.entries(r.totals)
+        .map(([op, n]) => `${op} ${n}`)
+        .join(', ') +
+      '.',
+    '',
+    `**${r.verdict.line}**`,
+    '',
+    `![soak: latency and memory over time](${c.chart})`,
+    '',
+    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | RSS MiB | heap MiB | DB conns | audit opens / opens served |`,
+    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`,
+    ...r.samples.map(
+      (s) =>
+        `| ${s.t.toFixed(0)} | ${ops
+          .map((op) => {
+            const o = s.ops[op];
+            return o ? `${o.served} · ${f(o.p50)} · ${f(o.p99)}` : '–';
+          })
+          .join(
+            ' | ',
+          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} |`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

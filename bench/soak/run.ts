@@ -1,0 +1,263 @@
+/**
+ * One soak run: a PostgreSQL database of its own (created and dropped here), a synthetic region
+ * loaded through the real ingest path, `sharedcare serve` started as a child process on it (the
+ * memory measured is that server's alone), the open-loop mix (mix.ts) for the given minutes with a
+ * sample every 10 s (sample.ts), then the verdict (verdict.ts). Everything it started is stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { DPO_ROLE, mintSourceToken, mintUserToken } from '../../src/access/index.ts';
+import { openDatabase } from '../../src/db/index.ts';
+import { generatePerson, getDefaultNow, regionSpec, DEFAULT_SEED } from '../../src/generate/index.ts';
+import { createBenchDatabase } from '../databases.ts';
+import { benchConfig, ingestRegion } from '../ingest.ts';
+import { generateRegion } from '../region.ts';
+import { int, note } from '../stats.ts';
+import { Recorder, startLoad, type StreamSpec } from './load.ts';
+import { buildMix, hospitalPatients, type OpenTarget, type SoakRates } from './mix.ts';
+import { auditedOpens, OPEN_OPS, takeSample, type Sample } from './sample.ts';
+import { judge, type Verdict } from './verdict.ts';
+
+export interface SoakOptions {
+  minutes: number;
+  rates: SoakRates;
+  /** persons loaded before the load starts */
+  persons: number;
+  adminUrl: string;
+  sampleSeconds?: number;
+  seed?: number;
+}
+
+export interface SoakResult {
+  samples: Sample[];
+  verdict: Verdict;
+  seconds: number;
+  totals: Record<string, number>;
+  errors: Record<string, number>;
+  setup: { persons: number; resources: number; targets: number; heavyTargets: number; loadSeconds: number };
+}
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/** `sharedcare serve` on the soak's database; resolves once /ready answers 200. */
+async function startServer(
+  databaseUrl: string,
+  dataDir: string,
+): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'bin', 'sharedcare.js'), 'serve', '--port', String(port), '--mllp-port', '0'],
+    {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: databaseUrl, SHAREDCARE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const until = Date.now() + 120_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${stderr}`);
+    const ok = await fetch(`${baseUrl}/ready`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return { child, baseUrl };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the server was not ready within 120 s: ${stderr}`);
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Typical and heavy persons among the loaded ones, each opened by a clinician at their GP practice. */
+async function openTargets(
+  client: pg.Client,
+  persons: number,
+  seed: number,
+  now: Date,
+  secret: string,
+): Promise<OpenTarget[]> {
+  const spec = regionSpec();
+  const gpOrg = new Map(
+    spec.sources
+      .filter((s) => spec.organisations.find((o) => o.ods === s.org)?.kind === 'gp')
+      .map((s) => [s.id, s.org]),
+  );
+  const chosen: { nhs: string; org: string; heavy: boolean }[] = [];
+  for (let i = 0; i < persons; i++) {
+    const p = generatePerson(spec, i, seed, now);
+    const org = [...p.bySource.keys()].map((id) => gpOrg.get(id)).find((o) => o !== undefined);
+    if (org) chosen.push({ nhs: p.nhsNumber, org, heavy: p.heavy });
+  }
+  const { rows } = await client.query<{ id: string; nhs_number: string }>(
+    'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1)',
+    [chosen.map((c) => c.nhs)],
+  );
+  const idOf = new Map(rows.map((r) => [r.nhs_number, r.id]));
+  const tokens = new Map<string, string>();
+  const out: OpenTarget[] = [];
+  for (const c of chosen) {
+    const personId = idOf.get(c.nhs);
+    if (!personId) continue;
+    let token = tokens.get(c.org);
+    if (!token) {
+      token = await mintUserToken(secret, {
+        user: `soak-clinician-${c.org}`,
+        org: c.org,
+        role: 'R8000',
+        ttlSeconds: 6 * 3600,
+      });
+      tokens.set(c.org, token);
+    }
+    out.push({ personId, nhsNumber: c.nhs, token, heavy: c.heavy });
+  }
+  return out;
+}
+
+/**
+ * A server just started runs its first requests through cold code: a few opens and searches, one
+ * at a time, before the load (their audit events are left out of the count that follows).
+ */
+async function warmUp(streams: StreamSpec[]): Promise<void> {
+  for (const s of streams.filter((x) => x.op === 'open' || x.op === 'search'))
+    for (let i = 0; i < 30; i++) {
+      const job = s.next();
+      if (job) await job.run(AbortSignal.timeout(60_000)).catch(() => undefined);
+    }
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const seed = o.seed ?? DEFAULT_SEED;
+  const now = getDefaultNow();
+  const secret = benchConfig().devIssuerSecret!;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-soak-'));
+  const bench = await createBenchDatabase(o.adminUrl, `soak_${Date.now()}_${process.pid}`);
+  const client = new pg.Client({ connectionString: bench.url });
+  let child: ChildProcess | undefined;
+  try {
+    note(`soak: database ${bench.name}; generating and loading ${o.persons} persons`);
+    const t0 = performance.now();
+    const region = await generateRegion(path.join(work, 'region'), o.persons, seed, now, false);
+    const db = await openDatabase({ databaseUrl: bench.url });
+    const loaded = await ingestRegion(db, region, 2000, 'soak set-up').finally(() => db.close());
+    if (loaded.failedRequests > 0) throw new Error(`set-up load failed: ${loaded.firstFailure}`);
+    const loadSeconds = (performance.now() - t0) / 1000;
+    await client.connect();
+    const targets = await openTargets(client, o.persons, seed, now, secret);
+    if (targets.filter((t) => !t.heavy).length === 0) throw new Error('no typical person to open');
+    note(
+      `soak: ${int(loaded.resources)} resources loaded in ${loadSeconds.toFixed(0)} s; ${targets.length} persons to open`,
+    );
+
+    const server = await startServer(bench.url, path.join(work, 'data'));
+    child = server.child;
+    const recorder = new Recorder();
+    const streams = await buildMix({
+      baseUrl: server.baseUrl,
+      targets,
+      intakeFrom: o.persons,
+      seed,
+      now,
+      sourceToken: (id) => mintSourceToken(secret, id, 6 * 3600),
+      dpoToken: await mintUserToken(secret, {
+        user: 'soak-dpo',
+        org: 'Y90001',
+        role: DPO_ROLE,
+        ttlSeconds: 6 * 3600,
+      }),
+      feedPersons: hospitalPatients(o.persons, seed, now),
+      rates: o.rates,
+    });
+    note(`soak: server ${server.baseUrl} (pid ${child.pid}); warm-up, then load for ${o.minutes} min`);
+    await warmUp(streams);
+    const auditBase = await auditedOpens(client);
+    const auditSince = async () => (await auditedOpens(client)) - auditBase;
+
+    const samples: Sample[] = [];
+    const every = (o.sampleSeconds ?? 10) * 1000;
+    const started = performance.now();
+    const load = startLoad(streams, recorder);
+    const end = started + o.minutes * 60_000;
+    while (performance.now() < end) {
+      await new Promise((r) =>
+        setTimeout(r, Math.min(every - ((performance.now() - started) % every), end - performance.now())),
+      );
+      const s = await takeSample(
+        (performance.now() - started) / 1000,
+        recorder,
+        server.baseUrl,
+        client,
+        bench.name,
+        auditSince,
+        server.child.pid,
+      );
+      samples.push(s);
+      const open = s.ops.open;
+      note(
+        `  t=${s.t.toFixed(0)} s open ${open?.served ?? 0} p50 ${open?.p50.toFixed(1) ?? '–'} p99 ${open?.p99.toFixed(1) ?? '–'} ms; ` +
+          `errors ${Object.values(s.errors).reduce((a, b) => a + b, 0)}; RSS ${s.rssMiB.toFixed(0)} heap ${s.heapUsedMiB.toFixed(0)} MiB; ` +
+          `db ${s.dbConnections}; audit ${s.auditOpens}/${s.opensServed}`,
+      );
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await load.stop();
+    const opensServed = OPEN_OPS.reduce((s, op) => s + (recorder.totalServed.get(op) ?? 0), 0);
+    const errors = Object.fromEntries(recorder.totalErrors);
+    const verdict = judge({
+      samples,
+      openLatencies: recorder.allLatencies.get('open') ?? [],
+      seconds,
+      targetOpensPerSecond: o.rates.opens,
+      errors,
+      auditOpens: await auditSince(),
+      opensServed,
+    });
+    return {
+      samples,
+      verdict,
+      seconds,
+      totals: Object.fromEntries(recorder.totalServed),
+      errors,
+      setup: {
+        persons: o.persons,
+        resources: loaded.resources,
+        targets: targets.length,
+        heavyTargets: targets.filter((t) => t.heavy).length,
+        loadSeconds,
+      },
+    };
+  } finally {
+    if (child) await stopServer(child);
+    await client.end().catch(() => undefined);
+    await bench.drop().catch((err: Error) => note(`could not drop ${bench.name}: ${err.message}`));
+    rmSync(work, { recursive: true, force: true });
+  }
+}

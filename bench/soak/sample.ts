@@ -1,0 +1,110 @@
+/**
+ * What the soak looks at every 10 s: latency and errors of the last window (from the recorder), the
+ * server's memory from its own /metrics (prom-client's process_resident_memory_bytes and
+ * nodejs_heap_size_used_bytes), the database's connections from pg_stat_activity, and the audit
+ * trail's record-open events against the opens the harness was served.
+ */
+import { readFileSync } from 'node:fs';
+import type pg from 'pg';
+import { percentile } from '../stats.ts';
+import type { Recorder } from './load.ts';
+
+export interface OpStats {
+  served: number;
+  p50: number;
+  p99: number;
+}
+
+export interface Sample {
+  /** seconds since the load started */
+  t: number;
+  ops: Record<string, OpStats>;
+  errors: Record<string, number>;
+  /** p99 of how late the harness sent its requests (its own lag, not the server's) */
+  harnessLagP99: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+  dbConnections: number;
+  /** record.open audit events with outcome success, so far */
+  auditOpens: number;
+  /** opens answered 200 so far (typical and heavy) */
+  opensServed: number;
+}
+
+/** One value of a Prometheus text exposition (unlabelled series). */
+export function metricValue(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+const MiB = 1024 * 1024;
+
+export async function serverMemory(baseUrl: string): Promise<{ rssMiB: number; heapUsedMiB: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  return {
+    rssMiB: metricValue(text, 'process_resident_memory_bytes') / MiB,
+    heapUsedMiB: metricValue(text, 'nodejs_heap_size_used_bytes') / MiB,
+  };
+}
+
+/**
+ * The server's resident memory from /proc (Linux), for when it is too busy to answer /metrics
+ * within the sample's time: the RSS line of the chart then has no gap, the heap has.
+ */
+export function procRssMiB(pid: number | undefined): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The server's connections to its database (not this harness's own). */
+export async function dbConnections(client: pg.Client, database: string): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [database],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function auditedOpens(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_event WHERE action = 'record.open' AND outcome = 'success'`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export const OPEN_OPS = ['open', 'open-heavy'];
+
+export async function takeSample(
+  t: number,
+  recorder: Recorder,
+  baseUrl: string,
+  client: pg.Client,
+  database: string,
+  audited: () => Promise<number>,
+  pid?: number,
+): Promise<Sample> {
+  const w = recorder.take();
+  const ops: Record<string, OpStats> = {};
+  for (const [op, l] of w.latencies) {
+    const sorted = l.sort((a, b) => a - b);
+    ops[op] = { served: l.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  }
+  const mem = await serverMemory(baseUrl).catch(() => ({ rssMiB: procRssMiB(pid), heapUsedMiB: Number.NaN }));
+  return {
+    t,
+    ops,
+    errors: Object.fromEntries(w.errors),
+    harnessLagP99: percentile(
+      w.lag.sort((a, b) => a - b),
+      99,
+    ),
+    ...mem,
+    dbConnections: await dbConnections(client, database),
+    auditOpens: await audited(),
+    opensServed: OPEN_OPS.reduce((s, op) => s + (recorder.totalServed.get(op) ?? 0), 0),
+  };
+}

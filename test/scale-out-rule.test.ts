@@ -1,0 +1,231 @@
+/**
+ * The scale-out rule (docs/scale-out.md), checked against the migrated schema on PostgreSQL and
+ * against the statements a record open and an ingest actually run: what a Citus cluster needs to
+ * route each to one person's shard. A new migration or a new statement that breaks the rule fails
+ * here; today's departures are listed below, each with its reason, and an entry that no longer
+ * applies fails too, so the list only shrinks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
+import { createApp, type App } from '../src/app.ts';
+import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
+import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { DB_KINDS, freshDatabase, testConfig, type TestDatabase } from './kit.ts';
+import {
+  foreignKeyViolations,
+  keyViolations,
+  personKeyedTables,
+  recording,
+  statementViolations,
+  type Captured,
+  type Violation,
+} from './scale-out-rule.ts';
+
+/**
+ * Tables with a person_id column that are not distributed by it (docs/scale-out.md says where
+ * they go instead). A new table with person_id must be either distributed by it or named here.
+ */
+const NOT_BY_PERSON: Record<string, string> = {
+  audit_event:
+    'the audit trail is hash-chained in 16 chains, each appended in order; distributed by its chain column (colocated with audit_chain_head), person_id is an attribute the reports search on',
+  audit_alert: 'alerts are few and the DPO reads them across people and users: a table on the coordinator',
+};
+
+/**
+ * Today's departures in person-distributed tables. Each is harmless on one server; each must go
+ * before `create_distributed_table` (docs/scale-out.md, "Before distributing"), by a migration
+ * that puts person_id first in the key.
+ */
+const ALLOWED_KEYS: Record<string, string> = {
+  'pk clinical_item':
+    'item ids are uuids minted from (source, local id), unique on their own; a merge moves an item to another person by updating person_id',
+  'pk clinical_item_version': 'keyed like clinical_item: (id, version)',
+  'pk objection': 'uuid primary key; the register is read by person_id (objection_person index)',
+  'pk objection_override': 'uuid primary key; read by person_id (objection_override_person index)',
+  'fk objection_override_objection_id_fkey':
+    'references objection (id); becomes (person_id, objection_id) with the objection key',
+  'pk break_glass': 'uuid primary key; read by (person_id, user_id, expires_at)',
+  'pk relationship_fact': 'keyed by the item that states the relationship (item_id, org_ods, kind)',
+  'pk sensitivity_review': 'keyed by item_id, like clinical_item',
+  'pk person_link':
+    'the identity index is looked up by (source_id, local_id) before the person is known: it stays keyed by the source record (distributed by source_id, or a table of the coordinator)',
+};
+
+/**
+ * Statements on person-distributed tables that do not name one person, and why. On Citus each of
+ * these is a multi-shard query; docs/scale-out.md ("Before distributing") says what replaces it.
+ */
+const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[] = [
+  {
+    tables: ['person_link', 'person'],
+    pattern:
+      /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.source_id = \$1 AND l\.local_id = ANY/,
+    reason: 'identity resolution: which person a source record belongs to is what is being found out',
+  },
+  {
+    tables: ['person_link', 'person'],
+    pattern: /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.block_dob = ANY/,
+    reason: 'identity matching: the candidates sharing a blocking key are other people by design',
+  },
+  {
+    tables: ['person_link'],
+    pattern: /FROM identity_decision d LEFT JOIN person_link l/,
+    reason: 'identity resolution: decisions recorded about source records, before the person is known',
+  },
+  {
+    tables: ['person'],
+    pattern: /^SELECT id, nhs_number FROM person WHERE nhs_number = ANY/,
+    reason: 'identity resolution by NHS number (a lookup table keyed by NHS number on Citus)',
+  },
+  {
+    tables: ['clinical_item'],
+    pattern: /FROM clinical_item WHERE (?:cardinality\(sensitivity\) > 0 AND NOT deleted AND )?id = ANY/,
+    reason:
+      "a chunk of intake (several people) is checked against the store by item id in one statement; to route, add person_id = ANY(…) (the linker knows each item's person first)",
+  },
+  {
+    tables: ['clinical_item'],
+    pattern: /FROM clinical_item WHERE person_id = ANY/,
+    reason:
+      'the people of one intake chunk at once: a multi-person statement (one shard per person on Citus)',
+  },
+  {
+    tables: ['relationship_fact'],
+    pattern: /^DELETE FROM relationship_fact WHERE item_id = ANY/,
+    reason: 'relationship facts replaced by item id for a chunk of intake; to route, add person_id = ANY(…)',
+  },
+];
+
+function departures(found: Violation[], allowed: Record<string, string>) {
+  return {
+    unexpected: found.filter((v) => !(v.key in allowed)).map((v) => `${v.key}: ${v.detail}`),
+    stale: Object.keys(allowed).filter((k) => !found.some((v) => v.key === k)),
+  };
+}
+
+describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL, migrated schema)', () => {
+  let fresh: TestDatabase;
+  let personTables: Set<string>;
+  let app: App;
+  let ingest: Captured[] = [];
+  let open: Captured[] = [];
+
+  beforeAll(async () => {
+    fresh = await freshDatabase('postgres');
+    personTables = new Set(await personKeyedTables(fresh.db));
+    await fresh.db.transaction(async (tx) => {
+      await upsertOrganisation(tx, {
+        ods: 'Y90001',
+        name: 'Riverside',
+        kind: 'gp',
+        contributes: true,
+        views: true,
+      });
+      await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
+    });
+    const rec = recording(fresh.db);
+    const config = testConfig();
+    app = await createApp(config, { db: rec.db });
+    rec.statements.length = 0;
+    const res = await app.server.inject({
+      method: 'POST',
+      url: '/ingest/fhir',
+      headers: {
+        authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
+        'content-type': 'application/fhir+json',
+      },
+      payload: JSON.stringify(
+        bundle('transaction', [
+          patient('p1', NHS_A),
+          condition('c1', 'Patient/p1', HYPERTENSION),
+          observation('o1', 'Patient/p1', 48),
+        ]),
+      ),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    ingest = rec.statements.splice(0);
+    const personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
+    const token = await mintUserToken(config.devIssuerSecret!, {
+      user: 'dr.reader',
+      org: 'Y90001',
+      role: 'R8000',
+    });
+    const o = await app.server.inject({
+      method: 'GET',
+      url: `/fhir/Patient/${personId}/$everything`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(o.statusCode).toBe(200);
+    open = rec.statements.splice(0);
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await fresh?.drop();
+  });
+
+  it('every table with person_id is either distributed by it or named as an exception, with its reason', () => {
+    expect(personTables.size).toBeGreaterThan(5);
+    for (const t of Object.keys(NOT_BY_PERSON)) expect(personTables, t).toContain(t);
+  });
+
+  it('person-distributed tables carry person_id in their primary key and unique constraints', async () => {
+    const found = (await keyViolations(fresh.db)).filter((v) => !(v.detail.split(' ')[0]! in NOT_BY_PERSON));
+    const fks = await foreignKeyViolations(fresh.db);
+    const d = departures(
+      [...found, ...fks.filter((v) => !(v.detail.split(' ')[0]! in NOT_BY_PERSON))],
+      ALLOWED_KEYS,
+    );
+    expect(d.unexpected, 'a key or foreign key without person_id: put person_id in it').toEqual([]);
+    expect(d.stale, 'no longer departs from the rule: remove it from ALLOWED_KEYS').toEqual([]);
+  });
+
+  it.each([
+    ['an ingest', () => ingest],
+    ['a record open', () => open],
+  ])('every statement of %s on a person-distributed table names one person', (_label, statements) => {
+    const captured = statements();
+    expect(captured.length).toBeGreaterThan(3);
+    const tables = new Set([...personTables, 'person'].filter((t) => !(t in NOT_BY_PERSON)));
+    const bad = statementViolations(captured, tables).filter(
+      (v) =>
+        !ALLOWED_STATEMENTS.some(
+          (a) => a.tables.some((t) => v.key.startsWith(`statement ${t}:`)) && a.pattern.test(v.detail),
+        ),
+    );
+    expect(
+      bad.map((v) => v.detail),
+      'filter on person_id = $n (or insert person_id), or allow it with its reason',
+    ).toEqual([]);
+  });
+
+  it('the statement check itself catches a statement that spans people', () => {
+    const tables = new Set(['clinical_item', 'person']);
+    expect(
+      statementViolations(
+        [
+          { sql: 'SELECT body FROM clinical_item WHERE source_id = $1', params: ['x'] },
+          { sql: 'SELECT body FROM clinical_item WHERE person_id = $1', params: ['x'] },
+          { sql: 'INSERT INTO clinical_item (id, person_id) VALUES ($1, $2)', params: [] },
+          { sql: 'SELECT * FROM person WHERE nhs_number = $1', params: [] },
+        ],
+        tables,
+      ).map((v) => v.detail),
+    ).toEqual([
+      'SELECT body FROM clinical_item WHERE source_id = $1',
+      'SELECT * FROM person WHERE nhs_number = $1',
+    ]);
+  });
+
+  it('a migration that adds a person-keyed table without person_id in its key is caught', async () => {
+    await fresh.db.exec(
+      `CREATE TABLE care_note (id uuid PRIMARY KEY, person_id uuid NOT NULL, code text UNIQUE);
+       CREATE TABLE care_note_part (person_id uuid, note_id uuid REFERENCES care_note (id), PRIMARY KEY (person_id, note_id))`,
+    );
+    const keys = (await keyViolations(fresh.db)).map((v) => v.key);
+    expect(keys).toEqual(expect.arrayContaining(['pk care_note', 'unique care_note_code_key']));
+    expect(keys).not.toContain('pk care_note_part');
+    expect((await foreignKeyViolations(fresh.db)).map((v) => v.key)).toContain(
+      'fk care_note_part_note_id_fkey',
+    );
+  });
+});
