@@ -25,10 +25,11 @@ import { recordNotices } from './notices.ts';
 import { withoutHiddenReferences } from './references.ts';
 import { combinedPatient, minimalPatient } from './patient.ts';
 import { createGovernor, type Granted, type Outcome, type ReadContext } from './governed.ts';
+import { createFhirReads, type FhirReads } from './fhir-reads.ts';
 
 export type { ReadContext };
 
-export interface Gate {
+export interface Gate extends FhirReads {
   /** GET /fhir/Patient?identifier=…|N */
   findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<string>;
   /** GET /fhir/Patient/{id} */
@@ -115,6 +116,20 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     });
 
   return {
+    // the FHIR API's searches, $everything by page, $summary (src/gate/fhir-reads.ts)
+    ...createFhirReads({
+      db,
+      fhirBaseUrl,
+      governed,
+      decide,
+      audit,
+      contextOf,
+      region,
+      clock,
+      neverShared,
+      noticesFor,
+      patientOf,
+    }),
     findPatientByNhsNumber: (ctx, nhs) =>
       governed(
         ctx,

@@ -1,0 +1,22 @@
+/**
+ * The FHIR read API. Every route hands the user to the gate; none reads the store itself
+ * (eslint forbids src/api from importing store, policy or audit). JSON only, gzip, strict or
+ * lenient handling of unknown parameters, ETags: see format.ts. What is supported is stated once,
+ * in src/fhir/search/definitions.ts, and the CapabilityStatement is built from it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { capabilityStatement } from '../capability.ts';
+import type { Services } from '../context.ts';
+import { FHIR_ROUTE, registerFhirFormat, send } from './format.ts';
+import { registerItemRoutes } from './item-routes.ts';
+import { registerPatientRoutes } from './patient-routes.ts';
+
+export { registerBreakGlassRoute } from './patient-routes.ts';
+
+export function registerFhirRoutes(app: FastifyInstance, services: Services): void {
+  registerFhirFormat(app);
+  const metadata = JSON.stringify(capabilityStatement(services.config.publicUrl));
+  app.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
+  registerPatientRoutes(app, services);
+  registerItemRoutes(app, services);
+}
