@@ -71,10 +71,22 @@ export function notModified(req: FastifyRequest, etag: string): boolean {
   return header.split(',').some((t) => t.trim() === '*' || bare(t) === bare(etag));
 }
 
-/** gzip and 406 for everything under /fhir. */
-export function registerFhirFormat(app: FastifyInstance): void {
-  // global: false: only routes that carry FHIR_ROUTE are compressed (payloads over 1 KiB)
-  void app.register(compress, { global: false, encodings: ['gzip', 'deflate'] });
+/**
+ * gzip for the routes registered on `fhir` after it (@fastify/compress attaches itself to routes
+ * as they are added, so it must have loaded first: the caller awaits this inside its plugin).
+ */
+export async function registerCompression(fhir: FastifyInstance): Promise<void> {
+  // global: false: only routes that carry FHIR_ROUTE are compressed (payloads over 1 KiB);
+  // customTypes: FHIR's media type is not in the registry's list of compressible types
+  await fhir.register(compress, {
+    global: false,
+    encodings: ['gzip', 'deflate'],
+    customTypes: /^application\/(fhir\+)?json/,
+  });
+}
+
+/** 406 for everything under /fhir that asks for anything but JSON. */
+export function registerFormatCheck(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
     if (req.url === '/fhir' || req.url.startsWith('/fhir/') || req.url.startsWith('/fhir?')) checkFormat(req);
   });

@@ -7,16 +7,20 @@
 import type { FastifyInstance } from 'fastify';
 import { capabilityStatement } from '../capability.ts';
 import type { Services } from '../context.ts';
-import { FHIR_ROUTE, registerFhirFormat, send } from './format.ts';
+import { FHIR_ROUTE, registerCompression, registerFormatCheck, send } from './format.ts';
 import { registerItemRoutes } from './item-routes.ts';
 import { registerPatientRoutes } from './patient-routes.ts';
 
 export { registerBreakGlassRoute } from './patient-routes.ts';
 
 export function registerFhirRoutes(app: FastifyInstance, services: Services): void {
-  registerFhirFormat(app);
+  registerFormatCheck(app);
   const metadata = JSON.stringify(capabilityStatement(services.config.publicUrl));
-  app.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
-  registerPatientRoutes(app, services);
-  registerItemRoutes(app, services);
+  // a plugin of their own, so that compression has loaded before the routes are added
+  void app.register(async (fhir) => {
+    await registerCompression(fhir);
+    fhir.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
+    registerPatientRoutes(fhir, services);
+    registerItemRoutes(fhir, services);
+  });
 }
