@@ -204,7 +204,10 @@ export function dateBounds(dates: { prefix: string; day: string }[]): { from?: n
   for (const d of dates) {
     const t = Date.parse(`${d.day}T00:00:00Z`);
     const next = t + 86_400_000;
-    if (d.prefix === 'eq') (from(t), to(next));
+    if (d.prefix === 'eq') {
+      from(t);
+      to(next);
+    }
     if (d.prefix === 'ge') from(t);
     if (d.prefix === 'gt') from(next);
     if (d.prefix === 'le') to(next);

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SharedcareError } from '../../errors/index.ts';
-import { CLINICAL_TYPES, isSearchType, parseSearch, type Query } from '../../fhir/index.ts';
+import { CLINICAL_TYPES, isSearchType, parseSearch, refuse, type Query } from '../../fhir/index.ts';
 import { readContextOf, requireUser } from '../auth.ts';
 import type { Services } from '../context.ts';
 import { etagOf, FHIR_ROUTE, isStrict, notModified, send } from './format.ts';
@@ -39,11 +39,20 @@ export function registerItemRoutes(app: FastifyInstance, services: Services): vo
   };
 
   // The person's objections to sharing, as Consent resources: what they objected to, never the data.
-  app.get<{ Querystring: { patient?: string } }>('/fhir/Consent', FHIR_ROUTE, async (req, reply) => {
+  app.get<{ Querystring: Query }>('/fhir/Consent', FHIR_ROUTE, async (req, reply) => {
     const user = await requireUser(services, req);
+    const others = Object.keys(req.query).filter((k) => k !== 'patient' && k !== '_format');
+    if (others.length && isStrict(req))
+      refuse(
+        others.map((k) => ({ message: `Consent is searched by patient only, not ${k}`, expression: k })),
+      );
+    const patient = req.query.patient;
     return send(
       reply,
-      await gate.consents(readContextOf(req, user), personIdParam(req.query.patient, 'patient')),
+      await gate.consents(
+        readContextOf(req, user),
+        personIdParam(typeof patient === 'string' ? patient : undefined, 'patient'),
+      ),
     );
   });
 
