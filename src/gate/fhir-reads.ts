@@ -15,9 +15,8 @@ import {
   ODS_SYSTEM,
   selectPage,
   valuesAt,
-  type Filter,
   type IncludeDef,
-  type SortKey,
+  type ParsedSearch,
 } from '../fhir/index.ts';
 import {
   findPersonsByDemographics,
@@ -29,22 +28,18 @@ import {
 import { decideRecord, listObjections, listOverrides, type RecordDecision } from '../policy/index.ts';
 import type { RegionSnapshot } from '../region/index.ts';
 import { itemOwner, readItems, withheldKinds, type ItemRow } from '../store/index.ts';
-import type { Granted, ReadContext } from './governed.ts';
+import type { createGovernor, Granted, ReadContext } from './governed.ts';
 import { withoutHiddenReferences } from './references.ts';
 import { entryOf, searchset, type Entry } from './search-bundle.ts';
 import { chooseSummaryItems, SUMMARY_TYPES, summaryDocument } from './summary.ts';
 
 /** One page of a person's items: which types, which filters, how sorted, which page, what to include. */
-export interface ItemSearch {
+export interface ItemSearch extends Pick<
+  ParsedSearch,
+  'filters' | 'sort' | 'count' | 'offset' | 'include' | 'ignored'
+> {
   /** empty: every type */
   types: string[];
-  filters: Filter[];
-  sort: SortKey[];
-  count: number | undefined;
-  offset: number;
-  include: IncludeDef[];
-  /** parameters left out under lenient handling: reported in the Bundle */
-  ignored: string[];
   /** the URL of the page starting at an offset (the applied parameters only) */
   link: (offset: number) => string;
 }
@@ -74,22 +69,12 @@ export interface FhirReads {
   organisation(ods: string): Promise<Organization | undefined>;
 }
 
-type Governed = <T>(
-  ctx: ReadContext,
-  action: AuditEventInput['action'],
-  describe: string,
-  locate: (tx: Queryable) => Promise<Person | undefined>,
-  read: (
-    tx: Queryable,
-    g: Granted,
-  ) => Promise<{ value: T; ids: string[]; withheld?: string[] } | { missing: true; withheld?: string[] }>,
-  opts?: { notFound?: string; personRefusalAsNotFound?: boolean },
-) => Promise<T>;
+type Governor = ReturnType<typeof createGovernor>;
 
 export interface FhirReadDeps {
   db: Database;
   fhirBaseUrl: string;
-  governed: Governed;
+  governed: Governor['governed'];
   decide: (
     tx: Queryable,
     user: UserPrincipal,

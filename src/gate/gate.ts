@@ -42,8 +42,6 @@ export interface Gate extends FhirReads {
    * section's types: DocumentReference, Composition, QuestionnaireResponse) is audited as a view.
    */
   readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
-  /** GET /fhir/{Type}?patient={id}&… */
-  search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
   consents(ctx: ReadContext, personId: string): Promise<string>;
   /**
@@ -190,22 +188,6 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         },
         // the same answer whether the item is missing, withheld or someone else's
         { notFound: `No ${resourceType} matches`, personRefusalAsNotFound: true },
-      ),
-
-    search: (ctx, personId, query, describe) =>
-      governed(
-        ctx,
-        'record.search',
-        describe,
-        (tx) => getPerson(tx, personId),
-        async (tx, g) => {
-          const { rows, withheld } = await shownItems(tx, g, query);
-          return {
-            withheld,
-            value: searchsetBundle(fhirBaseUrl, undefined, rows, noticesFor(g)),
-            ids: rows.map((r) => r.id),
-          };
-        },
       ),
 
     consents: (ctx, personId) =>
