@@ -187,5 +187,5 @@ describe('independent FHIR clients against the synthetic region', () => {
       ),
     );
     expect(problems.slice(0, 20)).toEqual([]);
-  });
+  }, 300_000); // thousands of resources through the StructureDefinition validator
 });

@@ -76,6 +76,13 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     ['Condition', '_source=urn:sharedcare:source:gp-riverside', ['c-htn', 'c-asthma']],
     ['Condition', '_lastUpdated=ge2000-01-01', ['c-htn', 'c-asthma', 'c-cough']],
     ['Condition', '_lastUpdated=lt2000-01-01', []],
+    ['Condition', '_lastUpdated=ge2000-01-01&_lastUpdated=lt2000-01-02', []],
+    ['Condition', 'category=problem-list-item&category=encounter-diagnosis', []],
+    [
+      'Condition',
+      '_tag=https://fhir.nhs.uk/Id/ods-organization-code|Y90001&_tag=https://fhir.nhs.uk/Id/ods-organization-code|Y90001,https://fhir.nhs.uk/Id/ods-organization-code|RX1',
+      ['c-htn', 'c-asthma'],
+    ],
     ['Observation', 'category=laboratory', ['o-hba1c-1', 'o-hba1c-2']],
     ['Observation', 'status=preliminary', ['o-bp']],
     ['Observation', 'status=final,preliminary', ['o-hba1c-1', 'o-hba1c-2', 'o-bp']],
