@@ -9,7 +9,8 @@
  *
  * Read paths covered (every route in src/api/*-routes.ts that returns a person's data):
  *   GET /fhir/Patient?identifier=…|N, GET /fhir/Patient/{id}, GET /fhir/Patient/{id}/$everything, …/$reconciled,
- *   GET /fhir/{Type}?patient=…[&date=…][&status=…][&code=…] for each clinical type,
+ *   GET /fhir/{Type}?patient=…[&date=…][&status=…][&code=…] for each clinical type (status and code
+ *   under the type's own R4 names: clinical-status, vaccine-code, type, service-type),
  *   GET /fhir/Consent?patient=…; and for the data protection officer GET /admin/objections?nhs=…
  *   and GET /dpo/access-report?person=…. POST /fhir/Patient/{id}/$break-glass is exercised as set-up.
  *   Not covered: /viewer/api/sources (region metadata, no person data); the viewer itself reads

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, issue: 'forbidden' },
   'not-found': { status: 404, issue: 'not-found' },
   'method-not-allowed': { status: 405, issue: 'not-supported' },
+  'not-acceptable': { status: 406, issue: 'not-supported' },
   conflict: { status: 409, issue: 'conflict' },
   'payload-too-large': { status: 413, issue: 'too-long' },
   'too-many-requests': { status: 429, issue: 'throttled' },

@@ -90,8 +90,22 @@ export function checkRequestValues(values: Record<string, unknown> | undefined, 
   }
 }
 
-/** Query parameters that may be given more than once (FHIR date ranges: date=ge…&date=le…). */
-const REPEATABLE = new Set(['date']);
+/**
+ * Query parameters that may be given more than once: FHIR ranges (date=ge…&date=le…), several
+ * _include, and the FHIR search parameters whose repetition means AND (src/fhir/search reads them
+ * as lists). `code` and `status` are left out: other routes read them as one string.
+ */
+const REPEATABLE = new Set([
+  'date',
+  '_lastUpdated',
+  '_include',
+  '_tag',
+  '_source',
+  'category',
+  'clinical-status',
+  'vaccine-code',
+  'service-type',
+]);
 
 /**
  * The query-string check of every route: text only (checkRequestValues), and each parameter at

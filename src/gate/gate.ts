@@ -27,10 +27,11 @@ import { combinedPatient, minimalPatient } from './patient.ts';
 import { createGovernor, type Granted, type Outcome, type ReadContext } from './governed.ts';
 import { reconciledRead } from './reconciled.ts';
 import type { ReconcileRules } from '../reconcile/index.ts';
+import { createFhirReads, type FhirReads } from './fhir-reads.ts';
 
 export type { ReadContext };
 
-export interface Gate {
+export interface Gate extends FhirReads {
   /** GET /fhir/Patient?identifier=…|N */
   findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<string>;
   /** GET /fhir/Patient/{id} */
@@ -45,8 +46,6 @@ export interface Gate {
    * section's types: DocumentReference, Composition, QuestionnaireResponse) is audited as a view.
    */
   readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
-  /** GET /fhir/{Type}?patient={id}&… */
-  search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
   consents(ctx: ReadContext, personId: string): Promise<string>;
   /**
@@ -132,7 +131,20 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
 
   return {
     reconciled,
-
+    // the FHIR API's searches, $everything by page, $summary (src/gate/fhir-reads.ts)
+    ...createFhirReads({
+      db,
+      fhirBaseUrl,
+      governed,
+      decide,
+      audit,
+      contextOf,
+      region,
+      clock,
+      neverShared,
+      noticesFor,
+      patientOf,
+    }),
     findPatientByNhsNumber: (ctx, nhs) =>
       governed(
         ctx,
@@ -193,22 +205,6 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         },
         // the same answer whether the item is missing, withheld or someone else's
         { notFound: `No ${resourceType} matches`, personRefusalAsNotFound: true },
-      ),
-
-    search: (ctx, personId, query, describe) =>
-      governed(
-        ctx,
-        'record.search',
-        describe,
-        (tx) => getPerson(tx, personId),
-        async (tx, g) => {
-          const { rows, withheld } = await shownItems(tx, g, query);
-          return {
-            withheld,
-            value: searchsetBundle(fhirBaseUrl, undefined, rows, noticesFor(g)),
-            ids: rows.map((r) => r.id),
-          };
-        },
       ),
 
     consents: (ctx, personId) =>

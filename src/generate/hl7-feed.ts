@@ -145,7 +145,7 @@ export function feedMessage(
       const start = new Date(when.getTime() + rng.int(1, 60) * 86_400_000);
       return [
         msh,
-        `SCH|P${n}|APT${n}|||||FOLLOWUP^Follow-up^L|||20|MIN|^^20^${ts(start)}`,
+        `SCH|P${n}|APT${n}|||||FOLLOWUP^Follow-up^L||20|MIN|^^20^${ts(start)}`,
         pid,
         `AIS|1||${rng.pick(['CARDIO', 'DIAB', 'RENAL'])}^Outpatient clinic^L|${ts(start)}`,
         `AIL|1||${rng.pick(['CARDIO1', 'DIAB2', 'RENAL1'])}^^^${o.facility}`,

@@ -49,3 +49,4 @@ export {
 } from './review.ts';
 export { trainRules, countNames, type TrainingReport } from './train.ts';
 export { trainingRecords, saveTermFrequencies } from './training-store.ts';
+export { findPersonsByDemographics, type DemographicMatch, type DemographicQuery } from './search.ts';

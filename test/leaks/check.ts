@@ -11,7 +11,7 @@
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { ReadSpec } from './arbitraries.ts';
 import { CATEGORIES, LISTED, ORGS, orgOfSource, OUTSIDE_CLINIC, type Code } from './catalogue.ts';
-import { ITEM_TYPES, TYPE_NAMES, type ItemType } from './fhir.ts';
+import { codeParamOf, ITEM_TYPES, statusParamOf, TYPE_NAMES, type ItemType } from './fhir.ts';
 import { accessToNobody, dateBounds, label, neverShared, visibleTo, type Visible } from './oracle.ts';
 import type { Harness } from './harness.ts';
 import { describeReader, nextNhsNumber, type ItemModel, type PersonModel, type World } from './region.ts';
@@ -159,9 +159,11 @@ function expectedFor(
       const hit = (i: ItemModel) =>
         i.type === read.type &&
         (from === undefined || (i.when !== undefined && Date.parse(i.when) >= from)) &&
-        (to === undefined || (i.when !== undefined && Date.parse(i.when) <= to)) &&
+        (to === undefined || (i.when !== undefined && Date.parse(i.when) < to)) &&
         (read.statuses.length === 0 || read.statuses.includes(i.status)) &&
-        (!read.code || i.searchCodes.includes(`${read.code.system}|${read.code.code}`));
+        (!read.code ||
+          !codeParamOf(read.type) ||
+          i.searchCodes.includes(`${read.code.system}|${read.code.code}`));
       return { status: 200, items: new Set([...items].filter(hit)), demographics: false, notices };
     }
   }
@@ -187,8 +189,10 @@ function urlOf(world: World, read: Concrete, person: PersonModel | undefined): s
       return `/fhir/${read.item?.type ?? read.type}/${read.item?.id ?? '00000000-0000-4000-8000-0000000000ab'}`;
     case 'section': {
       const q = [`patient=${id}`, ...read.dates.map((d) => `date=${d.prefix}${day(world, d.days)}`)];
-      if (read.statuses.length) q.push(`status=${read.statuses.join(',')}`);
-      if (read.code) q.push(`code=${encodeURIComponent(`${read.code.system}|${read.code.code}`)}`);
+      if (read.statuses.length) q.push(`${statusParamOf(read.type)}=${read.statuses.join(',')}`);
+      const codeParam = codeParamOf(read.type)?.name;
+      if (read.code && codeParam)
+        q.push(`${codeParam}=${encodeURIComponent(`${read.code.system}|${read.code.code}`)}`);
       return `/fhir/${read.type}?${q.join('&')}`;
     }
   }

@@ -5,6 +5,7 @@
  * distinctive marker in its narrative, so that a leak of any part of it can be found in any body.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { searchParamsOf, valuesAt } from '../../src/fhir/index.ts';
 import { ODS, type Code, type Label } from './catalogue.ts';
 
 /** How an element links to another item (src/fhir/links.ts states the same rule for the server). */
@@ -341,4 +342,25 @@ export function patientResource(p: PatientInput): Resource {
     birthDate: '1980-06-15',
     ...(p.generalPractitioner ? { generalPractitioner: [orgRef(p.generalPractitioner)] } : {}),
   } as Resource;
+}
+
+const STATUS_PARAMS = new Set(['status', 'clinical-status', 'lifecycle-status']);
+const CODE_PARAMS = new Set(['code', 'vaccine-code', 'type', 'service-type']);
+
+/** The type's status search parameter (R4: clinical-status for problems and allergies). */
+export function statusParamOf(type: string): string {
+  return searchParamsOf(type).find((d) => STATUS_PARAMS.has(d.name))?.name ?? 'status';
+}
+
+/** The type's code search parameter and the elements it reads, if R4 gives the type one. */
+export function codeParamOf(type: string): { name: string; paths: string[] } | undefined {
+  return searchParamsOf(type).find((d) => CODE_PARAMS.has(d.name));
+}
+
+/** What a search by the type's code parameter matches: the "system|code"s in its elements. */
+export function searchCodesIn(resource: Resource): string[] {
+  const param = codeParamOf(resource.resourceType);
+  return param
+    ? param.paths.flatMap((p) => valuesAt(resource, p)).flatMap((v) => codesIn(v as Resource))
+    : [];
 }

@@ -192,14 +192,26 @@ export function visibleTo(r: ReaderModel, p: PersonModel, now: number): Visible 
   return { access, recordWithheld, items, hidden };
 }
 
-/** FHIR date search as the API documents it: ge/gt/eq set the lower bound, le/lt the upper, eq the day. */
+/**
+ * FHIR date search (R4) of a day against an item's dateTime (never midnight), as a half-open range
+ * [from, to): eq the day, ge from its start, gt from the next day, le up to the next day, lt up to
+ * its start. Repeated values must all hold.
+ */
 export function dateBounds(dates: { prefix: string; day: string }[]): { from?: number; to?: number } {
   const b: { from?: number; to?: number } = {};
+  const from = (t: number) => (b.from = Math.max(b.from ?? -Infinity, t));
+  const to = (t: number) => (b.to = Math.min(b.to ?? Infinity, t));
   for (const d of dates) {
     const t = Date.parse(`${d.day}T00:00:00Z`);
-    if (['ge', 'gt', 'eq'].includes(d.prefix)) b.from = t;
-    if (['le', 'lt'].includes(d.prefix)) b.to = t;
-    if (d.prefix === 'eq') b.to = t + 86_400_000 - 1;
+    const next = t + 86_400_000;
+    if (d.prefix === 'eq') {
+      from(t);
+      to(next);
+    }
+    if (d.prefix === 'ge') from(t);
+    if (d.prefix === 'gt') from(next);
+    if (d.prefix === 'le') to(next);
+    if (d.prefix === 'lt') to(t);
   }
   return b;
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { RegionSpec, When } from './arbitraries.ts';
 import { ORGS, OUTSIDE_CLINIC, SOURCES, orgOfSource, type Code, type Label, type Org } from './catalogue.ts';
-import { codesIn, ITEM_TYPES, itemResource, patientResource, type ItemType } from './fhir.ts';
+import { searchCodesIn, ITEM_TYPES, itemResource, patientResource, type ItemType } from './fhir.ts';
 import type { Harness } from './harness.ts';
 import { breakGlassStatus } from './oracle.ts';
 
@@ -202,7 +202,7 @@ export async function sendRegion(h: Harness, spec: RegionSpec): Promise<World> {
               ref: `${p.items[l.to]!.type}/${p.items[l.to]!.localId}`,
             })),
           });
-          i.searchCodes = codesIn(r);
+          i.searchCodes = searchCodesIn(r);
           resources.push(r);
         }
       }

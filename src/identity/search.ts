@@ -1,0 +1,73 @@
+/**
+ * Finding persons by demographics, the IHE PDQm shapes: family (and given) name with birth date, or
+ * birth date with postcode. Always through the birth-date blocking key (an index probe), then the
+ * source records' normalised features compared as FHIR string search does: each name part the
+ * searcher gives must begin a name part the record holds, case and accents ignored.
+ */
+import type { Patient } from '@medplum/fhirtypes';
+import type { Queryable } from '../db/index.ts';
+import { featuresOf, type MatchFeatures } from './features.ts';
+import { nameParts, normaliseDate, normalisePostcode } from './normalise.ts';
+import type { Person } from './person.ts';
+
+export interface DemographicQuery {
+  /** YYYY-MM-DD */
+  birthDate: string;
+  family?: string;
+  given?: string;
+  postcode?: string;
+}
+
+export interface DemographicMatch {
+  person: Person;
+  /** the source records (source ids) whose details matched */
+  sourceIds: string[];
+}
+
+const startsAny = (wanted: string[], held: string[]) =>
+  wanted.every((w) => held.some((h) => h.startsWith(w)));
+
+function matches(f: MatchFeatures, q: DemographicQuery): boolean {
+  if (q.family !== undefined && !startsAny(nameParts(q.family), [...f.family, ...f.formerFamily]))
+    return false;
+  if (q.given !== undefined && !startsAny(nameParts(q.given), f.given)) return false;
+  if (q.postcode !== undefined) {
+    const want = normalisePostcode(q.postcode).replace(' ', '');
+    if (!want || !f.postcode.replace(' ', '').startsWith(want)) return false;
+  }
+  return true;
+}
+
+export async function findPersonsByDemographics(
+  q: Queryable,
+  query: DemographicQuery,
+): Promise<DemographicMatch[]> {
+  const dob = normaliseDate(query.birthDate);
+  if (!dob) return [];
+  const { rows } = await q.query<{
+    person_id: string;
+    nhs_number: string | null;
+    verified: boolean;
+    source_id: string;
+    features: string | null;
+    demographics: string;
+  }>(
+    `SELECT l.person_id, p.nhs_number, p.verified, l.source_id, l.features, l.demographics
+     FROM person_link l JOIN person p ON p.id = l.person_id WHERE l.block_dob = $1`,
+    [dob],
+  );
+  const found = new Map<string, DemographicMatch>();
+  for (const r of rows) {
+    const f = r.features
+      ? (JSON.parse(r.features) as MatchFeatures)
+      : featuresOf(JSON.parse(r.demographics) as Patient);
+    if (!matches(f, query)) continue;
+    const hit = found.get(r.person_id) ?? {
+      person: { id: r.person_id, nhsNumber: r.nhs_number, verified: r.verified },
+      sourceIds: [],
+    };
+    hit.sourceIds.push(r.source_id);
+    found.set(r.person_id, hit);
+  }
+  return [...found.values()].sort((a, b) => a.person.id.localeCompare(b.person.id));
+}
