@@ -13,7 +13,7 @@ import type { Services } from './context.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
-function send(reply: FastifyReply, body: string): FastifyReply {
+function send(reply: FastifyReply, body: string | Buffer): FastifyReply {
   return reply.header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(body);
 }
 
@@ -97,7 +97,7 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
   app.get<{ Params: { id: string } }>('/fhir/Patient/:id', async (req, reply) => {
     const user = await requireUser(services, req);
     const body = JSON.parse(
-      await gate.readPatient(readContextOf(req, user), personIdParam(req.params.id, 'id')),
+      (await gate.readPatient(readContextOf(req, user), personIdParam(req.params.id, 'id'))).toString(),
     ) as {
       entry: { resource: unknown }[];
     };

@@ -28,13 +28,14 @@ import { createGovernor, type Granted, type Outcome, type ReadContext } from './
 
 export type { ReadContext };
 
+/** Bundles come back as UTF-8 bytes, ready to send (see searchsetBundle); one item as its stored text. */
 export interface Gate {
   /** GET /fhir/Patient?identifier=…|N */
-  findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<string>;
+  findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id} */
-  readPatient(ctx: ReadContext, personId: string): Promise<string>;
+  readPatient(ctx: ReadContext, personId: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id}/$everything */
-  everything(ctx: ReadContext, personId: string): Promise<string>;
+  everything(ctx: ReadContext, personId: string): Promise<Buffer>;
   /**
    * GET /fhir/{Type}/{id}: one item, as stored; not-found when it does not exist, was removed, or
    * is withheld from this reader (the three look the same). Reading a document (the documents
@@ -42,9 +43,9 @@ export interface Gate {
    */
   readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
   /** GET /fhir/{Type}?patient={id}&… */
-  search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<string>;
+  search(ctx: ReadContext, personId: string, query: ItemQuery, describe: string): Promise<Buffer>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
-  consents(ctx: ReadContext, personId: string): Promise<string>;
+  consents(ctx: ReadContext, personId: string): Promise<Buffer>;
   /**
    * POST /launch: registers a SMART launch for the user and the person with this NHS number. A
    * session bound to another patient is refused here, and the refusal audited, as a read would be.
