@@ -37,9 +37,11 @@ export interface IngestRun {
 
 export async function ingestRegion(
   db: Database,
-  region: RegionFiles,
+  region: Pick<RegionFiles, 'sources'>,
   chunk: number,
   label: string,
+  /** requests in flight (default: as many as the CLI uses for this database) */
+  inFlight?: number,
 ): Promise<IngestRun> {
   const spec = regionSpec();
   await applyRegion(db, spec.organisations, spec.sources);
@@ -48,7 +50,7 @@ export async function ingestRegion(
     resources: 0,
     requests: 0,
     failedRequests: 0,
-    concurrency: backend.parallelism,
+    concurrency: inFlight ?? backend.parallelism,
     counts: {},
     ms: 0,
     perSecond: 0,
@@ -58,7 +60,7 @@ export async function ingestRegion(
   for (const { id, dir } of region.sources) {
     let summary;
     try {
-      summary = await loadFiles(backend, id, [dir], { chunk, concurrency: backend.parallelism });
+      summary = await loadFiles(backend, id, [dir], { chunk, concurrency: run.concurrency });
     } catch (err) {
       if (!(err instanceof LoadAborted)) throw err;
       summary = err.summary;

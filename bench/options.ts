@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import type { GrowBody } from './bulk-load.ts';
 
 export interface BenchOptions {
+  /** 'generator': our synthetic region; 'synthea': Synthea bundles cloned (PostgreSQL only) */
+  data: 'generator' | 'synthea';
   /** persons in the region ingested through the real path into PostgreSQL */
   persons: number;
   /** region sizes (persons) to grow the PostgreSQL region to in SQL, ascending; [] skips growing */
@@ -39,6 +41,7 @@ const QUICK: Partial<BenchOptions> = {
 };
 
 const DEFAULTS: BenchOptions = {
+  data: 'generator',
   persons: 2_000,
   grow: [10_000, 100_000],
   pglitePersons: 500,
@@ -74,6 +77,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     strict: true,
     options: {
       ...Object.fromEntries(NUMERIC.map((n) => [n, { type: 'string' as const }])),
+      data: { type: 'string' },
       grow: { type: 'string' },
       'grow-body': { type: 'string' },
       'pg-url': { type: 'string' },
@@ -86,9 +90,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   });
   if (values.help) {
     process.stdout.write(
-      `npm run bench -- [--quick] [--persons N] [--grow N,N…] [--pglite-persons N] [--grow-body auto|full|short]
+      `npm run bench -- [--data generator|synthea] [--quick] [--persons N] [--grow N,N…] [--pglite-persons N] [--grow-body auto|full|short]
   [--chunk N] [--duration S] [--connections N] [--sql-iterations N] [--seed N]
   [--pg-url URL] [--no-postgres] [--no-pglite] [--keep]
+--data synthea: the Synthea bundles of ../shared/fixtures/synthea-r4 cloned into --persons persons
+  (default 600) plus one heavy person, on PostgreSQL only (growing and PGlite do not apply).
 Every option can also be set as BENCH_<NAME> (e.g. BENCH_PERSONS=2000, BENCH_PG_URL=…).\n`,
     );
     process.exit(0);
@@ -97,6 +103,14 @@ Every option can also be set as BENCH_<NAME> (e.g. BENCH_PERSONS=2000, BENCH_PG_
     values[name as keyof typeof values] === true || env[envName(name)] === '1';
   const quick = flag('quick');
   const opts: BenchOptions = { ...DEFAULTS, ...(quick ? QUICK : {}), quick };
+  const data = values.data ?? env.BENCH_DATA ?? 'generator';
+  if (data !== 'generator' && data !== 'synthea') throw new Error('--data must be generator or synthea');
+  opts.data = data;
+  if (data === 'synthea') {
+    opts.persons = quick ? 20 : 600;
+    opts.grow = [];
+    opts.pglite = false;
+  }
   const record = opts as unknown as Record<string, unknown>;
   for (const name of NUMERIC) {
     const raw = (values[name as keyof typeof values] as string | undefined) ?? env[envName(name)];
@@ -124,11 +138,14 @@ Every option can also be set as BENCH_<NAME> (e.g. BENCH_PERSONS=2000, BENCH_PG_
   }
   opts.pgUrl = values['pg-url'] ?? env.BENCH_PG_URL ?? opts.pgUrl;
   opts.postgres = !flag('no-postgres');
-  opts.pglite = !flag('no-pglite');
+  opts.pglite = opts.data === 'generator' && !flag('no-pglite');
   opts.keep = flag('keep');
   if (opts.persons < 1) throw new Error('--persons must be at least 1');
   if (opts.pglitePersons > opts.persons) opts.pglitePersons = opts.persons;
-  opts.grow = [...new Set(opts.grow)].filter((g) => g > opts.persons).sort((a, b) => a - b);
+  opts.grow =
+    opts.data === 'synthea'
+      ? []
+      : [...new Set(opts.grow)].filter((g) => g > opts.persons).sort((a, b) => a - b);
   if (opts.connections < 1 || opts.duration < 1) throw new Error('--connections and --duration must be ≥ 1');
   return opts;
 }

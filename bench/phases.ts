@@ -8,7 +8,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from '../src/db/index.ts';
 import { bareSqlPglite, bareSqlPostgres, type SqlRun } from './bare-sql.ts';
 import { growRegion } from './bulk-load.ts';
-import { createBenchDatabase, openBenchPglite } from './databases.ts';
+import { createBenchDatabase, openBenchPglite, type BenchDatabase } from './databases.ts';
 import { ingestRegion } from './ingest.ts';
 import type { BenchOptions } from './options.ts';
 import { rawCopyPglite, rawCopyPostgres } from './raw-copy.ts';
@@ -44,20 +44,33 @@ async function personIds(db: Database, persons: ChosenPerson[]): Promise<Map<Cho
   return ids;
 }
 
-async function opens(
+/** A record to open: how the report names it, the viewer's organisation, and the person's id. */
+export interface OpenTarget {
+  person: string;
+  gpOrg: string;
+  id: string;
+}
+
+const targetsOf = (ids: Map<ChosenPerson, string>): OpenTarget[] =>
+  [...ids].map(([p, id]) => ({
+    person: `${p.label} (#${p.index}, viewer at ${p.gpOrg})`,
+    gpOrg: p.gpOrg,
+    id,
+  }));
+
+export async function opens(
   ctx: RunContext,
   db: DbLabel,
   region: string,
   server: BenchServer,
-  ids: Map<ChosenPerson, string>,
+  targets: OpenTarget[],
   sql: (personId: string, iterations: number, maxMs: number) => Promise<SqlRun>,
 ): Promise<void> {
   const { duration, connections, sqlIterations } = ctx.opts;
   const loopMs = Math.min(duration, 3) * 1000;
-  for (const [p, id] of ids) {
-    const person = `${p.label} (#${p.index}, viewer at ${p.gpOrg})`;
+  for (const { person, gpOrg, id } of targets) {
     note(`${db} ${region}: record open, ${person}`);
-    const viewer = await server.viewer(p.gpOrg);
+    const viewer = await server.viewer(gpOrg);
     const run = await recordOpen(server, viewer, id, {
       duration,
       connections,
@@ -74,6 +87,25 @@ async function opens(
   }
 }
 
+/** The run's own PostgreSQL database, opened; dropped (unless --keep) and closed on exit. */
+export async function benchPostgres(
+  ctx: RunContext,
+  adminUrl: string,
+  tag: string,
+): Promise<{ bench: BenchDatabase; db: Database; closed: () => void }> {
+  const bench = await createBenchDatabase(adminUrl, tag);
+  ctx.cleanups.push(async () => {
+    if (ctx.opts.keep) note(`kept database ${bench.name}`);
+    else await bench.drop();
+  });
+  const db = await openDatabase({ databaseUrl: bench.url });
+  let dbOpen = true;
+  ctx.cleanups.push(async () => {
+    if (dbOpen) await db.close();
+  });
+  return { bench, db, closed: () => (dbOpen = false) };
+}
+
 export async function runPostgres(ctx: RunContext, adminUrl: string): Promise<void> {
   const { opts } = ctx;
   note(`PostgreSQL: generating ${int(opts.persons)} persons`);
@@ -87,16 +119,7 @@ export async function runPostgres(ctx: RunContext, adminUrl: string): Promise<vo
   ctx.cleanups.push(async () => region.remove());
   note(`  ${int(region.summary.resources)} resources in ${seconds(region.generateMs)}`);
 
-  const bench = await createBenchDatabase(adminUrl, ctx.tag);
-  ctx.cleanups.push(async () => {
-    if (opts.keep) note(`kept database ${bench.name}`);
-    else await bench.drop();
-  });
-  const db = await openDatabase({ databaseUrl: bench.url });
-  let dbOpen = true;
-  ctx.cleanups.push(async () => {
-    if (dbOpen) await db.close();
-  });
+  const { bench, db, closed } = await benchPostgres(ctx, adminUrl, ctx.tag);
 
   note(`PostgreSQL: ingesting into ${bench.name}`);
   const run = await ingestRegion(db, region, opts.chunk, 'PostgreSQL');
@@ -114,7 +137,7 @@ export async function runPostgres(ctx: RunContext, adminUrl: string): Promise<vo
   try {
     const ids = await personIds(db, ctx.persons);
     const sql = (id: string, n: number, max: number) => bareSqlPostgres(bench.url, id, n, max);
-    await opens(ctx, 'PostgreSQL', `${int(opts.persons)} persons (ingested)`, server, ids, sql);
+    await opens(ctx, 'PostgreSQL', `${int(opts.persons)} persons (ingested)`, server, targetsOf(ids), sql);
     let rows = run.itemRows;
     for (const target of opts.grow) {
       note(`PostgreSQL: growing the region to ${int(target)} persons in SQL (${opts.growBody} bodies)`);
@@ -127,12 +150,12 @@ export async function runPostgres(ctx: RunContext, adminUrl: string): Promise<vo
           `clinical_item insert ${seconds(grown.insertMs)}, ` +
           `index rebuild ${seconds(grown.indexMs)}, VACUUM ANALYZE + CHECKPOINT ${seconds(grown.vacuumMs)}.`,
       );
-      await opens(ctx, 'PostgreSQL', `${int(grown.persons)} persons (grown)`, server, ids, sql);
+      await opens(ctx, 'PostgreSQL', `${int(grown.persons)} persons (grown)`, server, targetsOf(ids), sql);
     }
   } finally {
     await server.close();
     await db.close();
-    dbOpen = false;
+    closed();
   }
 }
 
@@ -166,8 +189,13 @@ export async function runPglite(ctx: RunContext): Promise<string> {
   const server = await startServer(bench.db);
   try {
     const ids = await personIds(bench.db, ctx.persons);
-    await opens(ctx, 'PGlite', `${int(opts.pglitePersons)} persons (ingested)`, server, ids, (id, n, max) =>
-      bareSqlPglite(pglite, id, n, max),
+    await opens(
+      ctx,
+      'PGlite',
+      `${int(opts.pglitePersons)} persons (ingested)`,
+      server,
+      targetsOf(ids),
+      (id, n, max) => bareSqlPglite(pglite, id, n, max),
     );
   } finally {
     await server.close();

@@ -267,7 +267,7 @@ async function measure(db: Database, opens: Open[]): Promise<Measured[]> {
           const t = performance.now();
           const body = await gate.everything({ user: o.user }, o.personId);
           if (keep) s.gate.push(performance.now() - t);
-          s.returned = Number(/"total":(\d+)/.exec(body)?.[1] ?? NaN);
+          s.returned = Number(/"total":(\d+)/.exec(body.toString('utf8', 0, 200))?.[1] ?? NaN);
         },
         async () => {
           const before = s.steps.length;

@@ -33,9 +33,11 @@ export function renderReport(r: Report): string {
       `PostgreSQL ${m.postgres ?? 'not reachable'}; PGlite ${m.pglite}. ` +
       `1-minute load average during the run: mean ${m.load.mean.toFixed(1)}, max ${m.load.max.toFixed(1)}.`,
     '',
-    `Options: ${int(r.options.persons)} persons ingested into PostgreSQL, ${int(r.options.pglitePersons)} into PGlite, ` +
-      `grown in SQL to ${r.options.grow.length ? `${r.options.grow.map(int).join(' and ')} persons (${r.options.growBody} bodies)` : '(not grown)'}, ` +
-      `${r.options.chunk} resources per ingest call, HTTP runs of ${r.options.duration} s.`,
+    r.options.data === 'synthea'
+      ? `Options: Synthea-shaped data, ${int(r.options.persons)} persons + 1 heavy person, PostgreSQL only, HTTP runs of ${r.options.duration} s.`
+      : `Options: ${int(r.options.persons)} persons ingested into PostgreSQL, ${int(r.options.pglitePersons)} into PGlite, ` +
+        `grown in SQL to ${r.options.grow.length ? `${r.options.grow.map(int).join(' and ')} persons (${r.options.growBody} bodies)` : '(not grown)'}, ` +
+        `${r.options.chunk} resources per ingest call, HTTP runs of ${r.options.duration} s.`,
     '',
     '### Ingest (resources/s)',
     '',

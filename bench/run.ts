@@ -13,6 +13,8 @@ import { parseOptions } from './options.ts';
 import { runPglite, runPostgres, type RunContext } from './phases.ts';
 import { choosePersons } from './region.ts';
 import { renderReport } from './report.ts';
+import { runSynthea } from './synthea.ts';
+import { SYNTHEA_DIR, syntheaPresent } from './synthea-data.ts';
 import { describeMachine, sampleLoad } from './results.ts';
 import { int, note, since } from './stats.ts';
 
@@ -36,10 +38,11 @@ async function main(): Promise<void> {
   const now = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000); // midnight UTC, as the generator
 
   const scan = Math.min(opts.persons, opts.pglite ? opts.pglitePersons : opts.persons, 2000);
-  const persons = choosePersons(scan, seed, now);
-  note(
-    `persons to open: ${persons.map((p) => `${p.label} #${p.index} (${int(p.clinicalResources)} clinical resources)`).join(', ')}`,
-  );
+  const persons = opts.data === 'generator' ? choosePersons(scan, seed, now) : [];
+  if (opts.data === 'generator')
+    note(
+      `persons to open: ${persons.map((p) => `${p.label} #${p.index} (${int(p.clinicalResources)} clinical resources)`).join(', ')}`,
+    );
 
   const ctx: RunContext = {
     opts,
@@ -72,25 +75,33 @@ async function main(): Promise<void> {
   const pgVersion = opts.postgres ? await postgresReachable(opts.pgUrl) : undefined;
   let pgliteDescription = `${pgliteVersion()}`;
   try {
-    if (!opts.postgres) ctx.notes.push('PostgreSQL parts skipped (--no-postgres).');
+    if (opts.data === 'synthea' && !syntheaPresent()) {
+      const msg = `Synthea fixtures not found at ${SYNTHEA_DIR} (they come from ../shared, beside the repository): the Synthea benchmark is skipped.`;
+      note(msg);
+      ctx.notes.push(msg);
+    } else if (!opts.postgres) ctx.notes.push('PostgreSQL parts skipped (--no-postgres).');
     else if (!pgVersion) {
       const msg = `PostgreSQL is not reachable at ${opts.pgUrl}: the PostgreSQL parts are skipped.`;
       note(msg);
       ctx.notes.push(msg);
-    } else await runPostgres(ctx, opts.pgUrl);
+    } else if (opts.data === 'synthea') await runSynthea(ctx, opts.pgUrl);
+    else await runPostgres(ctx, opts.pgUrl);
 
     if (opts.pglite) {
       const v = await runPglite(ctx);
       pgliteDescription = `${pgliteDescription} (PostgreSQL ${v} in WebAssembly)`;
-    } else ctx.notes.push('PGlite parts skipped (--no-pglite).');
+    } else if (opts.data === 'generator') ctx.notes.push('PGlite parts skipped (--no-pglite).');
   } finally {
     await cleanup();
   }
 
+  if (opts.data === 'generator')
+    ctx.notes.push(
+      'Ingest: resources/s counts every resource stored or linked (Patients included), sent as `sharedcare load` sends them ' +
+        '(loadFiles over the direct backend, with its number of calls in flight); ' +
+        'raw COPY: rows/s of COPY … FROM of the same clinical_item rows into a table of the same shape (same indexes).',
+    );
   ctx.notes.push(
-    'Ingest: resources/s counts every resource stored or linked (Patients included), sent as `sharedcare load` sends them ' +
-      '(loadFiles over the direct backend, with its number of calls in flight); ' +
-      'raw COPY: rows/s of COPY … FROM of the same clinical_item rows into a table of the same shape (same indexes).',
     'Record open: latencies of 2xx responses measured by autocannon (worker thread) on 127.0.0.1, ' +
       'server, load generator and database sharing the same cores. Gate in-process: gate.everything() alone, ' +
       'no HTTP. Bare SQL: the store query alone, one at a time, on the driver.',

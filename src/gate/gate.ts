@@ -31,13 +31,14 @@ import { createFhirReads, type FhirReads } from './fhir-reads.ts';
 
 export type { ReadContext };
 
+/** Bundles come back as UTF-8 bytes, ready to send (see searchsetBundle); one item as its stored text. */
 export interface Gate extends FhirReads {
   /** GET /fhir/Patient?identifier=…|N */
-  findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<string>;
+  findPatientByNhsNumber(ctx: ReadContext, nhsNumber: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id} */
-  readPatient(ctx: ReadContext, personId: string): Promise<string>;
+  readPatient(ctx: ReadContext, personId: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id}/$everything */
-  everything(ctx: ReadContext, personId: string): Promise<string>;
+  everything(ctx: ReadContext, personId: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id}/$reconciled: $everything with sources reconciled (src/gate/reconciled.ts) */
   reconciled(ctx: ReadContext, personId: string): Promise<string>;
   /**
@@ -47,7 +48,7 @@ export interface Gate extends FhirReads {
    */
   readItem(ctx: ReadContext, resourceType: string, id: string): Promise<string>;
   /** GET /fhir/Consent?patient={id}: the person's objections (history included), never the data */
-  consents(ctx: ReadContext, personId: string): Promise<string>;
+  consents(ctx: ReadContext, personId: string): Promise<Buffer>;
   /**
    * POST /launch: registers a SMART launch for the user and the person with this NHS number. A
    * session bound to another patient is refused here, and the refusal audited, as a read would be.

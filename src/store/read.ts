@@ -83,13 +83,18 @@ export async function readItems(
   if (query.status?.length) add('status = ANY(?::text[])', query.status);
   if (query.codes?.length) add('codes && ?::text[]', query.codes);
   if (query.ids?.length) add('id = ANY(?::uuid[])', query.ids);
-  const { rows } = await q.query<ItemRow>(
-    // withheldKinds rides along as an uncorrelated subquery, computed once: one round trip, not two
-    `SELECT id, resource_type AS "resourceType", body, refs::text AS refs, (SELECT array_agg(DISTINCT ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
+  const { rows } = await q.query<Omit<ItemRow, 'withheld'> & { withheld: string[] | string | null }>(
+    // withheldKinds rides along as an uncorrelated subquery, computed once: one round trip, not two.
+    // As text, split once here: as an array the driver parsed the same value again on every row.
+    `SELECT id, resource_type AS "resourceType", body, refs::text AS refs,
+       (SELECT string_agg(DISTINCT ${WITHHELD_KIND}, ',' ORDER BY ${WITHHELD_KIND}) ${WITHHELD_FROM}) AS withheld
      FROM clinical_item WHERE ${where.join(' AND ')} ORDER BY effective DESC NULLS LAST, id`,
     params,
   );
-  return rows;
+  const first = rows[0]?.withheld;
+  const withheld = typeof first === 'string' ? first.split(',') : null;
+  for (const r of rows) r.withheld = withheld;
+  return rows as ItemRow[];
 }
 
 /**

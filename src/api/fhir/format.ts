@@ -12,7 +12,7 @@ export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** The route options every FHIR read route carries: gzip when the client accepts it. */
 export const FHIR_ROUTE = { compress: {} } as const;
 
-export function send(reply: FastifyReply, body: string): FastifyReply {
+export function send(reply: FastifyReply, body: string | Buffer): FastifyReply {
   return reply.header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(body);
 }
 

@@ -83,7 +83,7 @@ export function registerPatientRoutes(app: FastifyInstance, services: Services):
     }
     let body: string;
     try {
-      body = await gate.findPatientByNhsNumber(ctx, search.nhsNumber);
+      body = (await gate.findPatientByNhsNumber(ctx, search.nhsNumber)).toString();
     } catch (err) {
       // A search that finds no one answers an empty searchset (FHIR), not 404.
       if (!(err instanceof SharedcareError && err.code === 'not-found')) throw err;
@@ -104,7 +104,7 @@ export function registerPatientRoutes(app: FastifyInstance, services: Services):
   app.get<{ Params: { id: string } }>('/fhir/Patient/:id', FHIR_ROUTE, async (req, reply) => {
     const user = await requireUser(services, req);
     const body = JSON.parse(
-      await gate.readPatient(readContextOf(req, user), personIdParam(req.params.id, 'id')),
+      (await gate.readPatient(readContextOf(req, user), personIdParam(req.params.id, 'id'))).toString(),
     ) as { entry: { resource: unknown }[] };
     return send(reply, JSON.stringify(body.entry[0]!.resource));
   });
