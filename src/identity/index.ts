@@ -47,5 +47,6 @@ export {
   type ReviewPair,
   type ReviewSide,
 } from './review.ts';
+export { backfillMatchKeys, type BackfillReport } from './backfill.ts';
 export { trainRules, countNames, type TrainingReport } from './train.ts';
 export { trainingRecords, saveTermFrequencies } from './training-store.ts';
