@@ -14,12 +14,20 @@
  *
  *   npm run bench:identity -- --persons 100000 [--db postgres|pglite] [--sample 2000] [--batch 500]
  *     [--profile] (time in flight per statement)  [--keep] (keep the database)
+ *     [--setup copy] (COPY a linked store without match keys, time indexing it, link only the sample:
+ *     for 1,000,000 persons; see bench/identity-store.ts)
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Database } from '../src/db/index.ts';
 import { labelledRecords, type LabelledRecord } from '../src/generate/index.ts';
-import { createPersonLinker, loadMatchRules, type PersonLinker } from '../src/identity/index.ts';
+import {
+  backfillMatchKeys,
+  createPersonLinker,
+  loadMatchRules,
+  type PersonLinker,
+} from '../src/identity/index.ts';
+import { copyLinkedStore, sampleQuality } from './identity-store.ts';
 import { createBenchDatabase } from './databases.ts';
 import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
 import { note, since, summarise } from './stats.ts';
@@ -33,6 +41,7 @@ const { values } = parseArgs({
     rules: { type: 'string' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    setup: { type: 'string', default: 'link' },
     'pg-url': {
       type: 'string',
       default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -94,6 +103,63 @@ async function quality(db: Database, truth: Map<string, number>) {
   };
 }
 
+type Setup =
+  | { kind: 'link'; records: number; truth: Map<string, number> }
+  | { kind: 'copy'; records: number; indexMs: number; perTruth: Int32Array };
+
+/** The generator's local ids end in the true person's index, in base 36. */
+const truthOfLocalId = (_source: string, localId: string): number =>
+  parseInt(localId.slice(localId.lastIndexOf('-') + 1), 36);
+
+/** Every record but the sample through the real linker, in batches of one source. */
+async function linkSetup(
+  db: Database,
+  linker: PersonLinker,
+  takeSample: (r: LabelledRecord) => boolean,
+): Promise<Setup> {
+  // streamed: at 1,000,000 persons the records do not all fit in memory at once
+  const truth = new Map<string, number>();
+  let batch: LabelledRecord[] = [];
+  let records = 0;
+  const flush = async () => {
+    if (batch.length > 0) await link(db, linker, batch);
+    records += batch.length;
+    if (records % 100_000 < batch.length) note(`${records.toLocaleString('en-GB')} records linked`);
+    batch = [];
+  };
+  for (const r of labelledRecords(persons, 7)) {
+    truth.set(`${r.sourceId}|${r.localId}`, r.truth);
+    if (takeSample(r)) continue;
+    if (batch.length === batchSize || (batch[0] && batch[0].sourceId !== r.sourceId)) await flush();
+    batch.push(r);
+  }
+  await flush();
+  return { kind: 'link', records, truth };
+}
+
+/** The store COPYed in without match keys, then indexed (see bench/identity-store.ts). */
+async function copySetup(
+  db: Database,
+  url: string,
+  takeSample: (r: LabelledRecord) => boolean,
+): Promise<Setup> {
+  const perTruth = new Int32Array(persons);
+  const records = await copyLinkedStore(
+    url,
+    () => labelledRecords(persons, 7),
+    (r) => {
+      perTruth[r.truth]!++;
+      return takeSample(r);
+    },
+  );
+  await db.query('ANALYZE');
+  const t = performance.now();
+  const indexed = await backfillMatchKeys(db);
+  const indexMs = since(t);
+  note(`indexed ${indexed.records.toLocaleString('en-GB')} records`);
+  return { kind: 'copy', records, indexMs, perTruth };
+}
+
 async function main(): Promise<void> {
   const loadBefore = os
     .loadavg()
@@ -107,31 +173,20 @@ async function main(): Promise<void> {
       : undefined;
   const db = await openDatabase({ databaseUrl: bench?.url });
   try {
-    // streamed: at 1,000,000 persons the records do not all fit in memory at once
-    const truth = new Map<string, number>();
     const every = Math.max(1, Math.floor((persons * 1.05) / sampleSize));
     const sample: LabelledRecord[] = [];
-    let batch: LabelledRecord[] = [];
     let k = 0;
-    let bulked = 0;
+    const takeSample = (r: LabelledRecord): boolean => {
+      if (r.sourceId === 'gp' || k++ % every !== 0 || sample.length >= sampleSize) return false;
+      sample.push(r);
+      return true;
+    };
     const started = performance.now();
-    for (const r of labelledRecords(persons, 7)) {
-      truth.set(`${r.sourceId}|${r.localId}`, r.truth);
-      if (r.sourceId !== 'gp' && k++ % every === 0 && sample.length < sampleSize) {
-        sample.push(r);
-        continue;
-      }
-      if (batch.length === batchSize || (batch[0] && batch[0].sourceId !== r.sourceId)) {
-        await link(db, linker, batch);
-        bulked += batch.length;
-        if (bulked % 100_000 < batch.length) note(`${bulked.toLocaleString('en-GB')} records linked`);
-        batch = [];
-      }
-      batch.push(r);
-    }
-    if (batch.length > 0) await link(db, linker, batch);
-    bulked += batch.length;
-    const bulkMs = since(started);
+    const setup =
+      values.setup === 'copy' && bench
+        ? await copySetup(db, bench.url, takeSample)
+        : await linkSetup(db, linker, takeSample);
+    const setupMs = since(started);
     await db.query('ANALYZE');
     const timings: DecisionTiming[] = [];
     const withCommit: number[] = [];
@@ -140,7 +195,10 @@ async function main(): Promise<void> {
       timings.push(await link(db, linker, [r], values.profile));
       withCommit.push(since(t));
     }
-    const q = await quality(db, truth);
+    const q =
+      setup.kind === 'copy'
+        ? await sampleQuality(bench!.url, sample, truthOfLocalId, (t) => setup.perTruth[t]!)
+        : await quality(db, setup.truth);
     const d = summarise(timings.map((t) => t.wallMs));
     const cpu = timings.every((t) => t.cpuMs !== undefined)
       ? summarise(timings.map((t) => t.cpuMs!))
@@ -149,11 +207,17 @@ async function main(): Promise<void> {
     const c = summarise(withCommit);
     const pct = (x: number) => `${(100 * x).toFixed(3)} %`;
     console.log(
-      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${q.records.toLocaleString('en-GB')} source records, ${db.kind}, rules v${rules.version}`,
+      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${(setup.records + sample.length).toLocaleString('en-GB')} source records, ${db.kind}, rules v${rules.version}`,
     );
-    console.log(
-      `  bulk linking:       ${bulked.toLocaleString('en-GB')} records in ${(bulkMs / 1000).toFixed(1)} s (${Math.round(bulked / (bulkMs / 1000)).toLocaleString('en-GB')} records/s, batches of ${batchSize})`,
-    );
+    const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-GB');
+    if (setup.kind === 'link')
+      console.log(
+        `  bulk linking:       ${setup.records.toLocaleString('en-GB')} records in ${(setupMs / 1000).toFixed(1)} s (${rate(setup.records, setupMs)} records/s, batches of ${batchSize})`,
+      );
+    else
+      console.log(
+        `  store COPYed without match keys: ${setup.records.toLocaleString('en-GB')} records; indexing it (backfillMatchKeys): ${(setup.indexMs / 1000).toFixed(1)} s (${rate(setup.records, setup.indexMs)} records/s); quality below is over the ${sample.length} sample records' pairs only`,
+      );
     console.log(`  precision:          ${pct(q.precision)} (${q.falsePairs} false pairs)`);
     console.log(`  recall:             ${pct(q.recall)} (${q.missedPairs} missed pairs)`);
     console.log(`  F1:                 ${pct(q.f1)}`);

@@ -30,7 +30,7 @@ describe.each(DB_KINDS)('match keys of records linked before the index, on %s', 
   let r: TestRegion;
   beforeAll(async () => {
     r = await startRegion(kind);
-  });
+  }, 300_000);
   afterAll(async () => r?.drop());
 
   it('are invisible to matching until the backfill computes them, then a new record links to them', async () => {

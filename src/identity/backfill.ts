@@ -17,15 +17,19 @@ export interface BackfillReport {
 /** Recomputes stale match keys in batches, each batch its own transaction. */
 export async function backfillMatchKeys(db: Database, batchSize = 2000): Promise<BackfillReport> {
   let records = 0;
+  // keyset pagination: each batch starts after the last, so a store is walked once, not once per batch
+  let after = ['', ''];
   for (;;) {
     const done = await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ source_id: string; local_id: string; demographics: string }>(
         `SELECT source_id, local_id, demographics FROM person_link
-          WHERE keys_version IS NULL OR keys_version < $1
+          WHERE (keys_version IS NULL OR keys_version < $1) AND (source_id, local_id) > ($3, $4)
           ORDER BY source_id, local_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [MATCH_KEYS_VERSION, batchSize],
+        [MATCH_KEYS_VERSION, batchSize, after[0], after[1]],
       );
       if (rows.length === 0) return 0;
+      const last = rows.at(-1)!;
+      after = [last.source_id, last.local_id];
       const feats = rows.map((r) => featuresOf(JSON.parse(r.demographics) as Patient));
       const keys = feats.map(blockingKeys);
       await tx.query(
