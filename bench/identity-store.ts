@@ -49,7 +49,8 @@ export async function copyLinkedStore(
     function* persons(): Generator<(string | null)[]> {
       for (const r of records()) {
         if (r.sourceId !== 'gp') return;
-        yield [personIdOf(r.truth), featuresOf(r.patient).nhs, 'true'];
+        const nhs = featuresOf(r.patient).nhs;
+        yield [personIdOf(r.truth), nhs, nhs === null ? 'false' : 'true'];
       }
     }
     const n = await copyFrom(client, 'COPY person (id, nhs_number, verified) FROM STDIN', lines(persons()));

@@ -28,6 +28,7 @@ import {
   type PersonLinker,
 } from '../src/identity/index.ts';
 import { copyLinkedStore, sampleQuality } from './identity-store.ts';
+import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
 import { createBenchDatabase } from './databases.ts';
 import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
 import { note, since, summarise } from './stats.ts';
@@ -103,6 +104,16 @@ async function quality(db: Database, truth: Map<string, number>) {
   };
 }
 
+/**
+ * The region's records. The 999 test range holds 900,000 NHS numbers (NHS_NUMBER_CAPACITY), so
+ * the generator repeats them after that; persons beyond it carry no NHS number in any source
+ * (as if never registered), and are linked on demographics alone.
+ */
+function* regionRecords(): Generator<LabelledRecord> {
+  for (const r of labelledRecords(persons, 7))
+    yield r.truth < NHS_NUMBER_CAPACITY ? r : { ...r, patient: { ...r.patient, identifier: [] } };
+}
+
 type Setup =
   | { kind: 'link'; records: number; truth: Map<string, number> }
   | { kind: 'copy'; records: number; indexMs: number; perTruth: Int32Array };
@@ -127,7 +138,7 @@ async function linkSetup(
     if (records % 100_000 < batch.length) note(`${records.toLocaleString('en-GB')} records linked`);
     batch = [];
   };
-  for (const r of labelledRecords(persons, 7)) {
+  for (const r of regionRecords()) {
     truth.set(`${r.sourceId}|${r.localId}`, r.truth);
     if (takeSample(r)) continue;
     if (batch.length === batchSize || (batch[0] && batch[0].sourceId !== r.sourceId)) await flush();
@@ -146,7 +157,7 @@ async function copySetup(
   const perTruth = new Int32Array(persons);
   const records = await copyLinkedStore(
     url,
-    () => labelledRecords(persons, 7),
+    () => regionRecords(),
     (r) => {
       perTruth[r.truth]!++;
       return takeSample(r);
