@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.ts';
-import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
 import { bundle, condition, HYPERTENSION } from './fhir-data.ts';
 import { patientOf, someone } from './identity-data.ts';
 
