@@ -5,14 +5,33 @@
  * at a time, timing each decision. Prints precision, recall and F1 of the automatic links (pairs
  * of records put on one person), the share of records sent to review, and decision times.
  *
+ * "Decision time" is one call of the linker for one record, inside its transaction: reading the
+ * record's prior link, the advisory locks, the one read of candidates, NHS numbers, remembered
+ * decisions and name counts, scoring, and the writes (person, link, review pairs). It excludes
+ * BEGIN and COMMIT (shown separately as "with transaction and commit") and parsing the message.
+ * Beside the wall time it prints the CPU time the decision took in this process plus its
+ * PostgreSQL backend, which a machine shared with other work does not inflate.
+ *
  *   npm run bench:identity -- --persons 100000 [--db postgres|pglite] [--sample 2000] [--batch 500]
+ *     [--profile] (time in flight per statement)  [--keep] (keep the database)
+ *     [--setup copy] (COPY a linked store without match keys, time indexing it, link only the sample:
+ *     for 1,000,000 persons; see bench/identity-store.ts)
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Database } from '../src/db/index.ts';
 import { labelledRecords, type LabelledRecord } from '../src/generate/index.ts';
-import { createPersonLinker, loadMatchRules, type PersonLinker } from '../src/identity/index.ts';
+import {
+  backfillMatchKeys,
+  createPersonLinker,
+  loadMatchRules,
+  type PersonLinker,
+} from '../src/identity/index.ts';
+import { copyLinkedStore, sampleQuality } from './identity-store.ts';
+import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
 import { createBenchDatabase } from './databases.ts';
-import { since, summarise } from './stats.ts';
+import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
+import { note, since, summarise } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +40,9 @@ const { values } = parseArgs({
     sample: { type: 'string', default: '2000' },
     batch: { type: 'string', default: '500' },
     rules: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    setup: { type: 'string', default: 'link' },
     'pg-url': {
       type: 'string',
       default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -31,16 +53,22 @@ const persons = Number(values.persons);
 const sampleSize = Number(values.sample);
 const batchSize = Number(values.batch);
 
-/** Links records of one source in one transaction; returns the time of the decision (before commit). */
-async function link(db: Database, linker: PersonLinker, records: LabelledRecord[]): Promise<number> {
-  return db.transaction(async (tx) => {
-    const t = performance.now();
-    await linker.linkSourcePatients(
-      tx,
-      records[0]!.sourceId,
-      records.map((r) => ({ localId: r.localId, patient: r.patient, contentHash: r.localId })),
+/** Links records of one source in one transaction; the time of the linking (before commit). */
+async function link(
+  db: Database,
+  linker: PersonLinker,
+  records: LabelledRecord[],
+  profile = false,
+): Promise<DecisionTiming> {
+  return db.transaction((tx0) => {
+    const tx = profile ? timedQueries(tx0) : tx0;
+    return timeDecision(tx0, db.kind, () =>
+      linker.linkSourcePatients(
+        tx,
+        records[0]!.sourceId,
+        records.map((r) => ({ localId: r.localId, patient: r.patient, contentHash: r.localId })),
+      ),
     );
-    return since(t);
   });
 }
 
@@ -76,7 +104,78 @@ async function quality(db: Database, truth: Map<string, number>) {
   };
 }
 
+/**
+ * The region's records. The 999 test range holds 900,000 NHS numbers (NHS_NUMBER_CAPACITY), so
+ * the generator repeats them after that; persons beyond it carry no NHS number in any source
+ * (as if never registered), and are linked on demographics alone.
+ */
+function* regionRecords(): Generator<LabelledRecord> {
+  for (const r of labelledRecords(persons, 7))
+    yield r.truth < NHS_NUMBER_CAPACITY ? r : { ...r, patient: { ...r.patient, identifier: [] } };
+}
+
+type Setup =
+  | { kind: 'link'; records: number; truth: Map<string, number> }
+  | { kind: 'copy'; records: number; indexMs: number; perTruth: Int32Array };
+
+/** The generator's local ids end in the true person's index, in base 36. */
+const truthOfLocalId = (_source: string, localId: string): number =>
+  parseInt(localId.slice(localId.lastIndexOf('-') + 1), 36);
+
+/** Every record but the sample through the real linker, in batches of one source. */
+async function linkSetup(
+  db: Database,
+  linker: PersonLinker,
+  takeSample: (r: LabelledRecord) => boolean,
+): Promise<Setup> {
+  // streamed: at 1,000,000 persons the records do not all fit in memory at once
+  const truth = new Map<string, number>();
+  let batch: LabelledRecord[] = [];
+  let records = 0;
+  const flush = async () => {
+    if (batch.length > 0) await link(db, linker, batch);
+    records += batch.length;
+    if (records % 100_000 < batch.length) note(`${records.toLocaleString('en-GB')} records linked`);
+    batch = [];
+  };
+  for (const r of regionRecords()) {
+    truth.set(`${r.sourceId}|${r.localId}`, r.truth);
+    if (takeSample(r)) continue;
+    if (batch.length === batchSize || (batch[0] && batch[0].sourceId !== r.sourceId)) await flush();
+    batch.push(r);
+  }
+  await flush();
+  return { kind: 'link', records, truth };
+}
+
+/** The store COPYed in without match keys, then indexed (see bench/identity-store.ts). */
+async function copySetup(
+  db: Database,
+  url: string,
+  takeSample: (r: LabelledRecord) => boolean,
+): Promise<Setup> {
+  const perTruth = new Int32Array(persons);
+  const records = await copyLinkedStore(
+    url,
+    () => regionRecords(),
+    (r) => {
+      perTruth[r.truth]!++;
+      return takeSample(r);
+    },
+  );
+  await db.query('ANALYZE');
+  const t = performance.now();
+  const indexed = await backfillMatchKeys(db);
+  const indexMs = since(t);
+  note(`indexed ${indexed.records.toLocaleString('en-GB')} records`);
+  return { kind: 'copy', records, indexMs, perTruth };
+}
+
 async function main(): Promise<void> {
+  const loadBefore = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const rules = loadMatchRules(values.rules);
   const linker = createPersonLinker(rules);
   const bench =
@@ -85,38 +184,51 @@ async function main(): Promise<void> {
       : undefined;
   const db = await openDatabase({ databaseUrl: bench?.url });
   try {
-    const all = [...labelledRecords(persons, 7)];
-    const truth = new Map(all.map((r) => [`${r.sourceId}|${r.localId}`, r.truth]));
-    const every = Math.max(1, Math.floor(all.filter((r) => r.sourceId !== 'gp').length / sampleSize));
-    let k = 0;
+    const every = Math.max(1, Math.floor((persons * 1.05) / sampleSize));
     const sample: LabelledRecord[] = [];
-    const bulk = all.filter((r) => r.sourceId === 'gp' || k++ % every !== 0 || sample.push(r) > sampleSize);
+    let k = 0;
+    const takeSample = (r: LabelledRecord): boolean => {
+      if (r.sourceId === 'gp' || k++ % every !== 0 || sample.length >= sampleSize) return false;
+      sample.push(r);
+      return true;
+    };
     const started = performance.now();
-    for (let i = 0; i < bulk.length;) {
-      const source = bulk[i]!.sourceId;
-      let j = i;
-      while (j < bulk.length && j - i < batchSize && bulk[j]!.sourceId === source) j++;
-      await link(db, linker, bulk.slice(i, j));
-      i = j;
-    }
-    const bulkMs = since(started);
-    const times: number[] = [];
+    const setup =
+      values.setup === 'copy' && bench
+        ? await copySetup(db, bench.url, takeSample)
+        : await linkSetup(db, linker, takeSample);
+    const setupMs = since(started);
+    await db.query('ANALYZE');
+    const timings: DecisionTiming[] = [];
     const withCommit: number[] = [];
     for (const r of sample) {
       const t = performance.now();
-      times.push(await link(db, linker, [r]));
+      timings.push(await link(db, linker, [r], values.profile));
       withCommit.push(since(t));
     }
-    const q = await quality(db, truth);
-    const d = summarise(times);
+    const q =
+      setup.kind === 'copy'
+        ? await sampleQuality(bench!.url, sample, truthOfLocalId, (t) => setup.perTruth[t]!)
+        : await quality(db, setup.truth);
+    const d = summarise(timings.map((t) => t.wallMs));
+    const cpu = timings.every((t) => t.cpuMs !== undefined)
+      ? summarise(timings.map((t) => t.cpuMs!))
+      : undefined;
+    const backend = cpu && summarise(timings.map((t) => t.backendMs ?? 0));
     const c = summarise(withCommit);
     const pct = (x: number) => `${(100 * x).toFixed(3)} %`;
     console.log(
-      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${q.records.toLocaleString('en-GB')} source records, ${db.kind}, rules v${rules.version}`,
+      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${(setup.records + sample.length).toLocaleString('en-GB')} source records, ${db.kind}, rules v${rules.version}`,
     );
-    console.log(
-      `  bulk linking:       ${bulk.length.toLocaleString('en-GB')} records in ${(bulkMs / 1000).toFixed(1)} s (${Math.round(bulk.length / (bulkMs / 1000)).toLocaleString('en-GB')} records/s, batches of ${batchSize})`,
-    );
+    const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-GB');
+    if (setup.kind === 'link')
+      console.log(
+        `  bulk linking:       ${setup.records.toLocaleString('en-GB')} records in ${(setupMs / 1000).toFixed(1)} s (${rate(setup.records, setupMs)} records/s, batches of ${batchSize})`,
+      );
+    else
+      console.log(
+        `  store COPYed without match keys: ${setup.records.toLocaleString('en-GB')} records; indexing it (backfillMatchKeys): ${(setup.indexMs / 1000).toFixed(1)} s (${rate(setup.records, setup.indexMs)} records/s); quality below is over the ${sample.length} sample records' pairs only`,
+      );
     console.log(`  precision:          ${pct(q.precision)} (${q.falsePairs} false pairs)`);
     console.log(`  recall:             ${pct(q.recall)} (${q.missedPairs} missed pairs)`);
     console.log(`  F1:                 ${pct(q.f1)}`);
@@ -124,10 +236,24 @@ async function main(): Promise<void> {
     console.log(
       `  decision per record (${d.samples} singly): p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(1)} ms`,
     );
+    if (cpu)
+      console.log(
+        `  CPU time per decision (node + PostgreSQL backend): p50 ${cpu.p50.toFixed(2)} ms, p99 ${cpu.p99.toFixed(2)} ms (backend alone p50 ${backend!.p50.toFixed(2)}, p99 ${backend!.p99.toFixed(2)})`,
+      );
     console.log(`  with transaction and commit:  p50 ${c.p50.toFixed(2)} ms, p99 ${c.p99.toFixed(2)} ms`);
+    console.log(
+      `  load average before / after: ${loadBefore} / ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+    if (values.profile)
+      for (const [sql, s] of [...statementMs].sort((a, b) => b[1].ms - a[1].ms))
+        console.log(`  ${(s.ms / s.n).toFixed(3).padStart(8)} ms x ${s.n}  ${sql}`);
   } finally {
     await db.close();
-    await bench?.drop();
+    if (values.keep && bench) console.log(`  kept database ${bench.name}`);
+    else await bench?.drop();
   }
 }
 

@@ -16,7 +16,7 @@ import { ConfigError, productionProblems, type Config } from './config/index.ts'
 import { openDatabase, pendingMigrations, type Database } from './db/index.ts';
 import { loadSchemaValidators } from './fhir/index.ts';
 import { createGate } from './gate/index.ts';
-import { createPersonLinker, loadMatchRules } from './identity/index.ts';
+import { backfillMatchKeys, createPersonLinker, loadMatchRules } from './identity/index.ts';
 import { createLogger } from './logging.ts';
 import { databaseRoleProblems, refusalRecorder, withDatabaseRole } from './audit/index.ts';
 import { sensitivityService } from './admin/index.ts';
@@ -87,10 +87,15 @@ async function openServingDatabase(config: Config, opts: AppOptions): Promise<Da
   const problems = productionProblems(config);
   if (!config.production) {
     if (problems.length > 0) throw new ConfigError(problems);
-    return (
-      opts.db ??
-      openDatabase({ databaseUrl: config.databaseUrl, dataDir: opts.inMemory ? undefined : config.dataDir })
-    );
+    if (opts.db) return opts.db;
+    const db = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: opts.inMemory ? undefined : config.dataDir,
+    });
+    // a server that migrates also brings source records' match keys up to date (one indexed query
+    // when there is nothing to do); in production `sharedcare migrate` does it
+    await backfillMatchKeys(db);
+    return db;
   }
   let db = opts.db;
   if (!db && config.databaseUrl) {

@@ -11,6 +11,7 @@ import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import {
+  backfillMatchKeys,
   DEFAULT_RULES_FILE,
   loadMatchRules,
   saveTermFrequencies,
@@ -30,11 +31,14 @@ export interface IdentityBackend {
     records: { sourceId: string; localId: string }[],
   ): Promise<unknown>;
   train(opts: { out?: string; apply: boolean }): Promise<string>;
+  /** computes missing or outdated match keys of source records; how many it computed */
+  reindex(): Promise<number>;
 }
 
 export function directIdentity(db: Database, config: Config): IdentityBackend {
   const admin = identityAdmin(db, itemMover({ reassign: reassignRelationshipFacts }));
   return {
+    reindex: () => backfillMatchKeys(db).then((r) => r.records),
     review: (actor, limit) => admin.listReview(actor, limit),
     decide: (actor, id, decision) =>
       admin.decideReview(actor, id, decision).then((o) => ({ id, decision, moved: o.moves.length })),
@@ -66,6 +70,8 @@ type Call = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 export function serverIdentity(call: Call): IdentityBackend {
   return {
+    // the server computed them when it started (src/app.ts), and keeps them as records arrive
+    reindex: () => Promise.resolve(0),
     review: (_actor, limit) => call('GET', `/admin/identity/review?limit=${limit}`),
     decide: (_actor, id, decision) =>
       call('POST', `/admin/identity/review/${encodeURIComponent(id)}`, { decision }),
@@ -114,7 +120,7 @@ function sideBySide(p: ReviewPair): string {
 export function registerIdentityCommands(program: Command, { withBackend, print, configOpt }: Helpers): void {
   const identity = program
     .command('identity')
-    .description('the master patient index: review queue, splits, training');
+    .description('the master patient index: review queue, splits, training, reindexing');
   identity
     .command('review')
     .description('list the pairs waiting for review side by side, or decide one (--link ID or --apart ID)')
@@ -150,6 +156,22 @@ export function registerIdentityCommands(program: Command, { withBackend, print,
       });
       return withBackend(async (b) => print(await b.identity.split(actor(o), o.person, records)), o);
     });
+  identity
+    .command('reindex')
+    .description(
+      "compute the match keys of source records that have none (linked before the master patient index) or an older version's",
+    )
+    .addOption(configOpt())
+    .action((o) =>
+      withBackend(async (b) => {
+        const n = await b.identity.reindex();
+        print(
+          n > 0
+            ? `Match keys computed for ${n} source records.`
+            : 'Every source record has current match keys.',
+        );
+      }, o),
+    );
   identity
     .command('train')
     .description(

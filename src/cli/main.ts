@@ -9,6 +9,7 @@ import { migrate, openDatabase } from '../db/index.ts';
 import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { writeIdentityNoise, writeRegion } from '../generate/index.ts';
+import { backfillMatchKeys } from '../identity/index.ts';
 import { actorOptions, requireActor, type CliActor } from './actor.ts';
 import { openBackend, type Backend } from './backend.ts';
 import { demo } from './demo.ts';
@@ -105,6 +106,8 @@ export function buildProgram(): Command {
       try {
         const applied = await migrate(db);
         print(applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date');
+        const keyed = await backfillMatchKeys(db);
+        if (keyed.records > 0) print(`match keys computed for ${keyed.records} source records`);
       } finally {
         await db.close();
       }

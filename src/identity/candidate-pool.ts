@@ -10,7 +10,11 @@ export class CandidatePool {
   add(r: CandidateRecord): void {
     const k = blockingKeys(r.features);
     for (const key of [k.dob && `d:${k.dob}`, k.name && `n:${k.name}`, k.postcode && `p:${k.postcode}`])
-      if (key) this.byKey.set(key, [...(this.byKey.get(key) ?? []), r]);
+      if (key) {
+        const list = this.byKey.get(key);
+        if (list) list.push(r);
+        else this.byKey.set(key, [r]);
+      }
   }
   near(f: MatchFeatures, self: string): CandidateRecord[] {
     const k = blockingKeys(f);

@@ -56,7 +56,11 @@ export function scorePersons(
   tf?: TermFrequency,
 ): PersonScore[] {
   const byPerson = new Map<string, CandidateRecord[]>();
-  for (const c of candidates) byPerson.set(c.personId, [...(byPerson.get(c.personId) ?? []), c]);
+  for (const c of candidates) {
+    const list = byPerson.get(c.personId);
+    if (list) list.push(c);
+    else byPerson.set(c.personId, [c]);
+  }
   const nhs = validNhs(incoming);
   const out: PersonScore[] = [];
   for (const [personId, records] of byPerson) {

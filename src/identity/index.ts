@@ -47,6 +47,7 @@ export {
   type ReviewPair,
   type ReviewSide,
 } from './review.ts';
+export { backfillMatchKeys, type BackfillReport } from './backfill.ts';
 export { trainRules, countNames, type TrainingReport } from './train.ts';
 export { trainingRecords, saveTermFrequencies } from './training-store.ts';
 export { findPersonsByDemographics, type DemographicMatch, type DemographicQuery } from './search.ts';

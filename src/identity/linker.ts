@@ -18,18 +18,8 @@ import {
   type Remembered,
 } from './decide.ts';
 import { blockingKeys, featuresOf, swappedDate, type MatchFeatures } from './features.ts';
-import {
-  claimNhsNumbers,
-  findCandidates,
-  insertPersons,
-  lockBlockingKeys,
-  queueReviews,
-  recordsOfPersons,
-  rememberedDecisions,
-  termFrequencies,
-  upsertLinks,
-  type LinkRow,
-} from './index-store.ts';
+import { readForDecisions, type KeySet } from './decision-reads.ts';
+import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
 import type { MatchRules } from './rules.ts';
 import type { TermFrequency } from './score.ts';
@@ -243,6 +233,11 @@ function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ct
   return { personId: d.personId, reason, weight, mergedFrom: null, claim: d.kind === 'claim', reviews: [] };
 }
 
+const keySet = (feats: MatchFeatures[]): KeySet => ({
+  keys: feats.map(blockingKeys),
+  extraDobs: feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
+});
+
 async function loadContext(
   rules: MatchRules,
   tx: Queryable,
@@ -252,31 +247,17 @@ async function loadContext(
   priors: Map<string, Prior>,
 ): Promise<BatchContext> {
   await lockBlockingKeys(tx, feats.flatMap(lockKeys));
-  const trusted = [...new Set(feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!))];
-  const byNhs =
-    trusted.length === 0
-      ? { rows: [] }
-      : await tx.query<{ id: string; nhs_number: string }>(
-          'SELECT id, nhs_number FROM person WHERE nhs_number = ANY($1::text[])',
-          [trusted],
-        );
-  const candidates = await findCandidates(
-    tx,
-    feats.map(blockingKeys),
-    feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
-  );
-  const remembered = await rememberedDecisions(
-    tx,
+  const reads = await readForDecisions(tx, {
     sourceId,
-    undecided.map((p) => p.localId),
-  );
-  const tfs = await termFrequencies(
-    tx,
-    feats.flatMap((f) => [
+    localIds: undecided.map((p) => p.localId),
+    anyPerson: keySet(feats.filter((f) => !f.nhsTrusted)),
+    unnumbered: keySet(feats.filter((f) => f.nhsTrusted)),
+    trustedNhs: feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!),
+    names: feats.flatMap((f) => [
       { field: 'family', value: f.family.join(' ') },
       { field: 'given', value: f.given[0] ?? '' },
     ]),
-  );
+  });
   const targets = undecided.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
   const mergeTargets = new Map(
     targets.length === 0
@@ -294,19 +275,16 @@ async function loadContext(
       ? { rows: [] }
       : await tx.query<{ id: string }>('SELECT id FROM person WHERE id = ANY($1::uuid[])', [was]);
   const nhsPersonRecords = new Map<string, CandidateRecord[]>();
-  for (const r of await recordsOfPersons(
-    tx,
-    byNhs.rows.map((row) => row.id),
-  ))
+  for (const r of reads.nhsPersonRecords)
     nhsPersonRecords.set(r.personId, [...(nhsPersonRecords.get(r.personId) ?? []), r]);
   return {
     rules,
     sourceId,
     nhsPersonRecords,
-    personByNhs: new Map(byNhs.rows.map((r) => [r.nhs_number, r.id])),
-    pool: new CandidatePool(candidates),
-    remembered,
-    tf: (field, value) => tfs.get(`${field}|${value}`),
+    personByNhs: reads.personByNhs,
+    pool: new CandidatePool(reads.candidates),
+    remembered: reads.remembered,
+    tf: (field, value) => reads.termShares.get(`${field}|${value}`),
     mergeTargets,
     livePersons: new Set(live.rows.map((r) => r.id)),
   };
@@ -360,8 +338,7 @@ async function decideBatch(
       mergedFrom: c.mergedFrom,
     });
   });
-  await insertPersons(tx, newPersons);
   await claimNhsNumbers(tx, claims);
-  await upsertLinks(tx, sourceId, links);
+  await upsertLinks(tx, sourceId, links, newPersons);
   await queueReviews(tx, sourceId, reviews);
 }

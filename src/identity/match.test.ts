@@ -156,10 +156,10 @@ describe('Fellegi–Sunter decisions with the default rules', () => {
     expect(rare - common).toBeCloseTo(Math.log2(0.05 / 0.0001), 5);
   });
 
-  it('finds candidates by birth date, surname code and year, or postcode', () => {
+  it('finds candidates by birth date, surname code and birth month, or postcode', () => {
     expect(blockingKeys(featuresOf(person(JANE)))).toEqual({
       dob: '1984-03-07',
-      name: `${nysiis('oduya')}:1984`,
+      name: `${nysiis('oduya')}:1984-03`,
       postcode: 'ND1 2AB',
     });
   });

@@ -1,0 +1,133 @@
+/**
+ * Everything a batch's decisions read, in one statement and so one round trip: the candidate
+ * records that share a blocking key (with their person's NHS number), the persons that already
+ * hold the batch's trusted NHS numbers, the decisions administrators made about these records,
+ * and the region's counts of the batch's names.
+ *
+ * One statement, because on a loaded machine each round trip costs more than the work it carries
+ * (the profile of `npm run bench:identity -- --profile` showed 7 statements at 0.3–0.5 ms each,
+ * most of it waiting). The candidate's person is looked up per candidate row (a scalar subquery
+ * on the primary key): as a join, a plan made before the tables had statistics, or a prepared
+ * statement's generic plan, hashed the whole person table for every decision (EXPLAIN ANALYZE:
+ * 8 ms at 10,000 persons, growing with the region).
+ */
+import type { Queryable } from '../db/index.ts';
+import type { CandidateRecord, Remembered } from './decide.ts';
+import type { BlockingKeys, MatchFeatures } from './features.ts';
+
+export interface DecisionReads {
+  candidates: CandidateRecord[];
+  personByNhs: Map<string, string>;
+  /** every record of the persons that hold the batch's trusted NHS numbers (a birth date that
+   * disagrees with theirs goes to review instead of linking) */
+  nhsPersonRecords: CandidateRecord[];
+  remembered: Map<string, Remembered>;
+  /** share of the region's records with a name, by `field|value` (names the trainer counted) */
+  termShares: Map<string, number>;
+}
+
+/** Blocking keys to search, with the birth dates with day and month swapped searched as well. */
+export interface KeySet {
+  keys: BlockingKeys[];
+  extraDobs: string[];
+}
+
+export interface DecisionQuery {
+  sourceId: string;
+  localIds: string[];
+  /** keys of records without a trusted NHS number: every candidate counts */
+  anyPerson: KeySet;
+  /**
+   * keys of records with a trusted NHS number: only candidates whose person has no NHS number
+   * count (the person with the same number is found by the number; a person with another is
+   * another person). After a GP feed, that is almost none, so the bulk of a region reads little.
+   */
+  unnumbered: KeySet;
+  trustedNhs: string[];
+  names: { field: string; value: string }[];
+}
+
+const READS_SQL = `
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(c.source_id, c.local_id, c.person_id, c.person_nhs,
+            c.features::json)), '[]')::text
+     FROM (SELECT l.source_id, l.local_id, l.person_id, l.features,
+                  (SELECT p.nhs_number FROM person p WHERE p.id = l.person_id) AS person_nhs,
+                  (l.block_dob = ANY($1::text[]) OR l.block_name = ANY($2::text[])
+                    OR l.block_postcode = ANY($3::text[])) AS for_any
+             FROM person_link l
+            WHERE (l.block_dob = ANY($1::text[]) OR l.block_name = ANY($2::text[])
+                    OR l.block_postcode = ANY($3::text[]) OR l.block_dob = ANY($9::text[])
+                    OR l.block_name = ANY($10::text[]) OR l.block_postcode = ANY($11::text[]))
+              AND l.features IS NOT NULL) AS c
+    WHERE c.for_any OR c.person_nhs IS NULL) AS candidates,
+  (SELECT coalesce(json_agg(json_build_array(p.nhs_number, p.id)), '[]')::text
+     FROM person p WHERE p.nhs_number = ANY($4::text[])) AS by_nhs,
+  (SELECT coalesce(json_agg(json_build_array(l.source_id, l.local_id, l.person_id, p.nhs_number,
+            l.features::json)), '[]')::text
+     FROM person p JOIN person_link l ON l.person_id = p.id
+    WHERE p.nhs_number = ANY($4::text[]) AND l.features IS NOT NULL) AS nhs_records,
+  (SELECT coalesce(json_agg(json_build_array(d.local_id, d.other_source_id || '|' || d.other_local_id,
+            d.decision, l.person_id)), '[]')::text
+     FROM identity_decision d
+     LEFT JOIN person_link l ON l.source_id = d.other_source_id AND l.local_id = d.other_local_id
+    WHERE d.source_id = $5 AND d.local_id = ANY($6::text[])) AS remembered,
+  (SELECT coalesce(json_agg(json_build_array(t.field, t.value, t.share)), '[]')::text
+     FROM identity_term_frequency t
+     JOIN unnest($7::text[], $8::text[]) AS w(f, v) ON t.field = w.f AND t.value = w.v) AS tf`;
+
+type Row = Record<'candidates' | 'by_nhs' | 'nhs_records' | 'remembered' | 'tf', string>;
+
+const distinct = (xs: (string | null | undefined)[]): string[] => [
+  ...new Set(xs.filter((x): x is string => !!x)),
+];
+
+const keyArrays = (k: KeySet): string[][] => [
+  distinct([...k.keys.map((x) => x.dob), ...k.extraDobs]),
+  distinct(k.keys.map((x) => x.name)),
+  distinct(k.keys.map((x) => x.postcode)),
+];
+
+export async function readForDecisions(tx: Queryable, q: DecisionQuery): Promise<DecisionReads> {
+  const { rows } = await tx.query<Row>(READS_SQL, [
+    ...keyArrays(q.anyPerson),
+    distinct(q.trustedNhs),
+    q.sourceId,
+    q.localIds,
+    q.names.map((n) => n.field),
+    q.names.map((n) => n.value),
+    ...keyArrays(q.unnumbered),
+  ]);
+  const row = rows[0]!;
+  const records = (json: string): CandidateRecord[] =>
+    (JSON.parse(json) as [string, string, string, string | null, MatchFeatures][]).map(
+      ([sourceId, localId, personId, personNhs, features]) => ({
+        sourceId,
+        localId,
+        personId,
+        personNhs,
+        features,
+      }),
+    );
+  const candidates = records(row.candidates);
+  const remembered = new Map<string, Remembered>();
+  for (const [localId, other, decision, person] of JSON.parse(row.remembered) as [
+    string,
+    string,
+    string,
+    string | null,
+  ][]) {
+    const m = remembered.get(localId) ?? { link: new Set<string>(), apart: new Set<string>() };
+    if (decision === 'apart') m.apart.add(other);
+    else if (person) m.link.add(person);
+    remembered.set(localId, m);
+  }
+  const tf = JSON.parse(row.tf) as [string, string, number][];
+  return {
+    candidates,
+    personByNhs: new Map(JSON.parse(row.by_nhs) as [string, string][]),
+    nhsPersonRecords: records(row.nhs_records),
+    remembered,
+    termShares: new Map(tf.map(([f, v, share]) => [`${f}|${v}`, Number(share)])),
+  };
+}
