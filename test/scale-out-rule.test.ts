@@ -68,6 +68,12 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
     reason: 'identity matching: the candidates sharing a blocking key are other people by design',
   },
   {
+    tables: ['person_link', 'person'],
+    pattern: /^SELECT \(SELECT coalesce\(json_agg\(json_build_array\(c\.source_id, c\.local_id, c\.person_id/,
+    reason:
+      "identity matching's one read per decision batch (src/identity/decision-reads.ts): candidates sharing a blocking key, the persons holding the batch's NHS numbers and their records, remembered decisions; other people by design, before the person is known",
+  },
+  {
     tables: ['person_link'],
     pattern: /FROM identity_decision d LEFT JOIN person_link l/,
     reason: 'identity resolution: decisions recorded about source records, before the person is known',

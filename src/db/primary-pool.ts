@@ -23,6 +23,8 @@ export class PrimaryPool {
   private pool: pg.Pool | undefined;
   private finding: Promise<pg.Pool> | undefined;
   private readonly follows: boolean;
+  /** after end(): statements fail, as they did on a pg.Pool that was ended (no new pool is found) */
+  private closed = false;
 
   constructor(
     private readonly hosts: HostList,
@@ -33,6 +35,11 @@ export class PrimaryPool {
 
   /** The pool of the current primary, found first if need be; rejects with a DatabaseError. */
   current(): Promise<pg.Pool> {
+    if (this.closed) {
+      const err = new DatabaseError('connection', undefined);
+      err.message = 'the database connection pool has been closed';
+      return Promise.reject(err);
+    }
     if (this.pool) return Promise.resolve(this.pool);
     // concurrent callers share one search
     this.finding ??= this.find().finally(() => (this.finding = undefined));
@@ -48,6 +55,7 @@ export class PrimaryPool {
   }
 
   async end(): Promise<void> {
+    this.closed = true;
     const pool = this.pool;
     this.pool = undefined;
     await pool?.end();
@@ -65,6 +73,10 @@ export class PrimaryPool {
       // An idle connection whose server died is reported here; without a listener the error would
       // end the process. Only the code is looked at (the driver's text may quote values).
       pool.on('error', (err) => this.failed(pool, toDatabaseError(err, undefined)));
+      if (this.closed) {
+        await pool.end();
+        break;
+      }
       this.pool = pool;
       return pool;
     }
