@@ -104,7 +104,12 @@ describe('the CapabilityStatement', () => {
     expect(patient.searchParam!.map((p) => p.name).sort()).toEqual(
       ['address-postalcode', 'birthdate', 'family', 'given', 'identifier'].sort(),
     );
-    expect(patient.operation!.map((o) => o.name).sort()).toEqual(['break-glass', 'everything', 'summary']);
+    expect(patient.operation!.map((o) => o.name).sort()).toEqual([
+      'break-glass',
+      'everything',
+      'reconciled',
+      'summary',
+    ]);
     for (const q of [
       `identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
       'family=Testperson&given=Alex&birthdate=1970-01-01',
@@ -123,5 +128,7 @@ describe('the CapabilityStatement', () => {
     ).toBe(200);
     expect((await strict(`/fhir/Patient/${id}/$everything?start=2000-01-01`)).statusCode).toBe(400);
     expect((await strict(`/fhir/Patient/${id}/$summary`)).statusCode).toBe(200);
+    expect((await strict(`/fhir/Patient/${id}/$reconciled`)).statusCode).toBe(200);
+    expect((await strict(`/fhir/Patient/${id}/$reconciled?_count=1`)).statusCode).toBe(400);
   });
 });

@@ -28,7 +28,6 @@ import { registerFeedRoutes } from './feed-routes.ts';
 import { registerSmartRoutes } from './smart-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerReadOnlyRoutes } from './read-only-routes.ts';
-import { registerReconciledRoute } from './reconciled-routes.ts';
 import { registerRetentionRoutes } from './retention-routes.ts';
 import { registerViewerRoutes } from './viewer-routes.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
@@ -215,7 +214,6 @@ export function buildServer(services: Services): FastifyInstance {
   registerRefusalAudit(app, services);
   registerOpsRoutes(app, services);
   registerFhirRoutes(app, services);
-  registerReconciledRoute(app, services);
   registerBreakGlassRoute(app, services);
   registerReadOnlyRoutes(app);
   registerSmartRoutes(app, services);

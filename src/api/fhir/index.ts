@@ -10,6 +10,7 @@ import type { Services } from '../context.ts';
 import { FHIR_ROUTE, registerCompression, registerFormatCheck, send } from './format.ts';
 import { registerItemRoutes } from './item-routes.ts';
 import { registerPatientRoutes } from './patient-routes.ts';
+import { registerReconciledRoute } from '../reconciled-routes.ts';
 
 export { registerBreakGlassRoute } from './patient-routes.ts';
 
@@ -22,5 +23,6 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
     fhir.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
     registerPatientRoutes(fhir, services);
     registerItemRoutes(fhir, services);
+    registerReconciledRoute(fhir, services);
   });
 }
