@@ -136,14 +136,12 @@ export class PgPair {
   }
 
   async start(node: PgNode): Promise<void> {
-    await asPostgres('pg_ctl', [
-      '-D',
-      node.dir,
-      '-l',
-      path.join(this.dir, `${node.name}.log`),
-      '-w',
-      'start',
-    ]);
+    const log = path.join(this.dir, `${node.name}.log`);
+    await asPostgres('pg_ctl', ['-D', node.dir, '-l', log, '-w', 'start']).catch((err: Error) => {
+      // the server's own words, since the folder is removed afterwards
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new Error(`${err.message}\n${node.name}.log:\n${tail}`);
+    });
   }
 
   /** kill -9 of the postmaster and every process it started: the server is gone at once. */
@@ -152,6 +150,14 @@ export class PgPair {
     const pid = Number(readFileSync(path.join(node.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
     for (const child of childrenOf(pid)) safeKill(child);
     safeKill(pid);
+    // A killed postmaster can linger as a zombie where nothing reaps orphans; PostgreSQL's check of
+    // its socket lock (kill(pid, 0)) then takes it for a live server and the rebuilt node on this
+    // port refuses to start. Wait for it to die, then clear the lock as an operator would.
+    const deadline = Date.now() + 5000;
+    while (isRunning(pid) && Date.now() < deadline)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    for (const f of [`.s.PGSQL.${node.port}`, `.s.PGSQL.${node.port}.lock`])
+      rmSync(path.join(this.dir, f), { force: true });
   }
 
   /** Promotes the standby; it is the primary from now on. */
@@ -244,6 +250,16 @@ function childrenOf(pid: number): number[] {
     }
   }
   return out;
+}
+
+/** Whether the process exists and is not a zombie. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 function safeKill(pid: number): void {
