@@ -4,6 +4,8 @@
  * Messages never carry patient-identifying data: ids and field paths only.
  */
 
+import type { ZodType } from 'zod';
+
 export const ERROR_CODES = {
   'invalid-request': { status: 400, issue: 'invalid' },
   'invalid-resource': { status: 422, issue: 'invalid' },
@@ -49,4 +51,20 @@ export class SharedcareError extends Error {
 
 export function isSharedcareError(err: unknown): err is SharedcareError {
   return err instanceof SharedcareError;
+}
+
+/**
+ * The value, checked by a Zod schema, or a SharedcareError 'invalid-request' titled `title` with one
+ * problem per issue (its path, or `root` for the whole value). Configuration files and request
+ * bodies are refused the same way.
+ */
+export function validOrRefuse<T>(schema: ZodType<T>, value: unknown, title: string, root: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success)
+    throw new SharedcareError(
+      'invalid-request',
+      title,
+      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || root })),
+    );
+  return r.data;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SharedcareError } from '../errors/index.ts';
+import { validOrRefuse } from '../errors/index.ts';
 import { COMPARATORS } from './comparators.ts';
 
 const probability = z.number().gt(0).lt(1);
@@ -67,14 +67,7 @@ export const DEFAULT_RULES_FILE = path.resolve(
 );
 
 export function parseMatchRules(value: unknown, where = 'identity rules'): MatchRules {
-  const r = matchRulesSchema.safeParse(value);
-  if (!r.success)
-    throw new SharedcareError(
-      'invalid-request',
-      `${where} are not valid`,
-      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || 'rules' })),
-    );
-  return r.data;
+  return validOrRefuse(matchRulesSchema, value, `${where} are not valid`, 'rules');
 }
 
 export function loadMatchRules(file = DEFAULT_RULES_FILE): MatchRules {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SharedcareError } from '../errors/index.ts';
+import { validOrRefuse } from '../errors/index.ts';
 import { CONFLICT_FIELDS, MATCH_FIELDS, WINDOW_FIELDS } from './fields.ts';
 
 const matchField = z.enum(MATCH_FIELDS);
@@ -67,14 +67,7 @@ export const DEFAULT_RECONCILE_RULES_FILE = path.resolve(
 );
 
 export function parseReconcileRules(value: unknown, where = 'reconciliation rules'): ReconcileRules {
-  const r = reconcileRulesSchema.safeParse(value);
-  if (!r.success)
-    throw new SharedcareError(
-      'invalid-request',
-      `${where} are not valid`,
-      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || 'rules' })),
-    );
-  return r.data;
+  return validOrRefuse(reconcileRulesSchema, value, `${where} are not valid`, 'rules');
 }
 
 export function loadReconcileRules(file = DEFAULT_RECONCILE_RULES_FILE): ReconcileRules {

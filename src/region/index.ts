@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Database, Queryable } from '../db/index.ts';
-import { SharedcareError } from '../errors/index.ts';
+import { SharedcareError, validOrRefuse } from '../errors/index.ts';
 
 /**
  * What an organisation declares it shares (its data-sharing agreement's data set): the categories
@@ -59,17 +59,8 @@ export interface SourceSystem {
   lastReceivedAt: string | null;
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    throw new SharedcareError(
-      'invalid-request',
-      `invalid ${what}`,
-      r.error.issues.map((i) => ({ message: i.message, expression: i.path.join('.') || what })),
-    );
-  }
-  return r.data;
-}
+const parse = <T>(schema: z.ZodType<T>, input: unknown, what: string): T =>
+  validOrRefuse(schema, input, `invalid ${what}`, what);
 
 /** Adds or updates an organisation (idempotent on its ODS code). */
 export async function upsertOrganisation(db: Queryable, input: OrganisationInput): Promise<Organisation> {
