@@ -4,8 +4,12 @@
  * download and no print: a document held only at its source says so. Opening a document reads it
  * afresh from the server, which records the view in the audit trail (a document opened is a
  * different fact from a record opened) and answers 404 if it is no longer shared.
+ *
+ * The read is started by the click that opens the document (components/Documents.tsx), not by this
+ * component's effect: one click is one read and one audited view, however often React mounts or
+ * re-renders the reader (a remount, or StrictMode's second effect run, used to read it again).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type {
   Attachment,
   Composition,
@@ -86,24 +90,25 @@ async function blocksOf(item: Item, r: Resource): Promise<Block[]> {
   return [];
 }
 
-interface Props {
+/** A document being opened: the item and its one read from the server, started by the click. */
+export interface Opening {
   item: Item;
-  /** reads the document afresh from the server */
-  read(item: Item): Promise<Resource>;
+  resource: Promise<Resource>;
+}
+
+interface Props {
+  opening: Opening;
   onClose(): void;
 }
 
-export function DocumentReader({ item, read, onClose }: Props) {
+export function DocumentReader({ opening, onClose }: Props) {
+  const { item } = opening;
   const [blocks, setBlocks] = useState<Block[] | undefined>();
-  // the latest reader, without re-reading (and re-auditing) the document whenever the page re-renders
-  const reader = useRef(read);
-  reader.current = read;
   useEffect(() => {
     let live = true;
     setBlocks(undefined);
-    reader
-      .current(item)
-      .then((resource) => blocksOf(item, resource))
+    opening.resource
+      .then((resource) => blocksOf(opening.item, resource))
       .then(
         (b) => live && setBlocks(b),
         (err: unknown) =>
@@ -121,7 +126,7 @@ export function DocumentReader({ item, read, onClose }: Props) {
     return () => {
       live = false;
     };
-  }, [item]);
+  }, [opening]);
   return (
     <section
       id="document-reader"

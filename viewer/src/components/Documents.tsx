@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { Resource } from '@medplum/fhirtypes';
 import type { FilterState } from '../model/filters.ts';
 import type { Item } from '../model/item.ts';
-import { DocumentReader } from './DocumentReader.tsx';
+import { DocumentReader, type Opening } from './DocumentReader.tsx';
 import { ItemSection } from './ItemSection.tsx';
 
 /** The types a clinician reads as a document (the documents section's types). */
@@ -30,7 +30,7 @@ export function Documents({
   onFilters,
   read,
 }: Props) {
-  const [reading, setReading] = useState<Item | undefined>();
+  const [reading, setReading] = useState<Opening | undefined>();
   return (
     <ItemSection
       items={items}
@@ -46,7 +46,10 @@ export function Documents({
             className="sc-button sc-button--link"
             aria-label={`Read: ${g.primary.title}`}
             onClick={() => {
-              setReading(g.primary);
+              // the one read (and audited view) of this click; see DocumentReader
+              const resource = read(g.primary);
+              resource.catch(() => undefined); // the reader shows the failure
+              setReading({ item: g.primary, resource });
               requestAnimationFrame(() => document.getElementById('document-reader')?.focus());
             }}
           >
@@ -55,7 +58,7 @@ export function Documents({
         )
       }
     >
-      {reading && <DocumentReader item={reading} read={read} onClose={() => setReading(undefined)} />}
+      {reading && <DocumentReader opening={reading} onClose={() => setReading(undefined)} />}
     </ItemSection>
   );
 }
