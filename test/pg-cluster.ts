@@ -23,7 +23,7 @@ export function clustersUnavailable(): string | undefined {
 }
 
 /** The postgres user's uid and gid, from /etc/passwd. */
-function postgresUser(): { uid: number; gid: number } | undefined {
+export function postgresUser(): { uid: number; gid: number } | undefined {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('postgres:'));
@@ -33,7 +33,7 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 /** Runs a PostgreSQL program as the postgres user. */
-async function asPostgres(program: string, args: string[]): Promise<string> {
+export async function asPostgres(program: string, args: string[]): Promise<string> {
   const { stdout } = await run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, program), ...args], {
     timeout: 120_000,
   });
@@ -224,7 +224,7 @@ export class PgPair {
   }
 }
 
-async function appendConf(node: PgNode, text: string): Promise<void> {
+export async function appendConf(node: PgNode, text: string): Promise<void> {
   // written by the postgres user, so the file keeps its owner
   await new Promise<void>((resolve, reject) => {
     const child = execFile(
@@ -237,7 +237,7 @@ async function appendConf(node: PgNode, text: string): Promise<void> {
 }
 
 /** The processes whose parent is `pid` (from /proc), by id. */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -262,7 +262,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function safeKill(pid: number): void {
+export function safeKill(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
