@@ -15,6 +15,7 @@ import {
   appendConf,
   asPostgres,
   childrenOf,
+  clustersUnavailable,
   freePort,
   postgresUser,
   safeKill,
@@ -23,17 +24,15 @@ import {
 
 const run = promisify(execFile);
 
-/** The documented settings (step 1), with this drill's archive folder. */
-const CONF = (port: number, dir: string) => `
+/** The documented settings (step 1), with this drill's archive folder; or a plain server. */
+const CONF = (port: number, dir: string, archive = true) => `
 port = ${port}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${dir}'
-max_connections = 40
-shared_buffers = 16MB
+max_connections = 60
+shared_buffers = 32MB
 wal_level = replica
-archive_mode = on
-archive_command = 'test ! -f ${dir}/wal-archive/%f && cp %p ${dir}/wal-archive/%f'
-archive_timeout = 60
+${archive ? `archive_mode = on\narchive_command = 'test ! -f ${dir}/wal-archive/%f && cp %p ${dir}/wal-archive/%f'\narchive_timeout = 60` : ''}
 `;
 
 export class PgServer {
@@ -45,8 +44,8 @@ export class PgServer {
     process.once('exit', this.onExit);
   }
 
-  /** A running server with WAL archiving on, its archive in `<dir>/wal-archive`. */
-  static async create(): Promise<{ cluster: PgServer; node: PgNode }> {
+  /** A running server, by default with WAL archiving on, its archive in `<dir>/wal-archive`. */
+  static async create(opts: { archive?: boolean } = {}): Promise<{ cluster: PgServer; node: PgNode }> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-pitr-'));
     const owner = postgresUser()!;
     chownSync(dir, owner.uid, owner.gid);
@@ -64,7 +63,7 @@ export class PgServer {
         'UTF8',
         '--no-sync',
       ]);
-      await appendConf(node, CONF(node.port, dir));
+      await appendConf(node, CONF(node.port, dir, opts.archive ?? true));
       await cluster.start(node);
       return { cluster, node };
     } catch (err) {
@@ -181,6 +180,24 @@ export class PgServer {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A PostgreSQL server of the test's own for a test that runs Sharedcare as a region would (the
+ * soak, several processes): its admin URL, and how to stop it. Where this machine cannot make one
+ * (no Debian binaries, not root), the machine's server at PG_URL, and the reason is printed.
+ */
+export async function ownPostgres(
+  label: string,
+  fallbackUrl: string,
+): Promise<{ adminUrl: string; stop(): Promise<void> }> {
+  const why = clustersUnavailable();
+  if (why) {
+    console.warn(`[${label}] on the machine's PostgreSQL, not a server of its own: ${why}`);
+    return { adminUrl: fallbackUrl, stop: async () => undefined };
+  }
+  const { cluster, node } = await PgServer.create({ archive: false });
+  return { adminUrl: cluster.url(node), stop: () => cluster.destroy() };
 }
 
 /** A shell command as the postgres user (the files it makes are the server's). */

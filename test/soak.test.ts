@@ -1,6 +1,6 @@
 /**
  * The soak, short (about a minute of load at a gentle rate): a real `sharedcare serve` on a
- * PostgreSQL database of its own, the whole mix (opens, searches, FHIR intake, HL7 v2, a DPO
+ * PostgreSQL server of the test's own (test/pg-server.ts), the whole mix (opens, searches, FHIR intake, HL7 v2, a DPO
  * report), and its verdict. Asserts correctness only: no request failed, one record.open audit
  * event for every open served, every operation of the mix was served, and the verdict and chart
  * were produced. Timing is the full soak's business (`npm run soak`, BENCHMARKS.md).
@@ -9,15 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { renderChart } from '../bench/soak/chart.ts';
 import { runSoak } from '../bench/soak/run.ts';
 import { DB_KINDS, PG_URL } from './kit.ts';
+import { ownPostgres } from './pg-server.ts';
 
 describe.skipIf(!DB_KINDS.includes('postgres'))('soak (short, PostgreSQL)', () => {
   it('serves the whole mix without an error and audits every open once', { timeout: 300_000 }, async () => {
+    const pgServer = await ownPostgres('soak test', PG_URL);
     const r = await runSoak({
       minutes: 0.75,
       persons: 20,
-      adminUrl: PG_URL,
+      adminUrl: pgServer.adminUrl,
       rates: { opens: 3, heavyOpens: 0, searches: 1, intake: 5, hl7: 1, dpoPerMinute: 6 },
-    });
+    }).finally(() => pgServer.stop());
     expect(r.errors).toEqual({});
     expect(r.verdict.errors).toBe(0);
     expect(r.verdict.opensServed).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /**
  * `sharedcare serve --workers 2` on PostgreSQL: two processes on one port, sharing nothing but the
- * database. Every request goes on a new connection, which node:cluster hands to the processes in
+ * database (a PostgreSQL server of the test's own, test/pg-server.ts). Every request goes on a new connection, which node:cluster hands to the processes in
  * turn; the test-only header x-sharedcare-worker (SHAREDCARE_EXPOSE_WORKER=1, refused in
  * production) shows which served it. A SMART launch begun on one process is finished on the other,
  * its session is honoured by both, a break-glass grant made on one opens the record on the other,
@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, PG_URL } from './kit.ts';
 import { freePort } from './pg-cluster.ts';
+import { ownPostgres } from './pg-server.ts';
 import { clinicianToken, sourceToken, startServer, type ServerProcess } from './server-process.ts';
 import { mintUserToken } from '../src/access/index.ts';
 import { loadConfig } from '../src/config/index.ts';
@@ -64,12 +65,14 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
       req.end(opts.body);
     });
 
+  let pgServer: Awaited<ReturnType<typeof ownPostgres>> | undefined;
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: PG_URL });
+    pgServer = await ownPostgres('workers test', PG_URL);
+    const admin = new pg.Client({ connectionString: pgServer.adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${dbName}`);
     await admin.end();
-    const url = new URL(PG_URL);
+    const url = new URL(pgServer.adminUrl);
     url.pathname = `/${dbName}`;
     server = await startServer({
       databaseUrl: url.toString(),
@@ -119,10 +122,12 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
 
   afterAll(async () => {
     await server?.stop();
-    const admin = new pg.Client({ connectionString: PG_URL });
+    if (!pgServer) return;
+    const admin = new pg.Client({ connectionString: pgServer.adminUrl });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
+    await pgServer.stop();
   });
 
   it('serves from both processes, on one port', async () => {
