@@ -2,7 +2,8 @@
  * `npm run soak -- --minutes 10`: the soak (bench/soak/run.ts) against one server on PostgreSQL,
  * with its verdict line and a PNG chart of latency and memory over time.
  * Options: --minutes 10 --opens 100 --heavy-opens 1 --searches 20 --intake 50 (resources/s)
- * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --out bench/out/soak.png
+ * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --workers 1 (server processes: one, so
+ * that the memory sampled is one process's) --out bench/out/soak.png
  * (BENCH_PG_URL picks the server; the database is the soak's own, created and dropped).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values: o } = parseArgs({
     hl7: { type: 'string', default: '5' },
     dpo: { type: 'string', default: '1' },
     persons: { type: 'string', default: '300' },
+    workers: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/out/soak.png' },
   },
 });
@@ -47,6 +49,7 @@ const result = await runSoak({
   minutes: num('minutes'),
   persons: num('persons'),
   adminUrl,
+  workers: num('workers'),
   rates: {
     opens: num('opens'),
     heavyOpens: num('heavy-opens'),

@@ -113,7 +113,13 @@ export async function runFailoverDrill(opts: {
     try {
       for (let i = 0; i < opts.failovers; i++) {
         await load.waitForOpens(20);
-        cycles.push(await failover(pair, server.base, load));
+        cycles.push(
+          await failover(pair, server.base, load).catch((err: Error) => {
+            // what the server said is the clue (it never names a patient: checked below)
+            err.message += `\nin failover ${i + 1}; the server's last lines:\n${server!.output().split('\n').slice(-40).join('\n')}`;
+            throw err;
+          }),
+        );
         say(`failover ${i + 1}: ${JSON.stringify(cycles.at(-1))}`);
       }
       await load.waitForOpens(20);
@@ -155,7 +161,7 @@ async function failover(pair: PgPair, base: string, load: Load): Promise<Failove
   const killed = Date.now();
   const since = (t: number) => t - killed;
   pair.killPrimary();
-  const notReady = await until(async () => (await status(`${base}/ready`)) === 503);
+  const notReady = await until(async () => (await status(`${base}/ready`)) === 503, '/ready to answer 503');
   await pair.promote();
   const promoted = Date.now();
   const firstRead = load.nextOpenAfter(killed);
@@ -163,7 +169,15 @@ async function failover(pair: PgPair, base: string, load: Load): Promise<Failove
   // the new primary waits for a synchronous standby before it acknowledges a commit: rebuild one
   await pair.makeStandby(old);
   await pair.waitForStandby(column);
-  const ready = await until(async () => (await status(`${base}/ready`)) === 200);
+  const ready = await until(
+    async () => (await status(`${base}/ready`)) === 200,
+    '/ready to answer 200',
+    () =>
+      fetch(`${base}/ready`, { signal: AbortSignal.timeout(5000) }).then(
+        async (r) => `last answer ${r.status} ${await r.text()}`,
+        (e: Error) => `last answer: ${e.message}`,
+      ),
+  );
   return {
     killToNotReady: since(notReady),
     killToPromoted: since(promoted),
@@ -179,11 +193,17 @@ async function status(url: string): Promise<number> {
   );
 }
 
-async function until(check: () => Promise<boolean>, ms = 60_000): Promise<number> {
+async function until(
+  check: () => Promise<boolean>,
+  what: string,
+  last: () => Promise<string> = async () => '',
+  ms = 60_000,
+): Promise<number> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return Date.now();
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; ${await last()}`);
     await sleep(50);
   }
 }

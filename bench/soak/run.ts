@@ -28,6 +28,11 @@ export interface SoakOptions {
   /** persons loaded before the load starts */
   persons: number;
   adminUrl: string;
+  /**
+   * server processes (`serve --workers`); default 1, so that the memory sampled (RSS of the pid,
+   * heap from /metrics, which each process answers for itself) is one process's
+   */
+  workers?: number;
   sampleSeconds?: number;
   seed?: number;
 }
@@ -58,11 +63,16 @@ async function freePort(): Promise<number> {
 async function startServer(
   databaseUrl: string,
   dataDir: string,
+  workers: number,
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin', 'sharedcare.js'), 'serve', '--port', String(port), '--mllp-port', '0'],
+    [
+      path.join(root, 'bin', 'sharedcare.js'),
+      'serve',
+      ...['--port', String(port), '--mllp-port', '0', '--workers', String(workers)],
+    ],
     {
       cwd: root,
       env: { ...process.env, DATABASE_URL: databaseUrl, SHAREDCARE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
@@ -177,7 +187,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       `soak: ${int(loaded.resources)} resources loaded in ${loadSeconds.toFixed(0)} s; ${targets.length} persons to open`,
     );
 
-    const server = await startServer(bench.url, path.join(work, 'data'));
+    const server = await startServer(bench.url, path.join(work, 'data'), o.workers ?? 1);
     child = server.child;
     const recorder = new Recorder();
     const streams = await buildMix({
