@@ -76,15 +76,23 @@ export async function runWorkers(config: Config, count: number, argv: string[]):
 
   try {
     await fork(); // alone first: see the header
-    await Promise.all(Array.from({ length: count - 1 }, fork));
   } catch (err) {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
     throw err;
   }
+  // The server serves from here. The other workers start now; one that stops before it listens
+  // (its database went away while it started: a failover) is replaced like any other, rather than
+  // taking the serving one down with it, as a failed start of the second worker used to.
   started = true;
+  const rest = await Promise.allSettled(Array.from({ length: count - 1 }, fork));
+  const failed = rest.filter((r) => r.status === 'rejected').length;
   const unannounce = announceServer(config.dataDir, config.publicUrl);
-  process.stderr.write(`  processes ${count} (node:cluster, primary pid ${process.pid}), one port\n`);
+  process.stderr.write(
+    `  processes ${count} (node:cluster, primary pid ${process.pid}), one port` +
+      (failed ? `; ${failed} did not start and ${failed === 1 ? 'is' : 'are'} being started again` : '') +
+      '\n',
+  );
 
   const stop = () => {
     if (stopping) return;
