@@ -83,6 +83,27 @@ describe.each(DB_KINDS)('GET /ready on %s', (kind: DbKind) => {
     expect(res.status).toBe(503);
     expect(res.body.reason).toMatch(/database/);
   });
+
+  it('with the database gone, every kind of request answers 503 with retry-after, never 500', async () => {
+    // (the database was closed by the test above) a DPO's report answered 500 in the soak
+    const dpo = await r.userToken('dpo.one', 'Y90001', 'sharedcare-dpo');
+    const gp = await r.userToken('dr.one', 'Y90001', 'R8000');
+    for (const [url, token] of [
+      ['/dpo/access-report?person=9990000018', dpo],
+      ['/dpo/subject-access-report?person=9990000018', dpo],
+      ['/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018', gp],
+      ['/fhir/Patient/3f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b/$everything', gp],
+    ] as const) {
+      const res = await r.app.server.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(503);
+      expect(res.headers['retry-after'], url).toBe('1');
+      expect(JSON.parse(res.body), url).toMatchObject({ resourceType: 'OperationOutcome' });
+    }
+  });
 });
 
 describe.each(DB_KINDS)('the record is read-only, on %s', (kind: DbKind) => {

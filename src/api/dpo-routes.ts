@@ -19,7 +19,6 @@ import {
   type SubjectAccessFormat,
 } from '../admin/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { errorToOperationOutcome } from '../fhir/index.ts';
 import { refuseUser, requireUser } from './auth.ts';
 import type { Services } from './context.ts';
 
@@ -96,11 +95,7 @@ export function registerDpoRoutes(app: FastifyInstance, services: Services): voi
     reply.header('content-type', r.contentType).header('cache-control', 'no-store').send(r.body);
 
   void app.register(async (scope) => {
-    scope.setErrorHandler((err, req, reply) => {
-      const { status, outcome } = errorToOperationOutcome(err);
-      if (status >= 500) req.log.error({ err }, 'unhandled error');
-      return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);
-    });
+    // errors: the server's one handler (src/api/server.ts), which answers /dpo with OperationOutcomes
 
     scope.get('/dpo/access-report', async (req, reply) => {
       const user = await allow(req);

@@ -176,7 +176,8 @@ export function buildServer(services: Services): FastifyInstance {
             : 'invalid_request';
       return reply.code(err.status === 401 ? 401 : 400).send({ error, error_description: err.message });
     }
-    const isFhir = req.url.startsWith('/fhir') || req.url.startsWith('/ingest');
+    // the DPO's reports are FHIR-shaped (a Bundle, an OperationOutcome) too
+    const isFhir = ['/fhir', '/ingest', '/dpo/'].some((p) => req.url.startsWith(p));
     if (isFhir) {
       const { status, outcome } = errorToOperationOutcome(err);
       return reply.code(status).header('content-type', 'application/fhir+json; charset=utf-8').send(outcome);
