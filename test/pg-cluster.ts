@@ -78,25 +78,72 @@ full_page_writes = on
 ${sync ? `synchronous_standby_names = 'FIRST 1 (node_a, node_b)'\nsynchronous_commit = on` : ''}
 `;
 
-export class PgPair {
+/**
+ * Servers made in one temporary folder: started with their log kept for errors, stopped and the
+ * folder removed together by `destroy()`, or at process exit if a test dies half way.
+ */
+export class ThrowawayServers {
+  private removed = false;
+  private readonly onExit = () => this.removeNow();
+
+  protected constructor(
+    readonly dir: string,
+    /** the servers that may be running now */
+    private readonly servers: () => readonly PgNode[],
+  ) {
+    process.once('exit', this.onExit);
+  }
+
+  async start(node: PgNode): Promise<void> {
+    const log = path.join(this.dir, `${node.name}.log`);
+    await asPostgres('pg_ctl', ['-D', node.dir, '-l', log, '-w', 'start']).catch((err: Error) => {
+      // the server's own words, since the folder is removed afterwards
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
+      throw new Error(`${err.message}\n${node.name}.log:\n${tail}`);
+    });
+  }
+
+  /** Stops every server and removes the folder (safe to call twice). */
+  async destroy(): Promise<void> {
+    for (const node of this.servers())
+      if (existsSync(path.join(node.dir, 'postmaster.pid')))
+        await asPostgres('pg_ctl', ['-D', node.dir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+    this.removeNow();
+    process.off('exit', this.onExit);
+  }
+
+  /** Synchronous last resort (process exit): kill what runs, remove the folder. */
+  private removeNow(): void {
+    if (this.removed) return;
+    this.removed = true;
+    for (const node of this.servers()) {
+      try {
+        const pid = Number(readFileSync(path.join(node.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        for (const child of childrenOf(pid)) safeKill(child);
+        safeKill(pid);
+      } catch {
+        /* not running */
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export class PgPair extends ThrowawayServers {
   readonly nodes: [PgNode, PgNode];
   /** index of the node that is primary now */
   primaryIndex = 0;
-  private readonly dir: string;
-  private removed = false;
-  private readonly onExit = () => this.removeNow();
 
   private constructor(
     dir: string,
     ports: [number, number],
     private readonly sync: boolean,
   ) {
-    this.dir = dir;
+    super(dir, () => this.nodes);
     this.nodes = [
       { name: 'node_a', port: ports[0], dir: path.join(dir, 'node_a') },
       { name: 'node_b', port: ports[1], dir: path.join(dir, 'node_b') },
     ];
-    process.once('exit', this.onExit);
   }
 
   /** A primary (node_a) and its streaming standby (node_b), both running. */
@@ -133,15 +180,6 @@ export class PgPair {
   /** One node's own URL. */
   nodeUrl(node: PgNode, database = 'postgres'): string {
     return `postgres://postgres@127.0.0.1:${node.port}/${database}`;
-  }
-
-  async start(node: PgNode): Promise<void> {
-    const log = path.join(this.dir, `${node.name}.log`);
-    await asPostgres('pg_ctl', ['-D', node.dir, '-l', log, '-w', 'start']).catch((err: Error) => {
-      // the server's own words, since the folder is removed afterwards
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
-      throw new Error(`${err.message}\n${node.name}.log:\n${tail}`);
-    });
   }
 
   /** kill -9 of the postmaster and every process it started: the server is gone at once. */
@@ -197,31 +235,6 @@ export class PgPair {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-
-  /** Stops both servers and removes the folder (safe to call twice). */
-  async destroy(): Promise<void> {
-    for (const node of this.nodes)
-      if (existsSync(path.join(node.dir, 'postmaster.pid')))
-        await asPostgres('pg_ctl', ['-D', node.dir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-    this.removeNow();
-    process.off('exit', this.onExit);
-  }
-
-  /** Synchronous last resort (process exit): kill what runs, remove the folder. */
-  private removeNow(): void {
-    if (this.removed) return;
-    this.removed = true;
-    for (const node of this.nodes) {
-      try {
-        const pid = Number(readFileSync(path.join(node.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        for (const child of childrenOf(pid)) safeKill(child);
-        safeKill(pid);
-      } catch {
-        /* not running */
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
 }
 
 export async function appendConf(node: PgNode, text: string): Promise<void> {
@@ -237,7 +250,7 @@ export async function appendConf(node: PgNode, text: string): Promise<void> {
 }
 
 /** The processes whose parent is `pid` (from /proc), by id. */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -262,7 +275,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-export function safeKill(pid: number): void {
+function safeKill(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

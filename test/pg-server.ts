@@ -6,7 +6,7 @@
  * does the same if a test dies half way.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,11 +14,10 @@ import pg from 'pg';
 import {
   appendConf,
   asPostgres,
-  childrenOf,
   clustersUnavailable,
   freePort,
   postgresUser,
-  safeKill,
+  ThrowawayServers,
   type PgNode,
 } from './pg-cluster.ts';
 
@@ -35,13 +34,11 @@ wal_level = replica
 ${archive ? `archive_mode = on\narchive_command = 'test ! -f ${dir}/wal-archive/%f && cp %p ${dir}/wal-archive/%f'\narchive_timeout = 60` : ''}
 `;
 
-export class PgServer {
+export class PgServer extends ThrowawayServers {
   private readonly nodes: PgNode[] = [];
-  private removed = false;
-  private readonly onExit = () => this.removeNow();
 
-  private constructor(readonly dir: string) {
-    process.once('exit', this.onExit);
+  private constructor(dir: string) {
+    super(dir, () => this.nodes);
   }
 
   /** A running server, by default with WAL archiving on, its archive in `<dir>/wal-archive`. */
@@ -148,37 +145,9 @@ export class PgServer {
     return node;
   }
 
-  private async start(node: PgNode): Promise<void> {
+  override async start(node: PgNode): Promise<void> {
     this.nodes.push(node);
-    const log = path.join(this.dir, `${node.name}.log`);
-    await asPostgres('pg_ctl', ['-D', node.dir, '-l', log, '-w', 'start']).catch((err: Error) => {
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
-      throw new Error(`${err.message}\n${node.name}.log:\n${tail}`);
-    });
-  }
-
-  /** Stops every server this drill started and removes the folder (safe to call twice). */
-  async destroy(): Promise<void> {
-    for (const node of this.nodes)
-      if (existsSync(path.join(node.dir, 'postmaster.pid')))
-        await asPostgres('pg_ctl', ['-D', node.dir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-    this.removeNow();
-    process.off('exit', this.onExit);
-  }
-
-  private removeNow(): void {
-    if (this.removed) return;
-    this.removed = true;
-    for (const node of this.nodes) {
-      try {
-        const pid = Number(readFileSync(path.join(node.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-        for (const child of childrenOf(pid)) safeKill(child);
-        safeKill(pid);
-      } catch {
-        /* not running */
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    await super.start(node);
   }
 }
 
