@@ -236,7 +236,7 @@ async function measure(db: Database, opens: Open[]): Promise<Measured[]> {
       ).rows;
       const body = searchsetBundle(
         BASE,
-        { resource: await combinedPatient(tx, person, snapshot), mode: 'include' },
+        { resource: await combinedPatient(tx, { person, region: snapshot }), mode: 'include' },
         rows,
         {
           resourceType: 'OperationOutcome',

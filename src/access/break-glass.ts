@@ -3,7 +3,7 @@
  * Every grant is audited with a flag and listed for the data protection officer's review.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import type { UserPrincipal } from './principal.ts';
 
@@ -83,6 +83,20 @@ export async function grantBreakGlass(
   return grant;
 }
 
+/** The user's unexpired grant for this person, if any (same organisation only; a fragment). */
+export function activeBreakGlassFragment(
+  user: UserPrincipal,
+  now: Date,
+): Fragment<{ expiresAt: string } | undefined> {
+  return {
+    sql: (param) =>
+      `SELECT to_json(max(expires_at)) FROM break_glass
+       WHERE person_id = $1 AND user_id = ${param(user.userId)} AND user_org = ${param(user.org)}
+         AND expires_at > ${param(now.toISOString())}::timestamptz`,
+    decode: (v) => (v ? { expiresAt: new Date(v as string).toISOString() } : undefined),
+  };
+}
+
 /** The user's unexpired grant for this person, if any (same organisation only). */
 export async function activeBreakGlass(
   q: Queryable,
@@ -90,11 +104,5 @@ export async function activeBreakGlass(
   user: UserPrincipal,
   now: Date,
 ): Promise<{ expiresAt: string } | undefined> {
-  const { rows } = await q.query<{ expires_at: Date | string }>(
-    `SELECT max(expires_at) AS expires_at FROM break_glass
-     WHERE person_id = $1 AND user_id = $2 AND user_org = $3 AND expires_at > $4`,
-    [personId, user.userId, user.org, now.toISOString()],
-  );
-  const at = rows[0]?.expires_at;
-  return at ? { expiresAt: new Date(at).toISOString() } : undefined;
+  return readOne(q, personId, activeBreakGlassFragment(user, now));
 }

@@ -1,5 +1,6 @@
 export {
   activeBreakGlass,
+  activeBreakGlassFragment,
   BREAK_GLASS_REASONS,
   grantBreakGlass,
   type BreakGlassGrant,
@@ -36,6 +37,7 @@ export {
   recordRelationshipFacts,
   relationshipFacts,
   relationshipsWith,
+  relationshipsFragment,
   type ItemFacts,
   type RelationshipFact,
   type RelationshipKind,

@@ -6,7 +6,7 @@
  * withdrawn or relinked item updates its relationship too.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 
 export const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
 
@@ -181,20 +181,27 @@ export interface RelationshipSummary {
   open: boolean;
 }
 
+/** What relates this person to this organisation (one index lookup; a fragment of a composed read). */
+export function relationshipsFragment(org: string): Fragment<RelationshipSummary[]> {
+  return {
+    sql: (param) =>
+      `SELECT coalesce(json_agg(json_build_object('kind', kind, 'lastAt', last_at, 'open', open)), '[]')
+       FROM (SELECT kind, max(at) AS last_at, bool_or(open) AS open FROM relationship_fact
+             WHERE person_id = $1 AND org_ods = ${param(org)} GROUP BY kind) r`,
+    decode: (v) =>
+      ((v ?? []) as { kind: RelationshipKind; lastAt: string | null; open: boolean }[]).map((r) => ({
+        kind: r.kind,
+        lastAt: r.lastAt === null ? null : new Date(r.lastAt).toISOString(),
+        open: r.open,
+      })),
+  };
+}
+
 /** What relates this person to this organisation (one index lookup). */
 export async function relationshipsWith(
   q: Queryable,
   personId: string,
   org: string,
 ): Promise<RelationshipSummary[]> {
-  const { rows } = await q.query<{ kind: RelationshipKind; last_at: Date | string | null; open: boolean }>(
-    `SELECT kind, max(at) AS last_at, bool_or(open) AS open FROM relationship_fact
-     WHERE person_id = $1 AND org_ods = $2 GROUP BY kind`,
-    [personId, org],
-  );
-  return rows.map((r) => ({
-    kind: r.kind,
-    lastAt: r.last_at === null ? null : new Date(r.last_at).toISOString(),
-    open: r.open,
-  }));
+  return readOne(q, personId, relationshipsFragment(org));
 }

@@ -1,7 +1,8 @@
 /**
  * The alert rules: pure functions from one event (and facts looked up for it) to the alerts it
- * raises. They run as each event is written, in the same transaction (alert-store.ts), so an
- * access and the alerts it raises are committed together or not at all: no queue to lose, no lag.
+ * raises. They run as each event is written (alert-store.ts), with no queue and no lag: in the
+ * writer's transaction, or, for a gated read whose append commits on its own, in a transaction
+ * of their own before the read answers (record.ts recordAccessEvent).
  */
 import type { AuditConfig } from '../config/index.ts';
 import { ACCESS_ACTIONS, type AuditEvent } from './types.ts';

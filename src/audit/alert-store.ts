@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { getPerson, getPersonLinks } from '../identity/index.ts';
+import { getPerson, getPersonLinks, type Person, type PersonLink } from '../identity/index.ts';
 import {
   evaluateRules,
   needs,
@@ -40,32 +40,33 @@ export function clearAlertCaches(): void {
   factsCache.clear();
 }
 
+/** What the rules need about a person, from the person and their source records. */
+export function personFactsOf(person: Person, links: PersonLink[]): PersonFacts {
+  return {
+    nhsNumber: person.nhsNumber,
+    names: links.flatMap((l) =>
+      (l.demographics.name ?? []).map((n) => ({ family: n.family, given: n.given ?? [] })),
+    ),
+    postcodes: links.flatMap((l) =>
+      (l.demographics.address ?? []).flatMap((a) => (a.postalCode ? [a.postalCode] : [])),
+    ),
+    securityCodes: [
+      ...new Set(
+        links.flatMap((l) =>
+          (l.demographics.meta?.security ?? [])
+            .filter((c) => c.system === CONFIDENTIALITY && c.code)
+            .map((c) => c.code!),
+        ),
+      ),
+    ],
+  };
+}
+
 async function personFacts(q: Queryable, personId: string): Promise<PersonFacts | undefined> {
   const hit = factsCache.get(personId);
   if (hit && Date.now() - hit.at < FACTS_TTL_MS) return hit.facts;
   const person = await getPerson(q, personId);
-  let facts: PersonFacts | undefined;
-  if (person) {
-    const links = await getPersonLinks(q, personId);
-    facts = {
-      nhsNumber: person.nhsNumber,
-      names: links.flatMap((l) =>
-        (l.demographics.name ?? []).map((n) => ({ family: n.family, given: n.given ?? [] })),
-      ),
-      postcodes: links.flatMap((l) =>
-        (l.demographics.address ?? []).flatMap((a) => (a.postalCode ? [a.postalCode] : [])),
-      ),
-      securityCodes: [
-        ...new Set(
-          links.flatMap((l) =>
-            (l.demographics.meta?.security ?? [])
-              .filter((c) => c.system === CONFIDENTIALITY && c.code)
-              .map((c) => c.code!),
-          ),
-        ),
-      ],
-    };
-  }
+  const facts = person ? personFactsOf(person, await getPersonLinks(q, personId)) : undefined;
   if (factsCache.size >= FACTS_MAX) factsCache.delete(factsCache.keys().next().value!);
   factsCache.set(personId, { at: Date.now(), facts });
   return facts;
@@ -75,9 +76,45 @@ async function personFacts(q: Queryable, personId: string): Promise<PersonFacts 
 export type AppendEvent = (input: AuditEventInput) => Promise<ChainPosition>;
 
 /**
- * Runs the rules for an event just written (same transaction) and stores what they raise. The
- * user's recent count comes from the append itself (audit_append); person facts are looked up here.
+ * Which rules an event raises: the user's recent count comes from the append itself
+ * (audit_append); person facts are the caller's (read with the record) or looked up here.
  */
+export async function alertCandidates(
+  q: Queryable,
+  e: AuditEvent,
+  s: AlertSettings,
+  recent?: RuleFacts['recent'],
+  person?: PersonFacts,
+): Promise<AlertCandidate[]> {
+  const need = needs(e, s);
+  const facts: RuleFacts = {
+    person: need.person ? (person ?? (await personFacts(q, e.personId!))) : undefined,
+    recent,
+  };
+  return evaluateRules(e, s, facts);
+}
+
+/**
+ * Whether an earlier alert of each rule already covers this event, where that was asked together
+ * with the append (record.ts): rule → true (a repeat) or false (none in its window).
+ */
+export type KnownRepeats = ReadonlyMap<AlertRule, boolean>;
+
+/** Stores what the rules raised for an event just written (same transaction). */
+export async function storeAlerts(
+  tx: Queryable,
+  e: AuditEvent,
+  eventSeq: string,
+  candidates: AlertCandidate[],
+  append: AppendEvent,
+  known: KnownRepeats = new Map(),
+): Promise<number> {
+  let raised = 0;
+  for (const c of candidates) raised += await storeAlert(tx, e, eventSeq, c, append, known.get(c.rule));
+  return raised;
+}
+
+/** Runs the rules for an event just written (same transaction) and stores what they raise. */
 export async function raiseAlerts(
   tx: Queryable,
   e: AuditEvent,
@@ -85,15 +122,9 @@ export async function raiseAlerts(
   s: AlertSettings,
   append: AppendEvent,
   recent?: RuleFacts['recent'],
+  known?: KnownRepeats,
 ): Promise<number> {
-  const need = needs(e, s);
-  const facts: RuleFacts = {
-    person: need.person ? await personFacts(tx, e.personId!) : undefined,
-    recent,
-  };
-  let raised = 0;
-  for (const c of evaluateRules(e, s, facts)) raised += await storeAlert(tx, e, eventSeq, c, append);
-  return raised;
+  return storeAlerts(tx, e, eventSeq, await alertCandidates(tx, e, s, recent), append, known);
 }
 
 /** Once per rule, user (and person) in the window; recorded by an `audit.alert` event first. */
@@ -103,16 +134,10 @@ async function storeAlert(
   eventSeq: string,
   c: AlertCandidate,
   append: AppendEvent,
+  /** already known (asked with the append): a repeat, or not */
+  repeat?: boolean,
 ): Promise<number> {
-  if (c.dedupe !== 'none') {
-    const since = new Date(new Date(e.at).getTime() - c.windowMinutes * 60_000).toISOString();
-    const { rows } = await tx.query(
-      `SELECT 1 FROM audit_alert a WHERE a.user_id = $1 AND a.rule = $2 AND a.created_at > $3::timestamptz
-         AND ($4::boolean OR a.person_id IS NOT DISTINCT FROM $5::uuid) LIMIT 1`,
-      [e.user?.id ?? null, c.rule, since, c.dedupe === 'user', e.personId ?? null],
-    );
-    if (rows.length) return 0;
-  }
+  if (c.dedupe !== 'none' && (repeat ?? (await isRepeat(tx, e, c)))) return 0;
   const alert: AlertFields = {
     id: randomUUID(),
     createdAt: e.at,
@@ -148,6 +173,17 @@ async function storeAlert(
     ],
   );
   return 1;
+}
+
+/** An earlier alert of the same rule for this user (and person) within the rule's window. */
+async function isRepeat(tx: Queryable, e: AuditEvent, c: AlertCandidate): Promise<boolean> {
+  const since = new Date(new Date(e.at).getTime() - c.windowMinutes * 60_000).toISOString();
+  const { rows } = await tx.query(
+    `SELECT 1 FROM audit_alert a WHERE a.user_id = $1 AND a.rule = $2 AND a.created_at > $3::timestamptz
+       AND ($4::boolean OR a.person_id IS NOT DISTINCT FROM $5::uuid) LIMIT 1`,
+    [e.user?.id ?? null, c.rule, since, c.dedupe === 'user', e.personId ?? null],
+  );
+  return rows.length > 0;
 }
 
 export interface Alert {

@@ -16,7 +16,7 @@ export {
   type ChainPosition,
 } from './types.ts';
 export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './canonical.ts';
-export { recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
+export { recordAccessEvent, recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
 export {
   DEFAULT_REFUSAL_LIMITS,
   refusalRecorder,
@@ -57,7 +57,7 @@ export {
   type AlertRule,
   type PersonFacts,
 } from './alert-rules.ts';
-export { clearAlertCaches, listAlerts, reviewAlert, type Alert } from './alert-store.ts';
+export { clearAlertCaches, listAlerts, personFactsOf, reviewAlert, type Alert } from './alert-store.ts';
 export {
   dpoService,
   periodBound,

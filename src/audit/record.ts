@@ -9,17 +9,33 @@
  *
  * Then the alert rules run on the event in the same transaction (alert-store.ts). If anything
  * fails, the error reaches the caller, whose transaction must fail: no data without its record.
+ * Whether an earlier alert already covers a rule that needs no looked-up facts (out of hours, no
+ * relationship) is asked in the append's own statement, so a night-time read costs no extra round
+ * trip for its repeat check.
+ *
+ * A gated read (recordAccessEvent) runs no transaction: its reads are single statements, and the
+ * append is one atomic statement, committed before any data leaves. Only when the event raises an
+ * alert is the alert written, in a transaction of its own, before the caller may answer.
  */
 import type { AuditConfig } from '../config/index.ts';
-import type { Queryable } from '../db/index.ts';
-import { needs } from './alert-rules.ts';
-import { raiseAlerts } from './alert-store.ts';
+import type { Database, Queryable } from '../db/index.ts';
+import { evaluateRules, needs, type AlertRule, type PersonFacts } from './alert-rules.ts';
+import { alertCandidates, raiseAlerts, storeAlerts, type KnownRepeats } from './alert-store.ts';
 import { canonicalEvent } from './canonical.ts';
 import { auditSettings } from './settings.ts';
 import type { AuditEvent, AuditEventInput, ChainPosition } from './types.ts';
 
 const APPEND = `SELECT o_seq::text AS seq, o_chain::int AS chain, o_chain_seq::text AS "chainSeq", o_hash AS hash,
     o_recent_persons AS "recentPersons", o_recent_seen AS "recentSeen"
+  FROM audit_append($1, $2::timestamptz, $3, $4, $5, $6, $7::uuid, $8::timestamptz)`;
+
+/** The append, and which of the rules in $9 (windows from $10; by user only: $11) an alert already covers. */
+const APPEND_CHECKED = `SELECT o_seq::text AS seq, o_chain::int AS chain, o_chain_seq::text AS "chainSeq", o_hash AS hash,
+    o_recent_persons AS "recentPersons", o_recent_seen AS "recentSeen",
+    ARRAY(SELECT d.rule FROM unnest($9::text[], $10::timestamptz[], $11::boolean[]) AS d(rule, since, by_user)
+           WHERE EXISTS (SELECT 1 FROM audit_alert a WHERE a.user_id = $5 AND a.rule = d.rule
+                           AND a.created_at > d.since AND (d.by_user OR a.person_id IS NOT DISTINCT FROM $7::uuid))
+         ) AS repeats
   FROM audit_append($1, $2::timestamptz, $3, $4, $5, $6, $7::uuid, $8::timestamptz)`;
 
 const APPEND_MANY = `SELECT a.o_seq::text AS seq, a.o_chain::int AS chain, a.o_chain_seq::text AS "chainSeq",
@@ -36,7 +52,11 @@ export interface RecordOptions {
   now?: Date;
 }
 
-type Appended = ChainPosition & { recentPersons: number | null; recentSeen: boolean | null };
+type Appended = ChainPosition & {
+  recentPersons: number | null;
+  recentSeen: boolean | null;
+  repeats?: AlertRule[] | string | null;
+};
 
 /** The event as stored, and the parameters of its audit_append call. */
 function prepare(input: AuditEventInput, rules: AuditConfig['alerts'], at: string) {
@@ -55,7 +75,34 @@ function prepare(input: AuditEventInput, rules: AuditConfig['alerts'], at: strin
     input.personId ?? null,
     recentSince,
   ];
-  return { event, recentSince, params };
+  // the rules this event raises whatever the facts (out of hours, no relationship): is each a repeat?
+  const checked = evaluateRules(event, rules).filter((c) => c.dedupe !== 'none');
+  const since = (minutes: number) => new Date(new Date(at).getTime() - minutes * 60_000).toISOString();
+  const checks = [
+    checked.map((c) => c.rule),
+    checked.map((c) => since(c.windowMinutes)),
+    checked.map((c) => c.dedupe === 'user'),
+  ];
+  return { event, recentSince, params, checked: checked.map((c) => c.rule), checks };
+}
+
+/** Appends one prepared event (one statement), and says which checked rules are repeats. */
+async function appendOne(q: Queryable, prepared: ReturnType<typeof prepare>) {
+  const checking = prepared.checked.length > 0;
+  const { rows } = await q.query<Appended>(
+    checking ? APPEND_CHECKED : APPEND,
+    checking ? [...prepared.params, ...prepared.checks] : prepared.params,
+  );
+  const r = rows[0];
+  if (!r?.seq) throw new Error('audit chain head is missing');
+  // PGlite gives a text[] as an array; so does pg
+  const repeats = new Set<string>(Array.isArray(r.repeats) ? r.repeats : []);
+  const known: KnownRepeats = new Map(prepared.checked.map((rule) => [rule, repeats.has(rule)]));
+  const { recentPersons, recentSeen, repeats: _r, ...pos } = r;
+  const recent = prepared.recentSince
+    ? { persons: recentPersons ?? 0, includesThis: recentSeen === true }
+    : undefined;
+  return { pos, recent, known };
 }
 
 /** Runs the alert rules on an appended event (same transaction). */
@@ -66,16 +113,26 @@ async function alertsFor(
   opts: RecordOptions & { settings: AuditConfig },
 ): Promise<ChainPosition & { alerts: number }> {
   if (!r?.seq) throw new Error('audit chain head is missing');
-  const { recentPersons, recentSeen, ...pos } = r;
+  const { recentPersons, recentSeen, repeats: _r, ...pos } = r;
   const recent = prepared.recentSince
     ? { persons: recentPersons ?? 0, includesThis: recentSeen === true }
     : undefined;
-  // each alert is itself recorded, at the time of the event that raised it
-  const append = (input: AuditEventInput) =>
-    recordAuditEvent(tx, input, { ...opts, now: new Date(prepared.event.at) });
-  const alerts = await raiseAlerts(tx, prepared.event, pos.seq, opts.settings.alerts, append, recent);
+  const alerts = await raiseAlerts(
+    tx,
+    prepared.event,
+    pos.seq,
+    opts.settings.alerts,
+    appendIn(tx, prepared, opts),
+    recent,
+  );
   return { ...pos, alerts };
 }
+
+/** each alert is itself recorded, at the time of the event that raised it */
+const appendIn =
+  (tx: Queryable, prepared: ReturnType<typeof prepare>, opts: RecordOptions & { settings: AuditConfig }) =>
+  (input: AuditEventInput) =>
+    recordAuditEvent(tx, input, { ...opts, now: new Date(prepared.event.at) });
 
 /** Appends one event inside the caller's transaction. Throws if it cannot: the caller must fail. */
 export async function recordAuditEvent(
@@ -85,8 +142,46 @@ export async function recordAuditEvent(
 ): Promise<ChainPosition & { alerts: number }> {
   const settings = opts.settings ?? auditSettings();
   const prepared = prepare(input, settings.alerts, (opts.now ?? new Date()).toISOString());
-  const { rows } = await tx.query<Appended>(APPEND, prepared.params);
-  return alertsFor(tx, prepared, rows[0], { ...opts, settings });
+  const { pos, recent, known } = await appendOne(tx, prepared);
+  const alerts = await raiseAlerts(
+    tx,
+    prepared.event,
+    pos.seq,
+    settings.alerts,
+    appendIn(tx, prepared, { ...opts, settings }),
+    recent,
+    known,
+  );
+  return { ...pos, alerts };
+}
+
+/**
+ * Appends the event of a gated read, outside any transaction: one statement, committed when it
+ * returns. The alerts it raises (rare: the first of their kind in a window) are written next, in a
+ * transaction of their own; if that fails the caller fails too, and no data leaves. `person`: the
+ * facts of the person read with the record (else looked up, as for any event). Throws if it cannot.
+ */
+export async function recordAccessEvent(
+  db: Database,
+  input: AuditEventInput,
+  opts: RecordOptions & { person?: PersonFacts | undefined } = {},
+): Promise<ChainPosition & { alerts: number }> {
+  const settings = opts.settings ?? auditSettings();
+  const prepared = prepare(input, settings.alerts, (opts.now ?? new Date()).toISOString());
+  const { pos, recent, known } = await appendOne(db, prepared);
+  const candidates = await alertCandidates(db, prepared.event, settings.alerts, recent, opts.person);
+  if (candidates.every((c) => known.get(c.rule) === true)) return { ...pos, alerts: 0 };
+  const alerts = await db.transaction((tx) =>
+    storeAlerts(
+      tx,
+      prepared.event,
+      pos.seq,
+      candidates,
+      appendIn(tx, prepared, { ...opts, settings }),
+      known,
+    ),
+  );
+  return { ...pos, alerts };
 }
 
 /**

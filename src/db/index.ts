@@ -37,3 +37,4 @@ export {
   statementName,
   toDatabaseError,
 } from './errors.ts';
+export { readOne, readTogether, type Decoded, type Fragment } from './compose.ts';

@@ -20,7 +20,6 @@ import {
 } from '../fhir/index.ts';
 import {
   findPersonsByDemographics,
-  getPerson,
   pendingReviewsFor,
   type DemographicQuery,
   type Person,
@@ -195,7 +194,7 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         ctx,
         'record.search',
         describe,
-        (tx) => getPerson(tx, personId),
+        () => personId,
         async (tx, g) => {
           const { rows, total, withheld, included } = await pageOf(tx, g, search);
           const outcome = outcomeOf(d.noticesFor(g), search.ignored);
@@ -222,13 +221,13 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         ctx,
         'record.open',
         'Patient/{id}/$everything',
-        (tx) => getPerson(tx, personId),
+        () => personId,
         async (tx, g) => {
           const { rows, total, withheld } = await pageOf(tx, g, search);
           const first = search.offset === 0;
           const patient = first ? [entryOf(d.fhirBaseUrl, await d.patientOf(tx, g), 'include')] : [];
           const outcome = outcomeOf(
-            d.noticesFor(g, await pendingReviewsFor(tx, g.person.id)),
+            d.noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id))),
             search.ignored,
           );
           return {
@@ -242,6 +241,7 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
             ids: [...(first ? [g.person.id] : []), ...rows.map((r) => r.id)],
           };
         },
+        { pendingReviews: true },
       ),
 
     summary: (ctx, personId) =>
@@ -249,7 +249,7 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         ctx,
         'record.open',
         'Patient/{id}/$summary',
-        (tx) => getPerson(tx, personId),
+        () => personId,
         async (tx, g) => {
           const { rows, withheld } = await pageOf(tx, g, {
             types: SUMMARY_TYPES,
@@ -326,10 +326,7 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         ctx,
         CLINICAL_TYPES[resourceType]?.section === 'documents' ? 'document.view' : 'record.search',
         `${resourceType}/{id}/_history/{vid}`,
-        async (tx) => {
-          const owner = await itemOwner(tx, resourceType, id);
-          return owner ? getPerson(tx, owner) : undefined;
-        },
+        (q) => itemOwner(q, resourceType, id),
         async (tx, g) => {
           if (g.policy.withheld) return { missing: true };
           const read = await readItems(tx, g.person.id, g.policy.filter, {

@@ -1,6 +1,6 @@
 /**
  * The gate: the one way clinical data is read. Each read here says what it locates and what it
- * reads; governed.ts runs it in one transaction, access → policy → the store read (with the
+ * reads; governed.ts runs it: access → policy → the store read (with the
  * policy's filter in SQL) → the audit event, and the caller gets the data only once the audit
  * event is written. What a reader gets also passes through here: never-shared organisations are
  * not named, references to hidden items are removed, notices are added.
@@ -101,7 +101,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     );
 
   const patientOf = (tx: Queryable, g: Granted) =>
-    g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g.person, g.region, neverShared);
+    g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g, neverShared);
 
   const patientBundle = async (tx: Queryable, g: Granted) => ({
     value: searchsetBundle(
@@ -151,7 +151,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         ctx,
         'patient.search',
         'Patient?identifier=nhs-number',
-        (tx) => findPersonByNhsNumber(tx, nhs),
+        async (q) => (await findPersonByNhsNumber(q, nhs))?.id,
         patientBundle,
         { onNoRelationship: idOnly },
       ),
@@ -160,7 +160,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
     // one for an id that names no one (audited and alerted as refused), unless the session was
     // launched for this person (it was given the NHS number; the viewer shows it before break glass).
     readPatient: (ctx, personId) =>
-      governed(ctx, 'patient.search', 'Patient/{id}', (tx) => getPerson(tx, personId), patientBundle, {
+      governed(ctx, 'patient.search', 'Patient/{id}', () => personId, patientBundle, {
         ...(ctx.user.patient !== undefined ? { onNoRelationship: idOnly } : {}),
         notFound: 'No Patient matches',
         personRefusalAsNotFound: true,
@@ -171,7 +171,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         ctx,
         'record.open',
         'Patient/{id}/$everything',
-        (tx) => getPerson(tx, personId),
+        () => personId,
         async (tx, g) => {
           const { rows, withheld } = await shownItems(tx, g);
           return {
@@ -180,11 +180,12 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
               fhirBaseUrl,
               { resource: await patientOf(tx, g), mode: 'include' },
               rows,
-              noticesFor(g, await pendingReviewsFor(tx, g.person.id)),
+              noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id))),
             ),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };
         },
+        { pendingReviews: true },
       ),
 
     readItem: (ctx, resourceType, id) =>
@@ -193,10 +194,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         // letters, reports, forms: the documents section's types (DocumentReference, Composition, …)
         CLINICAL_TYPES[resourceType]?.section === 'documents' ? 'document.view' : 'record.search',
         `${resourceType}/{id}`,
-        async (tx) => {
-          const owner = await itemOwner(tx, resourceType, id);
-          return owner ? getPerson(tx, owner) : undefined;
-        },
+        (q) => itemOwner(q, resourceType, id),
         async (tx, g) => {
           const { rows, withheld } = await shownItems(tx, g, { types: [resourceType], ids: [id] });
           const row = rows[0];
@@ -213,7 +211,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         ctx,
         'objection.list',
         'Consent?patient={id}',
-        (tx) => getPerson(tx, personId),
+        () => personId,
         async (tx, g) => {
           const objections = await listObjections(tx, g.person.id, true);
           const overrides = await listOverrides(tx, g.person.id);

@@ -1,24 +1,47 @@
 /**
- * How every read runs: in one transaction, access (organisation, role, patient in context,
- * legitimate relationship or break glass) → policy (the person's objections and overrides, the
- * role's sections) → the caller's read (with the policy's filter in SQL) → the audit event. The
- * transaction commits only if the audit event was written; only then does the caller get the data.
- * Refusals and not-found answers are audited too.
+ * How every read runs: access (organisation, role, patient in context, legitimate relationship or
+ * break glass) → policy (the person's objections and overrides, the role's sections) → the caller's
+ * read (with the policy's filter in SQL) → the audit event; the caller gets the data only once the
+ * audit event is written. Refusals and not-found answers are audited too.
+ *
+ * Three statements for a record open, no transaction: (1) everything the decision needs, in one
+ * statement composed of each module's own fragment (src/db/compose.ts): the person, their source
+ * records, the reader's relationships and break-glass grants, the objections and overrides, the
+ * pending identity reviews; (2) the caller's read, with the policy's filter; (3) the audit append,
+ * one atomic statement (src/audit/record.ts recordAccessEvent), committed before the data leaves. A
+ * transaction around them bought nothing: under READ COMMITTED each statement sees its own
+ * snapshot anyway, and nothing here is written but the audit event (and, rarely, its alerts).
  */
 import {
   activeBreakGlass,
+  activeBreakGlassFragment,
   decideRecordAccess,
+  relationshipsFragment,
   relationshipsWith,
   ALL_SECTIONS,
   type AccessDecision,
   type AccessRules,
+  type RelationshipSummary,
   type UserPrincipal,
 } from '../access/index.ts';
-import { recordAuditEvent, type AuditAction, type AuditEventInput } from '../audit/index.ts';
-import type { Database, Queryable } from '../db/index.ts';
+import {
+  personFactsOf,
+  recordAccessEvent,
+  recordAuditEvent,
+  type AuditAction,
+  type AuditEventInput,
+} from '../audit/index.ts';
+import { readTogether, type Database, type Fragment, type Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import type { Person } from '../identity/index.ts';
-import { decideRecord, listObjections, listOverrides, type RecordDecision } from '../policy/index.ts';
+import {
+  isPersonId,
+  pendingReviewsFragment,
+  personFragment,
+  personLinksFragment,
+  type Person,
+  type PersonLink,
+} from '../identity/index.ts';
+import { decideRecord, objectionsFragment, overridesFragment, type RecordDecision } from '../policy/index.ts';
 import { createRegionDirectory, type RegionSnapshot } from '../region/index.ts';
 
 export interface ReadContext {
@@ -37,6 +60,42 @@ export interface Granted {
   access: Extract<AccessDecision, { allowed: true }>;
   policy: RecordDecision;
   region: RegionSnapshot;
+  /** the person's source records, where they were read with the decision */
+  links?: PersonLink[];
+  /** open identity reviews naming the person's records, where the read asked for them */
+  pendingReviews?: number;
+}
+
+/** A fragment that asks the database nothing (a part the read did not ask for). */
+const nothing = <T>(value: T): Fragment<T> => ({ sql: () => 'SELECT NULL::json', decode: () => value });
+
+/** Everything a decision about one person and one reader needs, in one statement. */
+async function decisionContext(
+  q: Queryable,
+  personId: string | undefined,
+  user: UserPrincipal,
+  now: Date,
+  withReviews: boolean,
+) {
+  if (personId === undefined || !isPersonId(personId))
+    return {
+      person: undefined,
+      links: [],
+      relationships: [],
+      breakGlass: undefined,
+      objections: [],
+      overrides: [],
+      pendingReviews: 0,
+    };
+  return readTogether(q, personId, {
+    person: personFragment,
+    links: personLinksFragment,
+    relationships: relationshipsFragment(user.org),
+    breakGlass: activeBreakGlassFragment(user, now),
+    objections: objectionsFragment(),
+    overrides: overridesFragment(true),
+    pendingReviews: withReviews ? pendingReviewsFragment : nothing(0),
+  });
 }
 
 export function createGovernor(
@@ -75,6 +134,41 @@ export function createGovernor(
     }
   }
 
+  /** The event of a gated read, appended on its own (no transaction; see recordAccessEvent). */
+  async function auditAccess(event: AuditEventInput, person?: { person: Person; links: PersonLink[] }) {
+    try {
+      await recordAccessEvent(db, event, {
+        now: clock(),
+        ...(person ? { person: personFactsOf(person.person, person.links) } : {}),
+      });
+    } catch {
+      throw new SharedcareError(
+        'audit-unavailable',
+        'The access could not be recorded in the audit trail, so nothing is returned. Try again shortly.',
+      );
+    }
+  }
+
+  /** The access decision from facts already read. */
+  const decideWith = (
+    user: UserPrincipal,
+    person: Person | undefined,
+    facts: { relationships: RelationshipSummary[]; breakGlass: { expiresAt: string } | undefined },
+    snapshot: RegionSnapshot,
+    now: Date,
+  ): AccessDecision =>
+    decideRecordAccess(
+      user,
+      {
+        org: snapshot.organisations.get(user.org),
+        personNhsNumber: person?.nhsNumber ?? null,
+        relationships: person ? facts.relationships : [],
+        breakGlass: person ? facts.breakGlass : undefined,
+        now,
+      },
+      rules,
+    );
+
   /** Access facts and decision for one user and person (inside the transaction). */
   async function decide(
     tx: Queryable,
@@ -83,32 +177,30 @@ export function createGovernor(
     snapshot: RegionSnapshot,
   ): Promise<AccessDecision> {
     const now = clock();
-    const org = snapshot.organisations.get(user.org);
-    const [relationships, breakGlass] = person
-      ? [await relationshipsWith(tx, person.id, user.org), await activeBreakGlass(tx, person.id, user, now)]
-      : [[], undefined];
-    return decideRecordAccess(
-      user,
-      { org, personNhsNumber: person?.nhsNumber ?? null, relationships, breakGlass, now },
-      rules,
-    );
+    const facts = person
+      ? {
+          relationships: await relationshipsWith(tx, person.id, user.org),
+          breakGlass: await activeBreakGlass(tx, person.id, user, now),
+        }
+      : { relationships: [], breakGlass: undefined };
+    return decideWith(user, person, facts, snapshot, now);
   }
 
   /**
-   * Runs one governed read. `read` returns the data and the ids it releases; the audit event naming
-   * them is written before the transaction commits.
+   * Runs one governed read. `locate` says whose record it is (a person id); `read` returns the data
+   * and the ids it releases; the audit event naming them is written before the caller gets them.
    */
   async function governed<T>(
     ctx: ReadContext,
     action: AuditAction,
     describe: string,
-    locate: (tx: Queryable) => Promise<Person | undefined>,
+    locate: (q: Queryable) => string | undefined | Promise<string | undefined>,
     /**
      * the value, the ids it releases, and why anything of the person's is withheld (items read);
      * or `missing`: nothing the reader may see answers the request (audited, then not-found)
      */
     read: (
-      tx: Queryable,
+      q: Queryable,
       g: Granted,
     ) => Promise<{ value: T; ids: string[]; withheld?: string[] } | { missing: true; withheld?: string[] }>,
     opts: {
@@ -121,71 +213,74 @@ export function createGovernor(
        * not-found: a read that starts from an item's id must not tell that the item exists
        */
       personRefusalAsNotFound?: boolean;
+      /** read the open identity reviews naming the person's records with the decision (Granted) */
+      pendingReviews?: boolean;
     } = {},
   ): Promise<T> {
     const notFound = opts.notFound ?? 'No person matches';
-    // Read the region before the transaction: PGlite has one connection, so a query outside the
-    // transaction while it is open would wait for it forever.
     const snapshot = await region.snapshot();
-    const result = await db.transaction(async (tx): Promise<Outcome<T>> => {
-      const base = { ...contextOf(ctx), query: describe };
-      const person = await locate(tx);
-      const access = await decide(tx, ctx.user, person, snapshot);
-      const personOnly =
-        !access.allowed && (access.code === 'no-relationship' || access.code === 'other-patient-in-context');
-      if (!person && !(access.allowed || personOnly)) {
-        // refused before it matters whether the person exists: do not reveal it
-      } else if (!person) {
-        await audit(tx, { ...base, action, outcome: 'error', reasons: ['not-found'] });
-        return { ok: false, error: new SharedcareError('not-found', notFound) };
+    const base = { ...contextOf(ctx), query: describe };
+    const now = clock();
+    const c = await decisionContext(db, await locate(db), ctx.user, now, opts.pendingReviews === true);
+    const person = c.person;
+    const about = person ? { person, links: c.links } : undefined;
+    const access = decideWith(ctx.user, person, c, snapshot, now);
+    const personOnly =
+      !access.allowed && (access.code === 'no-relationship' || access.code === 'other-patient-in-context');
+    if (!person && !(access.allowed || personOnly)) {
+      // refused before it matters whether the person exists: do not reveal it
+    } else if (!person) {
+      await auditAccess({ ...base, action, outcome: 'error', reasons: ['not-found'] });
+      throw new SharedcareError('not-found', notFound);
+    }
+    if (!access.allowed) {
+      const refusal = {
+        ...base,
+        action: 'access.refused' as const,
+        outcome: 'refused' as const,
+        reasons: [access.code],
+        detail: action,
+        ...(person ? { personId: person.id } : {}),
+      };
+      if (person && access.code === 'no-relationship' && opts.onNoRelationship) {
+        await auditAccess({ ...refusal, returnedIds: [person.id] }, about);
+        return opts.onNoRelationship(person, access.reason);
       }
-      if (!access.allowed) {
-        const refusal = {
-          ...base,
-          action: 'access.refused' as const,
-          outcome: 'refused' as const,
-          reasons: [access.code],
-          detail: action,
-          ...(person ? { personId: person.id } : {}),
-        };
-        if (person && access.code === 'no-relationship' && opts.onNoRelationship) {
-          await audit(tx, { ...refusal, returnedIds: [person.id] });
-          return { ok: true, value: opts.onNoRelationship(person, access.reason) };
-        }
-        await audit(tx, refusal);
-        if (personOnly && opts.personRefusalAsNotFound)
-          return { ok: false, error: new SharedcareError('not-found', notFound) };
-        return { ok: false, error: new SharedcareError('forbidden', access.reason) };
-      }
-      const p = person!;
-      const objections = await listObjections(tx, p.id);
-      // overrides matter only where there is an objection to override
-      const overrides = objections.length > 0 ? await listOverrides(tx, p.id, true) : [];
-      const policy = decideRecord(objections, overrides, { org: ctx.user.org });
-      const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
-      policy.filter.excludeSections.push(...hidden);
-      const got = await read(tx, { person: p, access, policy, region: snapshot });
-      const reasons = [
-        ...(access.breakGlass ? ['break-glass'] : []),
-        ...policy.reasons,
-        ...(got.withheld ?? []).map((k) => `withheld-${k}`),
-        ...(hidden.length ? ['role-sections'] : []),
-      ];
-      const decided = { ...base, action, personId: p.id, basis: access.basis };
-      if ('missing' in got) {
-        await audit(tx, {
-          ...decided,
-          outcome: 'error',
-          returnedIds: [],
-          reasons: ['not-found', ...reasons],
-        });
-        return { ok: false, error: new SharedcareError('not-found', notFound) };
-      }
-      await audit(tx, { ...decided, outcome: 'success', returnedIds: got.ids, reasons });
-      return { ok: true, value: got.value };
+      await auditAccess(refusal, about);
+      if (personOnly && opts.personRefusalAsNotFound) throw new SharedcareError('not-found', notFound);
+      throw new SharedcareError('forbidden', access.reason);
+    }
+    const p = person!;
+    // overrides matter only where there is an objection to override
+    const policy = decideRecord(c.objections, c.objections.length > 0 ? c.overrides : [], {
+      org: ctx.user.org,
     });
-    if (!result.ok) throw result.error;
-    return result.value;
+    const hidden = ALL_SECTIONS.filter((s) => !access.sections.includes(s));
+    policy.filter.excludeSections.push(...hidden);
+    const got = await read(db, {
+      person: p,
+      access,
+      policy,
+      region: snapshot,
+      links: c.links,
+      ...(opts.pendingReviews ? { pendingReviews: c.pendingReviews } : {}),
+    });
+    const reasons = [
+      ...(access.breakGlass ? ['break-glass'] : []),
+      ...policy.reasons,
+      ...(got.withheld ?? []).map((k) => `withheld-${k}`),
+      ...(hidden.length ? ['role-sections'] : []),
+    ];
+    const decided = { ...base, action, personId: p.id, basis: access.basis };
+    if ('missing' in got) {
+      await auditAccess(
+        { ...decided, outcome: 'error', returnedIds: [], reasons: ['not-found', ...reasons] },
+        about,
+      );
+      throw new SharedcareError('not-found', notFound);
+    }
+    await auditAccess({ ...decided, outcome: 'success', returnedIds: got.ids, reasons }, about);
+    return got.value;
   }
 
   return { region, auditUser, audit, contextOf, decide, governed, clock };

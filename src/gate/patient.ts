@@ -6,6 +6,7 @@ import {
   isRestricted,
   NHS_NUMBER_SYSTEM,
   type Person,
+  type PersonLink,
   type SourceLabel,
 } from '../identity/index.ts';
 import type { RegionSnapshot } from '../region/index.ts';
@@ -37,12 +38,13 @@ export function minimalPatient(person: Person): Patient {
  */
 export async function combinedPatient(
   tx: Queryable,
-  person: Person,
-  region: RegionSnapshot,
+  g: { person: Person; region: RegionSnapshot; links?: PersonLink[] | undefined },
   neverShared: (ods: string) => boolean = () => false,
 ): Promise<Patient> {
+  const { person, region } = g;
   const labels = sourceLabels(region);
-  const links = await getPersonLinks(tx, person.id);
+  // read with the decision (governed.ts), or here
+  const links = g.links ?? (await getPersonLinks(tx, person.id));
   const shown = links.filter((l) => !neverShared(labels.get(l.sourceId)?.org ?? ''));
   const restrictedElsewhere = shown.length < links.length && links.some((l) => isRestricted(l.demographics));
   return composePatient(person, shown, labels, restrictedElsewhere);

@@ -8,7 +8,7 @@
  */
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
-import { getPerson, pendingReviewsFor } from '../identity/index.ts';
+import { pendingReviewsFor } from '../identity/index.ts';
 import {
   currencyExtension,
   groupList,
@@ -46,7 +46,7 @@ export function reconciledRead(deps: ReconciledDeps) {
       ctx,
       'record.open',
       'Patient/{id}/$reconciled',
-      (tx) => getPerson(tx, personId),
+      () => personId,
       async (tx, g) => {
         const { rows, withheld } = await deps.shownItems(tx, g);
         const now = deps.clock().toISOString();
@@ -55,7 +55,7 @@ export function reconciledRead(deps: ReconciledDeps) {
         const feeds = new Map((await listSources(tx)).map((s) => [s.id, s]));
         const currency = sourceCurrency(items, feeds).map(currencyExtension);
         const patient = await deps.patientOf(tx, g);
-        const notices = deps.noticesFor(g, await pendingReviewsFor(tx, g.person.id));
+        const notices = deps.noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id)));
         const parts = [
           entry(base, 'Patient', patient.id!, JSON.stringify(patient), 'include'),
           ...rows.map((r) => entry(base, r.resourceType, r.id, r.body, 'match')),
@@ -78,5 +78,6 @@ export function reconciledRead(deps: ReconciledDeps) {
           ids: [g.person.id, ...rows.map((r) => r.id)],
         };
       },
+      { pendingReviews: true },
     );
 }

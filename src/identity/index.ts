@@ -12,6 +12,9 @@ export {
   findPersonByNhsNumber,
   getPerson,
   getPersonLinks,
+  isPersonId,
+  personFragment,
+  personLinksFragment,
   SOURCE_RECORD_EXTENSION,
   UNVERIFIED_EXTENSION,
   type Person,
@@ -46,6 +49,7 @@ export {
   type ReviewOutcome,
   type ReviewPair,
   type ReviewSide,
+  pendingReviewsFragment,
 } from './review.ts';
 export { backfillMatchKeys, type BackfillReport } from './backfill.ts';
 export { trainRules, countNames, type TrainingReport } from './train.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Extension, Identifier, Patient } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 import { NHS_NUMBER_SYSTEM } from './nhs-number.ts';
 
 export interface Person {
@@ -55,32 +55,38 @@ export async function ensurePersonsByNhsNumber(
   return new Map(rows.map((r) => [r.nhs_number, r.id]));
 }
 
+const UUID = /^[0-9a-f-]{36}$/i;
+
+/** The person with this id (a fragment of a composed read: src/db/compose.ts). */
+export const personFragment: Fragment<Person | undefined> = {
+  sql: () =>
+    `SELECT json_build_object('id', id, 'nhsNumber', nhs_number, 'verified', verified) FROM person WHERE id = $1`,
+  decode: (v) => (v ?? undefined) as Person | undefined,
+};
+
+/** The person's source records, most recently updated first (a fragment of a composed read). */
+export const personLinksFragment: Fragment<PersonLink[]> = {
+  sql: () =>
+    `SELECT coalesce(json_agg(json_build_object('sourceId', source_id, 'localId', local_id, 'reason', link_reason,
+       'updatedAt', updated_at::text, 'demographics', demographics) ORDER BY updated_at DESC), '[]')
+     FROM person_link WHERE person_id = $1`,
+  decode: (v) =>
+    ((v ?? []) as (Omit<PersonLink, 'demographics'> & { demographics: string })[]).map((l) => ({
+      ...l,
+      demographics: JSON.parse(l.demographics) as Patient,
+    })),
+};
+
+/** Whether a string can be a person's id (anything else names no one, without asking the database). */
+export const isPersonId = (id: string): boolean => UUID.test(id);
+
 export async function getPerson(q: Queryable, id: string): Promise<Person | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  return (
-    await q.query<Person>('SELECT id, nhs_number AS "nhsNumber", verified FROM person WHERE id = $1', [id])
-  ).rows[0];
+  if (!isPersonId(id)) return undefined;
+  return readOne(q, id, personFragment);
 }
 
 export async function getPersonLinks(q: Queryable, personId: string): Promise<PersonLink[]> {
-  const { rows } = await q.query<{
-    source_id: string;
-    local_id: string;
-    link_reason: string;
-    updated_at: string;
-    demographics: string;
-  }>(
-    `SELECT source_id, local_id, link_reason, updated_at::text AS updated_at, demographics
-     FROM person_link WHERE person_id = $1 ORDER BY person_link.updated_at DESC`,
-    [personId],
-  );
-  return rows.map((r) => ({
-    sourceId: r.source_id,
-    localId: r.local_id,
-    reason: r.link_reason,
-    updatedAt: r.updated_at,
-    demographics: JSON.parse(r.demographics) as Patient,
-  }));
+  return readOne(q, personId, personLinksFragment);
 }
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';

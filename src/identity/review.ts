@@ -4,7 +4,7 @@
  * keeps them apart; either way the decision is remembered and the matcher abides by it.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { rememberDecisions, type ItemMover, type RecordMove, type SourceRecordRef } from './relink.ts';
 
@@ -88,16 +88,18 @@ export async function listOpenReviews(q: Queryable, limit = 50): Promise<ReviewP
   return rows.map(toPair);
 }
 
-/** How many open pairs name one of this person's source records as the candidate. */
-export async function pendingReviewsFor(q: Queryable, personId: string): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM identity_review r
+/** How many open pairs name one of this person's source records as the candidate (a fragment). */
+export const pendingReviewsFragment: Fragment<number> = {
+  sql: () => `SELECT to_json(count(*)::int) FROM identity_review r
        JOIN person_link b ON b.source_id = r.candidate_source_id AND b.local_id = r.candidate_local_id
        JOIN person_link a ON a.source_id = r.source_id AND a.local_id = r.local_id
       WHERE r.status = 'open' AND b.person_id = $1 AND a.person_id <> $1`,
-    [personId],
-  );
-  return rows[0]?.n ?? 0;
+  decode: (v) => (v as number | null) ?? 0,
+};
+
+/** How many open pairs name one of this person's source records as the candidate. */
+export async function pendingReviewsFor(q: Queryable, personId: string): Promise<number> {
+  return readOne(q, personId, pendingReviewsFragment);
 }
 
 export interface ReviewOutcome {

@@ -12,6 +12,7 @@ import { buildTextScreen, loadTermList, type TermList, type TextMatch } from './
 export { decideRecord, type Reader, type RecordDecision, type RecordNotice } from './decide.ts';
 export {
   listObjections,
+  objectionsFragment,
   recordObjection,
   withdrawObjection,
   type Objection,
@@ -22,6 +23,7 @@ export {
 export {
   endOverride,
   listOverrides,
+  overridesFragment,
   overrideNotice,
   recordOverride,
   OVERRIDE_GROUNDS,

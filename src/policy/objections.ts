@@ -4,7 +4,7 @@
  * The national data opt-out is a different thing (secondary use) and is not stored here.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 
 export type ObjectionScope = 'record' | 'organisation' | 'category' | 'item';
@@ -121,18 +121,25 @@ export async function withdrawObjection(q: Queryable, id: string, w: WithdrawalI
   return toObjection((await q.query<Row>(`${SELECT} WHERE id = $1`, [id])).rows[0]!);
 }
 
+/** A person's objections, newest first; withdrawn ones too when asked (a fragment of a composed read). */
+export function objectionsFragment(includeWithdrawn = false): Fragment<Objection[]> {
+  // by record id, or by the NHS number it was recorded against (the record may have been rebuilt)
+  // (two index probes, not an OR that would scan the table)
+  const mine = `id IN (SELECT id FROM objection WHERE person_id = $1 UNION ALL
+    SELECT o.id FROM objection o JOIN person p ON p.nhs_number = o.nhs_number WHERE p.id = $1)`;
+  const where = includeWithdrawn ? mine : `${mine} AND withdrawn_at IS NULL`;
+  return {
+    sql: () =>
+      `SELECT coalesce(json_agg(x ORDER BY x."recordedAt" DESC), '[]') FROM (${SELECT} WHERE ${where}) x`,
+    decode: (v) => ((v ?? []) as Row[]).map(toObjection),
+  };
+}
+
 /** A person's objections, newest first; withdrawn ones too when asked (full history). */
 export async function listObjections(
   q: Queryable,
   personId: string,
   includeWithdrawn = false,
 ): Promise<Objection[]> {
-  // by record id, or by the NHS number it was recorded against (the record may have been rebuilt)
-  // (two index probes, not an OR that would scan the table)
-  const mine = `id IN (SELECT id FROM objection WHERE person_id = $1 UNION ALL
-    SELECT o.id FROM objection o JOIN person p ON p.nhs_number = o.nhs_number WHERE p.id = $1)`;
-  const where = includeWithdrawn ? mine : `${mine} AND withdrawn_at IS NULL`;
-  return (
-    await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY objection.recorded_at DESC`, [personId])
-  ).rows.map(toObjection);
+  return readOne(q, personId, objectionsFragment(includeWithdrawn));
 }

@@ -6,7 +6,7 @@
  * deleted, and ending it early keeps the record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db/index.ts';
+import { readOne, type Fragment, type Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import type { Objection } from './objections.ts';
 
@@ -176,15 +176,21 @@ const toOverride = (r: Row): Override => ({
   endedAt: r.endedAt === null ? null : iso(r.endedAt),
 });
 
-/** A person's overrides, newest first; `current` keeps only those in force now. */
-export async function listOverrides(q: Queryable, personId: string, current = false): Promise<Override[]> {
+/** The overrides of the person's objections, newest first; in force now only if `current` (a fragment). */
+export function overridesFragment(current = false): Fragment<Override[]> {
   // the overrides of the person's objections (found as listObjections finds them)
   const mine = `objection_id IN (SELECT id FROM objection WHERE person_id = $1 UNION ALL
     SELECT o.id FROM objection o JOIN person p ON p.nhs_number = o.nhs_number WHERE p.id = $1)`;
   const where = current ? `${mine} AND ended_at IS NULL AND starts_at <= now() AND ends_at > now()` : mine;
-  return (await q.query<Row>(`${SELECT} WHERE ${where} ORDER BY starts_at DESC`, [personId])).rows.map(
-    toOverride,
-  );
+  return {
+    sql: () =>
+      `SELECT coalesce(json_agg(x ORDER BY x."startsAt" DESC), '[]') FROM (${SELECT} WHERE ${where}) x`,
+    decode: (v) => ((v ?? []) as Row[]).map(toOverride),
+  };
+}
+
+export async function listOverrides(q: Queryable, personId: string, current = false): Promise<Override[]> {
+  return readOne(q, personId, overridesFragment(current));
 }
 
 /** Ends an override early (the risk has passed); the objection applies again at once. */

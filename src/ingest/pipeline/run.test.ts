@@ -10,6 +10,7 @@ import type { IntakeFormat } from '../formats/index.ts';
 import { ingestFormatted } from '../index.ts';
 import type { Entry } from '../parse.ts';
 import { stageDatabase } from './db.test-kit.ts';
+import { MARK_EVERY_MS } from './run.ts';
 import { NHS } from './fixtures.test-kit.ts';
 
 /**
@@ -83,5 +84,25 @@ describe('the intake pipeline', () => {
     }
     expect(problems[0]).toMatch(/^line 2/);
     expect(await count()).toBe(before);
+  });
+
+  it("writes the source's freshness at most once a second (on the injected clock)", async () => {
+    let t = 4_000_000_000_000;
+    const timed = { ...deps(), now: () => t };
+    const received = async () =>
+      (
+        await db.query<{ at: string | null }>(
+          "SELECT last_received_at::text AS at FROM source_system WHERE id = 'pas-test'",
+        )
+      ).rows[0]!.at;
+    await ingestFormatted(timed, source, CSV, 'f1,1970-01-01,38341003\n');
+    const first = await received();
+    expect(first).not.toBeNull();
+    t += MARK_EVERY_MS - 1;
+    await ingestFormatted(timed, source, CSV, 'f2,1970-01-01,38341003\n');
+    expect(await received()).toBe(first);
+    t += 1;
+    await ingestFormatted(timed, source, CSV, 'f3,1970-01-01,38341003\n');
+    expect(await received()).not.toBe(first);
   });
 });

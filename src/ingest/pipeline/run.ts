@@ -10,7 +10,7 @@
  * stores nothing and names every place that is wrong. A new format adds a parser and a mapper
  * (see ../formats) and nothing here.
  */
-import type { Queryable } from '../../db/index.ts';
+import type { Database, Queryable } from '../../db/index.ts';
 import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { Entry } from '../parse.ts';
 import { RequestIndex } from '../references.ts';
@@ -40,9 +40,28 @@ export async function ingestEntries(
     await options.inTransaction?.(tx);
     return r;
   });
-  // Outside the transaction: concurrent requests from one source would otherwise queue on this row.
-  await markSourceReceived(deps.db, source.id);
+  await markReceived(deps, source.id);
   return result;
+}
+
+/** How often a source's freshness (source_system.last_received_at) is written, at most. */
+export const MARK_EVERY_MS = 1000;
+const marked = new WeakMap<Database, Map<string, number>>();
+
+/**
+ * The source's freshness, outside the transaction (concurrent requests from one source would
+ * otherwise queue on its row) and at most once a second per process: a GP system sending a record
+ * a request at a time paid a statement and a WAL flush per request for a time the feed panel shows
+ * to the minute. HL7 v2 does the same per batch (src/ingest/hl7v2/commit.ts).
+ */
+async function markReceived(deps: IngestDeps, sourceId: string): Promise<void> {
+  const now = (deps.now ?? Date.now)();
+  let bySource = marked.get(deps.db);
+  if (!bySource) marked.set(deps.db, (bySource = new Map()));
+  const last = bySource.get(sourceId);
+  if (last !== undefined && now >= last && now - last < MARK_EVERY_MS) return;
+  bySource.set(sourceId, now);
+  await markSourceReceived(deps.db, sourceId);
 }
 
 /**

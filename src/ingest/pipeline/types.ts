@@ -23,6 +23,8 @@ export interface IngestDeps {
   validation?: ValidationMode;
   /** legitimate relationships derived from what arrives (owned by the access module) */
   relationships?: RelationshipRecorder;
+  /** milliseconds since the epoch, for how often a source's freshness is written (tests inject one) */
+  now?: () => number;
 }
 
 /** How intake tells the access module which organisations care for whom. */

@@ -1,0 +1,154 @@
+/**
+ * How many statements a record open sends to PostgreSQL. Each is a round trip, and on a loaded
+ * machine each round trip waits for a core: an open that took twelve (BEGIN, the person, the
+ * relationships, the break-glass grants, the objections, the items, the source records, the pending
+ * reviews, the audit append, the out-of-hours repeat check, COMMIT) was 8-14 times the bare fetch of
+ * the same rows (BENCHMARKS.md, issue 16). The gate now reads the decision's facts in one composed
+ * statement, the items in a second, and appends the audit event in a third; this test holds that
+ * number so it cannot creep back. It counts statements, not time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
+import { createApp, type App } from '../src/app.ts';
+import type { Database } from '../src/db/index.ts';
+import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
+import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { DB_KINDS, freshDatabase, testConfig, type TestDatabase } from './kit.ts';
+import { recording, type Captured } from './scale-out-rule.ts';
+
+/** Wednesday 25 November 2026: noon, and half past eleven at night (Europe/London). */
+const NOON = Date.parse('2026-11-25T12:00:00Z');
+const NIGHT = Date.parse('2026-11-25T23:30:00Z');
+
+describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open (PostgreSQL)', () => {
+  let fresh: TestDatabase;
+  let app: App;
+  let statements: Captured[];
+  let personId: string;
+  let reader: string;
+  let itemId: string;
+  let now = NOON;
+
+  /** the recording database, with each transaction's BEGIN and COMMIT counted as the statements they are */
+  const counted = (db: Database) => {
+    const rec = recording(db);
+    const transaction: Database['transaction'] = async (fn) => {
+      rec.statements.push({ sql: 'BEGIN', params: undefined });
+      const out = await rec.db.transaction(fn);
+      rec.statements.push({ sql: 'COMMIT', params: undefined });
+      return out;
+    };
+    return { statements: rec.statements, db: { ...rec.db, kind: db.kind, transaction } };
+  };
+
+  /** the statements one request ran */
+  const run = async (url: string) => {
+    statements.length = 0;
+    const res = await app.server.inject({
+      method: 'GET',
+      url,
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    return statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
+  };
+
+  beforeAll(async () => {
+    fresh = await freshDatabase('postgres');
+    await fresh.db.transaction(async (tx) => {
+      await upsertOrganisation(tx, {
+        ods: 'Y90001',
+        name: 'Riverside',
+        kind: 'gp',
+        contributes: true,
+        views: true,
+      });
+      await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
+    });
+    const rec = counted(fresh.db);
+    statements = rec.statements;
+    const config = testConfig();
+    app = await createApp(config, { db: rec.db, clock: () => new Date(now) });
+    const res = await app.server.inject({
+      method: 'POST',
+      url: '/ingest/fhir',
+      headers: {
+        authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
+        'content-type': 'application/fhir+json',
+      },
+      payload: JSON.stringify(
+        bundle('transaction', [
+          patient('p1', NHS_A),
+          condition('c1', 'Patient/p1', HYPERTENSION),
+          observation('o1', 'Patient/p1', 48),
+        ]),
+      ),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
+    itemId = (
+      await fresh.db.query<{ id: string }>(
+        "SELECT id FROM clinical_item WHERE person_id = $1 AND resource_type = 'Condition'",
+        [personId],
+      )
+    ).rows[0]!.id;
+    reader = await mintUserToken(config.devIssuerSecret!, {
+      user: 'dr.reader',
+      org: 'Y90001',
+      role: 'R8000',
+    });
+    // the first request reads the region's directory (cached per process after that)
+    await run(`/fhir/Patient/${personId}/$everything`);
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await fresh?.drop();
+  });
+
+  it('in working hours: three statements, no transaction (the decision context, the items, the audit append)', async () => {
+    now = NOON;
+    const sql = await run(`/fhir/Patient/${personId}/$everything`);
+    expect(sql).toHaveLength(3);
+    // one statement reads every fact of the decision, each module's fragment about this person
+    for (const table of [
+      'FROM person WHERE id = $1',
+      'FROM person_link',
+      'FROM relationship_fact',
+      'FROM break_glass',
+      'FROM objection',
+      'FROM objection_override',
+      'FROM identity_review',
+    ])
+      expect(sql[0]).toContain(table);
+    expect(sql[1]).toMatch(/FROM clinical_item WHERE person_id = \$1/);
+    expect(sql[2]).toMatch(/FROM audit_append\(/);
+  });
+
+  it('at night, the out-of-hours alert is raised once (in its own transaction), and a repeat costs no statement', async () => {
+    now = NIGHT;
+    const first = await run(`/fhir/Patient/${personId}/$everything`);
+    expect(first).toHaveLength(7);
+    expect(first[2]).toMatch(/FROM audit_append\(/);
+    expect(first.slice(3)).toEqual([
+      'BEGIN',
+      expect.stringMatching(/FROM audit_append\(/),
+      expect.stringMatching(/^INSERT INTO audit_alert /),
+      'COMMIT',
+    ]);
+    // whether an earlier alert covers this one is asked in the append itself
+    expect(await run(`/fhir/Patient/${personId}/$everything`)).toHaveLength(3);
+    const alerts = await fresh.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_alert WHERE rule = 'out-of-hours' AND person_id = $1",
+      [personId],
+    );
+    expect(alerts.rows[0]!.n).toBe(1);
+  });
+
+  it('reading one item: whose it is, then the same three', async () => {
+    now = NOON;
+    const sql = await run(`/fhir/Condition/${itemId}`);
+    expect(sql).toHaveLength(4);
+    expect(sql[0]).toMatch(/^SELECT person_id AS "personId" FROM clinical_item WHERE id = \$1/);
+    expect(sql[3]).toMatch(/FROM audit_append\(/);
+  });
+});
