@@ -2,8 +2,8 @@
  * The scale-out rule (docs/scale-out.md), checked against the migrated schema on PostgreSQL and
  * against the statements a record open and an ingest actually run: what a Citus cluster needs to
  * route each to one person's shard. A new migration or a new statement that breaks the rule fails
- * here; today's departures are listed below, each with its reason, and an entry that no longer
- * applies fails too, so the list only shrinks.
+ * here; the departures there by design are listed below, each with its reason, and an entry that no
+ * longer applies fails too, so the list only shrinks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
@@ -41,8 +41,10 @@ const ALLOWED_KEYS: Record<string, string> = {
 };
 
 /**
- * Statements on person-distributed tables that do not name one person, and why. On Citus each of
- * these is a multi-shard query; docs/scale-out.md ("Before distributing") says what replaces it.
+ * Statements on person-distributed tables that do not name one person, and why: identity
+ * resolution (before the person is known), a chunk of intake naming its people together (routed to
+ * their shards), and the check by id of an item not at its person (docs/scale-out.md, "Before
+ * distributing", says what routes it on Citus).
  */
 const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[] = [
   {
