@@ -54,6 +54,12 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
     reason: 'identity resolution: which person a source record belongs to is what is being found out',
   },
   {
+    tables: ['person_link'],
+    pattern: /^SELECT local_id, person_id FROM person_link WHERE source_id = \$1 AND local_id = ANY/,
+    reason:
+      'identity resolution: the persons of the source records that items refer to, in a request that does not carry their Patient',
+  },
+  {
     tables: ['person_link', 'person'],
     pattern: /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.block_dob = ANY/,
     reason: 'identity matching: the candidates sharing a blocking key are other people by design',
@@ -136,7 +142,26 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL,
       ),
     });
     expect(res.statusCode, res.body).toBe(200);
+    // then a change and a source's DELETE: replaced items, their history, a deletion by item only
+    const change = bundle('transaction', [observation('o1', 'Patient/p1', 52)]);
+    change.entry!.push({ request: { method: 'DELETE', url: 'Condition/c1' } });
+    const res2 = await app.server.inject({
+      method: 'POST',
+      url: '/ingest/fhir',
+      headers: {
+        authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
+        'content-type': 'application/fhir+json',
+      },
+      payload: JSON.stringify(change),
+    });
+    expect(res2.statusCode, res2.body).toBe(200);
+    expect(res2.body).toMatch(/"status":"200 OK"[\s\S]*"status":"(?:200|204)/);
     ingest = rec.statements.splice(0);
+    // the second request stored a version and a deletion
+    const { rows: kept } = await fresh.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM clinical_item_version',
+    );
+    expect(kept[0]!.n).toBe(2);
     const personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
     const token = await mintUserToken(config.devIssuerSecret!, {
       user: 'dr.reader',
