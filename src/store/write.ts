@@ -119,17 +119,10 @@ function isOlder(incoming: string | undefined, stored: string | null): boolean {
 
 /**
  * Writes items (one entry per id; the caller de-duplicates). An item stored under another person
- * moves to the one it now names first, with its history.
+ * than the one it now names moves there first, with its history.
  */
 export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Written> {
   const existing = await loadExisting(tx, items);
-  const moves = items.flatMap((i) => {
-    const prior = existing.get(i.id);
-    return prior && prior.person_id !== i.personId
-      ? [{ id: i.id, from: prior.person_id, to: i.personId }]
-      : [];
-  });
-  await moveItemRows(tx, moves);
   const results: WriteResult[] = [];
   const toWrite: (ItemWrite & { version: number })[] = [];
   for (const item of items) {
@@ -153,6 +146,15 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
       });
     }
   }
+  // an item written under another person than it was stored under moves there first (a stale or
+  // unchanged one stays where it is)
+  const moves = toWrite.flatMap((w) => {
+    const prior = existing.get(w.id);
+    return prior && prior.person_id !== w.personId
+      ? [{ id: w.id, from: prior.person_id, to: w.personId }]
+      : [];
+  });
+  await moveItemRows(tx, moves);
   await archive(
     tx,
     toWrite.filter((w) => w.version > 1),
