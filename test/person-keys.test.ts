@@ -5,9 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relationshipsWith } from '../src/access/index.ts';
+import { reassignRelationshipFacts, relationshipsWith } from '../src/access/index.ts';
+import { itemMover } from '../src/ingest/index.ts';
 import { migrate, pendingMigrations } from '../src/db/index.ts';
-import { listObjections, listOverrides, listReviews } from '../src/policy/index.ts';
+import { listObjections, listOverrides, listReviews, moveReviews } from '../src/policy/index.ts';
 import { itemHistory } from '../src/store/index.ts';
 import { bundle, NHS_A, NHS_B, observation, patient } from './fhir-data.ts';
 import { count, everything, personIdFor, postFhir } from './http.ts';
@@ -143,6 +144,26 @@ describe.each(DB_KINDS)('migration 023 on a database holding data, on %s', (kind
       'registered',
       'seen',
     ]);
+  });
+
+  it('then moves a source record back whole: its item, the item’s history, facts and review entry', async () => {
+    const move = itemMover({ relationships: { reassign: reassignRelationshipFacts }, moveReviews });
+    await fresh.db.transaction((tx) => move(tx, 'gp-riverside', 'p1', data.b, data.a));
+    const { rows } = await fresh.db.query<{ t: string; p: string }>(
+      `SELECT 'item' AS t, person_id::text AS p FROM clinical_item WHERE id = $1
+       UNION ALL SELECT 'version', person_id::text FROM clinical_item_version WHERE id = $1
+       UNION ALL SELECT 'fact', person_id::text FROM relationship_fact WHERE item_id = $1
+       UNION ALL SELECT 'review', person_id::text FROM sensitivity_review WHERE item_id = $1`,
+      [data.c1],
+    );
+    expect(rows.sort((x, y) => x.t.localeCompare(y.t))).toEqual([
+      { t: 'fact', p: data.a },
+      { t: 'item', p: data.a },
+      { t: 'review', p: data.a },
+      { t: 'version', p: data.a },
+    ]);
+    expect((await itemHistory(fresh.db, data.c1)).map((h) => h.version)).toEqual([2, 1]);
+    expect(await counts(fresh.db)).toEqual(before);
   });
 
   it('has person_id first in the new keys, and an override cannot name another person’s objection', async () => {
