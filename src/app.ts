@@ -25,6 +25,7 @@ import {
   ensureLabelsCurrent,
   refreshImported,
   settleReviews,
+  moveReviews,
   type Policy,
 } from './policy/index.ts';
 import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
@@ -61,7 +62,8 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
     db,
     linker: createPersonLinker(loadMatchRules(config.identityRules)),
     classify: policy.classify,
-    settleReviews: (tx, ids) => settleReviews(tx, policy.explain, ids),
+    settleReviews: (tx, items) => settleReviews(tx, policy.explain, items),
+    moveReviews,
     refreshLists: (q) => refreshImported(q, policy),
     validation: config.validation,
     relationships: {

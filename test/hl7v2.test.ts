@@ -225,7 +225,22 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
       ).rows[0]?.person_id;
     const survivor = await personOf('H9001');
     expect(survivor).toBeTruthy();
-    expect(await personOf('H9002')).not.toBe(survivor);
+    const retired = await personOf('H9002');
+    expect(retired).not.toBe(survivor);
+    // the retired record's visit changes bed: it has a superseded version, and a relationship fact
+    await postHl7(r, noNhs('MRG-2b', 'H9002', 'ZABRISKIE', '19610202').replace('WARD7^BED2', 'WARD8^BED1'));
+    const held = (person: string) =>
+      r.db
+        .query<{ items: number; versions: number; facts: number }>(
+          `SELECT (SELECT count(*) FROM clinical_item WHERE person_id = $1)::int AS items,
+             (SELECT count(*) FROM clinical_item_version WHERE person_id = $1)::int AS versions,
+             (SELECT count(*) FROM relationship_fact WHERE person_id = $1)::int AS facts`,
+          [person],
+        )
+        .then((q) => q.rows[0]!);
+    const [before, beforeSurvivor] = [await held(retired!), await held(survivor!)];
+    expect(before.versions).toBeGreaterThan(0);
+    expect(before.facts).toBeGreaterThan(0);
     const merge = [
       msh('ADT^A40^ADT_A39', 'MRG-3'),
       'EVN|A40|20240315101500',
@@ -239,6 +254,13 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
       [survivor],
     );
     expect(rows[0]!.n).toBe(2);
+    // nothing left behind, nothing lost: items, history and facts all moved, once
+    expect(await held(retired!)).toEqual({ items: 0, versions: 0, facts: 0 });
+    expect(await held(survivor!)).toEqual({
+      items: before.items + beforeSurvivor.items,
+      versions: before.versions + beforeSurvivor.versions,
+      facts: before.facts + beforeSurvivor.facts,
+    });
   });
 
   it('shows an administrator feed health and the dead letters (where, not what), and replays them', async () => {

@@ -37,7 +37,7 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function freshPostgres(): Promise<TestDatabase> {
+async function freshPostgres(migrated: boolean): Promise<TestDatabase> {
   const name = `sc_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -45,7 +45,7 @@ async function freshPostgres(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: url.toString() });
+  const db = await openDatabase({ databaseUrl: url.toString(), migrate: migrated });
   return {
     db,
     async drop() {
@@ -58,9 +58,9 @@ async function freshPostgres(): Promise<TestDatabase> {
   };
 }
 
-async function freshPglite(): Promise<TestDatabase> {
-  const db = await openDatabase({});
-  await migrate(db);
+async function freshPglite(migrated: boolean): Promise<TestDatabase> {
+  const db = await openDatabase({ migrate: false });
+  if (migrated) await migrate(db);
   return { db, drop: () => db.close() };
 }
 
@@ -69,8 +69,10 @@ export type DbKind = 'pglite' | 'postgres';
 /** The database kinds to run suites on: [['pglite'], ['postgres']] (postgres only when reachable). */
 export const DB_KINDS: DbKind[] = pgAvailable ? ['pglite', 'postgres'] : ['pglite'];
 
-export function freshDatabase(kind: DbKind): Promise<TestDatabase> {
-  return kind === 'postgres' ? freshPostgres() : freshPglite();
+/** A new database, migrated to head unless told not to (`{ migrated: false }`: empty). */
+export function freshDatabase(kind: DbKind, opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = opts.migrated ?? true;
+  return kind === 'postgres' ? freshPostgres(migrated) : freshPglite(migrated);
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {

@@ -4,7 +4,8 @@
  * turn; the test-only header x-sharedcare-worker (SHAREDCARE_EXPOSE_WORKER=1, refused in
  * production) shows which served it. A SMART launch begun on one process is finished on the other,
  * its session is honoured by both, a break-glass grant made on one opens the record on the other,
- * and the rate limit counts one client's requests across both.
+ * the rate limit counts one client's requests across both, and two HL7 v2 messages about one
+ * patient sent to both at once are applied one after the other.
  */
 import http from 'node:http';
 import pg from 'pg';
@@ -226,5 +227,78 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
     expect(outcome).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'throttled' }] });
     // another client is not held back by this one
     expect((await send('/fhir/metadata', { from: '127.0.0.6' })).status).toBe(200);
+  });
+
+  it('applies two HL7 v2 messages about one patient, sent to both processes at once, one after the other', async () => {
+    const oru = (control: string, potassium: string) =>
+      [
+        `MSH|^~\\&|gp-hl7|Y90001|SHAREDCARE|REGION|20240315101500||ORU^R01^ORU_R01|${control}|P|2.4`,
+        'PID|1||H-ORDER^^^Y90001^MR||ORDERLY^Sam||19800202|F',
+        'OBR|1|ORD-K|FIL-K|24326-1^Electrolytes panel^LN|||20240316090000||||||||||||||||||F',
+        `OBX|1|NM|2823-3^Potassium^LN||${potassium}|mmol/L^mmol/L^UCUM|3.5-5.3|N|||F|||20240316090000`,
+      ].join('\r');
+    const token = await sourceToken('gp-hl7');
+    const post = (text: string, from: string) =>
+      send('/ingest/hl7v2', {
+        method: 'POST',
+        from,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'x-application/hl7-v2+er7',
+        },
+        body: text,
+      });
+    const url = new URL(PG_URL);
+    url.pathname = `/${dbName}`;
+    const db = new pg.Client({ connectionString: url.toString() });
+    await db.connect();
+    /** the potassium result as stored: its version, value, and the values of its earlier versions */
+    const stored = async () => {
+      const value = (body: string) =>
+        String((JSON.parse(body) as { valueQuantity?: { value: number } }).valueQuantity?.value);
+      const { rows } = await db.query<{ id: string; version: number; body: string }>(
+        `SELECT id, version, body FROM clinical_item WHERE source_id = 'gp-hl7' AND body LIKE '%2823-3%'`,
+      );
+      expect(rows).toHaveLength(1);
+      const history = await db.query<{ body: string }>(
+        'SELECT body FROM clinical_item_version WHERE id = $1 ORDER BY version',
+        [rows[0]!.id],
+      );
+      return {
+        version: rows[0]!.version,
+        value: value(rows[0]!.body),
+        history: history.rows.map((h) => value(h.body)),
+      };
+    };
+    try {
+      const first = await post(oru('K-0', '4.0'), '127.0.0.7');
+      expect(first.body).toMatch(/MSA\|AA\|K-0/);
+      const crossed: boolean[] = [];
+      for (let round = 1; round <= 6; round++) {
+        const [a, b] = [`K-${round}a`, `K-${round}b`];
+        const values = { [a]: `4.${round}1`, [b]: `4.${round}2` };
+        const answers = await Promise.all([
+          post(oru(a, values[a]!), `127.0.1.${round}`),
+          post(oru(b, values[b]!), `127.0.2.${round}`),
+        ]);
+        expect(answers[0]!.body).toMatch(new RegExp(`MSA\\|AA\\|${a}`));
+        expect(answers[1]!.body).toMatch(new RegExp(`MSA\\|AA\\|${b}`));
+        crossed.push(answers[0]!.worker !== answers[1]!.worker);
+        // the order they were applied in, as each recorded it
+        const { rows } = await db.query<{ control_id: string }>(
+          `SELECT control_id FROM hl7_message WHERE control_id = ANY($1::text[]) ORDER BY processed_at, id`,
+          [[a, b]],
+        );
+        const [earlier, later] = rows.map((r) => r.control_id);
+        const now = await stored();
+        // each applied once, on top of the other: two new versions, the later message's value in force
+        expect(now.version).toBe(1 + 2 * round);
+        expect(now.value).toBe(values[later!]);
+        expect(now.history.at(-1)).toBe(values[earlier!]);
+      }
+      expect(crossed).toContain(true);
+    } finally {
+      await db.end();
+    }
   });
 });

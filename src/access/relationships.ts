@@ -137,9 +137,13 @@ export interface ItemFacts {
 export async function recordRelationshipFacts(tx: Queryable, items: ItemFacts[]): Promise<void> {
   if (items.length === 0) return;
   // a bulk load creates most items: probing the facts of each would find nothing to replace
-  const replaced = items.filter((i) => !i.created).map((i) => i.itemId);
+  const replaced = items.filter((i) => !i.created);
+  // by key: the people of this chunk of intake (each item's person is known), then their items
   if (replaced.length > 0)
-    await tx.query('DELETE FROM relationship_fact WHERE item_id = ANY($1::uuid[])', [replaced]);
+    await tx.query(
+      'DELETE FROM relationship_fact WHERE person_id = ANY($2::uuid[]) AND item_id = ANY($1::uuid[])',
+      [replaced.map((i) => i.itemId), [...new Set(replaced.map((i) => i.personId))]],
+    );
   const rows = items.flatMap((i) => {
     const seen = new Set<string>();
     return i.facts
@@ -165,14 +169,15 @@ export async function recordRelationshipFacts(tx: Queryable, items: ItemFacts[])
 /** Moves the facts of items to another person (identity relinked their source record). */
 export async function reassignRelationshipFacts(
   tx: Queryable,
-  itemIds: string[],
-  toPersonId: string,
+  moves: { id: string; from: string; to: string }[],
 ): Promise<void> {
-  if (itemIds.length === 0) return;
-  await tx.query('UPDATE relationship_fact SET person_id = $2 WHERE item_id = ANY($1::uuid[])', [
-    itemIds,
-    toPersonId,
-  ]);
+  if (moves.length === 0) return;
+  await tx.query(
+    `UPDATE relationship_fact f SET person_id = m.to_p
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(id, from_p, to_p)
+      WHERE f.person_id = m.from_p AND f.item_id = m.id`,
+    [moves.map((m) => m.id), moves.map((m) => m.from), moves.map((m) => m.to)],
+  );
 }
 
 export interface RelationshipSummary {

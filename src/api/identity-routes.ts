@@ -23,7 +23,7 @@ const splitBody = z
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 export function registerIdentityRoutes(app: FastifyInstance, services: Services): void {
-  const identity = identityAdmin(services.db, itemMover(services.ingest.relationships));
+  const identity = identityAdmin(services.db, itemMover(services.ingest));
   app.get('/admin/identity/review', async (req) => {
     const user = await requireRole(services, req, ADMIN_ROLE);
     return identity.listReview(actorOf(user), parse(listQuery, req.query).limit);

@@ -9,6 +9,7 @@ import { ADMIN_ROLE, reassignRelationshipFacts } from '../access/index.ts';
 import { identityAdmin, type IdentityActor } from '../admin/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
+import { moveReviews } from '../policy/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import {
   backfillMatchKeys,
@@ -36,7 +37,10 @@ export interface IdentityBackend {
 }
 
 export function directIdentity(db: Database, config: Config): IdentityBackend {
-  const admin = identityAdmin(db, itemMover({ reassign: reassignRelationshipFacts }));
+  const admin = identityAdmin(
+    db,
+    itemMover({ relationships: { reassign: reassignRelationshipFacts }, moveReviews }),
+  );
   return {
     reindex: () => backfillMatchKeys(db).then((r) => r.records),
     review: (actor, limit) => admin.listReview(actor, limit),

@@ -24,15 +24,18 @@ export async function pendingMigrations(db: Queryable): Promise<string[]> {
   return migrationFiles().filter((f) => !done.has(f));
 }
 
-/** Applies migrations/NNN_name.sql in order, each once, each in its own transaction. */
-export async function migrate(db: Database): Promise<string[]> {
+/**
+ * Applies migrations/NNN_name.sql in order, each once, each in its own transaction; `through`
+ * stops after that one (a test that migrates a database holding data from an earlier schema).
+ */
+export async function migrate(db: Database, through?: string): Promise<string[]> {
   await db.exec(
     `CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
   );
   const done = new Set(
     (await db.query<{ name: string }>('SELECT name FROM schema_migration')).rows.map((r) => r.name),
   );
-  const files = migrationFiles();
+  const files = migrationFiles().filter((f) => through === undefined || f <= through);
   const applied: string[] = [];
   for (const file of files) {
     if (done.has(file)) continue;

@@ -10,11 +10,15 @@ import type { Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { isValidNhsNumber } from './nhs-number.ts';
 
-/** Moves a source record's clinical items (and what derives from them) to another person. */
+/**
+ * Moves a source record's clinical items (and what derives from them) from the person it was
+ * linked to, to another.
+ */
 export type ItemMover = (
   tx: Queryable,
   sourceId: string,
   localId: string,
+  fromPersonId: string,
   toPersonId: string,
 ) => Promise<void>;
 
@@ -59,7 +63,7 @@ async function moveLink(
       WHERE source_id = $1 AND local_id = $2`,
     [link.source_id, link.local_id, toPersonId, reason, mergedFrom],
   );
-  await moveItems(tx, link.source_id, link.local_id, toPersonId);
+  await moveItems(tx, link.source_id, link.local_id, link.person_id, toPersonId);
   return { sourceId: link.source_id, localId: link.local_id, fromPersonId: link.person_id, toPersonId };
 }
 

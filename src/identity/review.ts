@@ -161,7 +161,7 @@ async function mergePersons(
   );
   const moves: RecordMove[] = [];
   for (const r of rows) {
-    await moveItems(tx, r.source_id, r.local_id, into);
+    await moveItems(tx, r.source_id, r.local_id, from, into);
     moves.push({ sourceId: r.source_id, localId: r.local_id, fromPersonId: from, toPersonId: into });
   }
   return moves;

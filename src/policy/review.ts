@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/index.ts';
-import { itemsLabelled, propagateLinkedLabels, setItemLabels } from '../store/index.ts';
+import { itemsLabelled, propagateLinkedLabels, setItemLabels, type ItemKey } from '../store/index.ts';
 import { REVIEW_PREFIX } from './classify.ts';
 import type { TextMatch } from './text-screen.ts';
 
@@ -51,17 +51,18 @@ function decided(labels: string[], status: ReviewStatus): string[] {
 export async function settleReviews(
   tx: Queryable,
   explain: (resource: unknown) => TextMatch[],
-  ids: string[] | 'all',
+  items: ItemKey[] | 'all',
   now: Date = new Date(),
 ): Promise<number> {
-  const flagged = await itemsLabelled(tx, REVIEW_PREFIX, ids);
+  const flagged = await itemsLabelled(tx, REVIEW_PREFIX, items);
   if (flagged.length === 0) return 0;
   const { rows: known } = await tx.query<{ id: string; status: ReviewStatus; digest: string }>(
-    `SELECT item_id AS id, status, digest FROM sensitivity_review WHERE item_id = ANY($1::uuid[])`,
-    [flagged.map((f) => f.id)],
+    `SELECT item_id AS id, status, digest FROM sensitivity_review
+      WHERE person_id = ANY($2::uuid[]) AND item_id = ANY($1::uuid[])`,
+    [flagged.map((f) => f.id), [...new Set(flagged.map((f) => f.personId))]],
   );
   const byId = new Map(known.map((k) => [k.id, k]));
-  const relabel: { id: string; labels: string[] }[] = [];
+  const relabel: (ItemKey & { labels: string[] })[] = [];
   const queue: { id: string; personId: string; matches: TextMatch[]; digest: string }[] = [];
   for (const item of flagged) {
     const matches = explain(JSON.parse(item.body));
@@ -69,7 +70,11 @@ export async function settleReviews(
     const prior = byId.get(item.id);
     if (prior && prior.digest === digest) {
       if (prior.status !== 'pending')
-        relabel.push({ id: item.id, labels: decided(item.sensitivity, prior.status) });
+        relabel.push({
+          id: item.id,
+          personId: item.personId,
+          labels: decided(item.sensitivity, prior.status),
+        });
     } else queue.push({ id: item.id, personId: item.personId, matches, digest });
   }
   await setItemLabels(tx, relabel);
@@ -77,8 +82,8 @@ export async function settleReviews(
     await tx.query(
       `INSERT INTO sensitivity_review (item_id, person_id, status, matches, digest, flagged_at)
        SELECT u.id, u.p, 'pending', u.m::jsonb, u.d, $5 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS u(id, p, m, d)
-       ON CONFLICT (item_id) DO UPDATE SET status = 'pending', matches = EXCLUDED.matches, digest = EXCLUDED.digest,
-         flagged_at = EXCLUDED.flagged_at, person_id = EXCLUDED.person_id, decided_by = NULL, decided_org = NULL, decided_at = NULL`,
+       ON CONFLICT (person_id, item_id) DO UPDATE SET status = 'pending', matches = EXCLUDED.matches,
+         digest = EXCLUDED.digest, flagged_at = EXCLUDED.flagged_at, decided_by = NULL, decided_org = NULL, decided_at = NULL`,
       [
         queue.map((q) => q.id),
         queue.map((q) => q.personId),
@@ -98,7 +103,7 @@ export async function listReviews(
     `SELECT r.item_id AS "itemId", r.person_id AS "personId", c.resource_type AS "resourceType",
        c.source_id AS "sourceId", r.status, r.matches, r.flagged_at::text AS "flaggedAt",
        r.decided_by AS "decidedBy", r.decided_org AS "decidedOrg", r.decided_at::text AS "decidedAt"
-     FROM sensitivity_review r JOIN clinical_item c ON c.id = r.item_id
+     FROM sensitivity_review r JOIN clinical_item c ON c.person_id = r.person_id AND c.id = r.item_id
      WHERE ($1 = 'all' OR r.status = $1) AND NOT c.deleted ORDER BY r.flagged_at, r.item_id`,
     [status],
   );
@@ -125,11 +130,26 @@ export async function decideReview(
   );
   const row = r.rows[0];
   if (!row) return undefined;
-  const items = await itemsLabelled(tx, REVIEW_PREFIX, [itemId]);
+  // the queue's entry is by item: the admin names the item, the entry says whose it is
+  const items = await itemsLabelled(tx, REVIEW_PREFIX, [{ id: itemId, personId: row.personId }]);
   await setItemLabels(
     tx,
-    items.map((i) => ({ id: i.id, labels: decided(i.sensitivity, status) })),
+    items.map((i) => ({ id: i.id, personId: i.personId, labels: decided(i.sensitivity, status) })),
   );
   await propagateLinkedLabels(tx, [row.personId]);
   return { personId: row.personId, status };
+}
+
+/** The queue's entries follow items that moved to another person (identity relinked them). */
+export async function moveReviews(
+  tx: Queryable,
+  moves: { id: string; from: string; to: string }[],
+): Promise<void> {
+  if (moves.length === 0) return;
+  await tx.query(
+    `UPDATE sensitivity_review r SET person_id = m.to_p
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS m(id, from_p, to_p)
+      WHERE r.person_id = m.from_p AND r.item_id = m.id`,
+    [moves.map((m) => m.id), moves.map((m) => m.from), moves.map((m) => m.to)],
+  );
 }

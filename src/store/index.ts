@@ -13,18 +13,20 @@ export {
 } from './read.ts';
 export {
   deleteItems,
-  reassignItems,
   writeItems,
   type ItemDelete,
   type ItemWrite,
   type WriteResult,
+  type Written,
 } from './write.ts';
+export { moveItemRows, reassignItems, type ItemMove } from './move.ts';
 export {
   itemsLabelled,
   LINKED_PREFIX,
   propagateLinkedLabels,
   relabelItems,
   setItemLabels,
+  type ItemKey,
   type LabelledItem,
 } from './labels.ts';
 export {

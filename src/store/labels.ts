@@ -76,7 +76,7 @@ export async function propagateLinkedLabels(tx: Queryable, personIds: string[] |
        FROM items i LEFT JOIN linked l ON l.id = i.id
      )
      UPDATE clinical_item c SET sensitivity = n.labels FROM next n
-     WHERE c.id = n.id AND c.sensitivity IS DISTINCT FROM n.labels`,
+     WHERE c.person_id = ANY($1::uuid[]) AND c.id = n.id AND c.sensitivity IS DISTINCT FROM n.labels`,
     [labelled.rows.map((x) => x.p)],
   );
   return r.rowCount ?? 0;
@@ -96,10 +96,13 @@ export async function relabelItems(
   batchSize = 5000,
 ): Promise<number> {
   let changed = 0;
-  let after = '00000000-0000-0000-0000-000000000000';
+  // walked in key order (person, item)
+  const zero = '00000000-0000-0000-0000-000000000000';
+  let after = { person: zero, id: zero };
   for (;;) {
     const { rows } = await tx.query<{
       id: string;
+      personId: string;
       codes: string[];
       security: string[];
       sensitivity: string[];
@@ -107,9 +110,10 @@ export async function relabelItems(
       body: string;
       unlinked: boolean;
     }>(
-      `SELECT id, codes, security, sensitivity, source_org AS "sourceOrg", body, depends_on IS NULL AS unlinked
-       FROM clinical_item WHERE id > $1 ORDER BY id LIMIT $2`,
-      [after, batchSize],
+      `SELECT id, person_id AS "personId", codes, security, sensitivity, source_org AS "sourceOrg", body,
+         depends_on IS NULL AS unlinked
+       FROM clinical_item WHERE (person_id, id) > ($1::uuid, $2::uuid) ORDER BY person_id, id LIMIT $3`,
+      [after.person, after.id, batchSize],
     );
     if (rows.length === 0) break;
     const updates = rows
@@ -117,7 +121,8 @@ export async function relabelItems(
         const linked = r.sensitivity.filter((s) => s.startsWith(LINKED_PREFIX));
         const own = label(r.codes, r.security, r.sourceOrg, JSON.parse(r.body));
         const next = [...new Set([...own, ...linked])].sort();
-        return { id: r.id, next, links: r.unlinked ? linksOf(r.body) : undefined, was: r.sensitivity };
+        const links = r.unlinked ? linksOf(r.body) : undefined;
+        return { id: r.id, personId: r.personId, next, links, was: r.sensitivity };
       })
       .filter((u) => u.links || u.next.join(SEP) !== u.was.join(SEP));
     if (updates.length > 0) {
@@ -125,18 +130,21 @@ export async function relabelItems(
         `UPDATE clinical_item c SET sensitivity = string_to_array(u.s, E'\\x1f'),
            depends_on = coalesce(u.d::uuid[], c.depends_on), contains = coalesce(u.k::uuid[], c.contains),
            refs = coalesce(u.r::uuid[], c.refs)
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, s, d, k, r) WHERE c.id = u.id`,
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[]) AS u(id, s, d, k, r, p)
+         WHERE c.person_id = u.p AND c.id = u.id`,
         [
           updates.map((u) => u.id),
           updates.map((u) => u.next.join(SEP)),
           updates.map((u) => (u.links ? `{${u.links.dependsOn.join(',')}}` : null)),
           updates.map((u) => (u.links ? `{${u.links.contains.join(',')}}` : null)),
           updates.map((u) => (u.links ? `{${u.links.refs.join(',')}}` : null)),
+          updates.map((u) => u.personId),
         ],
       );
       changed += updates.length;
     }
-    after = rows[rows.length - 1]!.id;
+    const last = rows[rows.length - 1]!;
+    after = { person: last.personId, id: last.id };
   }
   await settle?.(tx);
   return changed + (await propagateLinkedLabels(tx, 'all'));
@@ -156,27 +164,40 @@ export interface LabelledItem {
 export async function itemsLabelled(
   tx: Queryable,
   prefix: string,
-  ids: string[] | 'all',
+  items: ItemKey[] | 'all',
 ): Promise<LabelledItem[]> {
-  if (ids !== 'all' && ids.length === 0) return [];
+  if (items !== 'all' && items.length === 0) return [];
+  const labelled = `cardinality(sensitivity) > 0 AND NOT deleted
+       AND EXISTS (SELECT 1 FROM unnest(sensitivity) s WHERE starts_with(s, $1))`;
   const { rows } = await tx.query<LabelledItem>(
-    `SELECT id, person_id AS "personId", sensitivity, body FROM clinical_item
-     WHERE cardinality(sensitivity) > 0 AND NOT deleted ${ids === 'all' ? '' : 'AND id = ANY($2::uuid[])'}
-       AND EXISTS (SELECT 1 FROM unnest(sensitivity) s WHERE starts_with(s, $1))`,
-    ids === 'all' ? [prefix] : [prefix, ids],
+    items === 'all'
+      ? `SELECT id, person_id AS "personId", sensitivity, body FROM clinical_item WHERE ${labelled}`
+      : `SELECT id, person_id AS "personId", sensitivity, body FROM clinical_item
+          WHERE person_id = ANY($3::uuid[]) AND id = ANY($2::uuid[]) AND ${labelled}`,
+    items === 'all' ? [prefix] : [prefix, items.map((i) => i.id), [...new Set(items.map((i) => i.personId))]],
   );
   return rows;
+}
+
+/** An item by its key. */
+export interface ItemKey {
+  id: string;
+  personId: string;
 }
 
 /** Sets items' labels (own and linked, as given); the caller propagates links afterwards. */
 export async function setItemLabels(
   tx: Queryable,
-  updates: { id: string; labels: string[] }[],
+  updates: (ItemKey & { labels: string[] })[],
 ): Promise<void> {
   if (updates.length === 0) return;
   await tx.query(
     `UPDATE clinical_item c SET sensitivity = CASE WHEN u.s = '' THEN '{}'::text[] ELSE string_to_array(u.s, E'\\x1f') END
-     FROM unnest($1::uuid[], $2::text[]) AS u(id, s) WHERE c.id = u.id`,
-    [updates.map((u) => u.id), updates.map((u) => [...new Set(u.labels)].sort().join(SEP))],
+     FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS u(id, s, p) WHERE c.person_id = u.p AND c.id = u.id`,
+    [
+      updates.map((u) => u.id),
+      updates.map((u) => [...new Set(u.labels)].sort().join(SEP)),
+      updates.map((u) => u.personId),
+    ],
   );
 }

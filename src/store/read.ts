@@ -168,8 +168,11 @@ export async function itemHistory(
   id: string,
 ): Promise<{ version: number; deleted: boolean; contentHash: string }[]> {
   const { rows } = await q.query<{ version: number; deleted: boolean; contentHash: string }>(
-    `SELECT version, deleted, content_hash AS "contentHash" FROM clinical_item WHERE id = $1
-     UNION ALL SELECT version, deleted, content_hash FROM clinical_item_version WHERE id = $1 ORDER BY version DESC`,
+    // by id, the item's person first (the versions are keyed by person and item)
+    `WITH item AS (SELECT person_id, version, deleted, content_hash FROM clinical_item WHERE id = $1)
+     SELECT version, deleted, content_hash AS "contentHash" FROM item
+     UNION ALL SELECT v.version, v.deleted, v.content_hash FROM clinical_item_version v
+      WHERE v.person_id IN (SELECT person_id FROM item) AND v.id = $1 ORDER BY version DESC`,
     [id],
   );
   return rows;

@@ -204,11 +204,16 @@ export async function removeExpired(
     )`;
   const counted = dryRun
     ? `items AS (SELECT id FROM target),
-       versions AS (SELECT 1 FROM clinical_item_version v WHERE v.id = ANY(ARRAY(SELECT id FROM items))),
-       facts AS (SELECT 1 FROM relationship_fact r WHERE r.item_id = ANY(ARRAY(SELECT id FROM items)))`
-    : `items AS (DELETE FROM clinical_item c WHERE c.id = ANY(ARRAY(SELECT id FROM target)) RETURNING c.id),
-       versions AS (DELETE FROM clinical_item_version v WHERE v.id = ANY(ARRAY(SELECT id FROM items)) RETURNING 1),
-       facts AS (DELETE FROM relationship_fact r WHERE r.item_id = ANY(ARRAY(SELECT id FROM items)) RETURNING 1)`;
+       versions AS (SELECT 1 FROM clinical_item_version v
+                     WHERE v.person_id = ANY($1::uuid[]) AND v.id = ANY(ARRAY(SELECT id FROM items))),
+       facts AS (SELECT 1 FROM relationship_fact r
+                  WHERE r.person_id = ANY($1::uuid[]) AND r.item_id = ANY(ARRAY(SELECT id FROM items)))`
+    : `items AS (DELETE FROM clinical_item c
+                  WHERE c.person_id = ANY($1::uuid[]) AND c.id = ANY(ARRAY(SELECT id FROM target)) RETURNING c.id),
+       versions AS (DELETE FROM clinical_item_version v
+                     WHERE v.person_id = ANY($1::uuid[]) AND v.id = ANY(ARRAY(SELECT id FROM items)) RETURNING 1),
+       facts AS (DELETE FROM relationship_fact r
+                  WHERE r.person_id = ANY($1::uuid[]) AND r.item_id = ANY(ARRAY(SELECT id FROM items)) RETURNING 1)`;
   const { rows } = await tx.query<{
     fresh: string[] | null;
     whole: string[] | null;
@@ -261,7 +266,7 @@ async function removePersons(
     const { rows } = await tx.query<{ links: number; facts: number }>(
       `SELECT (SELECT count(*) FROM person_link WHERE person_id = ANY($1::uuid[]))::int AS links,
          (SELECT count(*) FROM relationship_fact r WHERE r.person_id = ANY($1::uuid[])
-            AND NOT EXISTS (SELECT 1 FROM clinical_item c WHERE c.id = r.item_id))::int AS facts`,
+            AND NOT EXISTS (SELECT 1 FROM clinical_item c WHERE c.person_id = r.person_id AND c.id = r.item_id))::int AS facts`,
       [ids],
     );
     return { links: rows[0]!.links, persons: ids.length, facts: rows[0]!.facts };

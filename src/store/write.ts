@@ -5,6 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
+import { moveItemRows, type ItemMove } from './move.ts';
 
 export interface ItemWrite {
   id: string;
@@ -39,13 +40,21 @@ export interface ItemDelete {
   id: string;
 }
 
+/** What happened to one item; `personId` is whose it is (a deletion names only the item). */
 export type WriteResult =
-  | { id: string; action: 'created' | 'updated' | 'deleted'; version: number }
-  | { id: string; action: 'unchanged' | 'stale'; version: number }
+  | { id: string; action: 'created' | 'updated' | 'deleted'; version: number; personId?: string }
+  | { id: string; action: 'unchanged' | 'stale'; version: number; personId?: string }
   | { id: string; action: 'not-found' };
+
+/** The results, and the items that moved to another person on the way (their facts follow). */
+export interface Written {
+  results: WriteResult[];
+  moves: ItemMove[];
+}
 
 interface Existing {
   id: string;
+  person_id: string;
   version: number;
   content_hash: string;
   source_last_updated: string | null;
@@ -60,23 +69,46 @@ const COLUMNS = COLUMN_TYPES.split(',')
   .map((c) => c.trim().split(' ')[0])
   .join(', ');
 
-async function loadExisting(tx: Queryable, ids: string[]): Promise<Map<string, Existing>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await tx.query<Existing>(
-    `SELECT id, version, content_hash, source_last_updated::text AS source_last_updated, deleted
-     FROM clinical_item WHERE id = ANY($1::uuid[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.id, r]));
+const EXISTING = `SELECT id, person_id, version, content_hash, source_last_updated::text AS source_last_updated, deleted
+  FROM clinical_item`;
+
+/**
+ * The stored state of these items. Each is looked for at its person first (the chunk's people, by
+ * key); one not there is looked for by id, in case its source refiled it under another patient:
+ * then it is found at its old person and moves (the caller moves it). Deletions name only the item
+ * (`personId` absent): found by id alone.
+ */
+async function loadExisting(
+  tx: Queryable,
+  items: { id: string; personId?: string }[],
+): Promise<Map<string, Existing>> {
+  if (items.length === 0) return new Map();
+  const found = new Map<string, Existing>();
+  const persons = [...new Set(items.flatMap((i) => (i.personId ? [i.personId] : [])))];
+  if (persons.length > 0) {
+    const { rows } = await tx.query<Existing>(
+      `${EXISTING} WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[])`,
+      [items.filter((i) => i.personId).map((i) => i.id), persons],
+    );
+    for (const r of rows) found.set(r.id, r);
+  }
+  const elsewhere = items.filter((i) => !found.has(i.id)).map((i) => i.id);
+  if (elsewhere.length > 0) {
+    const { rows } = await tx.query<Existing>(`${EXISTING} WHERE id = ANY($1::uuid[])`, [elsewhere]);
+    for (const r of rows) found.set(r.id, r);
+  }
+  return found;
 }
 
-async function archive(tx: Queryable, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
+/** Superseded versions go to history (the items are at their people by now). */
+async function archive(tx: Queryable, items: { id: string; personId: string }[]): Promise<void> {
+  if (items.length === 0) return;
   await tx.query(
     `INSERT INTO clinical_item_version (id, version, person_id, content_hash, deleted, body, superseded_at)
-     SELECT id, version, person_id, content_hash, deleted, body, now() FROM clinical_item WHERE id = ANY($1::uuid[])
-     ON CONFLICT (id, version) DO NOTHING`,
-    [ids],
+     SELECT id, version, person_id, content_hash, deleted, body, now() FROM clinical_item
+      WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[])
+     ON CONFLICT (person_id, id, version) DO NOTHING`,
+    [items.map((i) => i.id), [...new Set(items.map((i) => i.personId))]],
   );
 }
 
@@ -85,24 +117,24 @@ function isOlder(incoming: string | undefined, stored: string | null): boolean {
   return new Date(incoming).getTime() < new Date(stored).getTime();
 }
 
-/** Writes items (one entry per id; the caller de-duplicates). */
-export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<WriteResult[]> {
-  const existing = await loadExisting(
-    tx,
-    items.map((i) => i.id),
-  );
+/**
+ * Writes items (one entry per id; the caller de-duplicates). An item stored under another person
+ * than the one it now names moves there first, with its history.
+ */
+export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Written> {
+  const existing = await loadExisting(tx, items);
   const results: WriteResult[] = [];
   const toWrite: (ItemWrite & { version: number })[] = [];
   for (const item of items) {
     const prior = existing.get(item.id);
     if (prior && prior.content_hash === item.contentHash && prior.deleted === item.deleted) {
-      results.push({ id: item.id, action: 'unchanged', version: prior.version });
+      results.push({ id: item.id, action: 'unchanged', version: prior.version, personId: item.personId });
     } else if (prior && isOlder(item.sourceLastUpdated, prior.source_last_updated)) {
-      results.push({ id: item.id, action: 'stale', version: prior.version });
+      results.push({ id: item.id, action: 'stale', version: prior.version, personId: item.personId });
     } else if (!prior && item.deleted) {
       // entered-in-error for something never seen: keep it (history matters) but hidden
       toWrite.push({ ...item, version: 1 });
-      results.push({ id: item.id, action: 'deleted', version: 1 });
+      results.push({ id: item.id, action: 'deleted', version: 1, personId: item.personId });
     } else {
       const version = prior ? prior.version + 1 : 1;
       toWrite.push({ ...item, version });
@@ -110,12 +142,22 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
         id: item.id,
         action: item.deleted ? 'deleted' : prior ? 'updated' : 'created',
         version,
+        personId: item.personId,
       });
     }
   }
+  // an item written under another person than it was stored under moves there first (a stale or
+  // unchanged one stays where it is)
+  const moves = toWrite.flatMap((w) => {
+    const prior = existing.get(w.id);
+    return prior && prior.person_id !== w.personId
+      ? [{ id: w.id, from: prior.person_id, to: w.personId }]
+      : [];
+  });
+  await moveItemRows(tx, moves);
   await archive(
     tx,
-    toWrite.filter((w) => w.version > 1).map((w) => w.id),
+    toWrite.filter((w) => w.version > 1),
   );
   if (toWrite.length > 0) {
     // One statement for the whole batch: the rows travel as one JSON document (serialised natively,
@@ -152,7 +194,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
     await tx.query(
       `INSERT INTO clinical_item (${COLUMNS})
        SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS t(${COLUMN_TYPES})
-       ON CONFLICT (id) DO UPDATE SET person_id = EXCLUDED.person_id, section = EXCLUDED.section,
+       ON CONFLICT (person_id, id) DO UPDATE SET section = EXCLUDED.section,
          source_org = EXCLUDED.source_org, source_patient_id = EXCLUDED.source_patient_id,
          source_version = EXCLUDED.source_version, source_last_updated = EXCLUDED.source_last_updated,
          version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
@@ -163,45 +205,36 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
       [`[${rows.join(',')}]`],
     );
   }
-  return results;
+  return { results, moves };
 }
 
 function serialise(resource: Resource, version: number): string {
   return JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: String(version) } });
 }
 
-/** A DELETE from the source: the item leaves the view; its last version stays in history. */
+/**
+ * A DELETE from the source: the item leaves the view; its last version stays in history. A
+ * deletion names only the item (not its patient): it is found by id, and the result says whose.
+ */
 export async function deleteItems(tx: Queryable, deletes: ItemDelete[]): Promise<WriteResult[]> {
-  const existing = await loadExisting(
-    tx,
-    deletes.map((d) => d.id),
-  );
-  const live = deletes.filter((d) => existing.get(d.id) && !existing.get(d.id)!.deleted).map((d) => d.id);
+  const existing = await loadExisting(tx, deletes);
+  const live = deletes.flatMap((d) => {
+    const prior = existing.get(d.id);
+    return prior && !prior.deleted ? [{ id: d.id, personId: prior.person_id }] : [];
+  });
   await archive(tx, live);
   if (live.length > 0) {
     await tx.query(
-      `UPDATE clinical_item SET deleted = true, version = version + 1, received_at = now() WHERE id = ANY($1::uuid[])`,
-      [live],
+      `UPDATE clinical_item SET deleted = true, version = version + 1, received_at = now()
+        WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[])`,
+      [live.map((l) => l.id), [...new Set(live.map((l) => l.personId))]],
     );
   }
   return deletes.map((d): WriteResult => {
     const prior = existing.get(d.id);
     if (!prior) return { id: d.id, action: 'not-found' };
-    if (prior.deleted) return { id: d.id, action: 'unchanged', version: prior.version };
-    return { id: d.id, action: 'deleted', version: prior.version + 1 };
+    const personId = prior.person_id;
+    if (prior.deleted) return { id: d.id, action: 'unchanged', version: prior.version, personId };
+    return { id: d.id, action: 'deleted', version: prior.version + 1, personId };
   });
-}
-
-/** Moves a source record's items to another person (identity relinked it); returns their ids. */
-export async function reassignItems(
-  tx: Queryable,
-  sourceId: string,
-  sourcePatientId: string,
-  toPersonId: string,
-): Promise<string[]> {
-  const r = await tx.query<{ id: string }>(
-    'UPDATE clinical_item SET person_id = $3 WHERE source_id = $1 AND source_patient_id = $2 AND person_id <> $3 RETURNING id',
-    [sourceId, sourcePatientId, toPersonId],
-  );
-  return r.rows.map((row) => row.id);
 }

@@ -19,6 +19,7 @@ import { ingestWithin, type IngestDeps } from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
 import { UnsupportedMessageError } from './map.ts';
 import type { ParsedMessage } from './message.ts';
+import { lockMessageOrder } from './order-lock.ts';
 
 export interface Hl7Outcome {
   ack: string;
@@ -31,6 +32,8 @@ export interface Hl7Outcome {
 
 export interface Hl7Job {
   source: SourceSystem;
+  /** one source's one patient (intake.ts orderKey): applied in order, across processes too */
+  orderKey: string;
   parsed: ParsedMessage;
   text: string;
   /** set when the message is already landed (a replay) */
@@ -163,6 +166,11 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
   async function commit(items: { job: Hl7Job; messageId: string }[]): Promise<void> {
     await deps.ingest.refreshLists?.(db);
     const outcomes = await db.transaction(async (tx) => {
+      if (db.kind === 'postgres')
+        await lockMessageOrder(
+          tx,
+          items.map((i) => i.job.orderKey),
+        );
       const out: Hl7Outcome[] = [];
       for (const { job, messageId } of items) out.push(await processOne(tx, job, messageId));
       return out;

@@ -6,7 +6,8 @@
  * - ACK after commit: AA is recorded in the same transaction as the data it acknowledges; messages
  *   that arrive together commit together, each all or nothing behind a savepoint (commit.ts).
  * - A resent message (same MSH-10 from the same source) is answered with the stored ACK.
- * - One source's messages about one patient are applied in the order they arrive (lanes.ts).
+ * - One source's messages about one patient are applied in the order they arrive (lanes.ts), and
+ *   never two at once, whichever process received them (order-lock.ts).
  * - A database that cannot be reached is not an answer: the error propagates, no ACK is sent,
  *   and the sender retries.
  */
@@ -76,8 +77,9 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
 
   /** Queues a message on its lane; resolves once its ACK is committed. */
   function submit(source: SourceSystem, parsed: ParsedMessage, text: string, messageId?: string) {
+    const key = orderKey(source.id, parsed);
     return new Promise<Hl7Outcome>((resolve, reject) =>
-      lanes.push(orderKey(source.id, parsed), { source, parsed, text, messageId, resolve, reject }),
+      lanes.push(key, { source, orderKey: key, parsed, text, messageId, resolve, reject }),
     );
   }
 

@@ -18,9 +18,9 @@ export function classifyItems(drafts: Draft[], classify: IngestDeps['classify'])
 export async function settleLabels(
   tx: Queryable,
   deps: Pick<IngestDeps, 'settleReviews'>,
-  writtenIds: string[],
+  written: { id: string; personId: string }[],
   persons: string[],
 ): Promise<void> {
-  await deps.settleReviews?.(tx, writtenIds);
+  await deps.settleReviews?.(tx, written);
   await propagateLinkedLabels(tx, persons);
 }

@@ -6,10 +6,10 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import type { LinkOutcome, PersonLinker, SourcePatient } from '../../identity/index.ts';
-import { reassignItems } from '../../store/index.ts';
 import { localIdOf, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
-import type { IntakeRun, RelationshipRecorder } from './types.ts';
+import { itemMover, type MoveFollowers } from '../relink.ts';
+import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
   links: LinkOutcome[];
@@ -56,16 +56,17 @@ export async function linkPersons(
   return { links, patients: new Map([...last].map(([k, r]) => [k, r.patient])) };
 }
 
-/** Items of source records that identity moved to another person follow them. */
+/**
+ * Items of source records that identity moved to another person follow them, with what derives
+ * from them (before the Patients' own facts are replaced at their new person).
+ */
 export async function moveRelinkedItems(
   tx: Queryable,
   run: IntakeRun,
   links: LinkOutcome[],
-  relationships: RelationshipRecorder | undefined,
+  followers: MoveFollowers,
 ): Promise<void> {
-  for (const l of links) {
-    if (!l.previousPersonId) continue;
-    const moved = await reassignItems(tx, run.source.id, l.localId, l.personId);
-    await relationships?.reassign(tx, moved, l.personId);
-  }
+  const move = itemMover(followers);
+  for (const l of links)
+    if (l.previousPersonId) await move(tx, run.source.id, l.localId, l.previousPersonId, l.personId);
 }

@@ -54,12 +54,13 @@ describe('relationship-facts stage', () => {
         { item: item('new'), action: 'created' },
         { item: item('same'), action: 'unchanged' },
       ],
-      deleted: [{ id: 'gone', action: 'deleted', version: 2 }],
+      deleted: [{ id: 'gone', action: 'deleted', version: 2, personId: 'p1' }],
+      moves: [],
     };
     await recordItemFacts(tx, rel, SOURCE, stored);
     expect(recorded).toEqual([
       { itemId: item('new').id, personId: 'p1', facts: ['RX1:Condition'], created: true },
-      { itemId: 'gone', personId: '', facts: [] },
+      { itemId: 'gone', personId: 'p1', facts: [] },
     ]);
   });
 });

@@ -53,6 +53,6 @@ export async function recordItemFacts(
     tx,
     stored.deleted
       .filter((d) => d.action === 'deleted')
-      .map((d) => ({ itemId: d.id, personId: '', facts: [] })),
+      .map((d) => ({ itemId: d.id, personId: 'personId' in d ? d.personId! : '', facts: [] })),
   );
 }

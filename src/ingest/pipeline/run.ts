@@ -17,6 +17,7 @@ import { RequestIndex } from '../references.ts';
 import { assignServerIds } from '../server-ids.ts';
 import { auditIdentityChanges } from './audit-identity.ts';
 import { classifyItems, settleLabels } from './classify.ts';
+import { followMoves } from '../relink.ts';
 import { linkPersons, moveRelinkedItems } from './link-persons.ts';
 import { recordItemFacts, recordPatientFacts } from './relationships.ts';
 import { resolveItems, resolvePersons } from './resolve-references.ts';
@@ -99,8 +100,8 @@ async function runStages(
   };
   const { links, patients } = await linkPersons(tx, deps.linker, run);
   await auditIdentityChanges(tx, source, links);
+  await moveRelinkedItems(tx, run, links, deps);
   if (rel) await recordPatientFacts(tx, rel, source, links, patients);
-  await moveRelinkedItems(tx, run, links, rel);
 
   await resolvePersons(tx, deps.linker, run);
   const drafts = resolveItems(run).map((r) => ({
@@ -111,12 +112,13 @@ async function runStages(
   classifyItems(drafts, deps.classify);
 
   const stored = await storeItems(tx, run, lastPerItem(run, drafts));
+  await followMoves(tx, deps, stored.moves);
   if (rel) await recordItemFacts(tx, rel, source, stored);
   await settleLabels(
     tx,
     deps,
-    stored.written.map((w) => w.item.id),
-    await touchedPersons(tx, stored),
+    stored.written.map((w) => ({ id: w.item.id, personId: w.item.personId })),
+    touchedPersons(stored),
   );
   return finishResults(entries, run.results);
 }

@@ -6,7 +6,13 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { isClinicalType } from '../../fhir/index.ts';
-import { deleteItems, writeItems, type ItemWrite, type WriteResult } from '../../store/index.ts';
+import {
+  deleteItems,
+  writeItems,
+  type ItemMove,
+  type ItemWrite,
+  type WriteResult,
+} from '../../store/index.ts';
 import { itemId } from '../references.ts';
 import { describeWrite } from './results.ts';
 import type { IntakeRun } from './types.ts';
@@ -23,6 +29,8 @@ export interface Stored {
   written: { item: ItemWrite; action: WriteResult['action'] }[];
   /** results of the DELETE entries */
   deleted: WriteResult[];
+  /** items the source refiled under another patient: they moved, with their history */
+  moves: ItemMove[];
 }
 
 /** One draft per item id: the last entry wins, earlier ones are marked superseded. */
@@ -44,7 +52,7 @@ export function lastPerItem(run: IntakeRun, drafts: Draft[]): Draft[] {
 }
 
 export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[]): Promise<Stored> {
-  const written = await writeItems(
+  const { results: written, moves } = await writeItems(
     tx,
     drafts.map((d) => d.item),
   );
@@ -59,19 +67,13 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
     deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
   );
   deletes.forEach(({ e, i }, k) => (run.results[i] = describeWrite(e, e.target!.type, deleted[k]!)));
-  return { written: drafts.map((d, k) => ({ item: d.item, action: written[k]!.action })), deleted };
+  return { written: drafts.map((d, k) => ({ item: d.item, action: written[k]!.action })), deleted, moves };
 }
 
-/** The persons whose items this request touched (written, or deleted), for relabelling. */
-export async function touchedPersons(tx: Queryable, stored: Stored): Promise<string[]> {
+/** The persons whose items this request touched (written, deleted or moved away), for relabelling. */
+export function touchedPersons(stored: Stored): string[] {
   const persons = new Set(stored.written.map((w) => w.item.personId));
-  const ids = stored.deleted.filter((d) => d.action === 'deleted').map((d) => d.id);
-  if (ids.length > 0) {
-    const { rows } = await tx.query<{ p: string }>(
-      'SELECT DISTINCT person_id AS p FROM clinical_item WHERE id = ANY($1::uuid[])',
-      [ids],
-    );
-    for (const r of rows) persons.add(r.p);
-  }
+  for (const d of stored.deleted) if (d.action === 'deleted' && d.personId) persons.add(d.personId);
+  for (const m of stored.moves) persons.add(m.from);
   return [...persons];
 }

@@ -8,6 +8,7 @@ import type { Database, Queryable } from '../../db/index.ts';
 import type { ValidationMode } from '../../fhir/index.ts';
 import type { PersonLinker } from '../../identity/index.ts';
 import type { SourceSystem } from '../../region/index.ts';
+import type { ItemMove } from '../../store/index.ts';
 import type { Entry } from '../parse.ts';
 import type { RequestIndex } from '../references.ts';
 
@@ -18,7 +19,9 @@ export interface IngestDeps {
   /** before classifying: put in force lists another process imported (policy) */
   refreshLists?: (q: Queryable) => Promise<void>;
   /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */
-  settleReviews?: (tx: Queryable, itemIds: string[]) => Promise<unknown>;
+  settleReviews?: (tx: Queryable, items: { id: string; personId: string }[]) => Promise<unknown>;
+  /** the review queue's entries follow items that moved to another person (owned by the policy) */
+  moveReviews?: (tx: Queryable, moves: ItemMove[]) => Promise<unknown>;
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
   validation?: ValidationMode;
   /** legitimate relationships derived from what arrives (owned by the access module) */
@@ -34,7 +37,8 @@ export interface RelationshipRecorder {
     tx: Queryable,
     items: { itemId: string; personId: string; facts: unknown[]; created?: boolean }[],
   ): Promise<void>;
-  reassign(tx: Queryable, itemIds: string[], toPersonId: string): Promise<void>;
+  /** the facts of items that moved to another person follow them */
+  reassign(tx: Queryable, moves: ItemMove[]): Promise<void>;
 }
 
 export type EntryAction =
