@@ -248,7 +248,7 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
         },
         body: text,
       });
-    const url = new URL(PG_URL);
+    const url = new URL(pgServer!.adminUrl);
     url.pathname = `/${dbName}`;
     const db = new pg.Client({ connectionString: url.toString() });
     await db.connect();
