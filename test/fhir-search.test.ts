@@ -96,6 +96,9 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     ['MedicationRequest', 'code=108537001', ['mr-amlo']],
     ['MedicationRequest', 'status=stopped', ['mr-old']],
     ['MedicationRequest', 'date=ge2020', ['mr-amlo']],
+    // mr-arv prescribes an antiretroviral sent as a referenced Medication: withheld, like its code
+    ['MedicationRequest', 'status=active', ['mr-amlo']],
+    ['MedicationRequest', 'code=http://www.whocc.no/atc|J05AR03', []],
     ['Immunization', 'vaccine-code=1181000221105&status=completed&date=2020-10', ['i-flu']],
     ['DiagnosticReport', 'category=laboratory&code=26604007&status=final', ['dr-1']],
     ['Encounter', 'type=185347001&status=finished&date=2023-01-10', ['e-1']],
@@ -113,6 +116,7 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect(matches(res.body).map(sourceIdOf).sort()).toEqual([...expected].sort());
     expect(res.body.total).toBe(expected.length);
     expect(res.text).not.toContain('86406008'); // the never-shared item, in no answer
+    expect(JSON.stringify(res.body.entry ?? [])).not.toMatch(/J05AR03|Truvada/); // nor the never-shared medicine
   });
 
   it('subject=Patient/{id} is the same as patient', async () => {
@@ -157,29 +161,100 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect((await search('/fhir/Observation?patient={id}&_count=two')).status).toBe(400);
   });
 
-  it('_include brings in the organisations items name, and the reference points at them', async () => {
-    const res = await search(
-      '/fhir/MedicationRequest?patient={id}&code=108537001&_include=MedicationRequest:requester',
-    );
+  // [query after patient={id}, what is included (type: name or code), the match element that points at it]
+  const INCLUDES: [string, string[], (m: Record<string, unknown>) => unknown][] = [
+    [
+      'MedicationRequest?code=108537001&_include=MedicationRequest:requester',
+      ['Organization:Riverside Surgery'],
+      (m) => m.requester,
+    ],
+    [
+      'MedicationRequest?code=108537001&_include=MedicationRequest:medication',
+      ['Medication:108537001'],
+      (m) => m.medicationReference,
+    ],
+    // every prescription the reader gets; the antiretroviral's prescription is withheld, and so its Medication
+    ['MedicationRequest?_include=MedicationRequest:medication', ['Medication:108537001'], () => undefined],
+    [
+      'MedicationRequest?code=108537001&_include=*',
+      ['Medication:108537001', 'Organization:Riverside Surgery'],
+      (m) => m.medicationReference,
+    ],
+    [
+      'Encounter?_include=Encounter:service-provider',
+      ['Organization:Northgate Hospital'],
+      (m) => m.serviceProvider,
+    ],
+    [
+      'Encounter?_include=Encounter:practitioner',
+      ['Practitioner:Okafor'],
+      (m) => (m.participant as { individual?: unknown }[])[0]!.individual,
+    ],
+    [
+      'DiagnosticReport?_include=DiagnosticReport:performer',
+      ['Organization:Northgate Hospital', 'Practitioner:Okafor'],
+      (m) => (m.performer as unknown[])[1],
+    ],
+    [
+      'DiagnosticReport?_include=DiagnosticReport:performer:Practitioner',
+      ['Practitioner:Okafor'],
+      (m) => (m.performer as unknown[])[1],
+    ],
+    ['Condition?_include=Condition:asserter:Practitioner', [], () => undefined],
+  ];
+
+  const describeIncluded = (res: Resource): string => {
+    const r = res as {
+      name?: string | { family?: string }[];
+      code?: { coding?: { code?: string }[] };
+    };
+    const what = typeof r.name === 'string' ? r.name : (r.name?.[0]?.family ?? r.code?.coding?.[0]?.code);
+    return `${res.resourceType}:${what}`;
+  };
+
+  it.each(INCLUDES)('_include: %s', async (query, expected, pointer) => {
+    const res = await search(`/fhir/${query.replace('?', '?patient={id}&')}`);
     expect(res.status, res.text).toBe(200);
     const included = (res.body.entry ?? [])
       .filter((e) => e.search?.mode === 'include')
       .map((e) => e.resource!);
-    expect(included).toEqual([
-      expect.objectContaining({ resourceType: 'Organization', id: 'Y90001', name: 'Riverside Surgery' }),
-    ]);
-    const request = matches(res.body)[0] as { requester?: { reference?: string } };
-    expect(request.requester?.reference).toBe('Organization/Y90001');
-    const enc = await search('/fhir/Encounter?patient={id}&_include=Encounter:service-provider');
-    expect(enc.text).toContain('"resourceType":"Organization","id":"RX1"');
-    // without _include, nothing is included
-    const plain = await search('/fhir/Encounter?patient={id}');
+    expect(included.map(describeIncluded).sort()).toEqual(expected);
+    expect(res.text).not.toMatch(/J05AR03|Truvada|86406008/);
+    const first = matches(res.body)[0] as unknown as Record<string, unknown>;
+    const target = pointer(first) as { reference?: string; display?: string } | undefined;
+    if (target) {
+      // the served item's reference points at the included resource, and keeps its display text
+      const ref = target.reference ?? '';
+      expect(included.map((i) => `${i.resourceType}/${i.id}`)).toContain(ref);
+      if (ref.startsWith('Medication/')) {
+        expect(first.medicationCodeableConcept).toBeUndefined(); // FHIR allows one medication[x]
+        expect(target.display).toBe('Amlodipine');
+      }
+      if (ref.startsWith('Practitioner/')) expect(target.display).toBe('Dr Ada Okafor');
+    }
+    // the audit event counts what was included with what matched
+    const { rows } = await r.db.query<{ event: string }>(
+      `SELECT event FROM audit_event WHERE person_id = $1 AND action = 'record.search' ORDER BY seq DESC LIMIT 1`,
+      [id],
+    );
+    const event = JSON.parse(rows[0]!.event) as { returned: { count: number } };
+    const orgs = included.filter((i) => i.resourceType === 'Organization').length;
+    expect(event.returned.count).toBe(matches(res.body).length + included.length - orgs);
+  });
+
+  it('_include: without it nothing is included and the medication stays a code; a wrong one is refused', async () => {
+    const plain = await search('/fhir/MedicationRequest?patient={id}&code=108537001');
     expect(plain.body.entry?.some((e) => e.search?.mode === 'include')).toBe(false);
+    const request = matches(plain.body)[0] as { medicationCodeableConcept?: { text?: string } };
+    expect(request.medicationCodeableConcept?.text).toBe('Amlodipine');
     const org = await getAs<Resource>(r, gp, '/fhir/Organization/RX1');
     expect(org.body).toMatchObject({ resourceType: 'Organization', id: 'RX1' });
     // a wrong _include is a wrong value, refused whatever the handling
     expect((await search('/fhir/Encounter?patient={id}&_include=Encounter:subject')).status).toBe(400);
     expect((await search('/fhir/Encounter?patient={id}&_include=Condition:asserter')).status).toBe(400);
+    expect(
+      (await search('/fhir/Encounter?patient={id}&_include=Encounter:practitioner:Medication')).status,
+    ).toBe(400);
   });
 
   it('unknown parameters: refused under Prefer: handling=strict, ignored with a warning otherwise', async () => {

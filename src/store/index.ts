@@ -36,3 +36,9 @@ export {
   type RetentionPlanRow,
   type RetentionRemoval,
 } from './retention.ts';
+export {
+  readDirectoryEntries,
+  writeDirectoryEntries,
+  type DirectoryRow,
+  type DirectoryWrite,
+} from './directory.ts';
