@@ -9,12 +9,7 @@ import type { Organization, OperationOutcome, Patient } from '@medplum/fhirtypes
 import type { AccessDecision, UserPrincipal } from '../access/index.ts';
 import type { AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import {
-  CLINICAL_TYPES,
-  ignoredOutcomeIssues,
-  selectPage,
-  type ParsedSearch,
-} from '../fhir/index.ts';
+import { CLINICAL_TYPES, ignoredOutcomeIssues, selectPage, type ParsedSearch } from '../fhir/index.ts';
 import {
   findPersonsByDemographics,
   getPerson,
