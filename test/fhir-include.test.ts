@@ -1,12 +1,16 @@
 /**
- * `_include` of Medications is classified like the items: a prescription that names a stored
+ * `_include` through an independent client (fhir-kit-client over a socket), the included
+ * resources valid FHIR R4; and `_include` of Medications is classified like the items: a prescription that names a stored
  * antiretroviral Medication sent in an earlier request is withheld at intake (the drug's code is
  * carried on the item, as when it comes in the same Bundle), and a Medication that its source
  * later re-sends with a never-shared code is no longer included, even for a prescription that was
  * stored before and is still served.
  */
+import type { AddressInfo } from 'node:net';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateFhirResource } from '../src/fhir/index.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { getAs, personIdFor, postFhir } from './http.ts';
 import { bundle, patient } from './fhir-data.ts';
@@ -40,6 +44,18 @@ describe.each(DB_KINDS)('_include of Medications and the privacy policy on %s', 
       medication('med-arv', ATC, 'J05AR03', 'Truvada'),
       medication('med-x', 'http://snomed.info/sct', '108537001', 'Amlodipine'),
       request('mr-x', 'med-x'),
+      {
+        resourceType: 'Practitioner',
+        id: 'gp-1',
+        name: [{ family: 'Mensah', given: ['Kofi'], prefix: ['Dr'] }],
+      } as Resource,
+      {
+        resourceType: 'Condition',
+        id: 'c-1',
+        code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+        subject: P,
+        asserter: { reference: 'Practitioner/gp-1' },
+      } as Resource,
     ]);
     expect((await postFhir(r, 'gp-riverside', first)).status).toBe(200);
     id = await personIdFor(r, NHS);
@@ -56,6 +72,35 @@ describe.each(DB_KINDS)('_include of Medications and the privacy policy on %s', 
     expect(res.status, res.text).toBe(200);
     return res;
   };
+
+  it('fhir-kit-client gets the Medication and the Practitioner with _include, valid R4, referenced', async () => {
+    await r.app.server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = r.app.server.server.address() as AddressInfo;
+    const client = new Client({
+      baseUrl: `http://127.0.0.1:${port}/fhir`,
+      customHeaders: { authorization: `Bearer ${gp}` },
+    });
+    const got = async (resourceType: string, include: string) =>
+      (await client.search({
+        resourceType,
+        searchParams: { patient: id, _include: include },
+      })) as unknown as Bundle;
+    const rx = await got('MedicationRequest', 'MedicationRequest:medication');
+    const cond = await got('Condition', 'Condition:asserter');
+    for (const [b, type] of [
+      [rx, 'Medication'],
+      [cond, 'Practitioner'],
+    ] as const) {
+      const included = (b.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource!);
+      expect(included.map((x) => x.resourceType)).toEqual([type]);
+      const match = b.entry!.find((e) => e.search?.mode === 'match')!.resource!;
+      expect(JSON.stringify(match)).toContain(`"reference":"${type}/${included[0]!.id}"`);
+      for (const res of [match, ...included])
+        expect(validateFhirResource(res, res.resourceType, 'full')).toEqual([]);
+    }
+    expect(JSON.stringify(rx)).toContain('Amlodipine');
+    expect(JSON.stringify(cond)).toContain('Mensah');
+  });
 
   it('a prescription naming a stored antiretroviral, sent later, is withheld at intake', async () => {
     expect((await postFhir(r, 'gp-riverside', bundle('batch', [request('mr-arv', 'med-arv')]))).status).toBe(
