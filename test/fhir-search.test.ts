@@ -305,6 +305,7 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
   });
 
   it('reads an item with a weak ETag; If-None-Match answers 304; vread serves the current version', async () => {
+    // (earlier versions: test/fhir-vread.test.ts)
     const item = matches((await search('/fhir/Procedure?patient={id}')).body)[0]!;
     const read = await r.app.server.inject({
       url: `/fhir/Procedure/${item.id}`,

@@ -54,7 +54,7 @@ const PATIENT_SEARCH: CapabilityStatementRestResourceSearchParam[] = [
 ];
 
 const VREAD_NOTE =
-  'vread serves the current version only (earlier versions may hold what the source has since corrected).';
+  'vread serves earlier versions too, each classified by the privacy policy on its own content, for an item the reader may see now.';
 
 function clinicalResource(type: string): CapabilityStatementRestResource {
   const includes = includesOf(type).map((i) => `${type}:${i.name}`);

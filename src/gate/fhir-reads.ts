@@ -29,6 +29,7 @@ import { itemOwner, readItems, withheldKinds, type ItemRow } from '../store/inde
 import type { createGovernor, Granted, ReadContext } from './governed.ts';
 import { organisationResource, withIncludes } from './includes.ts';
 import { withoutHiddenReferences } from './references.ts';
+import { pastVersion } from './versions.ts';
 import { entryOf, searchset, type Entry } from './search-bundle.ts';
 import { chooseSummaryItems, SUMMARY_TYPES, summaryDocument } from './summary.ts';
 
@@ -59,9 +60,9 @@ export interface FhirReads {
     link: (offset: number) => string,
   ): Promise<string>;
   /**
-   * GET /fhir/{Type}/{id}/_history/{vid}: the item if `version` is its current version. Earlier
-   * versions are not served: the policy's labels (never shared, linked) describe the current
-   * version only, and an earlier one may hold what the source has since corrected or withdrawn.
+   * GET /fhir/{Type}/{id}/_history/{vid}: that version of the item, current or superseded; a
+   * superseded one only on the terms of src/gate/versions.ts (the item visible now, and the
+   * version classified on its own content).
    */
   readVersion(ctx: ReadContext, resourceType: string, id: string, version: string): Promise<string>;
   /** GET /fhir/Organization/{ods}: a region organisation (directory data, not a person's) */
@@ -295,12 +296,17 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
           });
           const withheld = read[0]?.withheld ?? (await withheldKinds(tx, g.person.id));
           const [row] = await withoutHiddenReferences(tx, g.person.id, g.policy.filter, read);
-          if (!row || (JSON.parse(row.body) as { meta?: { versionId?: string } }).meta?.versionId !== version)
-            return { missing: true, withheld };
-          return { value: row.body, ids: [row.id], withheld };
+          if (!row) return { missing: true, withheld };
+          const currentVersion = (JSON.parse(row.body) as { meta?: { versionId?: string } }).meta?.versionId;
+          if (currentVersion === version) return { value: row.body, ids: [row.id], withheld };
+          const past =
+            Number(version) < Number(currentVersion)
+              ? await pastVersion(tx, g, row, Number(version), d.classify)
+              : undefined;
+          return past ? { value: past, ids: [row.id], withheld } : { missing: true, withheld };
         },
         {
-          notFound: `No ${resourceType} version matches (only the current version is served)`,
+          notFound: `No ${resourceType} version matches`,
           personRefusalAsNotFound: true,
         },
       ),

@@ -4,11 +4,13 @@ export {
   itemOwner,
   itemRefs,
   readItems,
+  readItemVersion,
   visibleAmong,
   withheldKinds,
   type ItemQuery,
   type ItemRow,
   type ItemSummary,
+  type ItemVersion,
   type PolicyFilter,
 } from './read.ts';
 export {
