@@ -83,6 +83,5 @@ async function dropRestricted(q: Queryable, found: Map<string, DemographicMatch>
     `SELECT person_id, demographics FROM person_link WHERE person_id = ANY($1::uuid[])`,
     [[...found.keys()]],
   );
-  for (const r of rows)
-    if (isRestricted(JSON.parse(r.demographics) as Patient)) found.delete(r.person_id);
+  for (const r of rows) if (isRestricted(JSON.parse(r.demographics) as Patient)) found.delete(r.person_id);
 }
