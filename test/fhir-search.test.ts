@@ -15,6 +15,7 @@ import { bundle, patient } from './fhir-data.ts';
 import { gpRecord, hospitalRecord, NHS } from './fhir-api-data.ts';
 
 const NHS_OTHER = '9990000018';
+const NHS_RESTRICTED = '9990000174';
 
 /** The source's own id of a served item ("c-htn"), from its provenance extension. */
 export function sourceIdOf(r: Resource): string {
@@ -39,7 +40,13 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect((await postFhir(r, 'gp-riverside', gpRecord())).status).toBe(200);
     expect((await postFhir(r, 'northgate-pas', hospitalRecord())).status).toBe(200);
     const other = patient('p2', NHS_OTHER, { address: [{ postalCode: 'LS1 4AP' }] });
-    expect((await postFhir(r, 'gp-riverside', bundle('batch', [other]))).status).toBe(200);
+    // an S-flagged person: the address is never shown, so the person is never found by it
+    const hidden = patient('p3', NHS_RESTRICTED, {
+      name: [{ family: 'Hidden', given: ['Kim'] }],
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+      address: [{ postalCode: 'NE1 1AA' }],
+    });
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [other, hidden]))).status).toBe(200);
     id = await personIdFor(r, NHS);
     gp = await r.userToken('dr.search', 'Y90001');
   }, 120_000);
@@ -419,6 +426,12 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
         ids((await search('/fhir/Patient?birthdate=1970-01-01&address-postalcode=ls14ap')).body),
       ).toEqual([other]);
       expect(ids((await search('/fhir/Patient?family=Nobody&birthdate=1970-01-01')).body)).toEqual([]);
+      // a restricted address: the person is found by name, never by the postcode
+      const hidden = await personIdFor(r, NHS_RESTRICTED);
+      expect(ids((await search('/fhir/Patient?family=Hidden&birthdate=1970-01-01')).body)).toEqual([hidden]);
+      expect(ids((await search('/fhir/Patient?birthdate=1970-01-01&address-postalcode=NE1')).body)).toEqual(
+        [],
+      );
       expect(ids((await search('/fhir/Patient?family=Testperson&birthdate=1971-01-01')).body)).toEqual([]);
     });
 
