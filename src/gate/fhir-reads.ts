@@ -9,7 +9,13 @@ import type { Organization, OperationOutcome, Patient } from '@medplum/fhirtypes
 import type { AccessDecision, UserPrincipal } from '../access/index.ts';
 import type { AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
-import { CLINICAL_TYPES, ignoredOutcomeIssues, selectPage, type ParsedSearch } from '../fhir/index.ts';
+import {
+  CLINICAL_TYPES,
+  ignoredOutcomeIssues,
+  selectPage,
+  storeCodesOf,
+  type ParsedSearch,
+} from '../fhir/index.ts';
 import {
   findPersonsByDemographics,
   getPerson,
@@ -117,12 +123,12 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         included: [] as Entry[],
         includedIds: [] as string[],
       };
-    const read = await readItems(
-      tx,
-      g.person.id,
-      g.policy.filter,
-      search.types.length ? { types: search.types } : {},
-    );
+    // the store narrows by code where it can (a superset: the filters below still decide)
+    const codes = storeCodesOf(search.filters);
+    const read = await readItems(tx, g.person.id, g.policy.filter, {
+      ...(search.types.length ? { types: search.types } : {}),
+      ...(codes ? { codes } : {}),
+    });
     const withheld = read.length > 0 ? (read[0]!.withheld ?? []) : await withheldKinds(tx, g.person.id);
     const parse = search.filters.length > 0 || search.sort.length > 0;
     const candidates = read.map((item) => ({
