@@ -124,7 +124,7 @@ export async function withIncludes(
     mode: 'include',
   }));
   const served = new Set([...orgs.keys()].map((ods) => `Organization/${ods}`));
-  const ids: string[] = [];
+  const ids: string[] = [...orgs.keys()];
   const excluded = new Set(g.policy.filter.excludeOrgs);
   for (const e of await readDirectoryEntries(tx, [...wanted], ['Practitioner', 'Medication'])) {
     if (d.neverShared(e.sourceOrg) || excluded.has(e.sourceOrg)) continue;
