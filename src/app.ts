@@ -166,6 +166,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         rules: { recentDays: config.access.recentDays, roles: { ...DEFAULT_ROLES, ...config.access.roles } },
         breakGlassMinutes: config.access.breakGlassMinutes,
         neverSharedOrganisation: policy.neverSharedOrganisation,
+        classify: policy.classify,
         ...(opts.clock ? { clock: opts.clock } : {}),
       }),
       ingest,

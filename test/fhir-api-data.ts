@@ -32,6 +32,21 @@ export function gpRecord(): ReturnType<typeof bundle> {
   const r: Record<string, unknown>[] = [
     ods('Y90001'),
     { resourceType: 'Medication', id: 'med-amlo', code: cc('108537001', 'Amlodipine') },
+    // an antiretroviral (ATC J05AR03): the prescription that names it is never shared, nor is it
+    {
+      resourceType: 'Medication',
+      id: 'med-arv',
+      code: { coding: [{ system: 'http://www.whocc.no/atc', code: 'J05AR03' }], text: 'Truvada' },
+    },
+    {
+      resourceType: 'MedicationRequest',
+      id: 'mr-arv',
+      status: 'active',
+      intent: 'order',
+      medicationReference: { reference: 'Medication/med-arv' },
+      subject: { reference: P },
+      authoredOn: '2022-05-05',
+    },
     {
       resourceType: 'Condition',
       id: 'c-htn',
@@ -156,12 +171,19 @@ export function hospitalRecord(): ReturnType<typeof bundle> {
   const r: Record<string, unknown>[] = [
     ods('RX1'),
     {
+      resourceType: 'Practitioner',
+      id: 'pract-1',
+      identifier: [{ system: 'https://fhir.hl7.org.uk/Id/gmc-number', value: 'C1234567' }],
+      name: [{ family: 'Okafor', given: ['Ada'], prefix: ['Dr'] }],
+    },
+    {
       resourceType: 'Encounter',
       id: 'e-1',
       status: 'finished',
       class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
       type: [cc('185347001', 'Outpatient encounter')],
       subject: { reference: P },
+      participant: [{ individual: { reference: 'Practitioner/pract-1' } }],
       period: { start: '2023-01-10T09:00:00Z', end: '2023-01-10T10:00:00Z' },
       serviceProvider: { reference: 'Organization/org-RX1' },
     },
@@ -173,7 +195,7 @@ export function hospitalRecord(): ReturnType<typeof bundle> {
       code: cc('26604007', 'Full blood count'),
       subject: { reference: P },
       effectiveDateTime: '2023-01-10T11:00:00Z',
-      performer: [{ reference: 'Organization/org-RX1' }],
+      performer: [{ reference: 'Organization/org-RX1' }, { reference: 'Practitioner/pract-1' }],
     },
     {
       resourceType: 'Appointment',

@@ -15,6 +15,7 @@ import { bundle, patient } from './fhir-data.ts';
 import { gpRecord, hospitalRecord, NHS } from './fhir-api-data.ts';
 
 const NHS_OTHER = '9990000018';
+const NHS_RESTRICTED = '9990000174';
 
 /** The source's own id of a served item ("c-htn"), from its provenance extension. */
 export function sourceIdOf(r: Resource): string {
@@ -39,7 +40,13 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect((await postFhir(r, 'gp-riverside', gpRecord())).status).toBe(200);
     expect((await postFhir(r, 'northgate-pas', hospitalRecord())).status).toBe(200);
     const other = patient('p2', NHS_OTHER, { address: [{ postalCode: 'LS1 4AP' }] });
-    expect((await postFhir(r, 'gp-riverside', bundle('batch', [other]))).status).toBe(200);
+    // an S-flagged person: the address is never shown, so the person is never found by it
+    const hidden = patient('p3', NHS_RESTRICTED, {
+      name: [{ family: 'Hidden', given: ['Kim'] }],
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+      address: [{ postalCode: 'NE1 1AA' }],
+    });
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [other, hidden]))).status).toBe(200);
     id = await personIdFor(r, NHS);
     gp = await r.userToken('dr.search', 'Y90001');
   }, 120_000);
@@ -96,6 +103,9 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     ['MedicationRequest', 'code=108537001', ['mr-amlo']],
     ['MedicationRequest', 'status=stopped', ['mr-old']],
     ['MedicationRequest', 'date=ge2020', ['mr-amlo']],
+    // mr-arv prescribes an antiretroviral sent as a referenced Medication: withheld, like its code
+    ['MedicationRequest', 'status=active', ['mr-amlo']],
+    ['MedicationRequest', 'code=http://www.whocc.no/atc|J05AR03', []],
     ['Immunization', 'vaccine-code=1181000221105&status=completed&date=2020-10', ['i-flu']],
     ['DiagnosticReport', 'category=laboratory&code=26604007&status=final', ['dr-1']],
     ['Encounter', 'type=185347001&status=finished&date=2023-01-10', ['e-1']],
@@ -113,6 +123,7 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect(matches(res.body).map(sourceIdOf).sort()).toEqual([...expected].sort());
     expect(res.body.total).toBe(expected.length);
     expect(res.text).not.toContain('86406008'); // the never-shared item, in no answer
+    expect(JSON.stringify(res.body.entry ?? [])).not.toMatch(/J05AR03|Truvada/); // nor the never-shared medicine
   });
 
   it('subject=Patient/{id} is the same as patient', async () => {
@@ -157,29 +168,99 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     expect((await search('/fhir/Observation?patient={id}&_count=two')).status).toBe(400);
   });
 
-  it('_include brings in the organisations items name, and the reference points at them', async () => {
-    const res = await search(
-      '/fhir/MedicationRequest?patient={id}&code=108537001&_include=MedicationRequest:requester',
-    );
+  // [query after patient={id}, what is included (type: name or code), the match element that points at it]
+  const INCLUDES: [string, string[], (m: Record<string, unknown>) => unknown][] = [
+    [
+      'MedicationRequest?code=108537001&_include=MedicationRequest:requester',
+      ['Organization:Riverside Surgery'],
+      (m) => m.requester,
+    ],
+    [
+      'MedicationRequest?code=108537001&_include=MedicationRequest:medication',
+      ['Medication:108537001'],
+      (m) => m.medicationReference,
+    ],
+    // every prescription the reader gets; the antiretroviral's prescription is withheld, and so its Medication
+    ['MedicationRequest?_include=MedicationRequest:medication', ['Medication:108537001'], () => undefined],
+    [
+      'MedicationRequest?code=108537001&_include=*',
+      ['Medication:108537001', 'Organization:Riverside Surgery'],
+      (m) => m.medicationReference,
+    ],
+    [
+      'Encounter?_include=Encounter:service-provider',
+      ['Organization:Northgate Hospital'],
+      (m) => m.serviceProvider,
+    ],
+    [
+      'Encounter?_include=Encounter:practitioner',
+      ['Practitioner:Okafor'],
+      (m) => (m.participant as { individual?: unknown }[])[0]!.individual,
+    ],
+    [
+      'DiagnosticReport?_include=DiagnosticReport:performer',
+      ['Organization:Northgate Hospital', 'Practitioner:Okafor'],
+      (m) => (m.performer as unknown[])[1],
+    ],
+    [
+      'DiagnosticReport?_include=DiagnosticReport:performer:Practitioner',
+      ['Practitioner:Okafor'],
+      (m) => (m.performer as unknown[])[1],
+    ],
+    ['Condition?_include=Condition:asserter:Practitioner', [], () => undefined],
+  ];
+
+  const describeIncluded = (res: Resource): string => {
+    const r = res as {
+      name?: string | { family?: string }[];
+      code?: { coding?: { code?: string }[] };
+    };
+    const what = typeof r.name === 'string' ? r.name : (r.name?.[0]?.family ?? r.code?.coding?.[0]?.code);
+    return `${res.resourceType}:${what}`;
+  };
+
+  it.each(INCLUDES)('_include: %s', async (query, expected, pointer) => {
+    const res = await search(`/fhir/${query.replace('?', '?patient={id}&')}`);
     expect(res.status, res.text).toBe(200);
     const included = (res.body.entry ?? [])
       .filter((e) => e.search?.mode === 'include')
       .map((e) => e.resource!);
-    expect(included).toEqual([
-      expect.objectContaining({ resourceType: 'Organization', id: 'Y90001', name: 'Riverside Surgery' }),
-    ]);
-    const request = matches(res.body)[0] as { requester?: { reference?: string } };
-    expect(request.requester?.reference).toBe('Organization/Y90001');
-    const enc = await search('/fhir/Encounter?patient={id}&_include=Encounter:service-provider');
-    expect(enc.text).toContain('"resourceType":"Organization","id":"RX1"');
-    // without _include, nothing is included
-    const plain = await search('/fhir/Encounter?patient={id}');
+    expect(included.map(describeIncluded).sort()).toEqual(expected);
+    expect(res.text).not.toMatch(/J05AR03|Truvada|86406008/);
+    const first = matches(res.body)[0] as unknown as Record<string, unknown>;
+    const target = pointer(first) as { reference?: string; display?: string } | undefined;
+    if (target) {
+      // the served item's reference points at the included resource, and keeps its display text
+      const ref = target.reference ?? '';
+      expect(included.map((i) => `${i.resourceType}/${i.id}`)).toContain(ref);
+      if (ref.startsWith('Medication/')) {
+        expect(first.medicationCodeableConcept).toBeUndefined(); // FHIR allows one medication[x]
+        expect(target.display).toBe('Amlodipine');
+      }
+      if (ref.startsWith('Practitioner/')) expect(target.display).toBe('Dr Ada Okafor');
+    }
+    // the audit event counts what was included with what matched
+    const { rows } = await r.db.query<{ event: string }>(
+      `SELECT event FROM audit_event WHERE person_id = $1 AND action = 'record.search' ORDER BY seq DESC LIMIT 1`,
+      [id],
+    );
+    const event = JSON.parse(rows[0]!.event) as { returned: { count: number } };
+    expect(event.returned.count).toBe(matches(res.body).length + included.length);
+  });
+
+  it('_include: without it nothing is included and the medication stays a code; a wrong one is refused', async () => {
+    const plain = await search('/fhir/MedicationRequest?patient={id}&code=108537001');
     expect(plain.body.entry?.some((e) => e.search?.mode === 'include')).toBe(false);
+    const request = matches(plain.body)[0] as { medicationCodeableConcept?: { text?: string } };
+    expect(request.medicationCodeableConcept?.text).toBe('Amlodipine');
     const org = await getAs<Resource>(r, gp, '/fhir/Organization/RX1');
     expect(org.body).toMatchObject({ resourceType: 'Organization', id: 'RX1' });
     // a wrong _include is a wrong value, refused whatever the handling
     expect((await search('/fhir/Encounter?patient={id}&_include=Encounter:subject')).status).toBe(400);
     expect((await search('/fhir/Encounter?patient={id}&_include=Condition:asserter')).status).toBe(400);
+    expect(
+      (await search('/fhir/Encounter?patient={id}&_include=Encounter:practitioner:Medication')).status,
+    ).toBe(400);
   });
 
   it('unknown parameters: refused under Prefer: handling=strict, ignored with a warning otherwise', async () => {
@@ -230,6 +311,7 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
   });
 
   it('reads an item with a weak ETag; If-None-Match answers 304; vread serves the current version', async () => {
+    // (earlier versions: test/fhir-vread.test.ts)
     const item = matches((await search('/fhir/Procedure?patient={id}')).body)[0]!;
     const read = await r.app.server.inject({
       url: `/fhir/Procedure/${item.id}`,
@@ -343,6 +425,12 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
         ids((await search('/fhir/Patient?birthdate=1970-01-01&address-postalcode=ls14ap')).body),
       ).toEqual([other]);
       expect(ids((await search('/fhir/Patient?family=Nobody&birthdate=1970-01-01')).body)).toEqual([]);
+      // a restricted address: the person is found by name, never by the postcode
+      const hidden = await personIdFor(r, NHS_RESTRICTED);
+      expect(ids((await search('/fhir/Patient?family=Hidden&birthdate=1970-01-01')).body)).toEqual([hidden]);
+      expect(ids((await search('/fhir/Patient?birthdate=1970-01-01&address-postalcode=NE1')).body)).toEqual(
+        [],
+      );
       expect(ids((await search('/fhir/Patient?family=Testperson&birthdate=1971-01-01')).body)).toEqual([]);
     });
 

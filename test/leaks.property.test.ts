@@ -9,8 +9,14 @@
  *
  * Read paths covered (every route in src/api/*-routes.ts that returns a person's data):
  *   GET /fhir/Patient?identifier=…|N, GET /fhir/Patient/{id}, GET /fhir/Patient/{id}/$everything, …/$reconciled,
+ *   …/$summary (the items it chooses must be allowed ones), $everything?_count=N following every next
+ *   link to the end (each allowed item exactly once over the pages),
  *   GET /fhir/{Type}?patient=…[&date=…][&status=…][&code=…] for each clinical type (status and code
- *   under the type's own R4 names: clinical-status, vaccine-code, type, service-type),
+ *   under the type's own R4 names: clinical-status, vaccine-code, type, service-type), the same with
+ *   _include=* (every other prescription names its drug as a Medication resource carrying the item's
+ *   code and text, so an included Medication shows only where its prescription may), the Patient
+ *   search by demographics (IHE PDQm: family+given+birthdate finds only people the reader may see;
+ *   birthdate+postcode never finds a person whose address is restricted),
  *   GET /fhir/Consent?patient=…; and for the data protection officer GET /admin/objections?nhs=…
  *   and GET /dpo/access-report?person=…. POST /fhir/Patient/{id}/$break-glass is exercised as set-up.
  *   Not covered: /viewer/api/sources (region metadata, no person data); the viewer itself reads

@@ -54,7 +54,7 @@ const PATIENT_SEARCH: CapabilityStatementRestResourceSearchParam[] = [
 ];
 
 const VREAD_NOTE =
-  'vread serves the current version only (earlier versions may hold what the source has since corrected).';
+  'vread serves earlier versions too, each classified by the privacy policy on its own content, for an item the reader may see now.';
 
 function clinicalResource(type: string): CapabilityStatementRestResource {
   const includes = includesOf(type).map((i) => `${type}:${i.name}`);
@@ -62,7 +62,7 @@ function clinicalResource(type: string): CapabilityStatementRestResource {
     type: type as ResourceType,
     documentation: `Read-only; governed and audited. ${VREAD_NOTE}${
       includes.length
-        ? ' _include brings in the Organizations an item names by ODS code; practitioners and medications are held as text and codes, so there is none to include.'
+        ? ' _include brings in the Organizations an item names by ODS code, and the Practitioners and Medications its source sent with it (classified by the same privacy policy as the item; a MedicationRequest or MedicationStatement whose Medication is included carries medicationReference instead of medicationCodeableConcept).'
         : ''
     }`,
     interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'search-type' }],

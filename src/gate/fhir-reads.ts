@@ -12,10 +12,8 @@ import type { Database, Queryable } from '../db/index.ts';
 import {
   CLINICAL_TYPES,
   ignoredOutcomeIssues,
-  ODS_SYSTEM,
   selectPage,
-  valuesAt,
-  type IncludeDef,
+  storeCodesOf,
   type ParsedSearch,
 } from '../fhir/index.ts';
 import {
@@ -24,11 +22,19 @@ import {
   type DemographicQuery,
   type Person,
 } from '../identity/index.ts';
-import { decideRecord, listObjections, listOverrides, type RecordDecision } from '../policy/index.ts';
+import {
+  decideRecord,
+  listObjections,
+  listOverrides,
+  type Classifier,
+  type RecordDecision,
+} from '../policy/index.ts';
 import type { RegionSnapshot } from '../region/index.ts';
 import { itemOwner, readItems, withheldKinds, type ItemRow } from '../store/index.ts';
 import type { createGovernor, Granted, ReadContext } from './governed.ts';
+import { organisationResource, withIncludes } from './includes.ts';
 import { withoutHiddenReferences } from './references.ts';
+import { pastVersion } from './versions.ts';
 import { entryOf, searchset, type Entry } from './search-bundle.ts';
 import { chooseSummaryItems, SUMMARY_TYPES, summaryDocument } from './summary.ts';
 
@@ -59,9 +65,9 @@ export interface FhirReads {
     link: (offset: number) => string,
   ): Promise<string>;
   /**
-   * GET /fhir/{Type}/{id}/_history/{vid}: the item if `version` is its current version. Earlier
-   * versions are not served: the policy's labels (never shared, linked) describe the current
-   * version only, and an earlier one may hold what the source has since corrected or withdrawn.
+   * GET /fhir/{Type}/{id}/_history/{vid}: that version of the item, current or superseded; a
+   * superseded one only on the terms of src/gate/versions.ts (the item visible now, and the
+   * version classified on its own content).
    */
   readVersion(ctx: ReadContext, resourceType: string, id: string, version: string): Promise<string>;
   /** GET /fhir/Organization/{ods}: a region organisation (directory data, not a person's) */
@@ -85,23 +91,13 @@ export interface FhirReadDeps {
   region: { snapshot(): Promise<RegionSnapshot> };
   clock: () => Date;
   neverShared: (ods: string) => boolean;
+  /** the policy's classifier: what `_include` brings in is classified as items are */
+  classify: Classifier;
   noticesFor: (g: Granted, identityPending?: number) => OperationOutcome;
   patientOf: (tx: Queryable, g: Granted) => Patient | Promise<Patient>;
 }
 
 const datesOf = (type: string) => CLINICAL_TYPES[type]?.dates ?? [];
-
-function organisationResource(region: RegionSnapshot, ods: string): Organization | undefined {
-  const org = region.organisations.get(ods);
-  if (!org) return undefined;
-  return {
-    resourceType: 'Organization',
-    id: ods,
-    identifier: [{ system: ODS_SYSTEM, value: ods }],
-    active: true,
-    name: org.name,
-  };
-}
 
 /** An OperationOutcome of the record's notices and the ignored parameters, as one entry. */
 function outcomeOf(notices: OperationOutcome | undefined, ignored: string[]): Entry | undefined {
@@ -116,51 +112,22 @@ function outcomeOf(notices: OperationOutcome | undefined, ignored: string[]): En
 }
 
 export function createFhirReads(d: FhirReadDeps): FhirReads {
-  /**
-   * `_include`: the organisations the page's items name by ODS code (intake keeps a referenced
-   * organisation as its name and ODS code; see src/ingest/references.ts), from the region's
-   * directory. The served copy's reference then points at the included Organization. Practitioners
-   * and Medications are kept as text and codes at intake, so there is no resource to include.
-   */
-  function withIncludes(rows: ItemRow[], include: IncludeDef[], g: Granted) {
-    const included = new Map<string, Organization>();
-    if (include.length === 0) return { rows, included: [] as Organization[] };
-    const out = rows.map((row) => {
-      const defs = include.filter((i) => i.targets.includes('Organization'));
-      if (defs.length === 0) return row;
-      const resource = JSON.parse(row.body) as Record<string, unknown>;
-      let changed = false;
-      for (const def of defs)
-        for (const path of def.paths)
-          for (const ref of valuesAt(resource, path) as {
-            reference?: string;
-            identifier?: { system?: string; value?: string };
-          }[]) {
-            const ods = ref.identifier?.system === ODS_SYSTEM ? ref.identifier.value : undefined;
-            if (!ods || d.neverShared(ods)) continue;
-            const org = organisationResource(g.region, ods);
-            if (!org) continue;
-            included.set(ods, org);
-            if (!ref.reference) {
-              ref.reference = `Organization/${ods}`;
-              changed = true;
-            }
-          }
-      return changed ? { ...row, body: JSON.stringify(resource) } : row;
-    });
-    return { rows: out, included: [...included.values()] };
-  }
-
   /** The page of the person's shown items, references to hidden items removed, includes added. */
   async function pageOf(tx: Queryable, g: Granted, search: ItemSearch) {
     if (g.policy.withheld)
-      return { rows: [] as ItemRow[], total: 0, withheld: [] as string[], included: [] as Organization[] };
-    const read = await readItems(
-      tx,
-      g.person.id,
-      g.policy.filter,
-      search.types.length ? { types: search.types } : {},
-    );
+      return {
+        rows: [] as ItemRow[],
+        total: 0,
+        withheld: [] as string[],
+        included: [] as Entry[],
+        includedIds: [] as string[],
+      };
+    // the store narrows by code where it can (a superset: the filters below still decide)
+    const codes = storeCodesOf(search.filters);
+    const read = await readItems(tx, g.person.id, g.policy.filter, {
+      ...(search.types.length ? { types: search.types } : {}),
+      ...(codes ? { codes } : {}),
+    });
     const withheld = read.length > 0 ? (read[0]!.withheld ?? []) : await withheldKinds(tx, g.person.id);
     const parse = search.filters.length > 0 || search.sort.length > 0;
     const candidates = read.map((item) => ({
@@ -174,8 +141,8 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
       g.policy.filter,
       page.map((c) => c.item),
     );
-    const { rows, included } = withIncludes(shown, search.include, g);
-    return { rows, total, withheld, included };
+    const { rows, entries: included, ids: includedIds } = await withIncludes(tx, shown, search.include, g, d);
+    return { rows, total, withheld, included, includedIds };
   }
 
   const matchEntries = (rows: ItemRow[]): Entry[] =>
@@ -196,13 +163,9 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
         describe,
         () => personId,
         async (tx, g) => {
-          const { rows, total, withheld, included } = await pageOf(tx, g, search);
+          const { rows, total, withheld, included, includedIds } = await pageOf(tx, g, search);
           const outcome = outcomeOf(d.noticesFor(g), search.ignored);
-          const entries = [
-            ...matchEntries(rows),
-            ...included.map((o) => entryOf(d.fhirBaseUrl, o, 'include')),
-            ...(outcome ? [outcome] : []),
-          ];
+          const entries = [...matchEntries(rows), ...included, ...(outcome ? [outcome] : [])];
           return {
             withheld,
             value: searchset(
@@ -211,7 +174,8 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
               { total, offset: search.offset, count: search.count, link: search.link },
               d.clock(),
             ),
-            ids: rows.map((r) => r.id),
+            // the audit event names what was included as well as what matched
+            ids: [...rows.map((r) => r.id), ...includedIds],
           };
         },
       ),
@@ -335,12 +299,17 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
           });
           const withheld = read[0]?.withheld ?? (await withheldKinds(tx, g.person.id));
           const [row] = await withoutHiddenReferences(tx, g.person.id, g.policy.filter, read);
-          if (!row || (JSON.parse(row.body) as { meta?: { versionId?: string } }).meta?.versionId !== version)
-            return { missing: true, withheld };
-          return { value: row.body, ids: [row.id], withheld };
+          if (!row) return { missing: true, withheld };
+          const currentVersion = (JSON.parse(row.body) as { meta?: { versionId?: string } }).meta?.versionId;
+          if (currentVersion === version) return { value: row.body, ids: [row.id], withheld };
+          const past =
+            Number(version) < Number(currentVersion)
+              ? await pastVersion(tx, g, row, Number(version), d.classify)
+              : undefined;
+          return past ? { value: past, ids: [row.id], withheld } : { missing: true, withheld };
         },
         {
-          notFound: `No ${resourceType} version matches (only the current version is served)`,
+          notFound: `No ${resourceType} version matches`,
           personRefusalAsNotFound: true,
         },
       ),

@@ -18,7 +18,7 @@ import type { Database, Queryable } from '../db/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { findPersonByNhsNumber, getPerson, pendingReviewsFor, type Person } from '../identity/index.ts';
-import { listObjections, listOverrides, objectionToConsent } from '../policy/index.ts';
+import { listObjections, listOverrides, objectionToConsent, type Classifier } from '../policy/index.ts';
 import { itemOwner, readItems, withheldKinds, type ItemQuery, type ItemRow } from '../store/index.ts';
 import { searchsetBundle } from './bundle.ts';
 import { recordNotices } from './notices.ts';
@@ -62,6 +62,11 @@ export interface GateOptions {
   regionTtlMs?: number;
   /** organisations whose every item is never shared: not even named in what a reader gets */
   neverSharedOrganisation?: (ods: string) => boolean;
+  /**
+   * the policy's classifier, for what `_include` brings in (directory entries); without one no
+   * directory entry is included, since none could be classified
+   */
+  classify?: Classifier;
   rules?: AccessRules;
   breakGlassMinutes?: number;
   /** the time of decisions, grants and audit events (default: the system clock; tests inject one) */
@@ -143,6 +148,7 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
       region,
       clock,
       neverShared,
+      classify: opts.classify ?? (() => ['unclassified']),
       noticesFor,
       patientOf,
     }),

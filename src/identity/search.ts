@@ -2,13 +2,14 @@
  * Finding persons by demographics, the IHE PDQm shapes: family (and given) name with birth date, or
  * birth date with postcode. Always through the birth-date blocking key (an index probe), then the
  * source records' normalised features compared as FHIR string search does: each name part the
- * searcher gives must begin a name part the record holds, case and accents ignored.
+ * searcher gives must begin a name part the record holds, case and accents ignored. A person whose
+ * address is restricted is not found by postcode.
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { featuresOf, type MatchFeatures } from './features.ts';
 import { nameParts, normaliseDate, normalisePostcode } from './normalise.ts';
-import type { Person } from './person.ts';
+import { isRestricted, type Person } from './person.ts';
 
 export interface DemographicQuery {
   /** YYYY-MM-DD */
@@ -69,5 +70,18 @@ export async function findPersonsByDemographics(
     hit.sourceIds.push(r.source_id);
     found.set(r.person_id, hit);
   }
+  if (query.postcode !== undefined && found.size > 0) await dropRestricted(q, found);
   return [...found.values()].sort((a, b) => a.person.id.localeCompare(b.person.id));
+}
+
+/**
+ * A person whose address is restricted (any of their records says so: isRestricted) is never found
+ * by postcode: finding them would confirm the address that is hidden from every reader.
+ */
+async function dropRestricted(q: Queryable, found: Map<string, DemographicMatch>): Promise<void> {
+  const { rows } = await q.query<{ person_id: string; demographics: string }>(
+    `SELECT person_id, demographics FROM person_link WHERE person_id = ANY($1::uuid[])`,
+    [[...found.keys()]],
+  );
+  for (const r of rows) if (isRestricted(JSON.parse(r.demographics) as Patient)) found.delete(r.person_id);
 }

@@ -7,6 +7,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import {
   deterministicUuid,
+  DIRECTORY_ENTRY_EXTENSION,
   DIRECTORY_TYPES,
   isClinicalType,
   ODS_SYSTEM,
@@ -18,6 +19,12 @@ export interface LocalRef {
   type: string;
   localId: string;
 }
+
+/**
+ * Directory types whose resources are kept (src/store/directory.ts) so that `_include` can return
+ * them; other directory types (Location, Device, …) stay display text only.
+ */
+export const KEPT_DIRECTORY_TYPES: readonly string[] = ['Practitioner', 'Medication'];
 
 export function itemId(sourceId: string, type: string, localId: string): string {
   return deterministicUuid(`${sourceId}|${type}|${localId}`);
@@ -68,6 +75,24 @@ export class RequestIndex {
   resourceFor(ref: LocalRef): Resource | undefined {
     return this.byLocal.get(`${ref.type}/${ref.localId}`);
   }
+
+  /** A directory entry stored by an earlier request, for references this request did not resolve. */
+  addStored(ref: LocalRef, resource: Resource): void {
+    const key = `${ref.type}/${ref.localId}`;
+    if (!this.byLocal.has(key)) this.byLocal.set(key, resource);
+  }
+}
+
+/** The extension naming the kept directory entry a reference (or a medication code) stands for. */
+function directoryLink(sourceId: string, ref: LocalRef) {
+  return {
+    url: DIRECTORY_ENTRY_EXTENSION,
+    valueString: `${ref.type}/${itemId(sourceId, ref.type, ref.localId)}`,
+  };
+}
+
+function withLink<T extends { extension?: unknown[] }>(element: T, link: object): T {
+  return { ...element, extension: [...(element.extension ?? []), link] };
 }
 
 function odsCodeOf(resource: Resource | undefined): string | undefined {
@@ -98,7 +123,10 @@ export interface RewriteContext {
  * Rewrites, in place, every reference in the resource to Sharedcare's ids (the resource is the
  * request's own parsed copy; not cloning it saves a deep copy per resource on bulk loads). A reference
  * to a directory entry (practitioner, organisation, medication) becomes its display text (a
- * referenced Medication becomes medicationCodeableConcept), since only person-keyed items are stored.
+ * referenced Medication becomes medicationCodeableConcept, so that the drug's code is classified
+ * with the item, searched by `code` and read by clients as before), since only person-keyed items
+ * are stored. Where the entry is a kept one (KEPT_DIRECTORY_TYPES) that this request or an earlier
+ * one sent, the display text (or the code) carries an extension naming it: `_include` follows it.
  */
 export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteContext): T {
   const copy = resource as T & {
@@ -107,9 +135,12 @@ export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteC
   if (copy.medicationReference?.reference) {
     const ref = ctx.index.resolve(copy.medicationReference.reference);
     const med = ref && ctx.index.resourceFor(ref);
-    const code = (med as { code?: object } | undefined)?.code;
-    if (code) {
-      (copy as unknown as Record<string, unknown>).medicationCodeableConcept = code;
+    const code = (med as { code?: { extension?: unknown[] } } | undefined)?.code;
+    if (code && ref) {
+      (copy as unknown as Record<string, unknown>).medicationCodeableConcept = withLink(
+        code,
+        directoryLink(ctx.sourceId, ref),
+      );
       delete copy.medicationReference;
     }
   }
@@ -153,8 +184,13 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
       `${ref.type} ${ref.localId}`;
     delete obj.reference;
     obj.display = display;
+    const target = ctx.index.resourceFor(ref);
     // Keep the organisation's ODS code: the privacy policy may withhold everything naming it.
-    const ods = odsCodeOf(ctx.index.resourceFor(ref));
+    const ods = odsCodeOf(target);
     if (ods && !obj.identifier) obj.identifier = { system: ODS_SYSTEM, value: ods };
+    if (target && KEPT_DIRECTORY_TYPES.includes(ref.type)) {
+      const ext = (obj.extension as unknown[] | undefined) ?? [];
+      obj.extension = [...ext, directoryLink(ctx.sourceId, ref)];
+    }
   }
 }

@@ -4,11 +4,13 @@ export {
   itemOwner,
   itemRefs,
   readItems,
+  readItemVersion,
   visibleAmong,
   withheldKinds,
   type ItemQuery,
   type ItemRow,
   type ItemSummary,
+  type ItemVersion,
   type PolicyFilter,
 } from './read.ts';
 export {
@@ -38,3 +40,9 @@ export {
   type RetentionPlanRow,
   type RetentionRemoval,
 } from './retention.ts';
+export {
+  readDirectoryEntries,
+  writeDirectoryEntries,
+  type DirectoryRow,
+  type DirectoryWrite,
+} from './directory.ts';

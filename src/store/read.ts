@@ -162,6 +162,33 @@ export async function countItemsBySource(q: Queryable, personId: string): Promis
   return rows;
 }
 
+export interface ItemVersion {
+  body: string;
+  deleted: boolean;
+  /** the organisation that sent the item (the current row's: a source does not change) */
+  sourceOrg: string | null;
+}
+
+/**
+ * One superseded version of a person's item, as it was served then (a vread). Not filtered: the
+ * caller (the gate) reads it only for an item the reader may see now, and classifies the version
+ * by its own content.
+ */
+export async function readItemVersion(
+  q: Queryable,
+  personId: string,
+  id: string,
+  version: number,
+): Promise<ItemVersion | undefined> {
+  const { rows } = await q.query<ItemVersion>(
+    `SELECT v.body, v.deleted,
+       (SELECT source_org FROM clinical_item WHERE person_id = $1 AND id = $2) AS "sourceOrg"
+     FROM clinical_item_version v WHERE v.person_id = $1 AND v.id = $2 AND v.version = $3`,
+    [personId, id, version],
+  );
+  return rows[0];
+}
+
 /** An item's stored versions, newest first (operators; not a clinical read path). */
 export async function itemHistory(
   q: Queryable,

@@ -90,7 +90,18 @@ export interface ReaderSpec {
 }
 
 export type ReadPath =
-  'patient-search' | 'patient-read' | 'everything' | 'reconciled' | 'section' | 'consent' | 'item';
+  | 'patient-search'
+  | 'patient-read'
+  | 'everything'
+  | 'everything-paged'
+  | 'summary'
+  | 'reconciled'
+  | 'section'
+  | 'section-include'
+  | 'pdqm-name'
+  | 'pdqm-postcode'
+  | 'consent'
+  | 'item';
 
 export interface ReadSpec {
   reader: number;
@@ -249,10 +260,15 @@ export function read(): fc.Arbitrary<ReadSpec> {
     path: fc.constantFrom<ReadPath>(
       'everything',
       'everything',
+      'everything-paged',
+      'summary',
       'reconciled',
       'section',
       'section',
       'section',
+      'section-include',
+      'pdqm-name',
+      'pdqm-postcode',
       'patient-search',
       'patient-read',
       'consent',

@@ -13,6 +13,7 @@ import type { ReadSpec } from './arbitraries.ts';
 import { CATEGORIES, LISTED, ORGS, orgOfSource, OUTSIDE_CLINIC, type Code } from './catalogue.ts';
 import { codeParamOf, ITEM_TYPES, statusParamOf, TYPE_NAMES, type ItemType } from './fhir.ts';
 import { accessToNobody, dateBounds, label, neverShared, visibleTo, type Visible } from './oracle.ts';
+import { RESTRICTED_POSTCODE } from './fhir.ts';
 import type { Harness } from './harness.ts';
 import { describeReader, nextNhsNumber, type ItemModel, type PersonModel, type World } from './region.ts';
 
@@ -26,6 +27,7 @@ export type FindingKind =
   | 'notice missing'
   | 'consents'
   | 'over-withheld: allowed item not returned'
+  | 'paging: an item on two pages'
   | 'setup';
 
 export interface Finding {
@@ -39,8 +41,13 @@ const ROUTE: Record<ReadSpec['path'], string> = {
   'patient-search': 'GET /fhir/Patient?identifier',
   'patient-read': 'GET /fhir/Patient/{id}',
   everything: 'GET /fhir/Patient/{id}/$everything',
+  'everything-paged': 'GET /fhir/Patient/{id}/$everything?_count (every next link)',
+  summary: 'GET /fhir/Patient/{id}/$summary',
   reconciled: 'GET /fhir/Patient/{id}/$reconciled',
   section: 'GET /fhir/{Type}?patient',
+  'section-include': 'GET /fhir/{Type}?patient&_include=*',
+  'pdqm-name': 'GET /fhir/Patient?family&given&birthdate',
+  'pdqm-postcode': 'GET /fhir/Patient?birthdate&address-postalcode',
   consent: 'GET /fhir/Consent?patient',
   item: 'GET /fhir/{Type}/{id}',
 };
@@ -48,6 +55,8 @@ const ROUTE: Record<ReadSpec['path'], string> = {
 interface Expected {
   status: number;
   items: Set<ItemModel>;
+  /** only some of the allowed items are chosen ($summary): a missing one is not a finding */
+  subset?: boolean;
   demographics: boolean;
   notices?: { objections: number; breakGlass: boolean };
   consents?: number;
@@ -147,6 +156,14 @@ function expectedFor(
     case 'everything':
     case 'reconciled':
       return { status: 200, items, demographics, notices };
+    case 'everything-paged':
+      // every page carries the notices: checked on the unpaged read
+      return { status: 200, items, demographics };
+    case 'summary':
+      return { status: 200, items, demographics, subset: true };
+    case 'pdqm-name':
+    case 'pdqm-postcode':
+      throw new Error('the demographic searches are checked by performPdqm');
     case 'consent':
       return { status: 200, ...none, consents: person.objections.length };
     case 'item':
@@ -154,7 +171,8 @@ function expectedFor(
       return items.has(read.item!)
         ? { status: 200, items: new Set([read.item!]), demographics: false }
         : { status: 404, ...none };
-    case 'section': {
+    case 'section':
+    case 'section-include': {
       const { from, to } = dateBounds(read.dates.map((d) => ({ prefix: d.prefix, day: day(world, d.days) })));
       const hit = (i: ItemModel) =>
         i.type === read.type &&
@@ -181,29 +199,47 @@ function urlOf(world: World, read: Concrete, person: PersonModel | undefined): s
       return `/fhir/Patient/${id}`;
     case 'everything':
       return `/fhir/Patient/${id}/$everything`;
+    case 'everything-paged':
+      return `/fhir/Patient/${id}/$everything?_count=${1 + (read.dates.length + read.statuses.length) * 2}`;
+    case 'summary':
+      return `/fhir/Patient/${id}/$summary`;
+    case 'pdqm-name':
+      return `/fhir/Patient?family=Fam${world.tag}p${person?.n ?? 99}&given=Sam&birthdate=1980-06-15`;
+    case 'pdqm-postcode':
+      return `/fhir/Patient?birthdate=1980-06-15&address-postalcode=${encodeURIComponent(RESTRICTED_POSTCODE)}`;
     case 'reconciled':
       return `/fhir/Patient/${id}/$reconciled`;
     case 'consent':
       return `/fhir/Consent?patient=${id}`;
     case 'item':
       return `/fhir/${read.item?.type ?? read.type}/${read.item?.id ?? '00000000-0000-4000-8000-0000000000ab'}`;
-    case 'section': {
+    case 'section':
+    case 'section-include': {
       const q = [`patient=${id}`, ...read.dates.map((d) => `date=${d.prefix}${day(world, d.days)}`)];
       if (read.statuses.length) q.push(`${statusParamOf(read.type)}=${read.statuses.join(',')}`);
       const codeParam = codeParamOf(read.type)?.name;
       if (read.code && codeParam)
         q.push(`${codeParam}=${encodeURIComponent(`${read.code.system}|${read.code.code}`)}`);
+      if (read.path === 'section-include') q.push('_include=*');
       return `/fhir/${read.type}?${q.join('&')}`;
     }
   }
 }
+
+const demographicsAllowed = (of: PersonModel | Set<PersonModel> | undefined, p: PersonModel) =>
+  of instanceof Set ? of.has(p) : of === p;
 
 /** Scans a body for what the world forbids; `allowed` says which items and whose demographics may show. */
 export function scan(
   text: string,
   world: World,
   f: Forbidden,
-  allowed: { items: Set<ItemModel>; demographicsOf?: PersonModel; readerOrg?: string; register?: boolean },
+  allowed: {
+    items: Set<ItemModel>;
+    demographicsOf?: PersonModel | Set<PersonModel>;
+    readerOrg?: string;
+    register?: boolean;
+  },
 ): Omit<Finding, 'where'>[] {
   const out = new Map<string, Omit<Finding, 'where'>>();
   for (const m of text.matchAll(f.tokens)) {
@@ -216,7 +252,7 @@ export function scan(
         kind: 'leak: text of a withheld item',
         detail: `${m[0]} of ${label(item)} of person ${p.n} (${why})`,
       });
-    } else if (!item && (m[1] === 'Addr' || allowed.demographicsOf !== p))
+    } else if (!item && (m[1] === 'Addr' || !demographicsAllowed(allowed.demographicsOf, p)))
       out.set(m[0], {
         kind: 'leak: demographics',
         detail: `${m[1] === 'Addr' ? "a restricted person's address" : 'a demographic detail'} ${m[0]} of person ${p.n}`,
@@ -260,10 +296,14 @@ export async function performRead(
   const reader = world.readers[spec.reader % world.readers.length]!;
   const person = spec.unknownPerson ? undefined : world.persons[spec.person % world.persons.length];
   const read = concrete(spec, person);
+  if (read.path === 'pdqm-name' || read.path === 'pdqm-postcode')
+    return performPdqm(h, world, f, read, person);
   const v = person && visibleTo(reader, person, world.now);
   const want = expectedFor(world, read, person, v);
   const url = urlOf(world, read, person);
   const res = await h.call('GET', url, reader.token);
+  const pages = read.path === 'everything-paged' ? await followNext(h, res, reader.token) : [];
+  const texts = [res.text, ...pages.map((p) => p.text)];
   const at = `GET ${url.replace(world.tag, '…')} by ${describeReader(reader)}${person ? ` of person ${person.n}` : ' (nobody)'}`;
   const findings: Finding[] = [];
   const add = (kind: FindingKind, detail: string) =>
@@ -271,14 +311,19 @@ export async function performRead(
   if (res.status !== want.status)
     add('wrong status', `answered ${res.status}, expected ${want.status}: ${res.text.slice(0, 300)}`);
 
-  const body = res.text ? (JSON.parse(res.text) as Resource) : undefined;
-  const entries =
-    body?.resourceType === 'Bundle'
+  const entries = texts.flatMap((text) => {
+    const body = text ? (JSON.parse(text) as Resource) : undefined;
+    return body?.resourceType === 'Bundle'
       ? ((body as Bundle).entry ?? []).map((e) => e.resource!)
       : body
         ? [body]
         : [];
+  });
   const returned = entries.filter((r) => CLINICAL.has(r.resourceType));
+  const once = new Set<string>();
+  for (const r of returned)
+    if (once.has(r.id!)) add('paging: an item on two pages', `${r.resourceType}/${r.id}`);
+    else once.add(r.id!);
   for (const r of returned) {
     const hit = f.byId.get(r.id!);
     if (!hit) add('leak: item returned', `${r.resourceType}/${r.id}, not an item of this region`);
@@ -295,10 +340,11 @@ export async function performRead(
   if (v && !v.access.allowed) coverage.refused[v.access.code] = (coverage.refused[v.access.code] ?? 0) + 1;
   if (v?.access.allowed) coverage.withAccess++;
   coverage.itemsReturned += returned.length;
-  for (const i of want.items)
-    if (!ids.has(i.id)) add('over-withheld: allowed item not returned', `${label(i)} ${i.id}`);
+  if (!want.subset)
+    for (const i of want.items)
+      if (!ids.has(i.id)) add('over-withheld: allowed item not returned', `${label(i)} ${i.id}`);
 
-  for (const x of scan(res.text, world, f, {
+  for (const x of scan(texts.join('\n'), world, f, {
     items: want.items,
     ...(want.demographics ? { demographicsOf: person } : {}),
     readerOrg: reader.org,
@@ -329,6 +375,76 @@ export async function performRead(
     const n = entries.filter((r) => r.resourceType === 'Consent').length;
     if (n !== want.consents) add('consents', `${n} Consent resources for ${want.consents} objections`);
   }
+  return findings;
+}
+
+/** The pages after the first, by the Bundle's next links, to the end. */
+async function followNext(
+  h: Harness,
+  first: { status: number; text: string },
+  token: string,
+): Promise<{ status: number; text: string }[]> {
+  const pages: { status: number; text: string }[] = [];
+  let page = first;
+  while (page.status === 200 && pages.length < 500) {
+    const next = (JSON.parse(page.text) as Bundle).link?.find((l) => l.relation === 'next')?.url;
+    if (!next) break;
+    const u = new URL(next);
+    page = await h.call('GET', `${u.pathname}${u.search}`, token);
+    pages.push(page);
+  }
+  return pages;
+}
+
+/**
+ * The Patient search by demographics (IHE PDQm), by name and birth date, and by birth date and the
+ * postcode of a restricted person's address: only people the reader may see are found, and a person
+ * whose address is restricted is never found by it (that would confirm where they live).
+ */
+async function performPdqm(
+  h: Harness,
+  world: World,
+  f: Forbidden,
+  read: Concrete,
+  person: PersonModel | undefined,
+): Promise<Finding[]> {
+  const reader = world.readers[read.reader % world.readers.length]!;
+  const url = urlOf(world, read, person);
+  const res = await h.call('GET', url, reader.token);
+  const at = `GET ${url.replace(world.tag, '…')} by ${describeReader(reader)}`;
+  const findings: Finding[] = [];
+  const add = (kind: FindingKind, detail: string) =>
+    findings.push({ kind, where: ROUTE[read.path], detail: `${at}: ${detail}` });
+  const findable = new Set<PersonModel>();
+  const shown = new Set<PersonModel>();
+  const candidates = read.path === 'pdqm-name' ? (person ? [person] : []) : [];
+  for (const p of candidates) {
+    const v = visibleTo(reader, p, world.now);
+    if (!v.access.allowed || !p.sources.some((id) => !orgOfSource(id).neverShared)) continue;
+    findable.add(p);
+    if (!v.recordWithheld) shown.add(p);
+  }
+  if (res.status !== 200 && res.status !== 403)
+    add('wrong status', `answered ${res.status}: ${res.text.slice(0, 300)}`);
+  const found =
+    res.status === 200
+      ? ((JSON.parse(res.text) as Bundle).entry ?? [])
+          .map((e) => e.resource!)
+          .filter((r) => r.resourceType === 'Patient')
+      : [];
+  const byId = new Map(world.persons.map((p) => [p.id, p]));
+  for (const r of found) {
+    const p = byId.get(r.id!);
+    if (!p || !findable.has(p))
+      add('leak: demographics', `found person ${p ? p.n : r.id}, whom this search must not find`);
+  }
+  for (const p of findable)
+    if (res.status === 200 && !found.some((r) => r.id === p.id))
+      add('over-withheld: allowed item not returned', `person ${p.n} not found`);
+  // the self link repeats the name searched for: what was found is in the entries
+  const answer = res.status === 200 ? JSON.stringify((JSON.parse(res.text) as Bundle).entry ?? []) : res.text;
+  for (const x of scan(answer, world, f, { items: new Set(), demographicsOf: shown, readerOrg: reader.org }))
+    add(x.kind, x.detail);
   return findings;
 }
 

@@ -321,6 +321,9 @@ export interface PatientInput {
   generalPractitioner: { ods: string; name: string } | undefined;
 }
 
+/** The postcode of every restricted person's address (the PDQm search asks for it). */
+export const RESTRICTED_POSTCODE = 'NE1 1AA';
+
 export function patientResource(p: PatientInput): Resource {
   return {
     resourceType: 'Patient',
@@ -330,7 +333,7 @@ export function patientResource(p: PatientInput): Resource {
           meta: {
             security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }],
           },
-          address: [{ line: [p.restrictedAddress], postalCode: 'NE1 1AA' }],
+          address: [{ line: [p.restrictedAddress], postalCode: RESTRICTED_POSTCODE }],
         }
       : {}),
     identifier: [

@@ -203,6 +203,24 @@ export async function sendRegion(h: Harness, spec: RegionSpec): Promise<World> {
             })),
           });
           i.searchCodes = searchCodesIn(r);
+          // Every other prescription names its drug as a Medication resource (what `_include` brings
+          // back), which carries the code and the item's marker: it must show only where the
+          // prescription may.
+          if (r.resourceType === 'MedicationRequest' && i.n % 2 === 0) {
+            const rx = r as Resource & {
+              text?: unknown;
+              medicationCodeableConcept?: unknown;
+              medicationReference?: unknown;
+            };
+            resources.push({
+              resourceType: 'Medication',
+              id: `med-${i.localId}`,
+              text: rx.text,
+              code: rx.medicationCodeableConcept,
+            } as Resource);
+            rx.medicationReference = { reference: `Medication/med-${i.localId}` };
+            delete rx.medicationCodeableConcept;
+          }
           resources.push(r);
         }
       }

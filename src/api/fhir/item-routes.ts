@@ -74,7 +74,7 @@ export function registerItemRoutes(app: FastifyInstance, services: Services): vo
     return sendItem(req, reply, body);
   });
 
-  // vread: the current version (earlier versions are not served: see readVersion in src/gate).
+  // vread: the current version or an earlier one (on the terms of src/gate/versions.ts).
   app.get<{ Params: { type: string; id: string; vid: string } }>(
     '/fhir/:type/:id/_history/:vid',
     FHIR_ROUTE,

@@ -89,7 +89,8 @@ const TYPES: Record<(typeof SEARCH_TYPES)[number], TypeParams> = {
     category: ['category'],
     status: { name: 'status', paths: ['status'] },
     includes: [
-      { name: 'medication', paths: ['medicationReference'], targets: ['Medication'] },
+      // stored as medicationCodeableConcept with the entry's extension (src/gate/includes.ts)
+      { name: 'medication', paths: ['medicationCodeableConcept'], targets: ['Medication'] },
       { name: 'source', paths: ['informationSource'], targets: ORG_OR_PRACTITIONER },
     ],
   },
@@ -98,7 +99,8 @@ const TYPES: Record<(typeof SEARCH_TYPES)[number], TypeParams> = {
     category: ['category'],
     status: { name: 'status', paths: ['status'] },
     includes: [
-      { name: 'medication', paths: ['medicationReference'], targets: ['Medication'] },
+      // stored as medicationCodeableConcept with the entry's extension (src/gate/includes.ts)
+      { name: 'medication', paths: ['medicationCodeableConcept'], targets: ['Medication'] },
       { name: 'requester', paths: ['requester'], targets: ORG_OR_PRACTITIONER },
     ],
   },

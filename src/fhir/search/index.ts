@@ -22,6 +22,6 @@ export {
   type Query,
   type SortKey,
 } from './parse.ts';
-export { filterMatches, selectPage, type Candidate } from './select.ts';
+export { filterMatches, selectPage, storeCodesOf, type Candidate } from './select.ts';
 export { parseToken, tokenMatches, type TokenValue } from './tokens.ts';
 export { ignoredOutcomeIssues } from './outcome.ts';

@@ -76,3 +76,20 @@ export function selectPage<T>(
   const end = search.count === undefined ? undefined : search.offset + search.count;
   return { page: matched.slice(search.offset, end), total: matched.length };
 }
+
+/**
+ * What the store can narrow a search by before the filters run here: the "system|code"s of one
+ * token filter on coded elements whose every value names both a system and a code. The store keeps
+ * every system|code anywhere in an item (the `codes` column, src/fhir/codes.ts), so the items it
+ * returns for these are a superset of those the filter matches; the filter still decides. Values
+ * without a system ("code", "|code"), a whole system ("system|") and meta elements (_tag: the
+ * column leaves meta out) cannot be narrowed by it. Undefined: nothing to narrow by.
+ */
+export function storeCodesOf(filters: Filter[]): string[] | undefined {
+  for (const f of filters) {
+    if (f.type !== 'token' || f.paths.some((p) => p.startsWith('meta.'))) continue;
+    if (f.values.every((v) => v.system && v.code !== undefined))
+      return f.values.map((v) => `${v.system}|${v.code}`);
+  }
+  return undefined;
+}

@@ -3,7 +3,8 @@
  * file), a source's data arrives here as entries (the format's parser and mapper made them) and
  * passes through the same stages:
  *
- *   validate → link to a person → resolve references → classify sensitivity → store
+ *   validate → link to a person → resolve references (directory entries found) → classify
+ *   sensitivity → keep directory entries → store
  *   → relationship facts → audit of identity changes (with the link, in the same transaction)
  *
  * All or nothing: one call is one transaction (one FHIR request, one HL7 v2 message); any problem
@@ -18,6 +19,7 @@ import { assignServerIds } from '../server-ids.ts';
 import { auditIdentityChanges } from './audit-identity.ts';
 import { classifyItems, settleLabels } from './classify.ts';
 import { followMoves } from '../relink.ts';
+import { loadStoredDirectory, storeDirectory } from './directory.ts';
 import { linkPersons, moveRelinkedItems } from './link-persons.ts';
 import { recordItemFacts, recordPatientFacts } from './relationships.ts';
 import { resolveItems, resolvePersons } from './resolve-references.ts';
@@ -104,12 +106,14 @@ async function runStages(
   if (rel) await recordPatientFacts(tx, rel, source, links, patients);
 
   await resolvePersons(tx, deps.linker, run);
+  await loadStoredDirectory(tx, run);
   const drafts = resolveItems(run).map((r) => ({
     i: r.i,
     item: toItemWrite(source, r, run.receivedAt),
     sent: r.resource,
   }));
   classifyItems(drafts, deps.classify);
+  await storeDirectory(tx, run);
 
   const stored = await storeItems(tx, run, lastPerItem(run, drafts));
   await followMoves(tx, deps, stored.moves);
