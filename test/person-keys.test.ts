@@ -113,10 +113,10 @@ describe.each(DB_KINDS)('migration 023 on a database holding data, on %s', (kind
   beforeAll(async () => {
     fresh = await freshDatabase(kind, { migrated: false });
     await migrate(fresh.db, '022_rate_limit.sql');
-    expect(await pendingMigrations(fresh.db)).toEqual(['023_person_keys.sql']);
+    expect((await pendingMigrations(fresh.db))[0]).toBe('023_person_keys.sql');
     data = await holdData(fresh.db);
     before = await counts(fresh.db);
-    expect(await migrate(fresh.db)).toEqual(['023_person_keys.sql']);
+    expect(await migrate(fresh.db, '023_person_keys.sql')).toEqual(['023_person_keys.sql']);
   }, 120_000);
   afterAll(async () => fresh?.drop());
 
