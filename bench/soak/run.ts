@@ -69,6 +69,8 @@ async function startServer(
   const child = spawn(
     process.execPath,
     [
+      // SOAK_NODE_ARGS: Node options for the server alone, e.g. --cpu-prof --cpu-prof-dir=DIR
+      ...(process.env.SOAK_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       path.join(root, 'bin', 'sharedcare.js'),
       'serve',
       ...['--port', String(port), '--mllp-port', '0', '--workers', String(workers)],

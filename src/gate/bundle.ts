@@ -44,7 +44,11 @@ export function searchsetBundle(
     );
   if (outcome) entry(`{"resource":${JSON.stringify(outcome)},"search":{"mode":"outcome"}}`);
   pieces.push(']}');
+  return utf8Joined(pieces);
+}
 
+/** The pieces written one after another into one UTF-8 buffer, each encoded once (see above). */
+export function utf8Joined(pieces: readonly string[]): Buffer {
   let length = 0;
   for (const s of pieces) length += Buffer.byteLength(s);
   const out = Buffer.allocUnsafe(length);

@@ -51,9 +51,9 @@ export interface ItemSearch extends Pick<
 
 export interface FhirReads {
   /** GET /fhir/{Type}?patient={id}&… */
-  searchItems(ctx: ReadContext, personId: string, search: ItemSearch, describe: string): Promise<string>;
+  searchItems(ctx: ReadContext, personId: string, search: ItemSearch, describe: string): Promise<Buffer>;
   /** GET /fhir/Patient/{id}/$everything?_since&_type&_count */
-  everythingPage(ctx: ReadContext, personId: string, search: ItemSearch): Promise<string>;
+  everythingPage(ctx: ReadContext, personId: string, search: ItemSearch): Promise<Buffer>;
   /** GET /fhir/Patient/{id}/$summary: an IPS-shaped document Bundle */
   summary(ctx: ReadContext, personId: string): Promise<string>;
   /** GET /fhir/Patient?family&given&birthdate&address-postalcode: only people the caller may see */
@@ -63,7 +63,7 @@ export interface FhirReads {
     describe: string,
     ignored: string[],
     link: (offset: number) => string,
-  ): Promise<string>;
+  ): Promise<Buffer>;
   /**
    * GET /fhir/{Type}/{id}/_history/{vid}: that version of the item, current or superseded; a
    * superseded one only on the terms of src/gate/versions.ts (the item visible now, and the
