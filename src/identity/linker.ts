@@ -161,7 +161,7 @@ function chooseBySource(
  * A new link by NHS number to a person whose record from another source gives a different birth
  * date is not made silently: the record stands alone (without the number, which that person holds)
  * and the pair goes to identity review; once reviewed (remembered), the decision stands. A record
- * already waiting stays where it is.
+ * already waiting stays where it is, unless that person holds a different NHS number.
  */
 function chooseOnBirthDateConflict(
   p: SourcePatient,
@@ -181,7 +181,10 @@ function chooseOnBirthDateConflict(
       r.features.birthDate !== f.birthDate,
   );
   if (others.length === 0) return undefined;
-  if (prior)
+  // A record waiting already stays, unless its person holds another NHS number than the one it now
+  // carries (a source corrected the number): it may not stay there, so it stands alone like a new one.
+  const priorHoldsAnother = f.nhsTrusted && prior?.person_nhs != null && prior.person_nhs !== f.nhs;
+  if (prior && !priorHoldsAnother)
     return {
       personId: prior.person_id,
       reason: prior.link_reason as LinkReason,
