@@ -1,6 +1,6 @@
 /** In-process HTTP helpers over Fastify's inject (no socket), for the project's tests. */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import type { TestRegion } from './kit.ts';
+import type { AppHandle, TestRegion } from './kit.ts';
 
 export interface Reply<T = unknown> {
   status: number;
@@ -9,7 +9,7 @@ export interface Reply<T = unknown> {
 }
 
 export async function postFhir(
-  r: TestRegion,
+  r: AppHandle,
   sourceId: string,
   payload: unknown,
   contentType = 'application/fhir+json',
@@ -23,7 +23,7 @@ export async function postFhir(
   return { status: res.statusCode, body: JSON.parse(res.body), text: res.body };
 }
 
-export async function getAs<T = Bundle>(r: TestRegion, token: string, url: string): Promise<Reply<T>> {
+export async function getAs<T = Bundle>(r: AppHandle, token: string, url: string): Promise<Reply<T>> {
   const res = await r.app.server.inject({
     method: 'GET',
     url,
@@ -51,7 +51,7 @@ export async function personIdFor(r: TestRegion, nhs: string): Promise<string> {
 
 /** $everything as a clinician at the hospital: the clinical items (Patient and notices excluded). */
 export async function everything(
-  r: TestRegion,
+  r: AppHandle,
   personId: string,
   token?: string,
 ): Promise<{ status: number; items: Resource[]; bundle: Bundle }> {

@@ -141,17 +141,41 @@ export async function startRegion(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const secret = config.devIssuerSecret!;
   return {
-    app,
-    config,
+    ...appHandle(app, config),
     db: fresh.db,
     async drop() {
       await app.close();
       await fresh.drop();
     },
+  };
+}
+
+/** What test/http.ts needs of a region: the app and its tokens. */
+export type AppHandle = Pick<TestRegion, 'app' | 'config' | 'sourceToken' | 'userToken' | 'adminToken'>;
+
+/** The handle of an app a test built itself (on its own server, or over a recording database). */
+export function appHandle(app: App, config: Config): AppHandle {
+  const secret = config.devIssuerSecret!;
+  return {
+    app,
+    config,
     sourceToken: (id) => mintSourceToken(secret, id),
     userToken: (user, org, role = 'R8000') => mintUserToken(secret, { user, org, role }),
     adminToken: () => mintUserToken(secret, { user: 'admin1', org: 'Y90001', role: ADMIN_ROLE }),
   };
+}
+
+/** Riverside Surgery (Y90001), which contributes and views, and its FHIR source gp-riverside. */
+export async function registerRiverside(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await upsertOrganisation(tx, {
+      ods: 'Y90001',
+      name: 'Riverside',
+      kind: 'gp',
+      contributes: true,
+      views: true,
+    });
+    await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
+  });
 }

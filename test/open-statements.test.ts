@@ -8,12 +8,19 @@
  * number so it cannot creep back. It counts statements, not time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
+import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
 import type { Database } from '../src/db/index.ts';
-import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
 import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
-import { DB_KINDS, freshDatabase, testConfig, type TestDatabase } from './kit.ts';
+import {
+  appHandle,
+  DB_KINDS,
+  freshDatabase,
+  registerRiverside,
+  testConfig,
+  type TestDatabase,
+} from './kit.ts';
+import { postFhir } from './http.ts';
 import { recording, type Captured } from './scale-out-rule.ts';
 
 /** Wednesday 25 November 2026: noon, and half past eleven at night (Europe/London). */
@@ -55,36 +62,21 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
 
   beforeAll(async () => {
     fresh = await freshDatabase('postgres');
-    await fresh.db.transaction(async (tx) => {
-      await upsertOrganisation(tx, {
-        ods: 'Y90001',
-        name: 'Riverside',
-        kind: 'gp',
-        contributes: true,
-        views: true,
-      });
-      await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
-    });
+    await registerRiverside(fresh.db);
     const rec = counted(fresh.db);
     statements = rec.statements;
     const config = testConfig();
     app = await createApp(config, { db: rec.db, clock: () => new Date(now) });
-    const res = await app.server.inject({
-      method: 'POST',
-      url: '/ingest/fhir',
-      headers: {
-        authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: JSON.stringify(
-        bundle('transaction', [
-          patient('p1', NHS_A),
-          condition('c1', 'Patient/p1', HYPERTENSION),
-          observation('o1', 'Patient/p1', 48),
-        ]),
-      ),
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    const res = await postFhir(
+      appHandle(app, config),
+      'gp-riverside',
+      bundle('transaction', [
+        patient('p1', NHS_A),
+        condition('c1', 'Patient/p1', HYPERTENSION),
+        observation('o1', 'Patient/p1', 48),
+      ]),
+    );
+    expect(res.status, res.text).toBe(200);
     personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
     itemId = (
       await fresh.db.query<{ id: string }>(

@@ -12,13 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Bundle } from '@medplum/fhirtypes';
-import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
 import { openDatabase, type Database } from '../src/db/index.ts';
-import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
 import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
-import { testConfig } from './kit.ts';
+import { appHandle, registerRiverside, testConfig } from './kit.ts';
+import { everything, postFhir } from './http.ts';
 import { clustersUnavailable, type PgNode } from './pg-cluster.ts';
 import { PgServer } from './pg-server.ts';
 
@@ -36,35 +34,15 @@ async function sharedcareOn(url: string): Promise<{ app: App; db: Database }> {
 }
 
 async function send(app: App, entries: object[]): Promise<void> {
-  const res = await app.server.inject({
-    method: 'POST',
-    url: '/ingest/fhir',
-    headers: {
-      authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
-      'content-type': 'application/fhir+json',
-    },
-    payload: JSON.stringify(bundle('transaction', entries as never)),
-  });
-  expect(res.statusCode, res.body).toBe(200);
+  const res = await postFhir(appHandle(app, config), 'gp-riverside', bundle('transaction', entries as never));
+  expect(res.status, res.text).toBe(200);
 }
 
 /** What a GP at the practice is served when opening the person's record (by type/id). */
 async function open(app: App, personId: string): Promise<string[]> {
-  const token = await mintUserToken(config.devIssuerSecret!, {
-    user: 'dr.reader',
-    org: 'Y90001',
-    role: 'R8000',
-  });
-  const res = await app.server.inject({
-    method: 'GET',
-    url: `/fhir/Patient/${personId}/$everything`,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return ((JSON.parse(res.body) as Bundle).entry ?? [])
-    .filter((e) => e.search?.mode === 'match')
-    .map((e) => `${e.resource!.resourceType}/${e.resource!.id}`)
-    .sort();
+  const res = await everything(appHandle(app, config), personId);
+  expect(res.status).toBe(200);
+  return res.items.map((r) => `${r.resourceType}/${r.id}`).sort();
 }
 
 function auditVerify(url: string, dataDir: string) {
@@ -108,16 +86,7 @@ describe.skipIf(unavailable !== undefined)(
       await admin.end();
       const { app, db } = await sharedcareOn(cluster.url(primary, 'sharedcare'));
       try {
-        await db.transaction(async (tx) => {
-          await upsertOrganisation(tx, {
-            ods: 'Y90001',
-            name: 'Riverside',
-            kind: 'gp',
-            contributes: true,
-            views: true,
-          });
-          await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
-        });
+        await registerRiverside(db);
         await send(app, [patient('p1', NHS_A), condition('c1', 'Patient/p1', HYPERTENSION)]);
         personId = (await db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
         // the nightly base backup, taken while the server serves

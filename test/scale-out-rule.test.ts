@@ -8,9 +8,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
-import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
 import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
-import { DB_KINDS, freshDatabase, testConfig, type TestDatabase } from './kit.ts';
+import {
+  appHandle,
+  DB_KINDS,
+  freshDatabase,
+  registerRiverside,
+  testConfig,
+  type TestDatabase,
+} from './kit.ts';
+import { postFhir } from './http.ts';
 import {
   foreignKeyViolations,
   keyViolations,
@@ -112,36 +119,21 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL,
   beforeAll(async () => {
     fresh = await freshDatabase('postgres');
     personTables = new Set(await personKeyedTables(fresh.db));
-    await fresh.db.transaction(async (tx) => {
-      await upsertOrganisation(tx, {
-        ods: 'Y90001',
-        name: 'Riverside',
-        kind: 'gp',
-        contributes: true,
-        views: true,
-      });
-      await upsertSource(tx, { id: 'gp-riverside', org: 'Y90001', kind: 'fhir' });
-    });
+    await registerRiverside(fresh.db);
     const rec = recording(fresh.db);
     const config = testConfig();
     app = await createApp(config, { db: rec.db });
     rec.statements.length = 0;
-    const res = await app.server.inject({
-      method: 'POST',
-      url: '/ingest/fhir',
-      headers: {
-        authorization: `Bearer ${await mintSourceToken(config.devIssuerSecret!, 'gp-riverside')}`,
-        'content-type': 'application/fhir+json',
-      },
-      payload: JSON.stringify(
-        bundle('transaction', [
-          patient('p1', NHS_A),
-          condition('c1', 'Patient/p1', HYPERTENSION),
-          observation('o1', 'Patient/p1', 48),
-        ]),
-      ),
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    const res = await postFhir(
+      appHandle(app, config),
+      'gp-riverside',
+      bundle('transaction', [
+        patient('p1', NHS_A),
+        condition('c1', 'Patient/p1', HYPERTENSION),
+        observation('o1', 'Patient/p1', 48),
+      ]),
+    );
+    expect(res.status, res.text).toBe(200);
     // then a change and a source's DELETE: replaced items, their history, a deletion by item only
     const change = bundle('transaction', [observation('o1', 'Patient/p1', 52)]);
     change.entry!.push({ request: { method: 'DELETE', url: 'Condition/c1' } });
