@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { postgresReachable } from './databases.ts';
 import { renderChart } from './soak/chart.ts';
 import { runSoak } from './soak/run.ts';
-import { soakReport } from './soak/report.ts';
+import { cpuLine, soakReport } from './soak/report.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -71,5 +71,5 @@ const report = soakReport(result, {
   chart: path.relative(process.cwd(), out),
 });
 writeFileSync(out.replace(/\.png$/, '.md'), report);
-process.stdout.write(`${report}\n${result.verdict.line}\n`);
+process.stdout.write(`${report}\n${cpuLine(result)}\n${result.verdict.line}\n`);
 process.exitCode = result.verdict.pass ? 0 : 1;

@@ -29,10 +29,12 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
     '',
     `**${r.verdict.line}**`,
     '',
+    cpuLine(r),
+    '',
     `![soak: latency and memory over time](${c.chart})`,
     '',
-    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | RSS MiB | heap MiB | DB conns | audit opens / opens served |`,
-    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: |`,
+    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | RSS MiB | heap MiB | DB conns | audit opens / opens served | CPU s: server · database · harness |`,
+    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...r.samples.map(
       (s) =>
         `| ${s.t.toFixed(0)} | ${ops
@@ -42,8 +44,25 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
           })
           .join(
             ' | ',
-          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} |`,
+          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} | ${s.cpu ? `${f(s.cpu.server)} · ${f(s.cpu.database)} · ${f(s.cpu.harness)}` : '–'} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * CPU time of the whole load over the opens served: with opens alone in the mix, what one open
+ * costs the server (all its threads) and the database, independent of how busy the machine was.
+ */
+export function cpuLine(r: SoakResult): string {
+  const sum = (k: 'server' | 'database' | 'harness') =>
+    r.samples.reduce((a, s) => a + (s.cpu && Number.isFinite(s.cpu[k]) ? s.cpu[k] : 0), 0);
+  const opens = Object.entries(r.totals)
+    .filter(([op]) => op.startsWith('open'))
+    .reduce((a, [, n]) => a + n, 0);
+  const per = (k: 'server' | 'database' | 'harness') => (opens ? ((sum(k) * 1000) / opens).toFixed(2) : '–');
+  return (
+    `CPU over the load: server ${f(sum('server'))} s, its database backends ${f(sum('database'))} s, harness ${f(sum('harness'))} s; ` +
+    `per open served (all operations' CPU over ${opens} opens): server ${per('server')} ms, database ${per('database')} ms, harness ${per('harness')} ms.`
+  );
 }

@@ -19,6 +19,7 @@ import { generateRegion } from '../region.ts';
 import { int, note } from '../stats.ts';
 import { Recorder, startLoad, type StreamSpec } from './load.ts';
 import { buildMix, hospitalPatients, type OpenTarget, type SoakRates } from './mix.ts';
+import { CpuMeter } from './cpu.ts';
 import { auditedOpens, OPEN_OPS, takeSample, type Sample } from './sample.ts';
 import { judge, type Verdict } from './verdict.ts';
 
@@ -216,6 +217,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const samples: Sample[] = [];
     const every = (o.sampleSeconds ?? 10) * 1000;
     const started = performance.now();
+    const meter = await CpuMeter.start(server.child.pid, client, bench.name);
     const load = startLoad(streams, recorder);
     const end = started + o.minutes * 60_000;
     while (performance.now() < end) {
@@ -231,12 +233,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         auditSince,
         server.child.pid,
       );
+      s.cpu = await meter.window();
       samples.push(s);
       const open = s.ops.open;
       note(
         `  t=${s.t.toFixed(0)} s open ${open?.served ?? 0} p50 ${open?.p50.toFixed(1) ?? '–'} p99 ${open?.p99.toFixed(1) ?? '–'} ms; ` +
           `errors ${Object.values(s.errors).reduce((a, b) => a + b, 0)}; RSS ${s.rssMiB.toFixed(0)} heap ${s.heapUsedMiB.toFixed(0)} MiB; ` +
-          `db ${s.dbConnections}; audit ${s.auditOpens}/${s.opensServed}`,
+          `db ${s.dbConnections}; audit ${s.auditOpens}/${s.opensServed}; ` +
+          `CPU s server ${s.cpu.server.toFixed(1)} db ${s.cpu.database.toFixed(1)} harness ${s.cpu.harness.toFixed(1)}`,
       );
     }
     const seconds = (performance.now() - started) / 1000;

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { percentile } from '../stats.ts';
+import type { CpuWindow } from './cpu.ts';
 import type { Recorder } from './load.ts';
 
 export interface OpStats {
@@ -29,6 +30,8 @@ export interface Sample {
   auditOpens: number;
   /** opens answered 200 so far (typical and heavy) */
   opensServed: number;
+  /** CPU seconds used in this window by the server, its database backends and the harness */
+  cpu?: CpuWindow;
 }
 
 /** One value of a Prometheus text exposition (unlabelled series). */
