@@ -71,3 +71,41 @@ describe('identity-provider token lifetime', () => {
     await expect(verify(token, { maxTokenLifetimeMinutes: 60 })).rejects.toThrow(/maximum of 60 minutes/);
   });
 });
+
+describe('tokens verified once are remembered only while they hold', () => {
+  it('answers a token again after its expiry with "expired", not with the remembered user', async () => {
+    let clock = NOW;
+    const verifier = createTokenVerifier({ devSecret: undefined, providers: [provider], now: () => clock });
+    const token = await sign({ iat: T - 60, exp: T + HOUR });
+    await expect(verifier(token)).resolves.toMatchObject({ userId: 'dr.jones' });
+    await expect(verifier(token)).resolves.toMatchObject({ userId: 'dr.jones' });
+    // past exp and the minute's tolerance
+    clock = new Date((T + HOUR + 61) * 1000);
+    await expect(verifier(token)).rejects.toThrow(/expired/);
+  });
+
+  it('verifies in full a token whose signature differs from one it already accepted', async () => {
+    const verifier = createTokenVerifier({ devSecret: undefined, providers: [provider], now: () => NOW });
+    const token = await sign({ iat: T - 60, exp: T + HOUR });
+    await expect(verifier(token)).resolves.toBeDefined();
+    const [head, body, sig] = token.split('.') as [string, string, string];
+    const flipped = `${head}.${body}.${sig.slice(0, 10)}${sig[10] === 'A' ? 'B' : 'A'}${sig.slice(11)}`;
+    await expect(verifier(flipped)).rejects.toThrow(/signature|not valid/);
+    // and a forged body under the accepted signature (another organisation) is refused too
+    const forgedBody = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), org: 'X99999' }),
+    ).toString('base64url');
+    await expect(verifier(`${head}.${forgedBody}.${sig}`)).rejects.toThrow(/signature|not valid/);
+  });
+
+  it('hands each caller the same user, which nobody can change for the next request', async () => {
+    const verifier = createTokenVerifier({ devSecret: undefined, providers: [provider], now: () => NOW });
+    const token = await sign({ iat: T - 60, exp: T + HOUR });
+    await verifier(token);
+    const again = await verifier(token);
+    expect(() => {
+      (again as { org: string }).org = 'X99999';
+    }).toThrow(TypeError);
+    await expect(verifier(token)).resolves.toMatchObject({ org: 'Y90001' });
+  });
+});

@@ -11,6 +11,7 @@ import { SharedcareError } from '../errors/index.ts';
 import { DEV_ISSUER, verifyDevToken } from './dev-issuer.ts';
 import type { Principal } from './principal.ts';
 import { SESSION_ISSUER, verifySessionToken } from './smart.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -131,15 +132,38 @@ export function createTokenVerifier(opts: {
     return ks;
   };
 
+  const verified = new VerifiedTokens();
+  const realClock = () => Date.now();
+  const providerClock = () => now().getTime();
+
   return async (token) => {
-    let iss: string | undefined;
+    const known = verified.get(token);
+    if (known) return known;
+    let claims: JWTPayload;
     try {
-      iss = decodeJwt(token).iss;
+      claims = decodeJwt(token);
     } catch {
       throw unauthenticated('the bearer token is not a JWT');
     }
-    if (iss === DEV_ISSUER) return verifyDevToken(opts.devSecret, token);
-    if (iss === SESSION_ISSUER && opts.sessionSecret) return verifySessionToken(opts.sessionSecret, token);
+    const iss = claims.iss;
+    // the development and session issuers are checked by jose against the real clock, with no
+    // tolerance; providers against the injected clock with CLOCK_SKEW_SECONDS
+    if (iss === DEV_ISSUER) {
+      const principal = await verifyDevToken(opts.devSecret, token);
+      verified.remember(token, principal, claims.exp, 0, realClock);
+      return principal;
+    }
+    if (iss === SESSION_ISSUER && opts.sessionSecret) {
+      const principal = await verifySessionToken(opts.sessionSecret, token);
+      verified.remember(token, principal, claims.exp, 0, realClock);
+      return principal;
+    }
+    const principal = await verifyProviderToken(token, iss);
+    verified.remember(token, principal, claims.exp, CLOCK_SKEW_SECONDS, providerClock);
+    return principal;
+  };
+
+  async function verifyProviderToken(token: string, iss: string | undefined): Promise<Principal> {
     const provider = opts.providers.find((p) => p.issuer === iss);
     if (!provider) throw unauthenticated('the token’s issuer is not trusted by this region');
     let payload: JWTPayload;
@@ -171,5 +195,5 @@ export function createTokenVerifier(opts: {
     }
     checkLifetime(provider, payload, Math.floor(at.getTime() / 1000));
     return mapClaims(provider, payload);
-  };
+  }
 }
