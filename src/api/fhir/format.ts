@@ -1,16 +1,31 @@
 /**
  * What every FHIR response shares: JSON only (an XML request answers 406 with an OperationOutcome,
  * as FHIR asks of a server that cannot give the format), `Prefer: handling=strict|lenient`, the
- * version as a weak ETag with If-None-Match answered 304, and gzip through @fastify/compress.
+ * version as a weak ETag with If-None-Match answered 304, and gzip (gzip.ts, then @fastify/compress).
  */
 import compress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SharedcareError } from '../../errors/index.ts';
+import { gzipLargeAnswer } from './gzip.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
-/** The route options every FHIR read route carries: gzip when the client accepts it. */
-export const FHIR_ROUTE = { compress: {} } as const;
+/**
+ * gzip, else deflate; FHIR's media type is not in the registry's list of compressible types. A
+ * route's own `compress` options replace the plugin's (defaults included: brotli first) rather
+ * than adding to them, so the routes carry these too.
+ */
+const COMPRESSION = { encodings: ['gzip', 'deflate'], customTypes: /^application\/(fhir\+)?json/ } satisfies {
+  encodings: ('gzip' | 'deflate')[];
+  customTypes: RegExp;
+};
+
+/**
+ * The route options every FHIR read route carries: gzip when the client accepts it, large answers
+ * in one call in the thread pool (gzip.ts), the rest by @fastify/compress, whose onSend hook it
+ * appends after this one.
+ */
+export const FHIR_ROUTE = { compress: COMPRESSION, onSend: gzipLargeAnswer };
 
 export function send(reply: FastifyReply, body: string | Buffer): FastifyReply {
   return reply.header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(body);
@@ -76,13 +91,8 @@ export function notModified(req: FastifyRequest, etag: string): boolean {
  * as they are added, so it must have loaded first: the caller awaits this inside its plugin).
  */
 export async function registerCompression(fhir: FastifyInstance): Promise<void> {
-  // global: false: only routes that carry FHIR_ROUTE are compressed (payloads over 1 KiB);
-  // customTypes: FHIR's media type is not in the registry's list of compressible types
-  await fhir.register(compress, {
-    global: false,
-    encodings: ['gzip', 'deflate'],
-    customTypes: /^application\/(fhir\+)?json/,
-  });
+  // global: false: only routes that carry FHIR_ROUTE are compressed (payloads over 1 KiB)
+  await fhir.register(compress, { global: false, ...COMPRESSION });
 }
 
 /** 406 for everything under /fhir that asks for anything but JSON. */

@@ -1,0 +1,45 @@
+/**
+ * gzip of large FHIR responses in one asynchronous call. @fastify/compress compresses a buffered
+ * payload either synchronously on the event loop (below its syncThreshold) or through a zlib
+ * stream, whose every output chunk comes back to the event loop, is framed as an HTTP chunk and
+ * written to the socket on its own. A record open's Bundle is already one Buffer of a few hundred
+ * KiB: zlib's one-shot `gzip()` deflates it in libuv's thread pool, off the event loop, and the
+ * answer goes out in one write with its Content-Length. Measured in the soak (BENCHMARKS.md): the
+ * stream path was about a quarter of the server's CPU per open (zlib's stream callbacks and the
+ * socket writes). Smaller payloads, and every other encoding decision, stay with
+ * @fastify/compress, which runs after this hook and leaves an answer that already has a
+ * Content-Encoding alone.
+ */
+import { negotiate } from '@fastify/accept-negotiator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
+
+/** Payloads from this size up are compressed here; smaller ones by @fastify/compress. */
+export const ONE_SHOT_FROM_BYTES = 64 * 1024;
+
+/** The encoding @fastify/compress would choose (the same negotiator, "*" and x-gzip as gzip). */
+function wantsGzip(req: FastifyRequest): boolean {
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string' || req.headers['x-no-compression'] !== undefined) return false;
+  return negotiate(header.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), ['gzip', 'deflate']) === 'gzip';
+}
+
+/** onSend hook of the FHIR read routes: a large Buffer answer gzipped in the thread pool. */
+export async function gzipLargeAnswer(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<unknown> {
+  if (!Buffer.isBuffer(payload) || payload.length < ONE_SHOT_FROM_BYTES) return payload;
+  if (reply.getHeader('content-encoding') !== undefined || !wantsGzip(req)) return payload;
+  const compressed = await gzipAsync(payload);
+  const vary = reply.getHeader('vary');
+  reply
+    .header('content-encoding', 'gzip')
+    .header('vary', vary ? `${String(vary)}, accept-encoding` : 'accept-encoding')
+    .header('content-length', compressed.length);
+  return compressed;
+}
