@@ -8,6 +8,7 @@ import type { Patient } from '@medplum/fhirtypes';
 import { generatePerson, regionSpec, BUNDLE_SOURCES, SOURCE_IDS } from '../../src/generate/index.ts';
 import { drawKind, feedMessage, feedPersonFrom, type FeedPerson } from '../../src/generate/hl7-feed.ts';
 import { Rng } from '../../src/generate/random.ts';
+import { httpGet } from './http-get.ts';
 import { httpOutcome, type Job, type Outcome, type StreamSpec } from './load.ts';
 
 export interface SoakRates {
@@ -56,9 +57,6 @@ const SECTIONS = [
   'Encounter?date=ge2020-01-01',
 ];
 
-const get = (url: string, token: string, signal: AbortSignal) =>
-  fetch(url, { headers: { authorization: `Bearer ${token}` }, signal });
-
 export async function buildMix(m: MixInput): Promise<StreamSpec[]> {
   const rng = new Rng(m.seed, 17);
   const typical = m.targets.filter((t) => !t.heavy);
@@ -67,22 +65,19 @@ export async function buildMix(m: MixInput): Promise<StreamSpec[]> {
     const t = rng.pick(pool);
     return {
       weight: 1,
-      run: (signal) =>
-        get(`${m.baseUrl}/fhir/Patient/${t.personId}/$everything`, t.token, signal).then((r) =>
-          httpOutcome(r),
-        ),
+      run: (signal) => httpGet(`${m.baseUrl}/fhir/Patient/${t.personId}/$everything`, t.token, signal),
     };
   };
   const search = (): Job => {
     const t = rng.pick(typical);
     const [type, query] = rng.pick(SECTIONS).split('?') as [string, string];
     const url = `${m.baseUrl}/fhir/${type}?patient=${t.personId}${query ? `&${query}` : ''}`;
-    return { weight: 1, run: (signal) => get(url, t.token, signal).then((r) => httpOutcome(r)) };
+    return { weight: 1, run: (signal) => httpGet(url, t.token, signal) };
   };
   const dpo = (): Job => {
     const t = rng.pick(m.targets);
     const url = `${m.baseUrl}/dpo/access-report?person=${t.nhsNumber}`;
-    return { weight: 1, run: (signal) => get(url, m.dpoToken, signal).then((r) => httpOutcome(r)) };
+    return { weight: 1, run: (signal) => httpGet(url, m.dpoToken, signal) };
   };
 
   const streams: StreamSpec[] = [
