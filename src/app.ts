@@ -26,6 +26,7 @@ import {
   refreshImported,
   settleReviews,
   moveReviews,
+  readPdfAttachments,
   type Policy,
 } from './policy/index.ts';
 import { createHl7Intake, type IngestDeps } from './ingest/index.ts';
@@ -62,6 +63,7 @@ export function buildIngestDeps(db: Database, config: Config, policy: Policy): I
     db,
     linker: createPersonLinker(loadMatchRules(config.identityRules)),
     classify: policy.classify,
+    readAttachments: readPdfAttachments,
     settleReviews: (tx, items) => settleReviews(tx, policy.explain, items),
     moveReviews,
     refreshLists: (q) => refreshImported(q, policy),

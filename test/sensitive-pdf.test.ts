@@ -9,6 +9,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pdfText, pdfTextAsync } from '../src/policy/pdf/extract.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { launchBrowser, NO_CHROMIUM_MESSAGE, SKIP_BROWSER_TESTS } from './e2e/browser.ts';
 import { bundle, patient } from './fhir-data.ts';
@@ -59,6 +60,19 @@ describe.skipIf(SKIP_BROWSER_TESTS)('PDF attachments under the text screen', () 
       await browser.close();
     }
   }, 60_000);
+
+  it('reads a letter ahead without blocking and gives the classifier the same answer', async () => {
+    // a copy, so that no earlier read of these bytes answers from memory
+    const letter = Buffer.concat([pdfs.top, Buffer.from('\n% read ahead\n')]);
+    const [ahead, again] = await Promise.all([pdfTextAsync(letter), pdfTextAsync(letter)]);
+    expect(ahead.ok && ahead.text).toMatch(/termination\s+of\s+pregnancy/);
+    expect(again).toBe(ahead);
+    // intake classifies synchronously afterwards: it must find this read, not read again
+    expect(pdfText(letter)).toBe(ahead);
+    const damaged = await pdfTextAsync(pdfs.renal.subarray(0, Math.floor(pdfs.renal.length / 2)));
+    expect(damaged.ok).toBe(false);
+    expect((await pdfTextAsync(Buffer.from('not a pdf at all'))).ok).toBe(false);
+  });
 
   describe.each(DB_KINDS)('on %s', (kind) => {
     let r: TestRegion;

@@ -38,6 +38,7 @@ export { buildClassifier, REVIEW_PREFIX, type Classifier } from './classify.ts';
 export { canonicalCode, canonicalSystem, isValidSctId, isWellFormedCode } from './code-systems.ts';
 export { parseCodeList, type ListDefaults, type ListMeta, type ParsedList } from './code-list-formats.ts';
 export type { TextMatch } from './text-screen.ts';
+export { readPdfAttachments } from './item-text.ts';
 export * from './review.ts';
 export * from './code-list-store.ts';
 

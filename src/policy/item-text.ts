@@ -10,7 +10,7 @@
  * guess that a letter nobody could read is harmless.
  */
 import { PROVENANCE_EXTENSION } from '../fhir/index.ts';
-import { pdfText } from './pdf/extract.ts';
+import { pdfText, pdfTextAsync } from './pdf/extract.ts';
 
 export interface ItemWords {
   texts: string[];
@@ -42,8 +42,7 @@ function attachmentText(att: Record<string, unknown>, into: ItemWords): void {
       'utf8',
     );
     into.texts.push(type.includes('html') || type.includes('xml') ? stripTags(text) : text);
-  } else if (type === 'application/pdf' || att.data.startsWith(PDF_MAGIC_BASE64)) {
-    // feeds label PDFs application/octet-stream too: the bytes say what it is
+  } else if (isPdf(att, type)) {
     const read = pdfText(Buffer.from(att.data, 'base64'));
     if (!read.ok) into.unreadable.push(`PDF attachment ${read.reason}`);
     else if (read.text.trim() === '') into.unreadable.push('PDF attachment has no text layer (a scan)');
@@ -53,6 +52,37 @@ function attachmentText(att: Record<string, unknown>, into: ItemWords): void {
 
 /** "%PDF-" in base64 */
 const PDF_MAGIC_BASE64 = 'JVBERi0';
+
+/** feeds label PDFs application/octet-stream too: the bytes say what it is */
+const isPdf = (att: Record<string, unknown>, type: string): att is { data: string } =>
+  typeof att.data === 'string' && (type === 'application/pdf' || att.data.startsWith(PDF_MAGIC_BASE64));
+
+/** Every object of a resource but Sharedcare's provenance extension, depth first. */
+function eachObject(node: unknown, visit: (obj: Record<string, unknown>) => void): void {
+  if (Array.isArray(node)) {
+    for (const n of node) eachObject(n, visit);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const obj = node as Record<string, unknown>;
+  if (obj.url === PROVENANCE_EXTENSION) return;
+  visit(obj);
+  for (const key in obj) if (key !== 'meta' && key !== 'data') eachObject(obj[key], visit);
+}
+
+/**
+ * Reads the PDF attachments of these resources without blocking (pdfTextAsync), so that
+ * classifying them finds the words already read: intake awaits this before its transaction.
+ */
+export async function readPdfAttachments(resources: unknown[]): Promise<void> {
+  const reads: Promise<unknown>[] = [];
+  for (const r of resources)
+    eachObject(r, (obj) => {
+      const type = typeof obj.contentType === 'string' ? obj.contentType.toLowerCase() : '';
+      if (isPdf(obj, type)) reads.push(pdfTextAsync(Buffer.from(obj.data, 'base64')));
+    });
+  await Promise.all(reads);
+}
 
 const stripTags = (s: string) => s.replace(/<[^>]*>/g, ' ');
 

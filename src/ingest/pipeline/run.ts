@@ -37,6 +37,7 @@ export async function ingestEntries(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   const entries = validated(deps, sent);
+  await deps.readAttachments?.(entries.map((e) => e.resource));
   await deps.refreshLists?.(deps.db);
   const result = await deps.db.transaction(async (tx) => {
     const r = await runStages(tx, deps, source, entries);
@@ -77,7 +78,9 @@ export async function ingestWithin(
   source: SourceSystem,
   sent: Entry[],
 ): Promise<IngestResult> {
-  return runStages(tx, deps, source, validated(deps, sent));
+  const entries = validated(deps, sent);
+  await deps.readAttachments?.(entries.map((e) => e.resource));
+  return runStages(tx, deps, source, entries);
 }
 
 function validated(deps: IngestDeps, sent: Entry[]): Entry[] {

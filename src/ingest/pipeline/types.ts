@@ -16,6 +16,11 @@ export interface IngestDeps {
   db: Database;
   linker: PersonLinker;
   classify: (codes: string[], security: string[], sourceOrg?: string, resource?: unknown) => string[];
+  /**
+   * before the transaction: read the request's attached PDFs without blocking the event loop, so
+   * that classify finds their words already read (policy)
+   */
+  readAttachments?: (resources: unknown[]) => Promise<void>;
   /** before classifying: put in force lists another process imported (policy) */
   refreshLists?: (q: Queryable) => Promise<void>;
   /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */

@@ -1,11 +1,14 @@
 /**
- * The words of a PDF attachment, for the free-text screen. The extraction runs in a worker thread
- * with pdfjs-dist (./worker.ts) and is called synchronously through synckit, so that the classifier
- * stays a plain function. Answers are remembered by the digest of the PDF's bytes: intake,
- * the review queue and every relabel read the same letter many times.
+ * The words of a PDF attachment, for the free-text screen, read with pdfjs-dist in a worker thread
+ * (./read.mjs). Two ways in: `pdfTextAsync`, which intake awaits before it classifies (the event
+ * loop serves other requests while pdfjs works), and `pdfText`, synchronous through synckit, so
+ * that the classifier stays a plain function for relabelling and the review queue. Answers are
+ * remembered by the digest of the PDF's bytes, so the classifier finds what intake read ahead, and
+ * relabels and the review queue read the same letter once.
  */
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createSyncFn } from 'synckit';
 
 export type PdfText = { ok: true; text: string; pages: number } | { ok: false; reason: string };
@@ -24,12 +27,25 @@ function worker(): (data: Uint8Array) => PdfText {
   return run;
 }
 
-export function pdfText(bytes: Buffer): PdfText {
-  if (bytes.length > MAX_PDF_BYTES) return { ok: false, reason: 'too large to read' };
-  if (bytes.subarray(0, 1024).indexOf('%PDF-') < 0) return { ok: false, reason: 'not a readable PDF' };
+function remember(key: string, answer: PdfText): PdfText {
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, answer);
+  return answer;
+}
+
+/** The answer without reading: refused by size or header, or read before; else the cache key. */
+function known(bytes: Buffer): { answer: PdfText } | { key: string } {
+  if (bytes.length > MAX_PDF_BYTES) return { answer: { ok: false, reason: 'too large to read' } };
+  if (bytes.subarray(0, 1024).indexOf('%PDF-') < 0)
+    return { answer: { ok: false, reason: 'not a readable PDF' } };
   const key = createHash('sha256').update(bytes).digest('base64');
-  const known = cache.get(key);
-  if (known) return known;
+  const answer = cache.get(key);
+  return answer ? { answer } : { key };
+}
+
+export function pdfText(bytes: Buffer): PdfText {
+  const k = known(bytes);
+  if ('answer' in k) return k.answer;
   let answer: PdfText;
   try {
     answer = worker()(new Uint8Array(bytes));
@@ -38,7 +54,58 @@ export function pdfText(bytes: Buffer): PdfText {
     run = undefined;
     answer = { ok: false, reason: 'could not be read in time' };
   }
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, answer);
-  return answer;
+  return remember(k.key, answer);
+}
+
+/** The message-driven worker, started on first use; it does not keep the process alive. */
+let reader: { worker: Worker; waiting: Map<number, (a: PdfText) => void>; next: number } | undefined;
+/** reads of the same bytes in flight at once share one answer */
+const inFlight = new Map<string, Promise<PdfText>>();
+
+function asyncReader(): NonNullable<typeof reader> {
+  if (reader) return reader;
+  const w = new Worker(fileURLToPath(new URL('./async-worker.mjs', import.meta.url)));
+  const r = { worker: w, waiting: new Map<number, (a: PdfText) => void>(), next: 0 };
+  w.unref();
+  w.on('message', (m: { id: number; answer: PdfText }) => {
+    r.waiting.get(m.id)?.(m.answer);
+    r.waiting.delete(m.id);
+  });
+  const fail = () => {
+    if (reader === r) reader = undefined;
+    for (const done of r.waiting.values()) done({ ok: false, reason: 'could not be read in time' });
+    r.waiting.clear();
+  };
+  w.on('error', fail);
+  w.on('exit', fail);
+  return (reader = r);
+}
+
+/** The same answer as pdfText, read without blocking the event loop; remembered for pdfText. */
+export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
+  const k = known(bytes);
+  if ('answer' in k) return Promise.resolve(k.answer);
+  const pending = inFlight.get(k.key);
+  if (pending) return pending;
+  const r = asyncReader();
+  const id = r.next++;
+  const read = new Promise<PdfText>((resolve) => {
+    const timer = setTimeout(() => {
+      // pdfjs stuck on one document: the worker goes, and every read waiting on it is unreadable
+      r.waiting.delete(id);
+      resolve({ ok: false, reason: 'could not be read in time' });
+      void r.worker.terminate();
+    }, TIMEOUT_MS);
+    timer.unref();
+    r.waiting.set(id, (answer) => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    r.worker.postMessage({ id, data: new Uint8Array(bytes) });
+  }).then((answer) => {
+    inFlight.delete(k.key);
+    return remember(k.key, answer);
+  });
+  inFlight.set(k.key, read);
+  return read;
 }
