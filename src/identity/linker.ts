@@ -70,6 +70,25 @@ export function createPersonLinker(rules: MatchRules): PersonLinker {
   };
 }
 
+const PRIORS = `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason,
+         p.nhs_number AS person_nhs, l.merged_from
+    FROM person_link l JOIN person p ON p.id = l.person_id
+   WHERE l.source_id = $1 AND l.local_id`;
+
+/**
+ * The records' current links. One record has a statement of its own, with a single value where a
+ * batch has an array: for the array PostgreSQL estimates 10 rows and re-plans each execution
+ * (0.15 ms, for 0.02 ms of execution), as for the decision's reads (decision-reads.ts).
+ */
+async function readPriors(tx: Queryable, sourceId: string, patients: SourcePatient[]): Promise<Prior[]> {
+  const one = patients.length === 1;
+  const { rows } = await tx.query<Prior>(one ? `${PRIORS} = $2::text` : `${PRIORS} = ANY($2::text[])`, [
+    sourceId,
+    one ? patients[0]!.localId : patients.map((p) => p.localId),
+  ]);
+  return rows;
+}
+
 async function linkBatch(
   rules: MatchRules,
   tx: Queryable,
@@ -77,17 +96,7 @@ async function linkBatch(
   patients: SourcePatient[],
 ): Promise<LinkOutcome[]> {
   if (patients.length === 0) return [];
-  const localIds = patients.map((p) => p.localId);
-  const priors = new Map(
-    (
-      await tx.query<Prior>(
-        `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason, p.nhs_number AS person_nhs, l.merged_from
-           FROM person_link l JOIN person p ON p.id = l.person_id
-          WHERE l.source_id = $1 AND l.local_id = ANY($2::text[])`,
-        [sourceId, localIds],
-      )
-    ).rows.map((r) => [r.local_id, r]),
-  );
+  const priors = new Map((await readPriors(tx, sourceId, patients)).map((r) => [r.local_id, r]));
   const outcomes = new Map<string, LinkOutcome>();
   const undecided = patients.filter((p) => {
     const prior = priors.get(p.localId);
