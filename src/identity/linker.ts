@@ -22,6 +22,7 @@ import { readForDecisions, type KeySet } from './decision-reads.ts';
 import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
 import type { MatchRules } from './rules.ts';
+import { isValidNhsNumber } from './nhs-number.ts';
 import { lockKeys, readPriors, type Prior } from './priors.ts';
 import type { TermFrequency } from './score.ts';
 
@@ -234,6 +235,7 @@ async function loadContext(
     anyPerson: keySet(feats.filter((f) => !f.nhsTrusted)),
     unnumbered: keySet(feats.filter((f) => f.nhsTrusted)),
     trustedNhs: feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!),
+    noValidNhs: feats.every((f) => !isValidNhsNumber(f.nhs)),
     names: feats.flatMap((f) => [
       { field: 'family', value: f.family.join(' ') },
       { field: 'given', value: f.given[0] ?? '' },
