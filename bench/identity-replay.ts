@@ -13,7 +13,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Patient } from '@medplum/fhirtypes';
 import { openDatabase, type Queryable } from '../src/db/index.ts';
-import { createPersonLinker, loadMatchRules } from '../src/identity/index.ts';
+import { createPersonLinker, featuresOf, loadMatchRules } from '../src/identity/index.ts';
 import { profiled, summariseProfile } from './cpu-profile.ts';
 import { onCpuNs, timeDecision, type DecisionTiming } from './identity-timing.ts';
 import { summarise } from './stats.ts';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       'SELECT source_id, local_id, demographics FROM person_link ORDER BY updated_at DESC LIMIT $1',
       [Number(values.records)],
     );
-    let timings: DecisionTiming[] = [];
+    let timings: (DecisionTiming & { numbered: boolean })[] = [];
     const passOnce = async () => {
       timings = [];
       backendMs.clear();
@@ -80,13 +80,13 @@ async function main(): Promise<void> {
             await tx.query('DELETE FROM identity_review WHERE source_id = $1 AND local_id = $2', key);
             await tx.query('DELETE FROM person_link WHERE source_id = $1 AND local_id = $2', key);
             const patient = JSON.parse(r.demographics) as Patient;
-            timings.push(
-              await timeDecision(tx, db.kind, () =>
-                linker.linkSourcePatients(tx, r.source_id, [
-                  { localId: r.local_id, patient, contentHash: r.local_id },
-                ]),
-              ),
+            const numbered = featuresOf(patient).nhsTrusted;
+            const timing = await timeDecision(tx, db.kind, () =>
+              linker.linkSourcePatients(tx, r.source_id, [
+                { localId: r.local_id, patient, contentHash: r.local_id },
+              ]),
             );
+            timings.push({ ...timing, numbered });
             throw new Rollback();
           })
           .catch((err: unknown) => {
@@ -106,6 +106,13 @@ async function main(): Promise<void> {
     console.log(
       `  CPU (node + backend): p50 ${f(cpu.p50)} ms, p99 ${f(cpu.p99)} ms (backend alone p50 ${f(backend.p50)}, p99 ${f(backend.p99)})`,
     );
+    for (const numbered of [true, false]) {
+      const some = timings.filter((t) => t.numbered === numbered);
+      const c = summarise(some.map((t) => t.cpuMs ?? Number.NaN));
+      console.log(
+        `    ${some.length} records ${numbered ? 'with' : 'without'} a trusted NHS number: CPU p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms`,
+      );
+    }
     for (const [sql, m] of [...backendMs].sort((a, b) => b[1].ms - a[1].ms))
       console.log(`  backend ${(m.ms / m.n).toFixed(3).padStart(7)} ms x ${m.n}  ${sql}`);
     console.log(`  load average before / after: ${loadBefore} / ${load()}`);
