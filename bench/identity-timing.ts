@@ -9,7 +9,7 @@ import type { Queryable } from '../src/db/index.ts';
 import { since } from './stats.ts';
 
 /** Nanoseconds the process `pid` has spent on a CPU, or undefined when it cannot be read. */
-function onCpuNs(pid: number): number | undefined {
+export function onCpuNs(pid: number): number | undefined {
   try {
     const file = pid === process.pid ? `/proc/self/task/${pid}/schedstat` : `/proc/${pid}/schedstat`;
     return Number(readFileSync(file, 'utf8').split(' ')[0]);

@@ -11,7 +11,11 @@ export type Comparator = (a: MatchFeatures, b: MatchFeatures, similarity: number
 
 const anyPair = (xs: string[], ys: string[], ok: (x: string, y: string) => boolean): boolean =>
   xs.some((x) => ys.some((y) => ok(x, y)));
-const phoneticEqual = (x: string, y: string): boolean => nysiis(x) !== '' && nysiis(x) === nysiis(y);
+const phoneticEqual = (x: string, y: string): boolean => {
+  const code = nysiis(x);
+  return code !== '' && code === nysiis(y);
+};
+const same = (x: string, y: string): boolean => x === y;
 
 function familyName(a: MatchFeatures, b: MatchFeatures, similarity: number): string | null {
   if (a.family.length === 0 || b.family.length === 0) return null;
@@ -19,7 +23,7 @@ function familyName(a: MatchFeatures, b: MatchFeatures, similarity: number): str
   // a double-barrelled or hyphenated name against one of its parts, or a former name
   const aAll = [...a.family, ...a.formerFamily];
   const bAll = [...b.family, ...b.formerFamily];
-  if (anyPair(aAll, bAll, (x, y) => x === y)) return 'part';
+  if (anyPair(aAll, bAll, same)) return 'part';
   if (anyPair(a.family, b.family, phoneticEqual)) return 'phonetic';
   if (jaroWinkler(a.family.join(''), b.family.join('')) >= similarity) return 'similar';
   return 'different';
@@ -32,7 +36,7 @@ function givenName(a: MatchFeatures, b: MatchFeatures, similarity: number): stri
   if (x === y) return 'exact';
   if (isNicknamePair(x, y)) return 'nickname';
   // known by a middle name, or given names in another order
-  if (anyPair(a.given, b.given, (p, q) => p === q)) return 'other-given';
+  if (anyPair(a.given, b.given, same)) return 'other-given';
   if (phoneticEqual(x, y)) return 'phonetic';
   if (jaroWinkler(x, y) >= similarity) return 'similar';
   if ((x.length === 1 || y.length === 1) && x[0] === y[0]) return 'initial';
@@ -73,11 +77,13 @@ function postcode(a: MatchFeatures, b: MatchFeatures): string | null {
   return inA[0] === inB[0] ? 'sector' : 'district';
 }
 
+const houseNumber = (line: string): string | undefined => /^\d+[a-z]?\b/.exec(line)?.[0];
+
 function addressLine(a: MatchFeatures, b: MatchFeatures, similarity: number): string | null {
   if (!a.address || !b.address) return null;
   if (a.address === b.address) return 'exact';
-  const num = (s: string) => /^\d+[a-z]?\b/.exec(s)?.[0];
-  if (num(a.address) === num(b.address) && jaroWinkler(a.address, b.address) >= similarity) return 'similar';
+  if (houseNumber(a.address) === houseNumber(b.address) && jaroWinkler(a.address, b.address) >= similarity)
+    return 'similar';
   return 'different';
 }
 

@@ -12,8 +12,11 @@ export interface CandidateRecord {
   sourceId: string;
   localId: string;
   personId: string;
-  /** the NHS number the person is known by (from a trusted source record) */
-  personNhs: string | null;
+  /**
+   * the NHS number the person is known by (from a trusted source record); undefined when not read:
+   * the decision for a record without a valid NHS number does not look at it
+   */
+  personNhs: string | null | undefined;
   features: MatchFeatures;
 }
 

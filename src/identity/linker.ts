@@ -22,28 +22,12 @@ import { readForDecisions, type KeySet } from './decision-reads.ts';
 import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
 import type { MatchRules } from './rules.ts';
+import { isValidNhsNumber } from './nhs-number.ts';
+import { lockKeys, readPriors, type Prior } from './priors.ts';
 import type { TermFrequency } from './score.ts';
-
-interface Prior {
-  local_id: string;
-  person_id: string;
-  content_hash: string;
-  nhs_number: string | null;
-  link_reason: string;
-  person_nhs: string | null;
-  merged_from: string | null;
-}
 
 /** Reasons an administrator or the source itself decided: the matcher does not undo them. */
 const DECIDED = new Set(['review-link', 'admin', 'source-merge', 'remembered']);
-
-function lockKeys(f: MatchFeatures): string[] {
-  const keys: string[] = [];
-  if (f.nhsTrusted) keys.push(`nhs:${f.nhs}`);
-  if (f.birthDate) keys.push(`dob:${f.birthDate}`, `dob:${swappedDate(f.birthDate) ?? f.birthDate}`);
-  else if (f.postcode) keys.push(`pc:${f.postcode}`);
-  return keys;
-}
 
 /** Stay on the person the record is on, when nothing that identifies it says otherwise. */
 function staysWith(prior: Prior | undefined, f: MatchFeatures, d: Decision): boolean {
@@ -77,17 +61,10 @@ async function linkBatch(
   patients: SourcePatient[],
 ): Promise<LinkOutcome[]> {
   if (patients.length === 0) return [];
-  const localIds = patients.map((p) => p.localId);
-  const priors = new Map(
-    (
-      await tx.query<Prior>(
-        `SELECT l.local_id, l.person_id, l.content_hash, l.nhs_number, l.link_reason, p.nhs_number AS person_nhs, l.merged_from
-           FROM person_link l JOIN person p ON p.id = l.person_id
-          WHERE l.source_id = $1 AND l.local_id = ANY($2::text[])`,
-        [sourceId, localIds],
-      )
-    ).rows.map((r) => [r.local_id, r]),
-  );
+  // one record (intake's usual case): its features now, so that its locks come with the prior read
+  const one = patients.length === 1 ? [featuresOf(patients[0]!.patient)] : undefined;
+  const read = await readPriors(tx, sourceId, patients, one && lockKeys(one[0]!));
+  const priors = new Map(read.priors.map((r) => [r.local_id, r]));
   const outcomes = new Map<string, LinkOutcome>();
   const undecided = patients.filter((p) => {
     const prior = priors.get(p.localId);
@@ -101,7 +78,8 @@ async function linkBatch(
     });
     return false;
   });
-  if (undecided.length > 0) await decideBatch(rules, tx, sourceId, undecided, priors, outcomes);
+  if (undecided.length > 0)
+    await decideBatch(rules, tx, sourceId, undecided, priors, outcomes, read.locked ? one : undefined);
   return patients.map((p) => outcomes.get(p.localId)!);
 }
 
@@ -248,14 +226,16 @@ async function loadContext(
   undecided: SourcePatient[],
   feats: MatchFeatures[],
   priors: Map<string, Prior>,
+  locked: boolean,
 ): Promise<BatchContext> {
-  await lockBlockingKeys(tx, feats.flatMap(lockKeys));
+  if (!locked) await lockBlockingKeys(tx, feats.flatMap(lockKeys));
   const reads = await readForDecisions(tx, {
     sourceId,
     localIds: undecided.map((p) => p.localId),
     anyPerson: keySet(feats.filter((f) => !f.nhsTrusted)),
     unnumbered: keySet(feats.filter((f) => f.nhsTrusted)),
     trustedNhs: feats.filter((f) => f.nhsTrusted).map((f) => f.nhs!),
+    noValidNhs: feats.every((f) => !isValidNhsNumber(f.nhs)),
     names: feats.flatMap((f) => [
       { field: 'family', value: f.family.join(' ') },
       { field: 'given', value: f.given[0] ?? '' },
@@ -300,9 +280,11 @@ async function decideBatch(
   undecided: SourcePatient[],
   priors: Map<string, Prior>,
   outcomes: Map<string, LinkOutcome>,
+  /** the records' features, when their locks are already taken (readPriors) */
+  lockedFeats?: MatchFeatures[],
 ): Promise<void> {
-  const feats = undecided.map((p) => featuresOf(p.patient));
-  const ctx = await loadContext(rules, tx, sourceId, undecided, feats, priors);
+  const feats = lockedFeats ?? undecided.map((p) => featuresOf(p.patient));
+  const ctx = await loadContext(rules, tx, sourceId, undecided, feats, priors, !!lockedFeats);
   const newPersons: { id: string; nhs: string | null }[] = [];
   const claims: { id: string; nhs: string }[] = [];
   const links: LinkRow[] = [];
