@@ -56,6 +56,7 @@ describe.each(DB_KINDS)('conflicting birth dates for one NHS number, on %s', (ki
     r = await startRegion(kind);
     await upsertSource(r.db, { id: HOSPITAL, org: 'RX1', kind: 'hl7v2' });
     await upsertSource(r.db, { id: CLINIC, org: 'LAB01', kind: 'hl7v2' });
+    await upsertSource(r.db, { id: 'lab-swap', org: 'RX1', kind: 'hl7v2' });
   }, 120_000);
   afterAll(async () => r?.drop());
 
@@ -85,6 +86,18 @@ describe.each(DB_KINDS)('conflicting birth dates for one NHS number, on %s', (ki
     });
     expect(res.statusCode).toBe(200);
     expect(await personOf(r, CLINIC, 'C200')).toBe(person);
+  });
+
+  it('links a birth date that differs only by a slip (day and month swapped, one digit wrong)', async () => {
+    expect(await send(r, HOSPITAL, admission(HOSPITAL, 'BD-6', 'H102', '9990000247', '19700305'))).toBe('AA');
+    const person = await personIdFor(r, '9990000247');
+    expect(await send(r, CLINIC, admission(CLINIC, 'BD-7', 'C202', '9990000247', '19700503'))).toBe('AA');
+    expect(await send(r, 'lab-swap', admission('lab-swap', 'BD-8', 'L300', '9990000247', '19710305'))).toBe(
+      'AA',
+    );
+    expect(await personOf(r, CLINIC, 'C202')).toBe(person);
+    expect(await personOf(r, 'lab-swap', 'L300')).toBe(person);
+    expect((await reviewQueue(r)).filter((p) => ['C202', 'L300'].includes(p.record.localId))).toHaveLength(0);
   });
 
   it('links at once when the birth dates agree', async () => {

@@ -63,6 +63,14 @@ function birthDate(a: MatchFeatures, b: MatchFeatures): string | null {
   return 'different';
 }
 
+/**
+ * Two birth dates that neither agree nor differ by a slip of the keyboard (day and month swapped,
+ * one digit wrong, two adjacent digits transposed): a conflict, not a typo.
+ */
+export function birthDatesConflict(a: MatchFeatures, b: MatchFeatures): boolean {
+  return birthDate(a, b) === 'different';
+}
+
 function sex(a: MatchFeatures, b: MatchFeatures): string | null {
   if (!a.sex || !b.sex) return null;
   return a.sex === b.sex ? 'same' : 'different';
