@@ -61,6 +61,13 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
     reason: 'identity resolution: which person a source record belongs to is what is being found out',
   },
   {
+    tables: ['person_link', 'person'],
+    pattern:
+      /^WITH prior AS MATERIALIZED \(SELECT l\.local_id, l\.person_id, .* FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.source_id = \$1 AND l\.local_id = \$2::text\)/,
+    reason:
+      "identity resolution for one record (src/identity/priors.ts): which person it belongs to, read with its decision's locks",
+  },
+  {
     tables: ['person_link'],
     pattern: /^SELECT local_id, person_id FROM person_link WHERE source_id = \$1 AND local_id = ANY/,
     reason:
