@@ -1,10 +1,11 @@
--- The many-records count of audit_append (migration 006) read the user's every event in the window.
--- Its statement is planned once per session, generically; with the table's statistics behind a
--- busy trail (a user's events since p_recent_since estimated at 92 rows, 8,907 found) PostgreSQL
--- chose a bitmap scan of all of them and a sort for the newest 500: 21 ms an append after two
--- minutes of the soak, growing with every event (BENCHMARKS.md, soak). Without bitmap scans in the
--- function, the count reads the index backwards and stops at 500 rows, whatever the statistics
--- say. Everything else is the function as migration 006 wrote it: the hash formula is unchanged
+-- The many-records count of audit_append (migration 006) must read only the user's newest 500
+-- events. With the table's statistics behind a busy trail (a user's events since p_recent_since
+-- estimated at 92 rows, 8,907 found), the statement's plan was a bitmap scan of all of them and a
+-- sort (21 ms, EXPLAIN ANALYZE of the statement on the soak's database after two minutes), and the
+-- database's CPU per 10 s of the soak rose from 2.6 to 6.9 s in three minutes; with bitmap scans
+-- off inside the function, the count reads the (user_id, at) index backwards and stops at 500 rows
+-- (auto_explain: 0.5-1 ms), and the database's CPU stays at 2.4-3.0 s (BENCHMARKS.md, soak).
+-- Everything else is the function as migration 006 wrote it: the hash formula is unchanged
 -- (verification recomputes it with built-ins only, and tests check it against canonical.ts).
 CREATE OR REPLACE FUNCTION audit_append(
   p_event text, p_at timestamptz, p_action text, p_outcome text, p_user text, p_org text, p_person uuid,
