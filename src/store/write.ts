@@ -83,20 +83,21 @@ async function loadExisting(
   items: { id: string; personId?: string }[],
 ): Promise<Map<string, Existing>> {
   if (items.length === 0) return new Map();
-  const found = new Map<string, Existing>();
+  const ids = items.map((i) => i.id);
   const persons = [...new Set(items.flatMap((i) => (i.personId ? [i.personId] : [])))];
-  if (persons.length > 0) {
-    const { rows } = await tx.query<Existing>(
-      `${EXISTING} WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[])`,
-      [items.filter((i) => i.personId).map((i) => i.id), persons],
-    );
-    for (const r of rows) found.set(r.id, r);
-  }
-  const elsewhere = items.filter((i) => !found.has(i.id)).map((i) => i.id);
-  if (elsewhere.length > 0) {
-    const { rows } = await tx.query<Existing>(`${EXISTING} WHERE id = ANY($1::uuid[])`, [elsewhere]);
-    for (const r of rows) found.set(r.id, r);
-  }
+  // one round trip: at their persons first, then by id the ones not found there
+  const { rows } =
+    persons.length > 0
+      ? await tx.query<Existing>(
+          `WITH here AS (${EXISTING} WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[]))
+           SELECT * FROM here
+           UNION ALL
+           ${EXISTING} WHERE id = ANY($3::uuid[]) AND id NOT IN (SELECT id FROM here)`,
+          [items.filter((i) => i.personId).map((i) => i.id), persons, ids],
+        )
+      : await tx.query<Existing>(`${EXISTING} WHERE id = ANY($1::uuid[])`, [ids]);
+  const found = new Map<string, Existing>();
+  for (const r of rows) if (!found.has(r.id)) found.set(r.id, r);
   return found;
 }
 

@@ -18,7 +18,7 @@ export function classifyItems(drafts: Draft[], classify: IngestDeps['classify'])
 export async function settleLabels(
   tx: Queryable,
   deps: Pick<IngestDeps, 'settleReviews'>,
-  written: { id: string; personId: string }[],
+  written: { id: string; personId: string; sensitivity?: string[] }[],
   persons: string[],
 ): Promise<void> {
   await deps.settleReviews?.(tx, written);
