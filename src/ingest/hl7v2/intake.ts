@@ -36,11 +36,16 @@ export interface Hl7IntakeDeps {
   codeMaps?: Record<string, CodeMap>;
   /** counts by source and ACK code, for /metrics */
   onOutcome?: (sourceId: string, code: AckCode) => void;
-  /** how many batches commit side by side (default 4) */
+  /** how many batches commit side by side (default 2) */
   lanes?: number;
 }
 
-const DEFAULT_LANES = 4;
+/**
+ * Two lanes: one batch in PostgreSQL while the other is in JavaScript keeps both cores busy, and
+ * fewer lanes make larger batches (BEGIN, COMMIT, landing, locks and answers are paid per batch):
+ * with 32 connections, 2 lanes took 6.4 round trips a message against 7.2 with 4 (BENCHMARKS.md).
+ */
+const DEFAULT_LANES = 2;
 /** the most messages one transaction commits */
 const MAX_BATCH = 50;
 
