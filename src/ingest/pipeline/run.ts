@@ -128,6 +128,7 @@ async function runStages(
       sensitivity: w.action === 'unchanged' || w.action === 'stale' ? undefined : w.item.sensitivity,
     })),
     touchedPersons(stored),
+    stored.labelled,
   );
   return finishResults(entries, run.results);
 }
