@@ -102,7 +102,7 @@ async function phase(name: string, port: number, req: Partial<Hl7LoadRequest>, d
     : await load(port, req);
   const cpu = await cpuSince(db, mark);
   notes.push(
-    `${name}: CPU per message: this process ${(cpu.nodeMs / r.sent).toFixed(2)} ms (server and load generator), PostgreSQL backends ${(cpu.pgMs / r.sent).toFixed(2)} ms; load average ${loadavg()
+    `${name}: CPU per message: this process ${(cpu.nodeMs / r.sent).toFixed(2)} ms (server and load generator; ${(cpu.nodeSystemMs / r.sent).toFixed(2)} of it in the kernel), PostgreSQL backends ${(cpu.pgMs / r.sent).toFixed(2)} ms; load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );

@@ -36,10 +36,13 @@ export async function cpuMark(db: Queryable): Promise<CpuMark> {
 }
 
 /** CPU ms since the mark: this process, and the database's backends (those alive at the end). */
-export async function cpuSince(db: Queryable, mark: CpuMark): Promise<{ nodeMs: number; pgMs: number }> {
+export async function cpuSince(
+  db: Queryable,
+  mark: CpuMark,
+): Promise<{ nodeMs: number; nodeSystemMs: number; pgMs: number }> {
   const d = process.cpuUsage(mark.node);
   const now = await backends(db);
   let pgMs = 0;
   for (const [pid, ms] of now) pgMs += ms - (mark.pg.get(pid) ?? 0);
-  return { nodeMs: (d.user + d.system) / 1000, pgMs };
+  return { nodeMs: (d.user + d.system) / 1000, nodeSystemMs: d.system / 1000, pgMs };
 }
