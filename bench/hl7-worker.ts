@@ -17,6 +17,8 @@ export interface Hl7LoadRequest {
   rate: number;
   persons: number;
   seed: number;
+  /** when above 0: each connection sends its share of this many and stops (the seconds do not count) */
+  messages?: number;
   /** first message number (MSH-10 must be new for each run) */
   firstMessage: number;
   application: string;
@@ -81,7 +83,8 @@ async function run(c: number): Promise<void> {
   const exchange = exchanger(socket);
   const rng = new Rng(req.seed, c, req.firstMessage);
   let due = performance.now() + (interval * c) / req.connections;
-  while (performance.now() < deadline) {
+  const quota = req.messages ? Math.ceil(req.messages / req.connections) : Infinity;
+  for (let mine = 0; mine < quota && (req.messages || performance.now() < deadline); mine++) {
     if (interval > 0) {
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

@@ -15,6 +15,8 @@ export interface TimedDatabase {
   db: Database;
   /** the table of statements since the last reset, slowest total first */
   report(top?: number): string;
+  /** statements and transactions since the last reset (BEGIN and COMMIT not among the statements) */
+  counts(): { statements: number; transactions: number };
   reset(): void;
 }
 
@@ -56,6 +58,11 @@ export function timeStatements(inner: Database): TimedDatabase {
   return {
     db,
     reset: () => (stats = new Map()),
+    counts() {
+      let statements = 0;
+      for (const [k, s] of stats) if (k !== '(whole transaction)') statements += s.n;
+      return { statements, transactions: stats.get('(whole transaction)')?.n ?? 0 };
+    },
     report(top = 25) {
       const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
       return [

@@ -130,6 +130,38 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(rows[0]).toEqual({ status: 'failed' });
   });
 
+  it('commits messages that arrive together as one batch, and one AE among them undoes only itself', async () => {
+    const before = await count(r, 'clinical_item');
+    // one patient's messages share a lane: the first is taken at once, the next three queue behind
+    // it and are committed together (tried without savepoints, then again with them for the AE)
+    const sent = [
+      admission('BATCH-1', 'H9001', '9990000212'),
+      result('BATCH-2', 'H9001', '9990000212', '4.1'),
+      admission('BATCH-3', 'H9001', '9990000212', '19651312'),
+      letter('BATCH-4', 'H9001', '9990000212'),
+    ].map((m) => r.app.services.hl7.receive(m));
+    const outcomes = await Promise.all(sent);
+    expect(outcomes.map((o) => o.code)).toEqual(['AA', 'AA', 'AE', 'AA']);
+    expect(outcomes[2]!.ack).toMatch(/\rERR\|\|PID\^1\^7\|/);
+    const { rows } = await r.db.query<{ control_id: string; status: string; at: string }>(
+      `SELECT control_id, status, processed_at::text AS at FROM hl7_message
+        WHERE control_id LIKE 'BATCH-%' ORDER BY control_id`,
+    );
+    expect(rows.map((m) => m.status)).toEqual(['processed', 'processed', 'failed', 'processed']);
+    expect(new Set(rows.slice(1).map((m) => m.at)).size).toBe(1); // answered in one transaction
+    // the visit, the report with its two results, the letter; nothing from the AE
+    const personId = await personIdFor(r, '9990000212');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    expect(items.map((e) => e.resourceType).sort()).toEqual([
+      'DiagnosticReport',
+      'DocumentReference',
+      'Encounter',
+      'Observation',
+      'Observation',
+    ]);
+    expect(await count(r, 'clinical_item')).toBeGreaterThan(before);
+  });
+
   it('answers AR for a message type it does not take, and for text that is not HL7 v2', async () => {
     const orm = await postHl7(
       r,

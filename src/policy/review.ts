@@ -51,10 +51,16 @@ function decided(labels: string[], status: ReviewStatus): string[] {
 export async function settleReviews(
   tx: Queryable,
   explain: (resource: unknown) => TextMatch[],
-  items: ItemKey[] | 'all',
+  items: (ItemKey & { sensitivity?: string[] })[] | 'all',
   now: Date = new Date(),
 ): Promise<number> {
-  const flagged = await itemsLabelled(tx, REVIEW_PREFIX, items);
+  // an item just stored with labels that the text screen did not flag has nothing to settle: no
+  // statement to look for it (the common case of intake)
+  const candidates =
+    items === 'all'
+      ? items
+      : items.filter((i) => !i.sensitivity || i.sensitivity.some((l) => l.startsWith(REVIEW_PREFIX)));
+  const flagged = await itemsLabelled(tx, REVIEW_PREFIX, candidates);
   if (flagged.length === 0) return 0;
   const { rows: known } = await tx.query<{ id: string; status: ReviewStatus; digest: string }>(
     `SELECT item_id AS id, status, digest FROM sensitivity_review

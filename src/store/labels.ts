@@ -45,17 +45,26 @@ export function linkWalkSql(items: string, seeds: string): string {
  * contains edges (to its parts). Only persons with a labelled item are visited, found by a partial
  * index, so for almost everyone this is one index probe. Returns the number of items changed.
  */
-export async function propagateLinkedLabels(tx: Queryable, personIds: string[] | 'all'): Promise<number> {
+export async function propagateLinkedLabels(
+  tx: Queryable,
+  personIds: string[] | 'all',
+  /** those of personIds known to have labelled items (no probe then); a superset is harmless */
+  knownLabelled?: string[],
+): Promise<number> {
   if (personIds !== 'all' && personIds.length === 0) return 0;
   // First the persons, from the partial index alone; then the walk over their items, by person id.
   // As one statement the planner could not know how few persons there are, and joined every item
   // in the table (a sequential scan of the whole store on each intake request).
-  const labelled = await tx.query<{ p: string }>(
-    personIds === 'all'
-      ? `SELECT DISTINCT person_id::text AS p FROM clinical_item WHERE cardinality(sensitivity) > 0`
-      : `SELECT DISTINCT person_id::text AS p FROM clinical_item WHERE person_id = ANY($1::uuid[]) AND cardinality(sensitivity) > 0`,
-    personIds === 'all' ? [] : [personIds],
-  );
+  const wanted = personIds === 'all' ? undefined : new Set(personIds);
+  const labelled =
+    knownLabelled && wanted
+      ? { rows: knownLabelled.filter((p) => wanted.has(p)).map((p) => ({ p })) }
+      : await tx.query<{ p: string }>(
+          personIds === 'all'
+            ? `SELECT DISTINCT person_id::text AS p FROM clinical_item WHERE cardinality(sensitivity) > 0`
+            : `SELECT DISTINCT person_id::text AS p FROM clinical_item WHERE person_id = ANY($1::uuid[]) AND cardinality(sensitivity) > 0`,
+          personIds === 'all' ? [] : [personIds],
+        );
   if (labelled.rows.length === 0) return 0;
   await walkWithoutJit(tx);
   const r = await tx.query(

@@ -50,6 +50,11 @@ export type WriteResult =
 export interface Written {
   results: WriteResult[];
   moves: ItemMove[];
+  /**
+   * Of the persons of these items, those that had an item with a sensitivity label just before the
+   * rows were written (read by the write itself); absent when nothing was written.
+   */
+  labelledBefore?: string[];
 }
 
 interface Existing {
@@ -83,20 +88,21 @@ async function loadExisting(
   items: { id: string; personId?: string }[],
 ): Promise<Map<string, Existing>> {
   if (items.length === 0) return new Map();
-  const found = new Map<string, Existing>();
+  const ids = items.map((i) => i.id);
   const persons = [...new Set(items.flatMap((i) => (i.personId ? [i.personId] : [])))];
-  if (persons.length > 0) {
-    const { rows } = await tx.query<Existing>(
-      `${EXISTING} WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[])`,
-      [items.filter((i) => i.personId).map((i) => i.id), persons],
-    );
-    for (const r of rows) found.set(r.id, r);
-  }
-  const elsewhere = items.filter((i) => !found.has(i.id)).map((i) => i.id);
-  if (elsewhere.length > 0) {
-    const { rows } = await tx.query<Existing>(`${EXISTING} WHERE id = ANY($1::uuid[])`, [elsewhere]);
-    for (const r of rows) found.set(r.id, r);
-  }
+  // one round trip: at their persons first, then by id the ones not found there
+  const { rows } =
+    persons.length > 0
+      ? await tx.query<Existing>(
+          `WITH here AS (${EXISTING} WHERE person_id = ANY($2::uuid[]) AND id = ANY($1::uuid[]))
+           SELECT * FROM here
+           UNION ALL
+           ${EXISTING} WHERE id = ANY($3::uuid[]) AND id NOT IN (SELECT id FROM here)`,
+          [items.filter((i) => i.personId).map((i) => i.id), persons, ids],
+        )
+      : await tx.query<Existing>(`${EXISTING} WHERE id = ANY($1::uuid[])`, [ids]);
+  const found = new Map<string, Existing>();
+  for (const r of rows) if (!found.has(r.id)) found.set(r.id, r);
   return found;
 }
 
@@ -191,19 +197,26 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
       });
       return `${row.slice(0, -1)},"body":${serialise(w.resource, w.version)}}`;
     });
-    await tx.query(
-      `INSERT INTO clinical_item (${COLUMNS})
-       SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS t(${COLUMN_TYPES})
-       ON CONFLICT (person_id, id) DO UPDATE SET section = EXCLUDED.section,
-         source_org = EXCLUDED.source_org, source_patient_id = EXCLUDED.source_patient_id,
-         source_version = EXCLUDED.source_version, source_last_updated = EXCLUDED.source_last_updated,
-         version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
-         codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
-         effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
-         depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, refs = EXCLUDED.refs,
-         body = EXCLUDED.body`,
-      [`[${rows.join(',')}]`],
+    // the same statement says which of the items' persons had labelled items before it (it sees
+    // the store as it was when it began): the intake's linked-label walk then needs no probe
+    const labelled = await tx.query<{ p: string }>(
+      `WITH written AS (
+         INSERT INTO clinical_item (${COLUMNS})
+         SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS t(${COLUMN_TYPES})
+         ON CONFLICT (person_id, id) DO UPDATE SET section = EXCLUDED.section,
+           source_org = EXCLUDED.source_org, source_patient_id = EXCLUDED.source_patient_id,
+           source_version = EXCLUDED.source_version, source_last_updated = EXCLUDED.source_last_updated,
+           version = EXCLUDED.version, content_hash = EXCLUDED.content_hash, status = EXCLUDED.status,
+           codes = EXCLUDED.codes, security = EXCLUDED.security, sensitivity = EXCLUDED.sensitivity,
+           effective = EXCLUDED.effective, received_at = EXCLUDED.received_at, deleted = EXCLUDED.deleted,
+           depends_on = EXCLUDED.depends_on, contains = EXCLUDED.contains, refs = EXCLUDED.refs,
+           body = EXCLUDED.body
+         RETURNING 1)
+       SELECT DISTINCT person_id::text AS p FROM clinical_item
+        WHERE person_id = ANY($2::uuid[]) AND cardinality(sensitivity) > 0`,
+      [`[${rows.join(',')}]`, [...new Set(items.map((i) => i.personId))]],
     );
+    return { results, moves, labelledBefore: labelled.rows.map((r) => r.p) };
   }
   return { results, moves };
 }

@@ -4,15 +4,18 @@
  * 1. Land: every new message is stored as received, in one statement, and committed, before any is
  *    processed. A resent message (same MSH-10 from the same source) that was already answered is
  *    answered again from what was stored; one landed but never finished is processed now.
- * 2. Commit: the messages are processed in one transaction, each behind its own savepoint, so each
- *    is still all or nothing: an AE or AR rolls back that message's data only and records its
- *    answer. The ACKs are released only after COMMIT.
+ * 2. Commit: the messages are processed in one transaction, and their answers recorded in one
+ *    statement at its end; the ACKs are released only after COMMIT. Each message is still all or
+ *    nothing: the batch is first tried without savepoints (the usual case: every message is AA);
+ *    if a message turns out to be wrong, that transaction is rolled back and the batch is run
+ *    again with each message behind its own savepoint, so an AE or AR rolls back that message's
+ *    data only and records its answer.
  * 3. A failure that is not the message's fault (the database, a bug) sends no ACK for the batch; a
  *    batch of several is then retried one message at a time, so that one bad message cannot hold
  *    up the others.
  */
 import type { Database, Queryable } from '../../db/index.ts';
-import { isSharedcareError, type Problem } from '../../errors/index.ts';
+import { isSharedcareError, type Problem, type SharedcareError } from '../../errors/index.ts';
 import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { IntakeFormat } from '../formats/index.ts';
 import { ingestWithin, type IngestDeps } from '../pipeline/index.ts';
@@ -128,42 +131,57 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
     return new Map(rows.map((r) => [`${r.source_id}\u0000${r.control_id}`, r]));
   }
 
-  const finish = (
-    tx: Queryable,
-    messageId: string,
-    status: string,
-    code: AckCode,
-    ack: string,
-    problems?: Problem[],
-  ) =>
-    tx.query(
-      `UPDATE hl7_message SET status = $2, ack_code = $3, ack = $4, problems = $5, processed_at = $6,
-         attempts = attempts + 1 WHERE id = $1`,
-      [messageId, status, code, ack, problems ? JSON.stringify(problems) : null, deps.now().toISOString()],
+  /** Every message's answer in one statement, at the end of the batch's transaction. */
+  async function finishAll(tx: Queryable, answers: Answer[]): Promise<void> {
+    if (answers.length === 0) return;
+    await tx.query(
+      `UPDATE hl7_message m SET status = u.status, ack_code = u.code, ack = u.ack, problems = u.problems::jsonb,
+         processed_at = $6, attempts = m.attempts + 1
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, status, code, ack, problems)
+       WHERE m.id = u.id`,
+      [
+        answers.map((a) => a.messageId),
+        answers.map((a) => a.status),
+        answers.map((a) => a.code),
+        answers.map((a) => a.ack),
+        answers.map((a) => (a.problems ? JSON.stringify(a.problems) : null)),
+        deps.now().toISOString(),
+      ],
     );
+  }
+
+  /** The message's data; throws what the message got wrong (or anything else) as it comes. */
+  async function apply(tx: Queryable, job: Hl7Job, messageId: string): Promise<Answer> {
+    const entries = deps.format.map(job.parsed, job.source);
+    const ack = buildAck(job.parsed.message, 'AA');
+    await ingestWithin(tx, deps.ingest, job.source, entries);
+    return { messageId, status: 'processed', code: 'AA', ack };
+  }
 
   /** One message behind a savepoint: AA with its data, or AE/AR with nothing but the answer. */
-  async function processOne(tx: Queryable, job: Hl7Job, messageId: string): Promise<Hl7Outcome> {
+  async function applyGuarded(tx: Queryable, job: Hl7Job, messageId: string): Promise<Answer> {
     await tx.query('SAVEPOINT hl7_message');
     try {
-      const entries = deps.format.map(job.parsed, job.source);
-      const ack = buildAck(job.parsed.message, 'AA');
-      await ingestWithin(tx, deps.ingest, job.source, entries);
-      await finish(tx, messageId, 'processed', 'AA', ack);
+      const answer = await apply(tx, job, messageId);
       await tx.query('RELEASE SAVEPOINT hl7_message');
-      return { ack, code: 'AA', messageId };
+      return answer;
     } catch (err) {
-      if (!isSharedcareError(err) || err.code === 'audit-unavailable' || err.code === 'internal') throw err;
+      if (!isMessageFault(err)) throw err;
       await tx.query('ROLLBACK TO SAVEPOINT hl7_message');
       const code: AckCode = err instanceof UnsupportedMessageError || err.code === 'forbidden' ? 'AR' : 'AE';
       const problems = err.problems.length ? err.problems : [{ message: err.message }];
       const ack = buildAck(job.parsed.message, code, problems);
-      await finish(tx, messageId, code === 'AR' ? 'rejected' : 'failed', code, ack, problems);
-      return { ack, code, messageId };
+      return { messageId, status: code === 'AR' ? 'rejected' : 'failed', code, ack, problems };
     }
   }
 
-  async function commit(items: { job: Hl7Job; messageId: string }[]): Promise<void> {
+  /**
+   * The batch in one transaction. `guarded`: each message behind its own savepoint, so that one
+   * message's AE/AR undoes that message alone. Unguarded (the first try): no savepoints, two round
+   * trips a message fewer; any message's fault aborts the whole transaction, and the batch is run
+   * again guarded, so each message is still all or nothing.
+   */
+  async function commit(items: { job: Hl7Job; messageId: string }[], guarded: boolean): Promise<void> {
     await deps.ingest.refreshLists?.(db);
     const outcomes = await db.transaction(async (tx) => {
       if (db.kind === 'postgres')
@@ -171,14 +189,17 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
           tx,
           items.map((i) => i.job.orderKey),
         );
-      const out: Hl7Outcome[] = [];
-      for (const { job, messageId } of items) out.push(await processOne(tx, job, messageId));
-      return out;
+      const answers: Answer[] = [];
+      for (const { job, messageId } of items)
+        answers.push(await (guarded ? applyGuarded : apply)(tx, job, messageId));
+      await finishAll(tx, answers);
+      return answers;
     });
     // committed: now the ACKs may go
     items.forEach(({ job }, k) => {
-      deps.onOutcome?.(job.source.id, outcomes[k]!.code);
-      job.resolve(outcomes[k]!);
+      const { ack, code, messageId } = outcomes[k]!;
+      deps.onOutcome?.(job.source.id, code);
+      job.resolve({ ack, code, messageId });
     });
     const t = Date.now();
     for (const source of new Set(items.map((i) => i.job.source.id)))
@@ -197,13 +218,36 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
       return;
     }
     if (items.length === 0) return;
+    let failure: unknown;
     try {
-      await commit(items);
+      return await commit(items, false);
     } catch (err) {
-      if (items.length === 1) return items[0]!.job.reject(err);
-      for (const item of items) await commit([item]).catch((e: unknown) => item.job.reject(e));
+      failure = err;
     }
+    // a message's own fault: the batch again, each message behind its savepoint
+    if (isMessageFault(failure))
+      try {
+        return await commit(items, true);
+      } catch (err) {
+        failure = err;
+      }
+    // not a message's fault (the database, a bug): one at a time, so one cannot hold up the others
+    if (items.length === 1) return items[0]!.job.reject(failure);
+    for (const item of items) await commit([item], true).catch((e: unknown) => item.job.reject(e));
   };
+}
+
+/** What the message got wrong (answered AE/AR), as against the database or a bug (no answer). */
+function isMessageFault(err: unknown): err is SharedcareError {
+  return isSharedcareError(err) && err.code !== 'audit-unavailable' && err.code !== 'internal';
+}
+
+interface Answer {
+  messageId: string;
+  status: 'processed' | 'failed' | 'rejected';
+  code: AckCode;
+  ack: string;
+  problems?: Problem[];
 }
 
 interface HeldRow {

@@ -18,8 +18,28 @@ function daysIn(year: number, month: number): number {
 /** Made once: constructing a DateTimeFormat costs more than the rest of a message's mapping (profiled). */
 let offsetFormat: Intl.DateTimeFormat | undefined;
 
+/**
+ * Offsets already worked out, by wall-clock hour: formatToParts was still the costliest call of a
+ * message's mapping (profiled). One hour always has one answer: the UK changes its clocks on the
+ * hour, in wall-clock time as in UTC, and the answer below does not depend on the minutes within.
+ */
+const offsetByHour = new Map<string, string>();
+const OFFSETS_KEPT = 100_000;
+
 /** The offset ("+01:00") of a wall-clock time in the feed's time zone. */
-function londonOffset(y: number, mo: number, d: number, h: number, mi: number): string {
+function londonOffset(y: number, mo: number, d: number, h: number): string {
+  const key = `${y}-${mo}-${d}-${h}`;
+  let offset = offsetByHour.get(key);
+  if (offset === undefined) {
+    if (offsetByHour.size >= OFFSETS_KEPT) offsetByHour.clear();
+    offset = computeOffset(y, mo, d, h, 0);
+    offsetByHour.set(key, offset);
+  }
+  return offset;
+}
+
+/** The offset at a wall-clock time, from the time zone rules (exported for the test of the cache). */
+export function computeOffset(y: number, mo: number, d: number, h: number, mi: number): string {
   const fmt = (offsetFormat ??= new Intl.DateTimeFormat('en-GB', {
     timeZone: FEED_TIME_ZONE,
     timeZoneName: 'longOffset',
@@ -62,6 +82,6 @@ export function hl7DateToFhir(raw: string, where: string, dateOnly = false): Dat
   const time = `${h}:${mi ?? '00'}:${s ?? '00'}${frac ? `.${frac}` : ''}`;
   const tz = zone
     ? `${zone.slice(0, 3)}:${zone.slice(3)}`
-    : londonOffset(year, Number(mo), Number(d), Number(h), Number(mi ?? 0));
+    : londonOffset(year, Number(mo), Number(d), Number(h));
   return { ok: true, value: `${date}T${time}${tz}` };
 }

@@ -36,11 +36,16 @@ export interface Hl7IntakeDeps {
   codeMaps?: Record<string, CodeMap>;
   /** counts by source and ACK code, for /metrics */
   onOutcome?: (sourceId: string, code: AckCode) => void;
-  /** how many batches commit side by side (default 4) */
+  /** how many batches commit side by side (default 2) */
   lanes?: number;
 }
 
-const DEFAULT_LANES = 4;
+/**
+ * Two lanes: one batch in PostgreSQL while the other is in JavaScript keeps both cores busy, and
+ * fewer lanes make larger batches (BEGIN, COMMIT, landing, locks and answers are paid per batch):
+ * with 32 connections, 2 lanes took 6.4 round trips a message against 7.2 with 4 (BENCHMARKS.md).
+ */
+const DEFAULT_LANES = 2;
 /** the most messages one transaction commits */
 const MAX_BATCH = 50;
 
@@ -48,16 +53,36 @@ const MAX_BATCH = 50;
 export async function sourceForMessage(
   db: Queryable,
   parsed: ParsedMessage,
+  lookup: (db: Queryable, id: string) => Promise<SourceSystem | undefined> = getSource,
 ): Promise<SourceSystem | undefined> {
-  const byApp = parsed.sendingApplication ? await getSource(db, parsed.sendingApplication) : undefined;
+  const byApp = parsed.sendingApplication ? await lookup(db, parsed.sendingApplication) : undefined;
   if (byApp?.kind === 'hl7v2') return byApp;
   if (!parsed.sendingFacility) return undefined;
   const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM source_system WHERE kind = 'hl7v2' AND org_ods = $1`,
     [parsed.sendingFacility],
   );
-  return rows.length === 1 ? getSource(db, rows[0]!.id) : undefined;
+  return rows.length === 1 ? lookup(db, rows[0]!.id) : undefined;
 }
+
+/**
+ * A registered source, remembered for a second: every message names its sender, and a statement
+ * per message to read a row that changes once a year was a tenth of intake's round trips. A name
+ * that is not registered is looked up every time (a source registered now is known at once).
+ */
+export function sourceCache(ttlMs = SOURCE_TTL_MS) {
+  const known = new Map<string, { at: number; source: SourceSystem }>();
+  return async (db: Queryable, id: string): Promise<SourceSystem | undefined> => {
+    const t = Date.now();
+    const hit = known.get(id);
+    if (hit && t - hit.at < ttlMs && t >= hit.at) return hit.source;
+    const source = await getSource(db, id);
+    if (source) known.set(id, { at: t, source });
+    else known.delete(id);
+    return source;
+  };
+}
+const SOURCE_TTL_MS = 1000;
 
 /**
  * Messages from one source about one patient are applied in the order they arrive; different
@@ -74,6 +99,7 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
   const format = hl7v2Format(deps.codeMaps);
   const runBatch = createBatchRunner({ ingest: deps.ingest, format, now, onOutcome: deps.onOutcome });
   const lanes = new Lanes<Hl7Job>(deps.lanes ?? DEFAULT_LANES, MAX_BATCH, runBatch);
+  const lookupSource = sourceCache();
 
   /** Queues a message on its lane; resolves once its ACK is committed. */
   function submit(source: SourceSystem, parsed: ParsedMessage, text: string, messageId?: string) {
@@ -111,10 +137,10 @@ export function createHl7Intake(deps: Hl7IntakeDeps) {
       if (knownSource) await landUnparseable(knownSource, text, problems);
       return { ack: buildAck(undefined, 'AR', problems), code: 'AR' };
     }
-    const named = knownSource ? undefined : await sourceForMessage(db, parsed);
+    const named = knownSource ? undefined : await sourceForMessage(db, parsed, lookupSource);
     let source = knownSource ?? named;
     if (!knownSource && connection) {
-      const bound = await getSource(db, connection.sourceId);
+      const bound = await lookupSource(db, connection.sourceId);
       const refuse = (message: string) => ({
         ack: buildAck(parsed.message, 'AR', [{ message, expression: 'MSH-3' }]),
         code: 'AR' as const,

@@ -18,9 +18,11 @@ export function classifyItems(drafts: Draft[], classify: IngestDeps['classify'])
 export async function settleLabels(
   tx: Queryable,
   deps: Pick<IngestDeps, 'settleReviews'>,
-  written: { id: string; personId: string }[],
+  written: { id: string; personId: string; sensitivity?: string[] }[],
   persons: string[],
+  /** those of `persons` known to have labelled items (the store's write told), if known */
+  labelled?: string[],
 ): Promise<void> {
   await deps.settleReviews?.(tx, written);
-  await propagateLinkedLabels(tx, persons);
+  await propagateLinkedLabels(tx, persons, labelled);
 }

@@ -124,8 +124,14 @@ async function runStages(
   await settleLabels(
     tx,
     deps,
-    stored.written.map((w) => ({ id: w.item.id, personId: w.item.personId })),
+    stored.written.map((w) => ({
+      id: w.item.id,
+      personId: w.item.personId,
+      // the labels it was stored with now; an unchanged or stale item keeps the ones it had
+      sensitivity: w.action === 'unchanged' || w.action === 'stale' ? undefined : w.item.sensitivity,
+    })),
     touchedPersons(stored),
+    stored.labelled,
   );
   return finishResults(entries, run.results);
 }

@@ -31,6 +31,12 @@ export interface Stored {
   deleted: WriteResult[];
   /** items the source refiled under another patient: they moved, with their history */
   moves: ItemMove[];
+  /**
+   * The touched persons that have an item with a sensitivity label now, when the write could tell
+   * (nothing moved or deleted): those it found labelled just before it, and those of the items it
+   * wrote with labels. Absent: the labelled-label walk looks for itself.
+   */
+  labelled?: string[];
 }
 
 /** One draft per item id: the last entry wins, earlier ones are marked superseded. */
@@ -52,7 +58,11 @@ export function lastPerItem(run: IntakeRun, drafts: Draft[]): Draft[] {
 }
 
 export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[]): Promise<Stored> {
-  const { results: written, moves } = await writeItems(
+  const {
+    results: written,
+    moves,
+    labelledBefore,
+  } = await writeItems(
     tx,
     drafts.map((d) => d.item),
   );
@@ -67,7 +77,25 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
     deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
   );
   deletes.forEach(({ e, i }, k) => (run.results[i] = describeWrite(e, e.target!.type, deleted[k]!)));
-  return { written: drafts.map((d, k) => ({ item: d.item, action: written[k]!.action })), deleted, moves };
+  const stored = {
+    written: drafts.map((d, k) => ({ item: d.item, action: written[k]!.action })),
+    deleted,
+    moves,
+  };
+  return { ...stored, labelled: labelledNow(stored, labelledBefore) };
+}
+
+function labelledNow(stored: Omit<Stored, 'labelled'>, before: string[] | undefined): string[] | undefined {
+  if (!before || stored.moves.length > 0 || stored.deleted.some((d) => d.action !== 'not-found'))
+    return undefined;
+  const persons = new Set(before);
+  for (const w of stored.written)
+    if (
+      (w.action === 'created' || w.action === 'updated' || w.action === 'deleted') &&
+      w.item.sensitivity.length > 0
+    )
+      persons.add(w.item.personId);
+  return [...persons];
 }
 
 /** The persons whose items this request touched (written, deleted or moved away), for relabelling. */

@@ -23,8 +23,14 @@ export interface IngestDeps {
   readAttachments?: (resources: unknown[]) => Promise<void>;
   /** before classifying: put in force lists another process imported (policy) */
   refreshLists?: (q: Queryable) => Promise<void>;
-  /** after the items are written: queue what the text screen flagged, apply review decisions (policy) */
-  settleReviews?: (tx: Queryable, items: { id: string; personId: string }[]) => Promise<unknown>;
+  /**
+   * after the items are written: queue what the text screen flagged, apply review decisions (policy);
+   * `sensitivity` is what an item was just stored with (absent: not written now, labels unknown)
+   */
+  settleReviews?: (
+    tx: Queryable,
+    items: { id: string; personId: string; sensitivity?: string[] }[],
+  ) => Promise<unknown>;
   /** the review queue's entries follow items that moved to another person (owned by the policy) */
   moveReviews?: (tx: Queryable, moves: ItemMove[]) => Promise<unknown>;
   /** 'schema' (default) or 'full' (adds StructureDefinition and invariant checks) */
