@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { postgresReachable } from './databases.ts';
 import { renderChart } from './soak/chart.ts';
 import { runSoak } from './soak/run.ts';
+import { profiled } from './cpu-profile.ts';
 import { cpuLine, soakReport } from './soak/report.ts';
 
 const { values: o } = parseArgs({
@@ -45,7 +46,12 @@ if (!version) {
   process.exit(1);
 }
 const loadBefore = os.loadavg();
-const result = await runSoak({
+// SOAK_HARNESS_PROFILE=FILE: a CPU profile of this harness (set-up and load), since the harness
+// shares the cores with the server it measures (the server's own: SOAK_NODE_ARGS="--cpu-prof …")
+const harnessProfile = process.env.SOAK_HARNESS_PROFILE;
+const soak = (opts: Parameters<typeof runSoak>[0]) =>
+  harnessProfile ? profiled(harnessProfile, () => runSoak(opts)).then((r) => r.value) : runSoak(opts);
+const result = await soak({
   minutes: num('minutes'),
   persons: num('persons'),
   adminUrl,
