@@ -11,6 +11,7 @@ function samples(minutes: number, heap: (t: number) => number): Sample[] {
       ops: {},
       errors: {},
       harnessLagP99: 0,
+      serverLoopMaxMs: 0,
       rssMiB: 300,
       heapUsedMiB: heap(t),
       dbConnections: 5,

@@ -46,6 +46,8 @@ export interface MixInput {
   /** the hospital's patients, for its HL7 v2 feed */
   feedPersons: FeedPerson[];
   rates: SoakRates;
+  /** how long the load runs: the intake and HL7 v2 streams are written for this long beforehand */
+  seconds: number;
 }
 
 /** Sections a clinician opens on their own (FHIR type and a search that narrows it). */
@@ -83,8 +85,8 @@ export async function buildMix(m: MixInput): Promise<StreamSpec[]> {
   const streams: StreamSpec[] = [
     { op: 'open', rate: m.rates.opens, next: open(typical) },
     { op: 'search', rate: m.rates.searches, next: search },
-    { op: 'intake', rate: m.rates.intake, next: await intakeJobs(m) },
-    { op: 'hl7v2', rate: m.rates.hl7, next: await hl7Jobs(m) },
+    { op: 'intake', rate: m.rates.intake, next: await intakeJobs(m, Math.ceil(m.rates.intake * m.seconds)) },
+    { op: 'hl7v2', rate: m.rates.hl7, next: await hl7Jobs(m, Math.ceil(m.rates.hl7 * m.seconds)) },
     { op: 'dpo-report', rate: m.rates.dpoPerMinute / 60, next: dpo },
   ];
   if (heavy.length > 0) streams.push({ op: 'open-heavy', rate: m.rates.heavyOpens, next: open(heavy) });
@@ -100,26 +102,33 @@ const NDJSON_SOURCES = new Set(
 
 /**
  * New persons' records, one request per person and source (their Patient first, as a source sends
- * a new registration), weighted by the resources it carries.
+ * a new registration), weighted by the resources it carries. Generated before the load starts,
+ * `resources` in all: generating a person (a heavy one has thousands of resources) and
+ * serialising it took the harness's event loop for up to hundreds of milliseconds in the middle of
+ * the run, and every request due meanwhile went out late, counted as the server's latency.
  */
-async function intakeJobs(m: MixInput): Promise<() => Job | undefined> {
+async function intakeJobs(m: MixInput, resources: number): Promise<() => Job | undefined> {
   const spec = regionSpec();
   const tokens = new Map<string, string>();
   for (const id of NDJSON_SOURCES) tokens.set(id, await m.sourceToken(id));
-  let index = m.intakeFrom;
-  let queue: { source: string; body: string; n: number }[] = [];
-  return () => {
-    while (queue.length === 0) {
-      const p = generatePerson(spec, index++, m.seed, m.now);
-      queue = [...p.bySource]
-        .filter(([id, list]) => NDJSON_SOURCES.has(id) && list.length > 0)
-        .map(([id, list]) => ({
-          source: id,
-          body: `${list.map((r) => JSON.stringify(r)).join('\n')}\n`,
-          n: list.length,
-        }));
+  const requests: { source: string; body: string; n: number }[] = [];
+  let planned = 0;
+  for (let index = m.intakeFrom; planned < resources; index++) {
+    const p = generatePerson(spec, index, m.seed, m.now);
+    for (const [id, list] of p.bySource) {
+      if (!NDJSON_SOURCES.has(id) || list.length === 0) continue;
+      requests.push({
+        source: id,
+        body: `${list.map((r) => JSON.stringify(r)).join('\n')}\n`,
+        n: list.length,
+      });
+      planned += list.length;
     }
-    const req = queue.shift()!;
+  }
+  let next = 0;
+  return () => {
+    const req = requests[next++];
+    if (!req) return undefined;
     const token = tokens.get(req.source)!;
     return {
       weight: req.n,
@@ -134,18 +143,27 @@ async function intakeJobs(m: MixInput): Promise<() => Job | undefined> {
   };
 }
 
-/** The hospital's HL7 v2 feed about its own patients (ADT, ORU, MDM, SIU in a realistic mix). */
-async function hl7Jobs(m: MixInput): Promise<() => Job | undefined> {
+/**
+ * The hospital's HL7 v2 feed about its own patients (ADT, ORU, MDM, SIU in a realistic mix):
+ * `count` messages, written before the load starts (as the intake's records are).
+ */
+async function hl7Jobs(m: MixInput, count: number): Promise<() => Job | undefined> {
   const token = await m.sourceToken(SOURCE_IDS.acutePas);
   const rng = new Rng(m.seed, 2575, 1);
   // message control ids unique to this run: the store refuses a repeated one as a duplicate
   let n = Date.now() % 1e9;
+  const texts: string[] = [];
+  for (let i = 0; i < count && m.feedPersons.length > 0; i++)
+    texts.push(
+      feedMessage(drawKind(rng), rng.pick(m.feedPersons), ++n, m.now, rng, {
+        application: SOURCE_IDS.acutePas,
+        facility: 'RX1',
+      }),
+    );
+  let next = 0;
   return () => {
-    if (m.feedPersons.length === 0) return undefined;
-    const text = feedMessage(drawKind(rng), rng.pick(m.feedPersons), ++n, m.now, rng, {
-      application: SOURCE_IDS.acutePas,
-      facility: 'RX1',
-    });
+    const text = texts[next++];
+    if (text === undefined) return undefined;
     return {
       weight: 1,
       run: async (signal): Promise<Outcome> => {

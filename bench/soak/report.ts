@@ -33,8 +33,8 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
     '',
     `![soak: latency and memory over time](${c.chart})`,
     '',
-    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | RSS MiB | heap MiB | DB conns | audit opens / opens served | CPU s: server · database · harness |`,
-    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | harness lag p99 (ms) | server loop held, max (ms) | RSS MiB | heap MiB | DB conns | audit opens / opens served | CPU s: server · database · harness |`,
+    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...r.samples.map(
       (s) =>
         `| ${s.t.toFixed(0)} | ${ops
@@ -44,7 +44,7 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
           })
           .join(
             ' | ',
-          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} | ${s.cpu ? `${f(s.cpu.server)} · ${f(s.cpu.database)} · ${f(s.cpu.harness)}` : '–'} |`,
+          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.harnessLagP99, 0)} | ${f(s.serverLoopMaxMs, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} | ${s.cpu ? `${f(s.cpu.server)} · ${f(s.cpu.database)} · ${f(s.cpu.harness)}` : '–'} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

@@ -25,6 +25,8 @@ export interface Sample {
   harnessLagP99: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /** the longest the server's event loop was held in the window (prom-client resets it per scrape), ms */
+  serverLoopMaxMs: number;
   dbConnections: number;
   /** record.open audit events with outcome success, so far */
   auditOpens: number;
@@ -42,11 +44,14 @@ export function metricValue(text: string, name: string): number {
 
 const MiB = 1024 * 1024;
 
-export async function serverMemory(baseUrl: string): Promise<{ rssMiB: number; heapUsedMiB: number }> {
+export async function serverMemory(
+  baseUrl: string,
+): Promise<{ rssMiB: number; heapUsedMiB: number; serverLoopMaxMs: number }> {
   const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   return {
     rssMiB: metricValue(text, 'process_resident_memory_bytes') / MiB,
     heapUsedMiB: metricValue(text, 'nodejs_heap_size_used_bytes') / MiB,
+    serverLoopMaxMs: metricValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
   };
 }
 
@@ -96,7 +101,11 @@ export async function takeSample(
     const sorted = l.sort((a, b) => a - b);
     ops[op] = { served: l.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   }
-  const mem = await serverMemory(baseUrl).catch(() => ({ rssMiB: procRssMiB(pid), heapUsedMiB: Number.NaN }));
+  const mem = await serverMemory(baseUrl).catch(() => ({
+    rssMiB: procRssMiB(pid),
+    heapUsedMiB: Number.NaN,
+    serverLoopMaxMs: Number.NaN,
+  }));
   return {
     t,
     ops,
