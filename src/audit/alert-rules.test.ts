@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultAuditConfig } from '../config/index.ts';
-import { evaluateRules, isOutOfHours, splitName, type PersonFacts } from './alert-rules.ts';
+import { evaluateRules, isOutOfHours, localTime, splitName, type PersonFacts } from './alert-rules.ts';
 import type { AuditEvent } from './types.ts';
 
 const S = defaultAuditConfig('/tmp').alerts;
@@ -120,5 +120,37 @@ describe('alert rules', () => {
     expect(rules({ outcome: 'error', at: '2026-03-04T22:15:00.000Z' })).toEqual([]);
     expect(rules({ personId: undefined, at: '2026-03-04T22:15:00.000Z' })).toEqual([]);
     expect(rules({ action: 'break-glass' }, {}, { ...S, breakGlass: false })).toEqual([]);
+  });
+});
+
+describe('localTime (remembered by UTC minute)', () => {
+  it('moves on at the next minute, across midnight and the clocks going forward', () => {
+    expect(localTime(new Date('2026-03-28T23:59:59.999Z'), 'Europe/London')).toEqual({
+      date: '2026-03-28',
+      weekday: 6,
+      hhmm: '23:59',
+    });
+    expect(localTime(new Date('2026-03-29T00:00:00.000Z'), 'Europe/London')).toEqual({
+      date: '2026-03-29',
+      weekday: 7,
+      hhmm: '00:00',
+    });
+    // British Summer Time starts at 01:00 UTC: 00:59 GMT, then 02:00 BST
+    expect(localTime(new Date('2026-03-29T00:59:30.000Z'), 'Europe/London').hhmm).toBe('00:59');
+    expect(localTime(new Date('2026-03-29T01:00:00.000Z'), 'Europe/London').hhmm).toBe('02:00');
+  });
+
+  it('answers for the zone asked, within the same minute', () => {
+    const at = new Date('2026-07-01T22:30:15.000Z');
+    expect(localTime(at, 'Europe/London')).toEqual({ date: '2026-07-01', weekday: 3, hhmm: '23:30' });
+    expect(localTime(at, 'Asia/Kolkata')).toEqual({ date: '2026-07-02', weekday: 4, hhmm: '04:00' });
+    expect(localTime(new Date('2026-07-01T22:30:59.000Z'), 'Europe/London').hhmm).toBe('23:30');
+    expect(localTime(at, 'UTC').hhmm).toBe('22:30');
+  });
+
+  it('gives an answer that cannot be changed by one caller for the next', () => {
+    const t = localTime(new Date('2026-07-01T10:00:00.000Z'), 'Europe/London');
+    expect(() => Object.assign(t, { hhmm: '03:00' })).toThrow();
+    expect(localTime(new Date('2026-07-01T10:00:20.000Z'), 'Europe/London').hhmm).toBe('11:00');
   });
 });
