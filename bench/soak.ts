@@ -2,8 +2,8 @@
  * `npm run soak -- --minutes 10`: the soak (bench/soak/run.ts) against one server on PostgreSQL,
  * with its verdict line and a PNG chart of latency and memory over time.
  * Options: --minutes 10 --opens 100 --heavy-opens 1 --searches 20 --intake 50 (resources/s)
- * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --workers 1 (server processes: one, so
- * that the memory sampled is one process's) --out bench/out/soak.png
+ * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --clinicians 1000 (per GP practice)
+ * --workers 1 (server processes: one, so that the memory sampled is one process's) --out bench/out/soak.png
  * (BENCH_PG_URL picks the server; the database is the soak's own, created and dropped).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ const { values: o } = parseArgs({
     dpo: { type: 'string', default: '1' },
     persons: { type: 'string', default: '300' },
     workers: { type: 'string', default: '1' },
+    clinicians: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench/out/soak.png' },
   },
 });
@@ -56,6 +57,7 @@ const result = await soak({
   persons: num('persons'),
   adminUrl,
   workers: num('workers'),
+  clinicians: num('clinicians'),
   rates: {
     opens: num('opens'),
     heavyOpens: num('heavy-opens'),

@@ -17,6 +17,8 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('soak (short, PostgreSQL)', () =
     const r = await runSoak({
       minutes: 0.75,
       persons: 20,
+      // a small region: 20 clinicians a practice (the full soak has 1,000, each warmed up first)
+      clinicians: 20,
       adminUrl: pgServer.adminUrl,
       rates: { opens: 3, heavyOpens: 0, searches: 1, intake: 5, hl7: 1, dpoPerMinute: 6 },
     }).finally(() => pgServer.stop());

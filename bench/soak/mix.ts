@@ -26,11 +26,12 @@ export interface SoakRates {
   dpoPerMinute: number;
 }
 
-/** A person in the store whom a clinician at their GP practice opens. */
+/** A person in the store whom the clinicians at their GP practice open. */
 export interface OpenTarget {
   personId: string;
   nhsNumber: string;
-  token: string;
+  /** bearer tokens of the practice's clinicians; each request is made by one of them at random */
+  clinicians: readonly string[];
   heavy: boolean;
 }
 
@@ -67,14 +68,16 @@ export async function buildMix(m: MixInput): Promise<StreamSpec[]> {
     const t = rng.pick(pool);
     return {
       weight: 1,
-      run: (signal) => httpGet(`${m.baseUrl}/fhir/Patient/${t.personId}/$everything`, t.token, signal),
+      run: (signal) =>
+        httpGet(`${m.baseUrl}/fhir/Patient/${t.personId}/$everything`, rng.pick(t.clinicians), signal),
     };
   };
   const search = (): Job => {
     const t = rng.pick(typical);
     const [type, query] = rng.pick(SECTIONS).split('?') as [string, string];
     const url = `${m.baseUrl}/fhir/${type}?patient=${t.personId}${query ? `&${query}` : ''}`;
-    return { weight: 1, run: (signal) => httpGet(url, t.token, signal) };
+    const token = rng.pick(t.clinicians);
+    return { weight: 1, run: (signal) => httpGet(url, token, signal) };
   };
   const dpo = (): Job => {
     const t = rng.pick(m.targets);

@@ -5,7 +5,7 @@
  * sample every 10 s (sample.ts), then the verdict (verdict.ts). Everything it started is stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { createBenchDatabase } from '../databases.ts';
 import { benchConfig, ingestRegion } from '../ingest.ts';
 import { generateRegion } from '../region.ts';
 import { int, note } from '../stats.ts';
+import { httpGet } from './http-get.ts';
 import { Recorder, startLoad, type StreamSpec } from './load.ts';
 import { buildMix, hospitalPatients, type OpenTarget, type SoakRates } from './mix.ts';
 import { CpuMeter } from './cpu.ts';
@@ -24,12 +25,16 @@ import { auditedOpens, OPEN_OPS, takeSample, type Sample } from './sample.ts';
 import { judge, type Verdict } from './verdict.ts';
 
 /**
- * Clinicians per GP practice, each opening the records of their own share of its patients. Until
- * 2026-12-06 one clinician per practice made every open (about 33 a second each): no real user
- * does that, and the audit trail's many-records rule then read 500 of that user's events on
- * every open.
+ * Clinicians per GP practice; every open and search is made by one of its practice's clinicians
+ * at random. Until 2026-12-06 one clinician per practice made every open (about 33 a second
+ * each), then 20 per practice, each tied to a fixed share of its patients (60 users for 100
+ * opens a second, 1.7 opens a second each). No real user works like that: each was always past
+ * the audit trail's many-records threshold (25 persons in 15 minutes), and its count read 500 of
+ * that user's events on every open, the database's CPU rising through the run as the users'
+ * windows filled. A region serving 100 opens a second has thousands of clinicians at work; with
+ * 1,000 per practice each opens about one record every 30 s.
  */
-const CLINICIANS_PER_PRACTICE = 20;
+export const CLINICIANS_PER_PRACTICE = 1000;
 
 export interface SoakOptions {
   minutes: number;
@@ -44,6 +49,8 @@ export interface SoakOptions {
   workers?: number;
   sampleSeconds?: number;
   seed?: number;
+  /** clinicians per GP practice (default CLINICIANS_PER_PRACTICE); each one's token is warmed up first */
+  clinicians?: number;
 }
 
 export interface SoakResult {
@@ -68,6 +75,21 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The server's configuration for the soak: every day a working day from 00:00 to 23:59 for the
+ * audit trail's out-of-hours rule. The soak's rates are a working day's peak, and it runs whenever
+ * someone starts it: run on a Sunday morning, with the rule at its real hours, nearly every open
+ * was the first of its (clinician, person) pair out of hours and wrote an alert in a transaction
+ * of its own, so the same command measured a different server on a weekday afternoon.
+ */
+function workingDayConfig(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'soak-config.json');
+  const outOfHours = { days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
+  writeFileSync(file, JSON.stringify({ audit: { alerts: { outOfHours } } }));
+  return file;
+}
+
 /** `sharedcare serve` on the soak's database; resolves once /ready answers 200. */
 async function startServer(
   databaseUrl: string,
@@ -86,7 +108,13 @@ async function startServer(
     ],
     {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: databaseUrl, SHAREDCARE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        SHAREDCARE_DATA_DIR: dataDir,
+        SHAREDCARE_CONFIG: workingDayConfig(dataDir),
+        LOG_LEVEL: 'warn',
+      },
       // SOAK_SERVER_STDOUT=FILE keeps the server's standard output (with SOAK_NODE_ARGS=--trace-gc, its GCs)
       stdio: [
         'ignore',
@@ -130,6 +158,7 @@ async function openTargets(
   seed: number,
   now: Date,
   secret: string,
+  clinicianCount: number,
 ): Promise<OpenTarget[]> {
   const spec = regionSpec();
   const gpOrg = new Map(
@@ -148,18 +177,25 @@ async function openTargets(
     [chosen.map((c) => c.nhs)],
   );
   const idOf = new Map(rows.map((r) => [r.nhs_number, r.id]));
-  const tokens = new Map<string, string>();
+  const clinicians = new Map<string, string[]>();
+  for (const org of new Set(chosen.map((c) => c.org))) {
+    const tokens: string[] = [];
+    for (let i = 0; i < clinicianCount; i++)
+      tokens.push(
+        await mintUserToken(secret, {
+          user: `soak-clinician-${org}-${i}`,
+          org,
+          role: 'R8000',
+          ttlSeconds: 6 * 3600,
+        }),
+      );
+    clinicians.set(org, tokens);
+  }
   const out: OpenTarget[] = [];
-  for (const [i, c] of chosen.entries()) {
+  for (const c of chosen) {
     const personId = idOf.get(c.nhs);
-    if (!personId) continue;
-    const user = `soak-clinician-${c.org}-${i % CLINICIANS_PER_PRACTICE}`;
-    let token = tokens.get(user);
-    if (!token) {
-      token = await mintUserToken(secret, { user, org: c.org, role: 'R8000', ttlSeconds: 6 * 3600 });
-      tokens.set(user, token);
-    }
-    out.push({ personId, nhsNumber: c.nhs, token, heavy: c.heavy });
+    if (personId)
+      out.push({ personId, nhsNumber: c.nhs, clinicians: clinicians.get(c.org)!, heavy: c.heavy });
   }
   return out;
 }
@@ -181,7 +217,7 @@ const WARM_UP: Record<string, number> = {
   'dpo-report': 2,
 };
 
-async function warmUp(streams: StreamSpec[]): Promise<void> {
+async function warmUp(streams: StreamSpec[], targets: OpenTarget[], baseUrl: string): Promise<void> {
   for (const s of streams)
     for (let i = 0; i < (WARM_UP[s.op] ?? 0); i++) {
       const job = s.next();
@@ -199,6 +235,16 @@ async function warmUp(streams: StreamSpec[]): Promise<void> {
           .catch(() => undefined),
       ),
     );
+  // and every clinician's first request (their token checked in full, then remembered until it
+  // expires), 12 at a time: a server in service has seen its users' tokens; without this the
+  // 3,000 first checks fell in the load's first 30 s (server CPU 8.5-8.9 s per 10 s against 5.5-6)
+  const firsts = [...new Map(targets.map((t) => [t.clinicians, t])).values()].flatMap((t) =>
+    t.clinicians.map((token) => ({ token, personId: t.personId })),
+  );
+  const search = (f: { token: string; personId: string }) =>
+    httpGet(`${baseUrl}/fhir/AllergyIntolerance?patient=${f.personId}`, f.token, AbortSignal.timeout(60_000));
+  for (let i = 0; i < firsts.length; i += 12)
+    await Promise.all(firsts.slice(i, i + 12).map((f) => search(f).catch(() => undefined)));
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -222,7 +268,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // has neither until autovacuum comes round (a minute or so), and the first minute of opens then
     // ran on plans for empty tables beside autovacuum's work (p50 of seconds at 50 opens/s, 2026-12-06)
     await client.query('VACUUM ANALYZE');
-    const targets = await openTargets(client, o.persons, seed, now, secret);
+    const targets = await openTargets(
+      client,
+      o.persons,
+      seed,
+      now,
+      secret,
+      o.clinicians ?? CLINICIANS_PER_PRACTICE,
+    );
     if (targets.filter((t) => !t.heavy).length === 0) throw new Error('no typical person to open');
     note(
       `soak: ${int(loaded.resources)} resources loaded in ${loadSeconds.toFixed(0)} s; ${targets.length} persons to open`,
@@ -250,7 +303,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       seconds: o.minutes * 60 + 30,
     });
     note(`soak: server ${server.baseUrl} (pid ${child.pid}); warm-up, then load for ${o.minutes} min`);
-    await warmUp(streams);
+    await warmUp(streams, targets, server.baseUrl);
     const auditBase = await auditedOpens(client);
     const auditSince = async () => (await auditedOpens(client)) - auditBase;
 
