@@ -5,6 +5,7 @@
  * in src/fhir/search/definitions.ts, and the CapabilityStatement is built from it.
  */
 import type { FastifyInstance } from 'fastify';
+import { registerAdmission } from '../admission.ts';
 import { capabilityStatement } from '../capability.ts';
 import type { Services } from '../context.ts';
 import { FHIR_ROUTE, registerCompression, registerFormatCheck, send } from './format.ts';
@@ -20,6 +21,8 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
   // a plugin of their own, so that compression has loaded before the routes are added
   void app.register(async (fhir) => {
     await registerCompression(fhir);
+    // every FHIR read waits its turn here, before anything else runs for it (admission.ts)
+    registerAdmission(fhir);
     fhir.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
     registerPatientRoutes(fhir, services);
     registerItemRoutes(fhir, services);
