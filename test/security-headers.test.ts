@@ -87,7 +87,12 @@ describe('security headers', () => {
       expect(address).toMatchObject({ address: '127.0.0.1' });
       const res = await fetch(`http://127.0.0.1:${(address as { port: number }).port}/metrics`);
       expect(res.status).toBe(200);
-      expect(await res.text()).toMatch(/sharedcare_http_request_duration_seconds/);
+      const text = await res.text();
+      expect(text).toMatch(/sharedcare_http_request_duration_seconds/);
+      // the FHIR reads' admission queue, for the operator on call
+      expect(text).toMatch(/^sharedcare_fhir_reads_waiting 0$/m);
+      expect(text).toMatch(/^sharedcare_fhir_reads_in_progress 0$/m);
+      expect(text).toMatch(/^sharedcare_fhir_reads_refused_total 0$/m);
     } finally {
       await metrics.close();
     }

@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Admission, registerAdmission } from './admission.ts';
 
@@ -73,7 +74,9 @@ describe('registerAdmission over HTTP', () => {
     const app = Fastify({ forceCloseConnections: true });
     const hold: (() => void)[] = [];
     let started = 0;
-    const admission = registerAdmission(app, { limit: 1, maxQueue: 1, maxWaitMs: 30_000 });
+    const registry = new Registry();
+    const admission = registerAdmission(app, { limit: 1, maxQueue: 1, maxWaitMs: 30_000 }, registry);
+    const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value;
     app.get('/slow', async () => {
       started++;
       await new Promise<void>((resolve) => hold.push(resolve));
@@ -93,6 +96,10 @@ describe('registerAdmission over HTTP', () => {
         issue: [{ severity: 'error', code: 'transient' }],
       });
       expect(started).toBe(1);
+      // what an operator sees on /metrics meanwhile
+      expect(await metric('sharedcare_fhir_reads_in_progress')).toBe(1);
+      expect(await metric('sharedcare_fhir_reads_waiting')).toBe(1);
+      expect(await metric('sharedcare_fhir_reads_refused_total')).toBe(1);
 
       hold.shift()!();
       expect((await first).status).toBe(200);

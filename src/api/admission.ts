@@ -16,6 +16,7 @@
  * queueing in order.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { operationOutcome } from '../fhir/index.ts';
 
 export interface AdmissionOptions {
@@ -29,6 +30,12 @@ export interface AdmissionOptions {
 
 /** Defaults: twice the database pool of a process, so that the pool is kept busy and not flooded. */
 export const READ_ADMISSION: AdmissionOptions = { limit: 20, maxQueue: 2000, maxWaitMs: 10_000 };
+
+const ADMISSION_METRICS = [
+  'sharedcare_fhir_reads_in_progress',
+  'sharedcare_fhir_reads_waiting',
+  'sharedcare_fhir_reads_refused_total',
+];
 
 type Waiter = { admit: () => void; done: boolean };
 
@@ -106,8 +113,34 @@ export class Admission {
 export function registerAdmission(
   app: FastifyInstance,
   options: AdmissionOptions = READ_ADMISSION,
+  registry?: Registry,
 ): Admission {
   const admission = new Admission(options);
+  // for the operator: reads in progress and waiting now, and refused so far (this process's)
+  const registers = registry ? [registry] : [];
+  // an app built again on the same services (tests do) counts for its own queue
+  for (const name of ADMISSION_METRICS) registry?.removeSingleMetric(name);
+  new Gauge({
+    name: 'sharedcare_fhir_reads_in_progress',
+    help: 'FHIR reads being served now (at most the admission limit)',
+    registers,
+    collect() {
+      this.set(admission.inProgress);
+    },
+  });
+  new Gauge({
+    name: 'sharedcare_fhir_reads_waiting',
+    help: 'FHIR reads waiting their turn now',
+    registers,
+    collect() {
+      this.set(admission.waiting);
+    },
+  });
+  const refused = new Counter({
+    name: 'sharedcare_fhir_reads_refused_total',
+    help: 'FHIR reads answered 503 because too many were waiting or one waited too long',
+    registers,
+  });
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     // a client that leaves while waiting gives its place up: its connection closes (the
     // response's own 'close' comes only with a response)
@@ -117,13 +150,15 @@ export function registerAdmission(
     socket?.once('close', onClose);
     const admitted = await admission.enter(gone.signal);
     socket?.off('close', onClose);
-    if (!admitted)
+    if (!admitted) {
+      refused.inc();
       // also to a client that has gone, so that nothing more runs for its request
       return reply
         .code(503)
         .header('retry-after', '1')
         .header('content-type', 'application/fhir+json; charset=utf-8')
         .send(operationOutcome('error', 'transient', 'The record service is busy. Try again in a moment.'));
+    }
     // given up once: when the answer has gone ('finish') or the connection closed ('close')
     let released = false;
     const release = () => {

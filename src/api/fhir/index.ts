@@ -22,7 +22,7 @@ export function registerFhirRoutes(app: FastifyInstance, services: Services): vo
   void app.register(async (fhir) => {
     await registerCompression(fhir);
     // every FHIR read waits its turn here, before anything else runs for it (admission.ts)
-    registerAdmission(fhir);
+    registerAdmission(fhir, undefined, services.metrics.registry);
     fhir.get('/fhir/metadata', FHIR_ROUTE, async (_req, reply) => send(reply, metadata));
     registerPatientRoutes(fhir, services);
     registerItemRoutes(fhir, services);
