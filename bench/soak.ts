@@ -79,9 +79,5 @@ const report = soakReport(result, {
   chart: path.relative(process.cwd(), out),
 });
 writeFileSync(out.replace(/\.png$/, '.md'), report);
-// exit when done, as bench/run.ts does: the set-up's in-process ingest leaves a worker's message
-// port open (process.getActiveResourcesInfo() after the verdict: ["MessagePort"]), and every
-// `npm run soak` of 2026-12-06 was still waiting an hour after printing its verdict
-process.stdout.write(`${report}\n${cpuLine(result)}\n${result.verdict.line}\n`, () =>
-  process.exit(result.verdict.pass ? 0 : 1),
-);
+process.stdout.write(`${report}\n${cpuLine(result)}\n${result.verdict.line}\n`);
+process.exitCode = result.verdict.pass ? 0 : 1;

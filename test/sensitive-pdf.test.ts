@@ -179,3 +179,34 @@ describe.skipIf(SKIP_BROWSER_TESTS)('PDF attachments under the text screen', () 
 });
 
 if (SKIP_BROWSER_TESTS) console.warn(NO_CHROMIUM_MESSAGE);
+
+describe('the PDF reader thread', () => {
+  it('does not keep a process alive once its reads are done', { timeout: 60_000 }, async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'sharedcare-pdf-exit-'));
+    const script = path.join(dir, 'read.mts');
+    const extract = new URL('../src/policy/pdf/extract.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { pdfTextAsync } from ${JSON.stringify(extract)};
+const answer = await pdfTextAsync(Buffer.from('%PDF-1.4\\n1 0 obj<<>>endobj\\ntrailer<<>>\\n%%EOF'));
+console.log('read', answer.ok);
+`,
+    );
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.stdout).toContain('read false');
+      // killed by the timeout (a signal, no status) if the worker's port held the process open
+      expect(run.signal).toBeNull();
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

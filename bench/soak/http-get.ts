@@ -26,13 +26,14 @@ function decoder(): Worker {
   w.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
     waiting.get(id)?.(ok);
     waiting.delete(id);
+    if (waiting.size === 0) w.unref();
   });
   w.on('error', () => {
     for (const done of waiting.values()) done(false);
     waiting.clear();
     worker = undefined;
   });
-  // the harness exits when its load is done, whatever this thread is waiting for
+  // held only while a body waits for it (as the PDF reader's thread, src/policy/pdf/extract.ts)
   w.unref();
   return (worker = w);
 }
@@ -47,6 +48,7 @@ function decodes(body: Buffer, encoding: string): Promise<boolean> {
   const id = nextId++;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
+    decoder().ref();
     decoder().postMessage({ id, encoding, body: own.buffer }, [own.buffer as ArrayBuffer]);
   });
 }

@@ -57,7 +57,10 @@ export function pdfText(bytes: Buffer): PdfText {
   return remember(k.key, answer);
 }
 
-/** The message-driven worker, started on first use; it does not keep the process alive. */
+/**
+ * The message-driven worker, started on first use. It keeps the process alive while a read waits
+ * for it, and not otherwise (`settle`).
+ */
 let reader: { worker: Worker; waiting: Map<number, (a: PdfText) => void>; next: number } | undefined;
 /** reads of the same bytes in flight at once share one answer */
 const inFlight = new Map<string, Promise<PdfText>>();
@@ -66,10 +69,10 @@ function asyncReader(): NonNullable<typeof reader> {
   if (reader) return reader;
   const w = new Worker(fileURLToPath(new URL('./async-worker.mjs', import.meta.url)));
   const r = { worker: w, waiting: new Map<number, (a: PdfText) => void>(), next: 0 };
-  w.unref();
   w.on('message', (m: { id: number; answer: PdfText }) => {
     r.waiting.get(m.id)?.(m.answer);
     r.waiting.delete(m.id);
+    settle(r);
   });
   const fail = () => {
     if (reader === r) reader = undefined;
@@ -79,6 +82,16 @@ function asyncReader(): NonNullable<typeof reader> {
   w.on('error', fail);
   w.on('exit', fail);
   return (reader = r);
+}
+
+/**
+ * Held (ref) while reads wait, let go (unref) when none do. Set after the listeners, since adding
+ * a 'message' listener refs the worker's port again: until 2026-12-06 the early unref was undone,
+ * and every process that had read a PDF this way (a soak's set-up, a load) never exited by itself.
+ */
+function settle(r: NonNullable<typeof reader>): void {
+  if (r.waiting.size > 0) r.worker.ref();
+  else r.worker.unref();
 }
 
 /** The same answer as pdfText, read without blocking the event loop; remembered for pdfText. */
@@ -93,6 +106,7 @@ export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
     const timer = setTimeout(() => {
       // pdfjs stuck on one document: the worker goes, and every read waiting on it is unreadable
       r.waiting.delete(id);
+      settle(r);
       resolve({ ok: false, reason: 'could not be read in time' });
       void r.worker.terminate();
     }, TIMEOUT_MS);
@@ -101,6 +115,7 @@ export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
       clearTimeout(timer);
       resolve(answer);
     });
+    settle(r);
     r.worker.postMessage({ id, data: new Uint8Array(bytes) });
   }).then((answer) => {
     inFlight.delete(k.key);
