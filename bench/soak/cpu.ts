@@ -1,6 +1,6 @@
 /**
  * CPU time used in each sample window by the server process (all its threads: the event loop and
- * libuv's pool, where zlib compresses), by its database backends, and by this harness: seconds of
+ * libuv's pool, where zlib compresses; with `--workers N`, its workers too), by its database backends, and by this harness: seconds of
  * CPU per window are what a change to the record open saves, whatever else the machine is running,
  * where latency on a shared machine mostly measures the queue for a core.
  */
@@ -23,6 +23,30 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** A process and its descendants (a server's cluster workers), from /proc's children lists. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const kids = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (kids) out.push(...kids.split(' ').map(Number));
+    } catch {
+      // gone, or no children list on this kernel: the process alone
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of a process and its descendants (`serve --workers N` forks its workers). */
+export function treeCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  return processTree(pid)
+    .slice(1)
+    .reduce((sum, child) => sum + (processCpuSeconds(child) ?? 0), own);
+}
+
 export interface CpuWindow {
   /** seconds of CPU in the window */
   server: number;
@@ -41,7 +65,7 @@ export class CpuMeter {
     private readonly client: pg.Client,
     private readonly database: string,
   ) {
-    this.server = processCpuSeconds(serverPid);
+    this.server = treeCpuSeconds(serverPid);
   }
 
   /** A meter whose first window starts now (the backends' earlier CPU, from set-up, excluded). */
@@ -52,7 +76,7 @@ export class CpuMeter {
   }
 
   async window(): Promise<CpuWindow> {
-    const server = processCpuSeconds(this.serverPid);
+    const server = treeCpuSeconds(this.serverPid);
     const serverDelta = server !== undefined && this.server !== undefined ? server - this.server : Number.NaN;
     this.server = server;
     const harnessNow = process.cpuUsage();

@@ -53,8 +53,26 @@ function decodes(body: Buffer, encoding: string): Promise<boolean> {
   });
 }
 
-/** GET with a bearer token: fine when the status is the expected one and the body decodes. */
+/**
+ * GET with a bearer token: fine when the status is the expected one and the body decodes.
+ *
+ * A kept-alive connection that the server closed for idleness (Fastify's keepAliveTimeout) just
+ * as a request went out on it is reset before the server read anything: browsers and HTTP client
+ * libraries send such an idempotent request again on a new connection, and so does this, once, as
+ * Node's documentation advises (`request.reusedSocket`). A reset on a new connection, or a second
+ * one, is the server's failure and is counted.
+ */
 export function httpGet(url: string, token: string, signal: AbortSignal, expected = 200): Promise<Outcome> {
+  return getOnce(url, token, signal, expected).catch((err: unknown) => {
+    if (err instanceof ReusedSocketReset && !signal.aborted) return getOnce(url, token, signal, expected);
+    throw err instanceof ReusedSocketReset ? err.cause : err;
+  });
+}
+
+/** A reset of a kept-alive connection before any answer came back on it. */
+class ReusedSocketReset extends Error {}
+
+function getOnce(url: string, token: string, signal: AbortSignal, expected: number): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const req = get(
       url,
@@ -74,6 +92,10 @@ export function httpGet(url: string, token: string, signal: AbortSignal, expecte
         });
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        req.reusedSocket && err.code === 'ECONNRESET' ? new ReusedSocketReset('reset', { cause: err }) : err,
+      ),
+    );
   });
 }

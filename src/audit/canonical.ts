@@ -21,9 +21,11 @@ export const LEGACY_CHAIN = 0;
 export const LEGACY_GENESIS = '0'.repeat(64);
 
 export function digestIds(ids: string[]): string {
-  const h = createHash('sha256');
-  for (const id of ids) h.update(id).update('\n');
-  return h.digest('hex');
+  // each id followed by a newline, hashed as one string: the same digest as one update per piece,
+  // without two calls into the hash per id (a heavy record releases thousands)
+  return createHash('sha256')
+    .update(ids.length > 0 ? `${ids.join('\n')}\n` : '')
+    .digest('hex');
 }
 
 export function canonicalEvent(input: AuditEventInput, at: string): string {
