@@ -2,13 +2,14 @@
 // response body (its ArrayBuffer transferred here), the answer whether it decoded.
 import { Buffer } from 'node:buffer';
 import { parentPort } from 'node:worker_threads';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 parentPort.on('message', ({ id, encoding, body }) => {
   const bytes = Buffer.from(body);
   try {
     if (encoding === 'gzip') gunzipSync(bytes, { chunkSize: outputChunk(bytes) });
     else if (encoding === 'deflate') inflateSync(bytes, { chunkSize: 1 << 20 });
+    else if (encoding === 'br') brotliDecompressSync(bytes, { chunkSize: 1 << 20 });
     parentPort.postMessage({ id, ok: true });
   } catch {
     parentPort.postMessage({ id, ok: false });

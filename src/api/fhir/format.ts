@@ -1,12 +1,13 @@
 /**
  * What every FHIR response shares: JSON only (an XML request answers 406 with an OperationOutcome,
  * as FHIR asks of a server that cannot give the format), `Prefer: handling=strict|lenient`, the
- * version as a weak ETag with If-None-Match answered 304, and gzip (gzip.ts, then @fastify/compress).
+ * version as a weak ETag with If-None-Match answered 304, and compression (large answers: brotli or
+ * gzip, large-answer.ts; the rest: gzip, @fastify/compress).
  */
 import compress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SharedcareError } from '../../errors/index.ts';
-import { gzipLargeAnswer } from './gzip.ts';
+import { compressLargeAnswer } from './large-answer.ts';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -21,11 +22,11 @@ const COMPRESSION = { encodings: ['gzip', 'deflate'], customTypes: /^application
 };
 
 /**
- * The route options every FHIR read route carries: gzip when the client accepts it, large answers
- * in one call in the thread pool (gzip.ts), the rest by @fastify/compress, whose onSend hook it
- * appends after this one.
+ * The route options every FHIR read route carries: compression when the client accepts it, large
+ * answers in one call in the thread pool (large-answer.ts: brotli where the client takes it, else
+ * gzip), the rest by @fastify/compress, whose onSend hook it appends after this one.
  */
-export const FHIR_ROUTE = { compress: COMPRESSION, onSend: gzipLargeAnswer };
+export const FHIR_ROUTE = { compress: COMPRESSION, onSend: compressLargeAnswer };
 
 export function send(reply: FastifyReply, body: string | Buffer): FastifyReply {
   return reply.header('content-type', FHIR_JSON).header('cache-control', 'no-store').send(body);
