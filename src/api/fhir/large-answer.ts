@@ -62,21 +62,21 @@ export async function compressLargeAnswer(
   if (reply.getHeader('content-encoding') !== undefined) return payload;
   const encoding = largeAnswerEncoding(req);
   if (encoding === undefined) return payload;
+  // an output chunk big enough for the whole answer: each chunk of zlib's default 16 KiB comes back
+  // to the event loop on its own (measured: 0.39 ms of the loop per 350 KiB answer gzipped, 0.18
+  // with one; brotli of a 969 KiB Synthea bundle, 1.28-1.39 ms of CPU against 1.06-1.13 with one)
+  const chunkSize = Math.max(ONE_SHOT_FROM_BYTES, payload.length >> 2);
   const compressed =
     encoding === 'br'
       ? await brotliAsync(payload, {
+          chunkSize,
           params: {
             [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
             [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
             [constants.BROTLI_PARAM_SIZE_HINT]: payload.length,
           },
         })
-      : // an output chunk big enough for the whole answer: each chunk of zlib's default 16 KiB comes
-        // back to the event loop on its own (measured: 0.39 ms of the loop per 350 KiB answer, 0.18 with one)
-        await gzipAsync(payload, {
-          level: GZIP_LEVEL,
-          chunkSize: Math.max(ONE_SHOT_FROM_BYTES, payload.length >> 2),
-        });
+      : await gzipAsync(payload, { level: GZIP_LEVEL, chunkSize });
   const vary = reply.getHeader('vary');
   reply
     .header('content-encoding', encoding)
