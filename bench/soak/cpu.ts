@@ -1,8 +1,9 @@
 /**
  * CPU time used in each sample window by the server process (all its threads: the event loop and
- * libuv's pool, where zlib compresses; with `--workers N`, its workers too), by its database backends, and by this harness: seconds of
- * CPU per window are what a change to the record open saves, whatever else the machine is running,
- * where latency on a shared machine mostly measures the queue for a core.
+ * libuv's pool, where zlib compresses; with `--workers N`, its workers too), by its database
+ * backends, and by this harness: seconds of CPU per window are what a change to the record open
+ * saves, whatever else the machine is running, where latency on a shared machine mostly measures
+ * the queue for a core.
  */
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
@@ -24,7 +25,7 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
 }
 
 /** A process and its descendants (a server's cluster workers), from /proc's children lists. */
-export function processTree(pid: number): number[] {
+function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i++) {
     try {

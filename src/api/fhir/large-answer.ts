@@ -45,7 +45,7 @@ export const ONE_SHOT_FROM_BYTES = 64 * 1024;
  * The encoding for a large answer, or undefined to leave it to @fastify/compress (deflate only, or
  * none). "*" and x-gzip mean gzip, as @fastify/compress reads them.
  */
-export function largeAnswerEncoding(req: FastifyRequest): 'br' | 'gzip' | undefined {
+function largeAnswerEncoding(req: FastifyRequest): 'br' | 'gzip' | undefined {
   const header = req.headers['accept-encoding'];
   if (typeof header !== 'string' || req.headers['x-no-compression'] !== undefined) return undefined;
   const chosen = negotiate(header.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), ['br', 'gzip', 'deflate']);
