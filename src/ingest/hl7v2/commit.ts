@@ -4,12 +4,13 @@
  * 1. Land: every new message is stored as received, in one statement, and committed, before any is
  *    processed. A resent message (same MSH-10 from the same source) that was already answered is
  *    answered again from what was stored; one landed but never finished is processed now.
- * 2. Commit: the messages are processed in one transaction, and their answers recorded in one
- *    statement at its end; the ACKs are released only after COMMIT. Each message is still all or
- *    nothing: the batch is first tried without savepoints (the usual case: every message is AA);
- *    if a message turns out to be wrong, that transaction is rolled back and the batch is run
- *    again with each message behind its own savepoint, so an AE or AR rolls back that message's
- *    data only and records its answer.
+ * 2. Commit: the messages are processed in one transaction, several patients' messages in one pass
+ *    of the pipeline (passes.ts), and their answers recorded in one statement at its end; the ACKs
+ *    are released only after COMMIT. Each message is still all or nothing: the batch is first
+ *    tried without savepoints (the usual case: every message is AA); if a message turns out to be
+ *    wrong, that transaction is rolled back and the batch is run again one message at a time, each
+ *    behind its own savepoint, so an AE or AR rolls back that message's data only and records its
+ *    answer.
  * 3. A failure that is not the message's fault (the database, a bug) sends no ACK for the batch; a
  *    batch of several is then retried one message at a time, so that one bad message cannot hold
  *    up the others.
@@ -23,6 +24,7 @@ import { buildAck, type AckCode } from './ack.ts';
 import { UnsupportedMessageError } from './map.ts';
 import type { ParsedMessage } from './message.ts';
 import { lockMessageOrder } from './order-lock.ts';
+import { passesOf } from './passes.ts';
 
 export interface Hl7Outcome {
   ack: string;
@@ -158,6 +160,19 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
     return { messageId, status: 'processed', code: 'AA', ack };
   }
 
+  /** Several messages (one pass, see passes.ts) through the pipeline at once; each is answered AA. */
+  async function applyPass(tx: Queryable, pass: { job: Hl7Job; messageId: string }[]): Promise<Answer[]> {
+    if (pass.length === 1) return [await apply(tx, pass[0]!.job, pass[0]!.messageId)];
+    const entries = pass.flatMap(({ job }) => deps.format.map(job.parsed, job.source));
+    await ingestWithin(tx, deps.ingest, pass[0]!.job.source, entries);
+    return pass.map(({ job, messageId }) => ({
+      messageId,
+      status: 'processed',
+      code: 'AA',
+      ack: buildAck(job.parsed.message, 'AA'),
+    }));
+  }
+
   /** One message behind a savepoint: AA with its data, or AE/AR with nothing but the answer. */
   async function applyGuarded(tx: Queryable, job: Hl7Job, messageId: string): Promise<Answer> {
     await tx.query('SAVEPOINT hl7_message');
@@ -177,9 +192,9 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
 
   /**
    * The batch in one transaction. `guarded`: each message behind its own savepoint, so that one
-   * message's AE/AR undoes that message alone. Unguarded (the first try): no savepoints, two round
-   * trips a message fewer; any message's fault aborts the whole transaction, and the batch is run
-   * again guarded, so each message is still all or nothing.
+   * message's AE/AR undoes that message alone. Unguarded (the first try): no savepoints, and the
+   * messages go through the pipeline in passes of several (passes.ts); any message's fault aborts
+   * the whole transaction, and the batch is run again guarded, so each message is still all or nothing.
    */
   async function commit(items: { job: Hl7Job; messageId: string }[], guarded: boolean): Promise<void> {
     await deps.ingest.refreshLists?.(db);
@@ -190,8 +205,9 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
           items.map((i) => i.job.orderKey),
         );
       const answers: Answer[] = [];
-      for (const { job, messageId } of items)
-        answers.push(await (guarded ? applyGuarded : apply)(tx, job, messageId));
+      if (guarded)
+        for (const { job, messageId } of items) answers.push(await applyGuarded(tx, job, messageId));
+      else for (const pass of passesOf(items)) answers.push(...(await applyPass(tx, pass)));
       await finishAll(tx, answers);
       return answers;
     });
