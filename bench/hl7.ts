@@ -6,8 +6,8 @@
  * MDM, SIU; src/generate/hl7-feed.ts). Three phases:
  *   1. throughput: as fast as the ACKs come, on `--connections` connections;
  *   2. latency: a fixed 200 messages/s, ACK latency p50/p99;
- *   3. memory: the fixed rate for `--memory-seconds`, RSS and heap sampled every 10 s, and the
- *      slope after the first two minutes (flat is the aim).
+ *   3. memory: the fixed rate for `--memory-seconds`, RSS and heap sampled every 2 s, and after
+ *      the first two minutes the slopes of RSS and of the heap's floor, judged as the soak does.
  * Options: --connections 32 --seconds 30 --rate 200 --memory-seconds 300 (or --minutes 5),
  * --messages N (each phase sends the same N messages, whatever the time: for comparing statements
  * and CPU per message between versions on a loaded machine)
@@ -33,6 +33,7 @@ import { timeStatements, type TimedDatabase } from './sql-timing.ts';
 import { ms, summarise } from './stats.ts';
 import { cpuMark, cpuSince } from './process-cpu.ts';
 import { profiled, summariseProfile } from './cpu-profile.ts';
+import { AIMS, heapFloor, slope } from './soak/verdict.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -85,6 +86,31 @@ function load(port: number, req: Partial<Hl7LoadRequest>): Promise<Hl7LoadResult
     w.once('message', resolve);
     w.once('error', reject);
   });
+}
+
+/**
+ * Memory over the run, judged as the soak judges it (bench/soak/verdict.ts): after the first two
+ * minutes, the slope of the heap's floor (its lowest sample in each minute: the heap after
+ * collection) and of RSS. A 10 s sample of heap used is wherever the collector's sawtooth was.
+ */
+function memoryVerdict(all: { t: number; rssMiB: number; heapUsedMiB: number }[], seconds: number): string {
+  // whole minutes of load only: a last window holding the run's final sample or two has no floor
+  const samples = all.filter((s) => s.t < Math.floor(seconds / 60) * 60);
+  const settled = samples.filter((s) => s.t > AIMS.settleSeconds);
+  const floors = heapFloor(settled);
+  const heap = slope(floors);
+  const rss = slope(settled.map((s) => [s.t / 60, s.rssMiB]));
+  const minutes = heapFloor(samples).map(([, mib], k) => {
+    const inMinute = samples.filter((s) => Math.floor(s.t / 60) === k);
+    return `${Math.max(...inMinute.map((s) => s.rssMiB)).toFixed(0)}/${mib.toFixed(0)}`;
+  });
+  const flat = heap <= AIMS.heapSlopeMiBPerMin && rss <= AIMS.rssSlopeMiBPerMin;
+  const verdict =
+    floors.length < 3 ? 'not judged (fewer than 3 minutes after settling)' : flat ? 'flat' : 'NOT flat';
+  return [
+    `memory by minute (MiB, highest RSS / heap floor): ${minutes.join(' ')}`,
+    `after the first ${AIMS.settleSeconds} s: heap floor ${heap.toFixed(2)} MiB/min (aim <= ${AIMS.heapSlopeMiBPerMin}), RSS ${rss.toFixed(2)} MiB/min (aim <= ${AIMS.rssSlopeMiBPerMin}): memory ${verdict}`,
+  ].join('\n');
 }
 
 let timing: TimedDatabase | undefined;
@@ -166,12 +192,17 @@ try {
 
   const memorySeconds = o.minutes ? Number(o.minutes) * 60 : Number(o['memory-seconds']);
   if (memorySeconds > 0 && runs('memory')) {
-    const samples: { t: number; rss: number; heap: number }[] = [];
+    // every 2 s, so that each minute's lowest heap (its floor after collection) is well sampled
+    const samples: { t: number; rssMiB: number; heapUsedMiB: number }[] = [];
     const t0 = performance.now();
     const timer = setInterval(() => {
       const m = process.memoryUsage();
-      samples.push({ t: (performance.now() - t0) / 1000, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
-    }, 10_000);
+      samples.push({
+        t: (performance.now() - t0) / 1000,
+        rssMiB: m.rss / 2 ** 20,
+        heapUsedMiB: m.heapUsed / 2 ** 20,
+      });
+    }, 2_000);
     await phase(
       `memory run, ${memorySeconds} s at ${o.rate}/s`,
       mllp.port,
@@ -179,21 +210,7 @@ try {
       db,
     );
     clearInterval(timer);
-    const late = samples.filter((s) => s.t >= Math.min(120, memorySeconds / 2));
-    const slope = (k: 'rss' | 'heap') => {
-      if (late.length < 2) return 0;
-      const mt = late.reduce((a, s) => a + s.t, 0) / late.length;
-      const mv = late.reduce((a, s) => a + s[k], 0) / late.length;
-      const num = late.reduce((a, s) => a + (s.t - mt) * (s[k] - mv), 0);
-      const den = late.reduce((a, s) => a + (s.t - mt) ** 2, 0);
-      return (num / den) * 60;
-    };
-    console.log(
-      `\nmemory every 10 s (MiB, rss/heap): ${samples.map((s) => `${s.rss.toFixed(0)}/${s.heap.toFixed(0)}`).join(' ')}`,
-    );
-    console.log(
-      `slope after the first ${Math.min(120, memorySeconds / 2)} s: rss ${slope('rss').toFixed(2)} MiB/min, heap ${slope('heap').toFixed(2)} MiB/min`,
-    );
+    console.log(`\n${memoryVerdict(samples, memorySeconds)}`);
   }
   console.log(`\n${notes.join('\n\n')}`);
   await mllp.close();
