@@ -1,5 +1,6 @@
 /**
- * The soak's chart: latency p50/p99 by operation and the server's memory (RSS, heap used) over
+ * The soak's chart: latency p50/p99 by operation and the server's memory (RSS, heap used, the heap
+ * as the last full collection left it) over
  * time, as a PNG. Vega-Lite describes it, Vega renders SVG headless (no canvas, no browser), and
  * resvg rasterises the SVG.
  */
@@ -18,6 +19,7 @@ export async function renderChart(samples: Sample[], title: string): Promise<Buf
   const memory = samples.flatMap((s) => [
     { t: s.t / 60, series: 'RSS', mib: s.rssMiB },
     { t: s.t / 60, series: 'heap used', mib: s.heapUsedMiB },
+    ...(s.afterGc ? [{ t: s.t / 60, series: 'heap after full GC', mib: s.afterGc.heapUsedMiB }] : []),
   ]);
   const x = { field: 't', type: 'quantitative', title: 'minutes', scale: { domainMin: 0 } } as const;
   const spec: vl.TopLevelSpec = {

@@ -331,7 +331,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const open = s.ops.open;
       note(
         `  t=${s.t.toFixed(0)} s open ${open?.served ?? 0} p50 ${open?.p50.toFixed(1) ?? '–'} p99 ${open?.p99.toFixed(1) ?? '–'} ms; ` +
-          `errors ${Object.values(s.errors).reduce((a, b) => a + b, 0)}; harness lag p99 ${s.harnessLagP99.toFixed(0)}, server loop max ${s.serverLoopMaxMs.toFixed(0)} ms; RSS ${s.rssMiB.toFixed(0)} heap ${s.heapUsedMiB.toFixed(0)} MiB; ` +
+          `errors ${Object.values(s.errors).reduce((a, b) => a + b, 0)}; harness lag p99 ${s.harnessLagP99.toFixed(0)}, server loop max ${s.serverLoopMaxMs.toFixed(0)} ms; RSS ${s.rssMiB.toFixed(0)} heap ${s.heapUsedMiB.toFixed(0)} MiB` +
+          `${s.afterGc ? ` (${s.afterGc.heapUsedMiB.toFixed(0)} after full GC ${s.afterGc.collections})` : ''}; ` +
           `db ${s.dbConnections}; audit ${s.auditOpens}/${s.opensServed}; ` +
           `CPU s server ${s.cpu.server.toFixed(1)} db ${s.cpu.database.toFixed(1)} harness ${s.cpu.harness.toFixed(1)}`,
       );

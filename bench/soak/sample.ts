@@ -1,11 +1,12 @@
 /**
  * What the soak looks at every 10 s: latency and errors of the last window (from the recorder), the
  * server's memory from its own /metrics (prom-client's process_resident_memory_bytes and
- * nodejs_heap_size_used_bytes), the database's connections from pg_stat_activity, and the audit
+ * nodejs_heap_size_used_bytes, and both as the last full collection left them), the database's connections from pg_stat_activity, and the audit
  * trail's record-open events against the opens the harness was served.
  */
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { GC_MEMORY_METRICS } from '../../src/api/gc-memory.ts';
 import { percentile } from '../stats.ts';
 import type { CpuWindow } from './cpu.ts';
 import type { Recorder } from './load.ts';
@@ -25,6 +26,11 @@ export interface Sample {
   harnessLagP99: number;
   rssMiB: number;
   heapUsedMiB: number;
+  /**
+   * heap used and RSS right after the server's last full collection, and how many full collections
+   * it has run (src/api/gc-memory.ts): what a leak moves, whatever the sawtooth does between them
+   */
+  afterGc?: { heapUsedMiB: number; rssMiB: number; collections: number };
   /** the longest the server's event loop was held in the window (prom-client resets it per scrape), ms */
   serverLoopMaxMs: number;
   dbConnections: number;
@@ -46,12 +52,22 @@ const MiB = 1024 * 1024;
 
 export async function serverMemory(
   baseUrl: string,
-): Promise<{ rssMiB: number; heapUsedMiB: number; serverLoopMaxMs: number }> {
+): Promise<Pick<Sample, 'rssMiB' | 'heapUsedMiB' | 'serverLoopMaxMs' | 'afterGc'>> {
   const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const collections = metricValue(text, GC_MEMORY_METRICS.collections);
   return {
     rssMiB: metricValue(text, 'process_resident_memory_bytes') / MiB,
     heapUsedMiB: metricValue(text, 'nodejs_heap_size_used_bytes') / MiB,
     serverLoopMaxMs: metricValue(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
+    ...(collections > 0
+      ? {
+          afterGc: {
+            heapUsedMiB: metricValue(text, GC_MEMORY_METRICS.heapUsed) / MiB,
+            rssMiB: metricValue(text, GC_MEMORY_METRICS.rss) / MiB,
+            collections,
+          },
+        }
+      : {}),
   };
 }
 

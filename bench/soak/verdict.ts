@@ -1,8 +1,9 @@
 /**
  * The soak's verdict against its aims: no errors; p99 of a typical open at most 50 ms at the
  * target rate while intake runs (and the rate actually sustained); memory flat after the first two
- * minutes (least-squares slope of the heap's floor and of RSS); one record.open audit event for
- * every open served.
+ * minutes (least-squares slope of heap and RSS as the server's full collections left them, or of
+ * the heap's floor and RSS where it ran fewer than three); one record.open audit event for every
+ * open served.
  */
 import { percentile } from '../stats.ts';
 import type { Sample } from './sample.ts';
@@ -77,6 +78,29 @@ export function heapFloor(
   return [...floors].sort(([a], [b]) => a - b).map(([w, mib]) => [((w + 0.5) * windowSeconds) / 60, mib]);
 }
 
+/**
+ * The server's memory as each full collection left it, one point per collection seen (a sample whose
+ * count of full collections moved on since the sample before), after `afterSeconds`: the level a
+ * leak raises. Points are (sample's time in minutes, MiB).
+ */
+export function afterCollections(
+  samples: readonly Pick<Sample, 't' | 'afterGc'>[],
+  afterSeconds = AIMS.settleSeconds,
+): { heap: [number, number][]; rss: [number, number][] } {
+  const heap: [number, number][] = [];
+  const rss: [number, number][] = [];
+  let seen = 0;
+  for (const s of samples) {
+    const g = s.afterGc;
+    if (!g || g.collections <= seen) continue;
+    seen = g.collections;
+    if (s.t <= afterSeconds || !Number.isFinite(g.heapUsedMiB)) continue;
+    heap.push([s.t / 60, g.heapUsedMiB]);
+    rss.push([s.t / 60, g.rssMiB]);
+  }
+  return { heap, rss };
+}
+
 export interface VerdictInput {
   samples: Sample[];
   openLatencies: number[];
@@ -98,10 +122,20 @@ export function judge(v: VerdictInput): Verdict {
   const opensPerSecond = v.openLatencies.length / v.seconds;
   const settled = v.samples.filter((s) => s.t > AIMS.settleSeconds && Number.isFinite(s.heapUsedMiB));
   const judgeable = settled.length >= AIMS.minSlopeSamples;
+  // Memory after full collections where the server ran three or more after settling; else the
+  // heap's floor per minute (which a sawtooth longer than a minute lifts: a full collection every
+  // ninety seconds made a flat heap look like +10 MiB/min), and RSS at every sample.
+  const collected = afterCollections(v.samples);
+  const byCollections = collected.heap.length >= 3;
   const floors = heapFloor(settled);
   // a slope through fewer than three windows' floors says little: fall back to every sample
-  const heapSlope = floors.length >= 3 ? slope(floors) : slope(settled.map((s) => [s.t / 60, s.heapUsedMiB]));
-  const rssSlope = slope(settled.map((s) => [s.t / 60, s.rssMiB]));
+  const heapSlope = byCollections
+    ? slope(collected.heap)
+    : floors.length >= 3
+      ? slope(floors)
+      : slope(settled.map((s) => [s.t / 60, s.heapUsedMiB]));
+  const rssSlope = byCollections ? slope(collected.rss) : slope(settled.map((s) => [s.t / 60, s.rssMiB]));
+  const measured = byCollections ? `after ${collected.heap.length} full collections` : 'heap floor';
   const sustained = opensPerSecond >= AIMS.sustainedShare * v.targetOpensPerSecond;
 
   const checks: Check[] = [
@@ -126,7 +160,7 @@ export function judge(v: VerdictInput): Verdict {
         ? heapSlope <= AIMS.heapSlopeMiBPerMin && rssSlope <= AIMS.rssSlopeMiBPerMin
         : undefined,
       detail: judgeable
-        ? `heap floor ${signed(heapSlope)} MiB/min (aim ≤ ${AIMS.heapSlopeMiBPerMin}), RSS ${signed(rssSlope)} MiB/min (aim ≤ ${AIMS.rssSlopeMiBPerMin}) after ${AIMS.settleSeconds} s`
+        ? `${measured}: heap ${signed(heapSlope)} MiB/min (aim ≤ ${AIMS.heapSlopeMiBPerMin}), RSS ${signed(rssSlope)} MiB/min (aim ≤ ${AIMS.rssSlopeMiBPerMin}) after ${AIMS.settleSeconds} s`
         : `not judged: fewer than ${AIMS.minSlopeSamples} samples after the first ${AIMS.settleSeconds} s`,
     },
     {

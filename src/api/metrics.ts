@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerGcMemory } from './gc-memory.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -11,6 +12,7 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerGcMemory(registry);
   return {
     registry,
     httpDuration: new Histogram({
