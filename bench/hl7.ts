@@ -7,7 +7,7 @@
  *   1. throughput: as fast as the ACKs come, on `--connections` connections;
  *   2. latency: a fixed 200 messages/s, ACK latency p50/p99;
  *   3. memory: the fixed rate for `--memory-seconds`, RSS and heap sampled every 2 s, and after
- *      the first two minutes the slopes of RSS and of the heap's floor, judged as the soak does.
+ *      the first two minutes the slopes of RSS and of the heap's floor (the soak's fallback rule).
  * Options: --connections 32 --seconds 30 --rate 200 --memory-seconds 300 (or --minutes 5),
  * --messages N (each phase sends the same N messages, whatever the time: for comparing statements
  * and CPU per message between versions on a loaded machine)
@@ -89,7 +89,8 @@ function load(port: number, req: Partial<Hl7LoadRequest>): Promise<Hl7LoadResult
 }
 
 /**
- * Memory over the run, judged as the soak judges it (bench/soak/verdict.ts): after the first two
+ * Memory over the run, judged by the soak's floor rule (bench/soak/verdict.ts; the soak itself now
+ * prefers the levels full collections leave, read from the server's /metrics): after the first two
  * minutes, the slope of the heap's floor (its lowest sample in each minute: the heap after
  * collection) and of RSS. A 10 s sample of heap used is wherever the collector's sawtooth was.
  */
