@@ -36,6 +36,8 @@ if (!values.db?.startsWith('sharedcare_bench_identity_'))
 class Rollback extends Error {}
 
 const backendMs = new Map<string, { n: number; ms: number }>();
+/** candidate records the decision read returned, per decision (with --statements) */
+let candidatesRead = 0;
 
 /** `tx`, summing the CPU time its backend spends on each statement into backendMs. */
 async function metered(tx: Queryable): Promise<Queryable> {
@@ -45,6 +47,9 @@ async function metered(tx: Queryable): Promise<Queryable> {
     async query<T>(sql: string, params?: unknown[]) {
       const b0 = onCpuNs(pid) ?? 0;
       const r = await tx.query<T>(sql, params);
+      const row = r.rows[0] as { candidates?: unknown } | undefined;
+      if (typeof row?.candidates === 'string')
+        candidatesRead += (JSON.parse(row.candidates) as unknown[]).length;
       const key = sql.replace(/\s+/g, ' ').trim().slice(0, 60);
       const s = backendMs.get(key) ?? { n: 0, ms: 0 };
       backendMs.set(key, { n: s.n + 1, ms: s.ms + ((onCpuNs(pid) ?? 0) - b0) / 1e6 });
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
       'SELECT source_id, local_id, demographics FROM person_link ORDER BY updated_at DESC LIMIT $1',
       [Number(values.records)],
     );
-    let timings: (DecisionTiming & { numbered: boolean })[] = [];
+    let timings: (DecisionTiming & { numbered: boolean; candidates: number })[] = [];
     const passOnce = async () => {
       timings = [];
       backendMs.clear();
@@ -81,12 +86,13 @@ async function main(): Promise<void> {
             await tx.query('DELETE FROM person_link WHERE source_id = $1 AND local_id = $2', key);
             const patient = JSON.parse(r.demographics) as Patient;
             const numbered = featuresOf(patient).nhsTrusted;
+            candidatesRead = 0;
             const timing = await timeDecision(tx, db.kind, () =>
               linker.linkSourcePatients(tx, r.source_id, [
                 { localId: r.local_id, patient, contentHash: r.local_id },
               ]),
             );
-            timings.push({ ...timing, numbered });
+            timings.push({ ...timing, numbered, candidates: candidatesRead });
             throw new Rollback();
           })
           .catch((err: unknown) => {
@@ -109,8 +115,12 @@ async function main(): Promise<void> {
     for (const numbered of [true, false]) {
       const some = timings.filter((t) => t.numbered === numbered);
       const c = summarise(some.map((t) => t.cpuMs ?? Number.NaN));
+      const b = summarise(some.map((t) => t.backendMs ?? Number.NaN));
+      const read = values.statements
+        ? `; candidates read: mean ${(some.reduce((n, t) => n + t.candidates, 0) / some.length).toFixed(1)}, max ${Math.max(...some.map((t) => t.candidates))}`
+        : '';
       console.log(
-        `    ${some.length} records ${numbered ? 'with' : 'without'} a trusted NHS number: CPU p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms`,
+        `    ${some.length} records ${numbered ? 'with' : 'without'} a trusted NHS number: CPU p50 ${f(c.p50)} ms, p99 ${f(c.p99)} ms (backend p50 ${f(b.p50)}, p99 ${f(b.p99)})${read}`,
       );
     }
     for (const [sql, m] of [...backendMs].sort((a, b) => b[1].ms - a[1].ms))

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/index.ts';
 import { createPersonLinker, featuresOf, loadMatchRules } from '../src/identity/index.ts';
 import { readForDecisions, type DecisionQuery, type DecisionReads } from '../src/identity/decision-reads.ts';
-import { blockingKeys, swappedDate, type MatchFeatures } from '../src/identity/features.ts';
+import { blockingKeys, keyProbes, type MatchFeatures } from '../src/identity/features.ts';
 import { isValidNhsNumber } from '../src/identity/nhs-number.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
 import { patientOf, ROSE, someone } from './identity-data.ts';
@@ -29,11 +29,8 @@ async function link(db: Database, sourceId: string, records: [string, Patient][]
 
 /** The query loadContext makes for these records; `extra` local ids make it a batch's. */
 function queryFor(f: MatchFeatures, localId: string, extra: string[] = []): DecisionQuery {
-  const keys = {
-    keys: [blockingKeys(f)],
-    extraDobs: [swappedDate(f.birthDate)].filter((d) => !!d) as string[],
-  };
-  const none = { keys: [], extraDobs: [] };
+  const keys = { keys: [blockingKeys(f)], probes: [keyProbes(f)] };
+  const none = { keys: [], probes: [] };
   return {
     sourceId: 'ooh',
     localIds: [localId, ...extra],
@@ -66,14 +63,16 @@ const plain = (r: DecisionReads, dropPersonNhs = false) => {
 describe.each(DB_KINDS)('the decision reads for one record and for a batch, on %s', (kind) => {
   let t: TestDatabase;
   // Rose has an NHS number at the GP; her namesake born the same day, at the same address, has
-  // none anywhere; someone else shares her postcode
+  // none anywhere; a woman and a man share her postcode (and nothing else: the man is no candidate)
   const namesake = { ...ROSE, given: 'Rosamund', phone: '01632 960999' };
-  const neighbour = { ...someone(3), postcode: ROSE.postcode };
+  const neighbour = { ...someone(4), postcode: ROSE.postcode };
+  const manNextDoor = { ...someone(3), postcode: ROSE.postcode };
   beforeAll(async () => {
     t = await freshDatabase(kind);
     await link(t.db, 'gp', [
       ['gp-rose', patientOf('gp-rose', ROSE, '9990000018') as Patient],
       ['gp-neighbour', patientOf('gp-neighbour', neighbour, '9990000026') as Patient],
+      ['gp-man-next-door', patientOf('gp-man-next-door', manNextDoor, '9990000042') as Patient],
     ]);
     await link(t.db, 'hospital', [
       ['h-rose', patientOf('h-rose', ROSE) as Patient],
@@ -99,10 +98,14 @@ describe.each(DB_KINDS)('the decision reads for one record and for a batch, on %
     expect(one.termShares).toEqual([['family|ackroyd', 0.002]]);
   });
 
-  it('reads the same for a record that names a person by NHS number, with that person and records', async () => {
+  it('reads the same for a record that names a person by NHS number, with that person and records, but no candidates', async () => {
     const f = featuresOf(patientOf('o-1', ROSE, '9990000018') as Patient);
     const one = plain(await read(f, false));
-    expect(one).toEqual(plain(await read(f, true)));
+    const batch = plain(await read(f, true));
+    // the number decides (decideLink), so one record's read leaves the candidates out; a batch's
+    // read is for all its records at once and keeps them
+    expect(batch.candidates.map((c) => c.localId)).toEqual(['h-namesake']);
+    expect(one).toEqual({ ...batch, candidates: [] });
     expect(one.personByNhs.map(([nhs]) => nhs)).toEqual(['9990000018']);
     expect(one.nhsPersonRecords.map((r) => r.localId)).toEqual(['gp-rose', 'h-rose']);
   });
@@ -120,5 +123,18 @@ describe.each(DB_KINDS)('the decision reads for one record and for a batch, on %
     ]);
     expect(one.candidates.every((c) => c.personNhs === undefined)).toBe(true);
     expect(batch.candidates.find((c) => c.localId === 'gp-rose')!.personNhs).toBe('9990000018');
+  });
+
+  it('reads candidates of either sex for a record whose sex is not known', async () => {
+    const f = featuresOf(patientOf('o-1', ROSE, undefined, { gender: 'unknown' }) as Patient);
+    const one = await read(f, false);
+    expect(plain(one)).toEqual(plain(await read(f, true), true));
+    expect(plain(one).candidates.map((c) => c.localId)).toEqual([
+      'gp-man-next-door',
+      'gp-neighbour',
+      'gp-rose',
+      'h-namesake',
+      'h-rose',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { recordKey, type CandidateRecord } from './decide.ts';
-import { blockingKeys, swappedDate, type MatchFeatures } from './features.ts';
+import { blockingKeys, keyProbes, type MatchFeatures } from './features.ts';
 
 /** Candidates by blocking key, growing as the batch's own records are decided. */
 export class CandidatePool {
@@ -17,14 +17,13 @@ export class CandidatePool {
       }
   }
   near(f: MatchFeatures, self: string): CandidateRecord[] {
-    const k = blockingKeys(f);
-    const swapped = swappedDate(f.birthDate);
+    const name = blockingKeys(f).name;
+    const probes = keyProbes(f);
     const found = new Map<string, CandidateRecord>();
     for (const key of [
-      k.dob && `d:${k.dob}`,
-      swapped && `d:${swapped}`,
-      k.name && `n:${k.name}`,
-      k.postcode && `p:${k.postcode}`,
+      ...probes.dob.map((d) => `d:${d}`),
+      name && `n:${name}`,
+      ...probes.postcode.map((p) => `p:${p}`),
     ])
       for (const r of (key && this.byKey.get(key)) || []) {
         const id = recordKey(r.sourceId, r.localId);

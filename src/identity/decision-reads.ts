@@ -22,7 +22,7 @@
  */
 import type { Queryable } from '../db/index.ts';
 import type { CandidateRecord, Remembered } from './decide.ts';
-import type { BlockingKeys, MatchFeatures } from './features.ts';
+import type { BlockingKeys, KeyProbes, MatchFeatures } from './features.ts';
 
 export interface DecisionReads {
   candidates: CandidateRecord[];
@@ -35,10 +35,11 @@ export interface DecisionReads {
   termShares: Map<string, number>;
 }
 
-/** Blocking keys to search, with the birth dates with day and month swapped searched as well. */
+/** Blocking keys to search: the records' name keys, and their birth-date and postcode probes. */
 export interface KeySet {
   keys: BlockingKeys[];
-  extraDobs: string[];
+  /** each record's keyProbes: its keys with the sexes a candidate may have */
+  probes: KeyProbes[];
 }
 
 export interface DecisionQuery {
@@ -90,6 +91,13 @@ SELECT
 /**
  * The same reads for one record. The candidates' subquery is kept apart (OFFSET 0) so that the
  * person's NHS number is looked up once per candidate row, not again in the filter.
+ *
+ * A record with a trusted NHS number that a person already holds links to that person whatever
+ * the candidates say (decideLink's first rule; a birth-date conflict is judged on that person's own
+ * records, `nhs_records`), so its candidates are not read at all: the condition on `$12` has no
+ * column of `l` in it, and PostgreSQL tests it once, before the scan (a one-time filter). That is
+ * most of intake (a known patient's new version or another source's record of them); at 1,000,000
+ * persons it saves reading ~130 candidate records and their persons, most not in memory.
  */
 const oneRecordSql = (personNhs: string) => `
 SELECT
@@ -98,25 +106,26 @@ SELECT
      FROM (SELECT l.source_id, l.local_id, l.person_id, l.features,
                   ${personNhs} AS person_nhs
              FROM person_link l
-            WHERE (l.block_dob = $1::text OR l.block_dob = $2::text OR l.block_name = $3::text
-                    OR l.block_postcode = $4::text)
+            WHERE (l.block_dob IN ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text)
+                    OR l.block_name = $7::text OR l.block_postcode IN ($8::text, $9::text, $10::text))
               AND l.features IS NOT NULL
+              AND NOT ($11::boolean AND EXISTS (SELECT 1 FROM person q WHERE q.nhs_number = $12::text))
            OFFSET 0) AS c
-    WHERE NOT $5::boolean OR c.person_nhs IS NULL) AS candidates,
+    WHERE NOT $11::boolean OR c.person_nhs IS NULL) AS candidates,
   (SELECT coalesce(json_agg(json_build_array(p.nhs_number, p.id)), '[]')::text
-     FROM person p WHERE p.nhs_number = $6::text) AS by_nhs,
+     FROM person p WHERE p.nhs_number = $12::text) AS by_nhs,
   (SELECT coalesce(json_agg(json_build_array(l.source_id, l.local_id, l.person_id, p.nhs_number,
             l.features::json)), '[]')::text
      FROM person p JOIN person_link l ON l.person_id = p.id
-    WHERE p.nhs_number = $6::text AND l.features IS NOT NULL) AS nhs_records,
+    WHERE p.nhs_number = $12::text AND l.features IS NOT NULL) AS nhs_records,
   (SELECT coalesce(json_agg(json_build_array(d.local_id, d.other_source_id || '|' || d.other_local_id,
             d.decision, l.person_id)), '[]')::text
      FROM identity_decision d
      LEFT JOIN person_link l ON l.source_id = d.other_source_id AND l.local_id = d.other_local_id
-    WHERE d.source_id = $7::text AND d.local_id = $8::text) AS remembered,
+    WHERE d.source_id = $13::text AND d.local_id = $14::text) AS remembered,
   (SELECT coalesce(json_agg(json_build_array(t.field, t.value, t.share)), '[]')::text
      FROM identity_term_frequency t
-    WHERE (t.field = 'family' AND t.value = $9::text) OR (t.field = 'given' AND t.value = $10::text)) AS tf`;
+    WHERE (t.field = 'family' AND t.value = $15::text) OR (t.field = 'given' AND t.value = $16::text)) AS tf`;
 
 /**
  * Two texts, so that each keeps its own generic plan: with the candidates' persons' NHS numbers,
@@ -134,9 +143,9 @@ const distinct = (xs: (string | null | undefined)[]): string[] => [
 ];
 
 const keyArrays = (k: KeySet): string[][] => [
-  distinct([...k.keys.map((x) => x.dob), ...k.extraDobs]),
+  distinct(k.probes.flatMap((p) => p.dob)),
   distinct(k.keys.map((x) => x.name)),
-  distinct(k.keys.map((x) => x.postcode)),
+  distinct(k.probes.flatMap((p) => p.postcode)),
 ];
 
 /** The one record's parameters, when the query is for one record (absent keys are ''). */
@@ -144,13 +153,15 @@ function oneRecordParams(q: DecisionQuery): unknown[] | undefined {
   const trusted = q.unnumbered.keys.length === 1;
   const k = trusted ? q.unnumbered : q.anyPerson;
   const key = k.keys[0];
-  if (q.localIds.length !== 1 || !key || k.keys.length !== 1) return undefined;
+  const probes = k.probes[0];
+  if (q.localIds.length !== 1 || !key || !probes || k.keys.length !== 1) return undefined;
   const name = (field: string) => q.names.find((n) => n.field === field)?.value ?? '';
+  // keyProbes: at most two dates and one postcode, each with three sexes; an absent probe is ''
+  const pad = (xs: string[], n: number) => [...xs, ...Array<string>(n).fill('')].slice(0, n);
   return [
-    key.dob ?? '',
-    k.extraDobs[0] ?? '',
+    ...pad(probes.dob, 6),
     key.name ?? '',
-    key.postcode ?? '',
+    ...pad(probes.postcode, 3),
     trusted,
     q.trustedNhs[0] ?? '',
     q.sourceId,

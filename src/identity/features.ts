@@ -89,21 +89,59 @@ export interface BlockingKeys {
  * Raise it when featuresOf or blockingKeys change: `backfillMatchKeys` (run at start and by
  * `sharedcare identity reindex`) recomputes every row of an older version.
  * 2: the name key holds the birth month as well as the year.
+ * 3: the birth-date and postcode keys hold the sex as well (keyProbes).
  */
-export const MATCH_KEYS_VERSION = 2;
+export const MATCH_KEYS_VERSION = 3;
+
+const SEX_MARK: Record<string, string> = { female: '|f', male: '|m' };
+/** A key with the record's sex; the key alone when the sex is unknown. */
+const withSex = (key: string, sex: string): string => `${key}${SEX_MARK[sex] ?? ''}`;
 
 /**
- * The keys a new record is compared on: the same birth date (or the day/month swap), the same
- * surname code and birth year and month, or the same postcode. A candidate needs to share only
- * one. The name key catches a mistyped birth day; with the year alone its blocks grew to hundreds
- * of records for a common surname in a region of 1,000,000 (the bench's 100 surnames: about 320),
- * and the candidates to score with them.
+ * The keys a new record is compared on: the same birth date (or the day/month swap) and sex, the
+ * same surname code and birth year and month, or the same postcode and sex. A candidate needs to
+ * share only one. The name key catches a mistyped birth day; with the year alone its blocks grew
+ * to hundreds of records for a common surname in a region of 1,000,000 (the bench's 100 surnames:
+ * about 320), and the candidates to score with them.
+ *
+ * The sex halves the birth-date and postcode blocks, the largest: at 1,000,000 persons, about 56
+ * and 44 records, each a page to read, most not in memory. A record of unknown sex keeps the key
+ * alone, and keyProbes makes each side find the other. What the sex leaves out: a pair recorded
+ * with opposite sexes that shares no key but the birth date or the postcode (a sex recorded
+ * wrongly, and a changed surname, and a move or a mistyped date). With the sex against it (−4.6 in
+ * config/identity-rules.json) such a pair reaches the link threshold only if the given name, the
+ * first address line and the phone all agree as well. The identity bench's noise never records a
+ * sex wrongly, so its recall cannot show this loss.
  */
 export function blockingKeys(f: MatchFeatures): BlockingKeys {
   const code = f.family[0] ? nysiis(f.family[0]) : '';
   return {
-    dob: f.birthDate || null,
+    dob: f.birthDate ? withSex(f.birthDate, f.sex) : null,
     name: code && f.birthDate ? `${code}:${f.birthDate.slice(0, 7)}` : null,
-    postcode: f.postcode || null,
+    postcode: f.postcode ? withSex(f.postcode, f.sex) : null,
   };
 }
+
+export interface KeyProbes {
+  /** the birth date and its day/month swap */
+  dob: string[];
+  postcode: string[];
+}
+
+/**
+ * The birth-date and postcode keys whose records a record is compared with: each with the
+ * record's own sex and with none (records of unknown sex); for a record of unknown sex, with
+ * either sex. The name key has no sex in it and is probed as it is.
+ */
+export function keyProbes(f: MatchFeatures): KeyProbes {
+  const marks = SEX_MARK[f.sex] !== undefined ? [SEX_MARK[f.sex]!, ''] : ['|f', '|m', ''];
+  const probe = (keys: (string | undefined)[]) =>
+    keys.filter((k): k is string => !!k).flatMap((k) => marks.map((m) => `${k}${m}`));
+  return {
+    dob: probe(f.birthDate ? [f.birthDate, swappedDate(f.birthDate)] : []),
+    postcode: probe([f.postcode]),
+  };
+}
+
+/** Every birth-date key a record of this date may carry, whatever its sex (searches by date). */
+export const dobKeysOfDate = (date: string): string[] => [`${date}|f`, `${date}|m`, date];

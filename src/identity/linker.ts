@@ -18,7 +18,7 @@ import {
   type Remembered,
 } from './decide.ts';
 import { birthDatesConflict } from './comparators.ts';
-import { blockingKeys, featuresOf, swappedDate, type MatchFeatures } from './features.ts';
+import { blockingKeys, featuresOf, keyProbes, type MatchFeatures } from './features.ts';
 import { readForDecisions, type KeySet } from './decision-reads.ts';
 import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
@@ -218,7 +218,7 @@ function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ct
 
 const keySet = (feats: MatchFeatures[]): KeySet => ({
   keys: feats.map(blockingKeys),
-  extraDobs: feats.map((f) => swappedDate(f.birthDate)).filter((d): d is string => !!d),
+  probes: feats.map(keyProbes),
 });
 
 async function loadContext(

@@ -1,7 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { COMPARATORS } from './comparators.ts';
-import { blockingKeys, featuresOf } from './features.ts';
+import { blockingKeys, featuresOf, keyProbes } from './features.ts';
 import { isNicknamePair } from './nicknames.ts';
 import { nameParts, normalisePostcode, normaliseText } from './normalise.ts';
 import { nysiis } from './phonetic.ts';
@@ -156,12 +156,27 @@ describe('Fellegi–Sunter decisions with the default rules', () => {
     expect(rare - common).toBeCloseTo(Math.log2(0.05 / 0.0001), 5);
   });
 
-  it('finds candidates by birth date, surname code and birth month, or postcode', () => {
+  it('finds candidates by birth date and sex, surname code and birth month, or postcode and sex', () => {
     expect(blockingKeys(featuresOf(person(JANE)))).toEqual({
-      dob: '1984-03-07',
+      dob: '1984-03-07|f',
       name: `${nysiis('oduya')}:1984-03`,
-      postcode: 'ND1 2AB',
+      postcode: 'ND1 2AB|f',
     });
+  });
+});
+
+describe('blocking by sex', () => {
+  const jane = featuresOf(person(JANE));
+  const unknown = featuresOf(person({ ...JANE, gender: undefined }));
+  it("a record of known sex probes its own sex's keys and those of records whose sex is not known", () =>
+    expect(keyProbes(jane)).toEqual({
+      dob: ['1984-03-07|f', '1984-03-07', '1984-07-03|f', '1984-07-03'],
+      postcode: ['ND1 2AB|f', 'ND1 2AB'],
+    }));
+  it('a record of unknown sex is stored under the bare keys, which every probe includes, and probes both sexes', () => {
+    expect(blockingKeys(unknown)).toMatchObject({ dob: '1984-03-07', postcode: 'ND1 2AB' });
+    expect(keyProbes(jane).dob).toContain(blockingKeys(unknown).dob);
+    expect(keyProbes(unknown).postcode).toEqual(['ND1 2AB|f', 'ND1 2AB|m', 'ND1 2AB']);
   });
 });
 
