@@ -27,6 +27,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** the backend's CPU time by statement (its first words), over the last pass */
     statements: { type: 'boolean', default: false },
+    /** only the records with (numbered) or without (unnumbered) a trusted NHS number */
+    only: { type: 'string' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/' },
   },
 });
@@ -73,11 +75,18 @@ async function main(): Promise<void> {
       'SELECT source_id, local_id, demographics FROM person_link ORDER BY updated_at DESC LIMIT $1',
       [Number(values.records)],
     );
+    if (values.only && values.only !== 'numbered' && values.only !== 'unnumbered')
+      throw new Error('--only is numbered or unnumbered');
+    const wanted = rows.filter(
+      (r) =>
+        !values.only ||
+        featuresOf(JSON.parse(r.demographics) as Patient).nhsTrusted === (values.only === 'numbered'),
+    );
     let timings: (DecisionTiming & { numbered: boolean; candidates: number })[] = [];
     const passOnce = async () => {
       timings = [];
       backendMs.clear();
-      for (const r of rows) {
+      for (const r of wanted) {
         await db
           .transaction(async (tx0) => {
             const tx = values.statements ? await metered(tx0) : tx0;
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
     const cpu = summarise(timings.map((t) => t.cpuMs ?? Number.NaN));
     const backend = summarise(timings.map((t) => t.backendMs ?? Number.NaN));
     const f = (x: number) => x.toFixed(2);
-    console.log(`identity replay: ${values.db}, ${rows.length} records, last of ${values.passes} passes`);
+    console.log(`identity replay: ${values.db}, ${wanted.length} records, last of ${values.passes} passes`);
     console.log(`  decision wall time:  p50 ${f(wall.p50)} ms, p99 ${f(wall.p99)} ms, max ${f(wall.max)} ms`);
     console.log(
       `  CPU (node + backend): p50 ${f(cpu.p50)} ms, p99 ${f(cpu.p99)} ms (backend alone p50 ${f(backend.p50)}, p99 ${f(backend.p99)})`,

@@ -16,6 +16,8 @@
  *     [--profile] (time in flight per statement)  [--keep] (keep the database)
  *     [--setup copy] (COPY a linked store without match keys, time indexing it, link only the sample:
  *     for 1,000,000 persons; see bench/identity-store.ts)
+ *     [--own-postgres 'shared_buffers=4GB,…'] (a throwaway PostgreSQL server of the bench's own with
+ *     these settings, e.g. sized as a region's database would be; removed at the end)
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,8 @@ import {
 } from '../src/identity/index.ts';
 import { copyLinkedStore, sampleQuality } from './identity-store.ts';
 import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
+import { clustersUnavailable } from '../test/pg-cluster.ts';
+import { PgServer } from '../test/pg-server.ts';
 import { createBenchDatabase } from './databases.ts';
 import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
 import { note, since, summarise } from './stats.ts';
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     setup: { type: 'string', default: 'link' },
+    'own-postgres': { type: 'string' },
     'pg-url': {
       type: 'string',
       default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -178,9 +183,10 @@ async function main(): Promise<void> {
     .join(' ');
   const rules = loadMatchRules(values.rules);
   const linker = createPersonLinker(rules);
+  const own = values.db === 'postgres' ? await ownServer(values['own-postgres']) : undefined;
   const bench =
     values.db === 'postgres'
-      ? await createBenchDatabase(values['pg-url'], `identity_${Date.now()}`)
+      ? await createBenchDatabase(own?.url ?? values['pg-url'], `identity_${Date.now()}`)
       : undefined;
   const db = await openDatabase({ databaseUrl: bench?.url });
   try {
@@ -217,8 +223,12 @@ async function main(): Promise<void> {
     const backend = cpu && summarise(timings.map((t) => t.backendMs ?? 0));
     const c = summarise(withCommit);
     const pct = (x: number) => `${(100 * x).toFixed(3)} %`;
+    const buffers =
+      db.kind === 'postgres'
+        ? ` (shared_buffers ${(await db.query<{ s: string }>("SELECT current_setting('shared_buffers') AS s")).rows[0]!.s}${own ? ', own server' : ''})`
+        : '';
     console.log(
-      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${(setup.records + sample.length).toLocaleString('en-GB')} source records, ${db.kind}, rules v${rules.version}`,
+      `identity bench: ${persons.toLocaleString('en-GB')} persons, ${(setup.records + sample.length).toLocaleString('en-GB')} source records, ${db.kind}${buffers}, rules v${rules.version}`,
     );
     const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-GB');
     if (setup.kind === 'link')
@@ -252,9 +262,31 @@ async function main(): Promise<void> {
         console.log(`  ${(s.ms / s.n).toFixed(3).padStart(8)} ms x ${s.n}  ${sql}`);
   } finally {
     await db.close();
-    if (values.keep && bench) console.log(`  kept database ${bench.name}`);
+    if (values.keep && bench && !own) console.log(`  kept database ${bench.name}`);
     else await bench?.drop();
+    await own?.stop();
   }
+}
+
+/** `--own-postgres a=b,c=d`: a throwaway server with these settings (test/pg-server.ts). */
+async function ownServer(
+  settings: string | undefined,
+): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  if (settings === undefined) return undefined;
+  const why = clustersUnavailable();
+  if (why) throw new Error(`--own-postgres: this machine cannot start a server of the bench's own: ${why}`);
+  const lines = settings
+    .split(',')
+    .filter((x) => x.trim())
+    .map((x) => {
+      const [k, v] = x.split('=');
+      if (!k?.trim() || !v?.trim()) throw new Error(`--own-postgres: "${x}" is not name=value`);
+      return `${k.trim()} = '${v.trim()}'`;
+    });
+  const { cluster, node } = await PgServer.create({ archive: false, settings: lines });
+  note(`own PostgreSQL on port ${node.port}: ${lines.join(', ') || 'default settings'}`);
+  if (values.keep) note('--keep: the own server is removed at the end, and its database with it');
+  return { url: cluster.url(node), stop: () => cluster.destroy() };
 }
 
 await main();

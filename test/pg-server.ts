@@ -41,8 +41,13 @@ export class PgServer extends ThrowawayServers {
     super(dir, () => this.nodes);
   }
 
-  /** A running server, by default with WAL archiving on, its archive in `<dir>/wal-archive`. */
-  static async create(opts: { archive?: boolean } = {}): Promise<{ cluster: PgServer; node: PgNode }> {
+  /**
+   * A running server, by default with WAL archiving on, its archive in `<dir>/wal-archive`.
+   * `settings` are postgresql.conf lines added after the drill's (the later line wins).
+   */
+  static async create(
+    opts: { archive?: boolean; settings?: string[] } = {},
+  ): Promise<{ cluster: PgServer; node: PgNode }> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sharedcare-pitr-'));
     const owner = postgresUser()!;
     chownSync(dir, owner.uid, owner.gid);
@@ -60,7 +65,10 @@ export class PgServer extends ThrowawayServers {
         'UTF8',
         '--no-sync',
       ]);
-      await appendConf(node, CONF(node.port, dir, opts.archive ?? true));
+      await appendConf(
+        node,
+        `${CONF(node.port, dir, opts.archive ?? true)}\n${(opts.settings ?? []).join('\n')}\n`,
+      );
       await cluster.start(node);
       return { cluster, node };
     } catch (err) {
@@ -159,13 +167,14 @@ export class PgServer extends ThrowawayServers {
 export async function ownPostgres(
   label: string,
   fallbackUrl: string,
+  settings: string[] = [],
 ): Promise<{ adminUrl: string; stop(): Promise<void> }> {
   const why = clustersUnavailable();
   if (why) {
     console.warn(`[${label}] on the machine's PostgreSQL, not a server of its own: ${why}`);
     return { adminUrl: fallbackUrl, stop: async () => undefined };
   }
-  const { cluster, node } = await PgServer.create({ archive: false });
+  const { cluster, node } = await PgServer.create({ archive: false, settings });
   return { adminUrl: cluster.url(node), stop: () => cluster.destroy() };
 }
 
