@@ -4,8 +4,9 @@
  * care and at the out-of-hours/111 service, each copied with the errors such systems really make
  * (typos and transpositions, nicknames, names the other way round, double-barrelled and married
  * surnames, day/month swaps and one-digit date typos, house moves, about a fifth without an NHS
- * number, a few with a wrong one). Twins share a surname, birth date, address and phone; common
- * names are common. The truth (which person each record is) is written beside the data.
+ * number, a few with a wrong one, a sex not recorded or recorded wrongly). Twins share a surname,
+ * birth date, address and phone; common names are common. The truth (which person each record is)
+ * is written beside the data.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -66,6 +67,13 @@ function toPatient(localId: string, who: SourceIdentity, sex: string): Patient {
   };
 }
 
+/** The sex another source records: now and then not at all ("unknown"), rarely the other one. */
+function recordedSex(rng: Rng, sex: string): string {
+  if (rng.chance(0.02)) return 'unknown';
+  if (rng.chance(0.003)) return sex === 'female' ? 'male' : 'female';
+  return sex;
+}
+
 /** The true identities: a few are twins of the person before them. */
 function truths(rng: Rng, persons: number, seed: number, now: number): TrueIdentity[] {
   const out: TrueIdentity[] = [];
@@ -96,7 +104,8 @@ export function* labelledRecords(
           ? { ...truth, given: [...truth.given] }
           : moreNoise(rng, distortIdentity(rng, truth, { omitNhsNumber: src.omitNhs }));
       const localId = `${src.id}-${i.toString(36)}`;
-      yield { sourceId: src.id, localId, truth: i, patient: toPatient(localId, who, truth.sex) };
+      const sex = src.id === 'gp' ? truth.sex : recordedSex(rng, truth.sex);
+      yield { sourceId: src.id, localId, truth: i, patient: toPatient(localId, who, sex) };
     }
   }
 }
