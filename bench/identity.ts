@@ -31,9 +31,8 @@ import {
 } from '../src/identity/index.ts';
 import { copyLinkedStore, sampleQuality } from './identity-store.ts';
 import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
-import { clustersUnavailable } from '../test/pg-cluster.ts';
-import { PgServer } from '../test/pg-server.ts';
 import { createBenchDatabase } from './databases.ts';
+import { ownPostgresServer } from './own-postgres.ts';
 import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
 import { note, since, summarise } from './stats.ts';
 
@@ -268,25 +267,14 @@ async function main(): Promise<void> {
   }
 }
 
-/** `--own-postgres a=b,c=d`: a throwaway server with these settings (test/pg-server.ts). */
+/** `--own-postgres a=b,c=d`: a throwaway server with these settings (bench/own-postgres.ts). */
 async function ownServer(
   settings: string | undefined,
 ): Promise<{ url: string; stop(): Promise<void> } | undefined> {
   if (settings === undefined) return undefined;
-  const why = clustersUnavailable();
-  if (why) throw new Error(`--own-postgres: this machine cannot start a server of the bench's own: ${why}`);
-  const lines = settings
-    .split(',')
-    .filter((x) => x.trim())
-    .map((x) => {
-      const [k, v] = x.split('=');
-      if (!k?.trim() || !v?.trim()) throw new Error(`--own-postgres: "${x}" is not name=value`);
-      return `${k.trim()} = '${v.trim()}'`;
-    });
-  const { cluster, node } = await PgServer.create({ archive: false, settings: lines });
-  note(`own PostgreSQL on port ${node.port}: ${lines.join(', ') || 'default settings'}`);
+  const own = await ownPostgresServer(settings);
   if (values.keep) note('--keep: the own server is removed at the end, and its database with it');
-  return { url: cluster.url(node), stop: () => cluster.destroy() };
+  return { url: own.adminUrl, stop: own.stop };
 }
 
 await main();

@@ -5,12 +5,15 @@
  * --hl7 5 (messages/s) --dpo 1 (reports/min) --persons 300 --clinicians 1000 (per GP practice)
  * --workers 1 (server processes: one, so that the memory sampled is one process's) --out bench/out/soak.png
  * (BENCH_PG_URL picks the server; the database is the soak's own, created and dropped).
+ * --own-postgres 'autovacuum=on,shared_buffers=1GB': a throwaway server of the soak's own with these
+ * settings instead (bench/own-postgres.ts), removed at the end.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { postgresReachable } from './databases.ts';
+import { ownPostgresServer } from './own-postgres.ts';
 import { renderChart } from './soak/chart.ts';
 import { runSoak } from './soak/run.ts';
 import { profiled } from './cpu-profile.ts';
@@ -29,6 +32,7 @@ const { values: o } = parseArgs({
     workers: { type: 'string', default: '1' },
     clinicians: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench/out/soak.png' },
+    'own-postgres': { type: 'string' },
   },
 });
 const num = (name: keyof typeof o): number => {
@@ -40,7 +44,8 @@ const num = (name: keyof typeof o): number => {
   return n;
 };
 
-const adminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const own = o['own-postgres'] === undefined ? undefined : await ownPostgresServer(o['own-postgres']);
+const adminUrl = own?.adminUrl ?? process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const version = await postgresReachable(adminUrl);
 if (!version) {
   console.error(`the soak needs PostgreSQL at ${adminUrl} (set BENCH_PG_URL)`);
@@ -73,7 +78,7 @@ const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
 writeFileSync(out, await renderChart(result.samples, `Sharedcare soak, ${stamp} UTC, PostgreSQL ${version}`));
 const report = soakReport(result, {
   command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
-  postgres: version,
+  postgres: own ? `${version}, a server of the soak's own (${o['own-postgres']})` : version,
   loadBefore,
   loadAfter: os.loadavg(),
   chart: path.relative(process.cwd(), out),
@@ -81,3 +86,4 @@ const report = soakReport(result, {
 writeFileSync(out.replace(/\.png$/, '.md'), report);
 process.stdout.write(`${report}\n${cpuLine(result)}\n${result.verdict.line}\n`);
 process.exitCode = result.verdict.pass ? 0 : 1;
+await own?.stop();
