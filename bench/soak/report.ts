@@ -18,7 +18,8 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
   const lines = [
     `Command: \`${c.command}\`; ${new Date().toISOString().slice(0, 16)} UTC; Node ${process.version}; PostgreSQL ${c.postgres}; ` +
       `${cpus.length} × ${cpus[0]?.model ?? 'CPU'}; load average (1/5/15 min) before ${c.loadBefore.map((n) => n.toFixed(2)).join(' / ')}, ` +
-      `after ${c.loadAfter.map((n) => n.toFixed(2)).join(' / ')} (a machine shared with other developers' work).`,
+      `after ${c.loadAfter.map((n) => n.toFixed(2)).join(' / ')} (the soak's own load included)` +
+      `${(c.loadBefore[0] ?? 0) > cpus.length / 2 ? '; other work was running before the soak started' : ''}.`,
     '',
     `Set-up: ${r.setup.persons} persons (${r.setup.resources} resources) loaded in ${r.setup.loadSeconds.toFixed(0)} s; ` +
       `${r.setup.targets} persons opened (${r.setup.heavyTargets} heavy). Load ran ${r.seconds.toFixed(0)} s; served: ` +
