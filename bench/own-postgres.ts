@@ -30,5 +30,20 @@ export async function ownPostgresServer(
   const lines = settingLines(settings);
   const { cluster, node } = await PgServer.create({ archive: false, settings: lines });
   note(`own PostgreSQL on port ${node.port}: ${lines.join(', ') || 'default settings'}`);
-  return { adminUrl: cluster.url(node), port: node.port, stop: () => cluster.destroy() };
+  // Ctrl-C or a kill ends a long bench half way: the server goes with it (an 'exit' handler does
+  // not run on a signal, and the server would be left running in its temporary folder)
+  const onSignal = (signal: NodeJS.Signals) => {
+    void cluster.destroy().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    adminUrl: cluster.url(node),
+    port: node.port,
+    stop: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await cluster.destroy();
+    },
+  };
 }

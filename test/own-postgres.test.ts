@@ -2,6 +2,7 @@
  * The benchmarks' `--own-postgres 'name=value,…'`: the settings it takes, what it refuses, and a
  * server that runs with them (started and removed here, never the machine's own).
  */
+import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ownPostgresServer, settingLines } from '../bench/own-postgres.ts';
@@ -36,6 +37,37 @@ describe('--own-postgres settings', () => {
         await own.stop();
       }
       const gone = new pg.Client({ connectionString: own.adminUrl, connectionTimeoutMillis: 2000 });
+      await expect(gone.connect()).rejects.toThrow();
+    },
+    120_000,
+  );
+
+  it.skipIf(!!why)(
+    'stop their server when the bench is interrupted (Ctrl-C)',
+    async () => {
+      const script =
+        "const m = await import('./bench/own-postgres.ts'); const s = await m.ownPostgresServer('');" +
+        " console.log('url ' + s.adminUrl); setInterval(() => {}, 1000);";
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: process.cwd(),
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /^url (\S+)$/m.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', () => reject(new Error(`exited before its server was up: ${out}`)));
+      });
+      const up = new pg.Client({ connectionString: url });
+      await up.connect();
+      await up.end();
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const gone = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
       await expect(gone.connect()).rejects.toThrow();
     },
     120_000,
