@@ -182,10 +182,14 @@ async function main(): Promise<void> {
     .join(' ');
   const rules = loadMatchRules(values.rules);
   const linker = createPersonLinker(rules);
-  const own = values.db === 'postgres' ? await ownServer(values['own-postgres']) : undefined;
+  const own =
+    values.db === 'postgres' && values['own-postgres'] !== undefined
+      ? await ownPostgresServer(values['own-postgres'])
+      : undefined;
+  if (own && values.keep) note('--keep: the own server is removed at the end, and its database with it');
   const bench =
     values.db === 'postgres'
-      ? await createBenchDatabase(own?.url ?? values['pg-url'], `identity_${Date.now()}`)
+      ? await createBenchDatabase(own?.adminUrl ?? values['pg-url'], `identity_${Date.now()}`)
       : undefined;
   const db = await openDatabase({ databaseUrl: bench?.url });
   try {
@@ -265,16 +269,6 @@ async function main(): Promise<void> {
     else await bench?.drop();
     await own?.stop();
   }
-}
-
-/** `--own-postgres a=b,c=d`: a throwaway server with these settings (bench/own-postgres.ts). */
-async function ownServer(
-  settings: string | undefined,
-): Promise<{ url: string; stop(): Promise<void> } | undefined> {
-  if (settings === undefined) return undefined;
-  const own = await ownPostgresServer(settings);
-  if (values.keep) note('--keep: the own server is removed at the end, and its database with it');
-  return { url: own.adminUrl, stop: own.stop };
 }
 
 await main();

@@ -20,6 +20,7 @@ describe('--own-postgres settings', () => {
   );
 
   const why = clustersUnavailable();
+  if (why) console.warn(`[own-postgres test] the two server tests are skipped: ${why}`);
   it.skipIf(!!why)(
     'start a server that runs with them, and removes it',
     async () => {

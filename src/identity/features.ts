@@ -94,6 +94,8 @@ export interface BlockingKeys {
 export const MATCH_KEYS_VERSION = 3;
 
 const SEX_MARK: Record<string, string> = { female: '|f', male: '|m' };
+/** Every mark a key may carry: either sex, or none (unknown). */
+const ANY_SEX = [...Object.values(SEX_MARK), ''];
 /** A key with the record's sex; the key alone when the sex is unknown. */
 const withSex = (key: string, sex: string): string => `${key}${SEX_MARK[sex] ?? ''}`;
 
@@ -135,7 +137,8 @@ export interface KeyProbes {
  * either sex. The name key has no sex in it and is probed as it is.
  */
 export function keyProbes(f: MatchFeatures): KeyProbes {
-  const marks = SEX_MARK[f.sex] !== undefined ? [SEX_MARK[f.sex]!, ''] : ['|f', '|m', ''];
+  const own = SEX_MARK[f.sex];
+  const marks = own !== undefined ? [own, ''] : ANY_SEX;
   const probe = (keys: (string | undefined)[]) =>
     keys.filter((k): k is string => !!k).flatMap((k) => marks.map((m) => `${k}${m}`));
   return {
@@ -145,4 +148,4 @@ export function keyProbes(f: MatchFeatures): KeyProbes {
 }
 
 /** Every birth-date key a record of this date may carry, whatever its sex (searches by date). */
-export const dobKeysOfDate = (date: string): string[] => [`${date}|f`, `${date}|m`, date];
+export const dobKeysOfDate = (date: string): string[] => ANY_SEX.map((m) => `${date}${m}`);
