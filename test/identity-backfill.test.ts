@@ -21,7 +21,7 @@ const personOf = async (r: TestRegion, source: string, local: string): Promise<s
 /** What a row linked before migration 019 looks like: no features, no blocking keys, no version. */
 const asBefore019 = (r: TestRegion, local: string) =>
   r.db.query(
-    `UPDATE person_link SET features = NULL, block_dob = NULL, block_name = NULL, block_postcode = NULL,
+    `UPDATE person_link SET features = NULL, block_dob = NULL, block_keys = NULL,
             keys_version = NULL WHERE local_id = $1`,
     [local],
   );
@@ -44,10 +44,16 @@ describe.each(DB_KINDS)('match keys of records linked before the index, on %s', 
     expect(await personOf(r, 'northgate-pas', 'mrn-before')).not.toBe(gpPerson);
 
     expect(await backfillMatchKeys(r.db)).toEqual({ records: 1 });
-    const { rows } = await r.db.query<{ block_dob: string; keys_version: number }>(
-      `SELECT block_dob, keys_version FROM person_link WHERE local_id = 'gp-old'`,
+    const { rows } = await r.db.query<{ block_dob: string; block_keys: string[]; keys_version: number }>(
+      `SELECT block_dob, block_keys, keys_version FROM person_link WHERE local_id = 'gp-old'`,
     );
-    expect(rows).toEqual([{ block_dob: `${who.birthDate}|${who.gender[0]}`, keys_version: 3 }]);
+    expect(rows).toEqual([
+      {
+        block_dob: who.birthDate,
+        block_keys: expect.arrayContaining([`dp:${who.birthDate}:${who.postcode}`]) as string[],
+        keys_version: 4,
+      },
+    ]);
 
     await postFhir(r, 'northgate-pas', bundle('batch', [patientOf('mrn-after', who)]));
     expect(await personOf(r, 'northgate-pas', 'mrn-after')).toBe(gpPerson);

@@ -75,7 +75,7 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
   },
   {
     tables: ['person_link', 'person'],
-    pattern: /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.block_dob = ANY/,
+    pattern: /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.block_dob = \$1/,
     reason: 'identity matching: the candidates sharing a blocking key are other people by design',
   },
   {

@@ -33,10 +33,9 @@ export async function backfillMatchKeys(db: Database, batchSize = 2000): Promise
       const feats = rows.map((r) => featuresOf(JSON.parse(r.demographics) as Patient));
       const keys = feats.map(blockingKeys);
       await tx.query(
-        `UPDATE person_link l SET features = t.f, block_dob = t.bd, block_name = t.bn, block_postcode = t.bp,
-                keys_version = $1
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-                AS t(s, l, f, bd, bn, bp)
+        `UPDATE person_link l SET features = t.f, block_dob = t.bd,
+                block_keys = ARRAY(SELECT json_array_elements_text(t.bk::json)), keys_version = $1
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(s, l, f, bd, bk)
           WHERE l.source_id = t.s AND l.local_id = t.l`,
         [
           MATCH_KEYS_VERSION,
@@ -44,8 +43,7 @@ export async function backfillMatchKeys(db: Database, batchSize = 2000): Promise
           rows.map((r) => r.local_id),
           feats.map((f) => JSON.stringify(f)),
           keys.map((k) => k.dob),
-          keys.map((k) => k.name),
-          keys.map((k) => k.postcode),
+          keys.map((k) => JSON.stringify(k.block)),
         ],
       );
       return rows.length;

@@ -8,24 +8,16 @@ export class CandidatePool {
     for (const r of records) this.add(r);
   }
   add(r: CandidateRecord): void {
-    const k = blockingKeys(r.features);
-    for (const key of [k.dob && `d:${k.dob}`, k.name && `n:${k.name}`, k.postcode && `p:${k.postcode}`])
-      if (key) {
-        const list = this.byKey.get(key);
-        if (list) list.push(r);
-        else this.byKey.set(key, [r]);
-      }
+    for (const key of blockingKeys(r.features).block) {
+      const list = this.byKey.get(key);
+      if (list) list.push(r);
+      else this.byKey.set(key, [r]);
+    }
   }
   near(f: MatchFeatures, self: string): CandidateRecord[] {
-    const name = blockingKeys(f).name;
-    const probes = keyProbes(f);
     const found = new Map<string, CandidateRecord>();
-    for (const key of [
-      ...probes.dob.map((d) => `d:${d}`),
-      name && `n:${name}`,
-      ...probes.postcode.map((p) => `p:${p}`),
-    ])
-      for (const r of (key && this.byKey.get(key)) || []) {
+    for (const key of keyProbes(f))
+      for (const r of this.byKey.get(key) ?? []) {
         const id = recordKey(r.sourceId, r.localId);
         if (id !== self) found.set(id, r);
       }

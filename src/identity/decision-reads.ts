@@ -22,7 +22,7 @@
  */
 import type { Queryable } from '../db/index.ts';
 import type { CandidateRecord, Remembered } from './decide.ts';
-import type { BlockingKeys, KeyProbes, MatchFeatures } from './features.ts';
+import type { MatchFeatures } from './features.ts';
 
 export interface DecisionReads {
   candidates: CandidateRecord[];
@@ -35,11 +35,9 @@ export interface DecisionReads {
   termShares: Map<string, number>;
 }
 
-/** Blocking keys to search: the records' name keys, and their birth-date and postcode probes. */
+/** Blocking keys to search: every keyProbes of the records. */
 export interface KeySet {
-  keys: BlockingKeys[];
-  /** each record's keyProbes: its keys with the sexes a candidate may have */
-  probes: KeyProbes[];
+  probes: string[];
 }
 
 export interface DecisionQuery {
@@ -65,28 +63,24 @@ SELECT
             c.features::json)), '[]')::text
      FROM (SELECT l.source_id, l.local_id, l.person_id, l.features,
                   (SELECT p.nhs_number FROM person p WHERE p.id = l.person_id) AS person_nhs,
-                  (l.block_dob = ANY($1::text[]) OR l.block_name = ANY($2::text[])
-                    OR l.block_postcode = ANY($3::text[])) AS for_any
+                  l.block_keys && $1::text[] AS for_any
              FROM person_link l
-            WHERE (l.block_dob = ANY($1::text[]) OR l.block_name = ANY($2::text[])
-                    OR l.block_postcode = ANY($3::text[]) OR l.block_dob = ANY($9::text[])
-                    OR l.block_name = ANY($10::text[]) OR l.block_postcode = ANY($11::text[]))
-              AND l.features IS NOT NULL) AS c
+            WHERE l.block_keys && ($1::text[] || $7::text[]) AND l.features IS NOT NULL) AS c
     WHERE c.for_any OR c.person_nhs IS NULL) AS candidates,
   (SELECT coalesce(json_agg(json_build_array(p.nhs_number, p.id)), '[]')::text
-     FROM person p WHERE p.nhs_number = ANY($4::text[])) AS by_nhs,
+     FROM person p WHERE p.nhs_number = ANY($2::text[])) AS by_nhs,
   (SELECT coalesce(json_agg(json_build_array(l.source_id, l.local_id, l.person_id, p.nhs_number,
             l.features::json)), '[]')::text
      FROM person p JOIN person_link l ON l.person_id = p.id
-    WHERE p.nhs_number = ANY($4::text[]) AND l.features IS NOT NULL) AS nhs_records,
+    WHERE p.nhs_number = ANY($2::text[]) AND l.features IS NOT NULL) AS nhs_records,
   (SELECT coalesce(json_agg(json_build_array(d.local_id, d.other_source_id || '|' || d.other_local_id,
             d.decision, l.person_id)), '[]')::text
      FROM identity_decision d
      LEFT JOIN person_link l ON l.source_id = d.other_source_id AND l.local_id = d.other_local_id
-    WHERE d.source_id = $5 AND d.local_id = ANY($6::text[])) AS remembered,
+    WHERE d.source_id = $3 AND d.local_id = ANY($4::text[])) AS remembered,
   (SELECT coalesce(json_agg(json_build_array(t.field, t.value, t.share)), '[]')::text
      FROM identity_term_frequency t
-     JOIN unnest($7::text[], $8::text[]) AS w(f, v) ON t.field = w.f AND t.value = w.v) AS tf`;
+     JOIN unnest($5::text[], $6::text[]) AS w(f, v) ON t.field = w.f AND t.value = w.v) AS tf`;
 
 /**
  * The same reads for one record. The candidates' subquery is kept apart (OFFSET 0) so that the
@@ -106,26 +100,24 @@ SELECT
      FROM (SELECT l.source_id, l.local_id, l.person_id, l.features,
                   ${personNhs} AS person_nhs
              FROM person_link l
-            WHERE (l.block_dob IN ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text)
-                    OR l.block_name = $7::text OR l.block_postcode IN ($8::text, $9::text, $10::text))
-              AND l.features IS NOT NULL
-              AND NOT ($11::boolean AND EXISTS (SELECT 1 FROM person q WHERE q.nhs_number = $12::text))
+            WHERE l.block_keys && $1::text[] AND l.features IS NOT NULL
+              AND NOT ($2::boolean AND EXISTS (SELECT 1 FROM person q WHERE q.nhs_number = $3::text))
            OFFSET 0) AS c
-    WHERE NOT $11::boolean OR c.person_nhs IS NULL) AS candidates,
+    WHERE NOT $2::boolean OR c.person_nhs IS NULL) AS candidates,
   (SELECT coalesce(json_agg(json_build_array(p.nhs_number, p.id)), '[]')::text
-     FROM person p WHERE p.nhs_number = $12::text) AS by_nhs,
+     FROM person p WHERE p.nhs_number = $3::text) AS by_nhs,
   (SELECT coalesce(json_agg(json_build_array(l.source_id, l.local_id, l.person_id, p.nhs_number,
             l.features::json)), '[]')::text
      FROM person p JOIN person_link l ON l.person_id = p.id
-    WHERE p.nhs_number = $12::text AND l.features IS NOT NULL) AS nhs_records,
+    WHERE p.nhs_number = $3::text AND l.features IS NOT NULL) AS nhs_records,
   (SELECT coalesce(json_agg(json_build_array(d.local_id, d.other_source_id || '|' || d.other_local_id,
             d.decision, l.person_id)), '[]')::text
      FROM identity_decision d
      LEFT JOIN person_link l ON l.source_id = d.other_source_id AND l.local_id = d.other_local_id
-    WHERE d.source_id = $13::text AND d.local_id = $14::text) AS remembered,
+    WHERE d.source_id = $4::text AND d.local_id = $5::text) AS remembered,
   (SELECT coalesce(json_agg(json_build_array(t.field, t.value, t.share)), '[]')::text
      FROM identity_term_frequency t
-    WHERE (t.field = 'family' AND t.value = $15::text) OR (t.field = 'given' AND t.value = $16::text)) AS tf`;
+    WHERE (t.field = 'family' AND t.value = $6::text) OR (t.field = 'given' AND t.value = $7::text)) AS tf`;
 
 /**
  * Two texts, so that each keeps its own generic plan: with the candidates' persons' NHS numbers,
@@ -138,30 +130,13 @@ const ONE_RECORD_NO_PERSON_NHS_SQL = oneRecordSql('NULL::text');
 
 type Row = Record<'candidates' | 'by_nhs' | 'nhs_records' | 'remembered' | 'tf', string>;
 
-const distinct = (xs: (string | null | undefined)[]): string[] => [
-  ...new Set(xs.filter((x): x is string => !!x)),
-];
-
-const keyArrays = (k: KeySet): string[][] => [
-  distinct(k.probes.flatMap((p) => p.dob)),
-  distinct(k.keys.map((x) => x.name)),
-  distinct(k.probes.flatMap((p) => p.postcode)),
-];
-
-/** The one record's parameters, when the query is for one record (absent keys are ''). */
+/** The one record's parameters, when the query is for one record. */
 function oneRecordParams(q: DecisionQuery): unknown[] | undefined {
-  const trusted = q.unnumbered.keys.length === 1;
-  const k = trusted ? q.unnumbered : q.anyPerson;
-  const key = k.keys[0];
-  const probes = k.probes[0];
-  if (q.localIds.length !== 1 || !key || !probes || k.keys.length !== 1) return undefined;
+  if (q.localIds.length !== 1) return undefined;
+  const trusted = q.trustedNhs.length === 1;
   const name = (field: string) => q.names.find((n) => n.field === field)?.value ?? '';
-  // keyProbes: at most two dates and one postcode, each with three sexes; an absent probe is ''
-  const pad = (xs: string[], n: number) => [...xs, ...Array<string>(n).fill('')].slice(0, n);
   return [
-    ...pad(probes.dob, 6),
-    key.name ?? '',
-    ...pad(probes.postcode, 3),
+    (trusted ? q.unnumbered : q.anyPerson).probes,
     trusted,
     q.trustedNhs[0] ?? '',
     q.sourceId,
@@ -177,13 +152,13 @@ export async function readForDecisions(tx: Queryable, q: DecisionQuery): Promise
   const { rows } = one
     ? await tx.query<Row>(personNhsRead ? ONE_RECORD_SQL : ONE_RECORD_NO_PERSON_NHS_SQL, one)
     : await tx.query<Row>(READS_SQL, [
-        ...keyArrays(q.anyPerson),
-        distinct(q.trustedNhs),
+        q.anyPerson.probes,
+        [...new Set(q.trustedNhs)],
         q.sourceId,
         q.localIds,
         q.names.map((n) => n.field),
         q.names.map((n) => n.value),
-        ...keyArrays(q.unnumbered),
+        q.unnumbered.probes,
       ]);
   const row = rows[0]!;
   const records = (json: string): CandidateRecord[] =>

@@ -12,6 +12,7 @@ import {
   normalisePhone,
   normalisePostcode,
 } from './normalise.ts';
+import { nameRoots } from './nicknames.ts';
 import { nysiis } from './phonetic.ts';
 
 export interface MatchFeatures {
@@ -79,9 +80,10 @@ export function swappedDate(d: string): string | undefined {
 }
 
 export interface BlockingKeys {
+  /** the birth date alone: searches by birth date start from it (too wide a block to match on) */
   dob: string | null;
-  name: string | null;
-  postcode: string | null;
+  /** the keys a record is found by when another is matched (blockingKeys) */
+  block: string[];
 }
 
 /**
@@ -89,63 +91,85 @@ export interface BlockingKeys {
  * Raise it when featuresOf or blockingKeys change: `backfillMatchKeys` (run at start and by
  * `sharedcare identity reindex`) recomputes every row of an older version.
  * 2: the name key holds the birth month as well as the year.
- * 3: the birth-date and postcode keys hold the sex as well (keyProbes).
+ * 3: the birth-date and postcode keys hold the sex as well.
+ * 4: every key pairs two fields (blockingKeys), in one array column with a GIN index.
  */
-export const MATCH_KEYS_VERSION = 3;
+export const MATCH_KEYS_VERSION = 4;
 
-const SEX_MARK: Record<string, string> = { female: '|f', male: '|m' };
-/** Every mark a key may carry: either sex, or none (unknown). */
-const ANY_SEX = [...Object.values(SEX_MARK), ''];
-/** A key with the record's sex; the key alone when the sex is unknown. */
-const withSex = (key: string, sex: string): string => `${key}${SEX_MARK[sex] ?? ''}`;
+/** Surname codes: every part of the current surname (double-barrelled: both), and former ones. */
+const familyCodes = (f: MatchFeatures, withFormer: boolean): string[] =>
+  distinct([...f.family, ...(withFormer ? f.formerFamily : [])].map(nysiis));
 
-/**
- * The keys a new record is compared on: the same birth date (or the day/month swap) and sex, the
- * same surname code and birth year and month, or the same postcode and sex. A candidate needs to
- * share only one. The name key catches a mistyped birth day; with the year alone its blocks grew
- * to hundreds of records for a common surname in a region of 1,000,000 (the bench's 100 surnames:
- * about 320), and the candidates to score with them.
- *
- * The sex halves the birth-date and postcode blocks, the largest: at 1,000,000 persons, about 56
- * and 44 records, each a page to read, most not in memory. A record of unknown sex keeps the key
- * alone, and keyProbes makes each side find the other. What the sex leaves out: a pair recorded
- * with opposite sexes that shares no key but the birth date or the postcode (a sex recorded
- * wrongly, and a changed surname, and a move or a mistyped date). With the sex against it (−4.6 in
- * config/identity-rules.json) such a pair reaches the link threshold only if the given name, the
- * first address line and the phone all agree as well. The identity bench's noise leaves the sex
- * out of 2 % of non-GP records and records the other one in 0.3 %: at 100,000 persons the same
- * 132 pairs are missed with and without the sex in the keys.
- */
-export function blockingKeys(f: MatchFeatures): BlockingKeys {
-  const code = f.family[0] ? nysiis(f.family[0]) : '';
-  return {
-    dob: f.birthDate ? withSex(f.birthDate, f.sex) : null,
-    name: code && f.birthDate ? `${code}:${f.birthDate.slice(0, 7)}` : null,
-    postcode: f.postcode ? withSex(f.postcode, f.sex) : null,
-  };
-}
+/** First-name codes: of the formal names it is a form of ("bill": william), so nicknames meet. */
+const givenCodes = (f: MatchFeatures): string[] =>
+  f.given[0] ? distinct(nameRoots(f.given[0]).map(nysiis)) : [];
 
-export interface KeyProbes {
-  /** the birth date and its day/month swap */
-  dob: string[];
+const distinct = (xs: string[]): string[] => [...new Set(xs.filter((x) => x))];
+const pairs = (kind: string, as: string[], bs: string[]): string[] =>
+  as.flatMap((a) => bs.map((b) => `${kind}:${a}:${b}`));
+
+interface KeyFields {
+  dates: string[];
+  family: string[];
+  given: string[];
   postcode: string[];
+  years: string[];
 }
 
 /**
- * The birth-date and postcode keys whose records a record is compared with: each with the
- * record's own sex and with none (records of unknown sex); for a record of unknown sex, with
- * either sex. The name key has no sex in it and is probed as it is.
+ * The blocking keys of a record: each pairs two fields, and a candidate must share one. Birth date
+ * with surname code (`df`), birth date with first-name code (`dg`), birth date with postcode
+ * (`dp`), postcode with first-name code (`pg`), and surname and first-name codes with the birth
+ * year (`fg:year`). Any one field can be wrong, missing or changed and a key remains: a new surname
+ * (marriage) leaves dg, dp and pg; a house move df, dg and fg; a mistyped birth day pg and fg; a
+ * nickname (through its formal name) or a mistyped first name df and dp. Most pairs with two such
+ * changes keep one too (a married name and a move: dg).
+ *
+ * Each key is narrow where the wide keys of version 3 (birth date and sex; postcode and sex) were
+ * not: at 1,000,000 persons those blocks held about 28 and 22 records each, a decision read ~83
+ * candidate records (each a heap page, most not in memory) and scored them, and that set the p99.
+ * A block of two fields holds a person's own records and one or two others.
  */
-export function keyProbes(f: MatchFeatures): KeyProbes {
-  const own = SEX_MARK[f.sex];
-  const marks = own !== undefined ? [own, ''] : ANY_SEX;
-  const probe = (keys: (string | undefined)[]) =>
-    keys.filter((k): k is string => !!k).flatMap((k) => marks.map((m) => `${k}${m}`));
+function keysOf(k: KeyFields): string[] {
+  return distinct([
+    ...pairs('df', k.dates, k.family),
+    ...pairs('dg', k.dates, k.given),
+    ...pairs('dp', k.dates, k.postcode),
+    ...pairs('pg', k.postcode, k.given),
+    ...k.years.flatMap((y) => pairs(`fg:${y}`, k.family, k.given)),
+  ]);
+}
+
+export function blockingKeys(f: MatchFeatures): BlockingKeys {
   return {
-    dob: probe(f.birthDate ? [f.birthDate, swappedDate(f.birthDate)] : []),
-    postcode: probe([f.postcode]),
+    dob: f.birthDate || null,
+    block: keysOf({
+      dates: f.birthDate ? [f.birthDate] : [],
+      family: familyCodes(f, false),
+      given: givenCodes(f),
+      postcode: f.postcode ? [f.postcode] : [],
+      years: f.birthDate ? [f.birthDate.slice(0, 4)] : [],
+    }),
   };
 }
 
-/** Every birth-date key a record of this date may carry, whatever its sex (searches by date). */
-export const dobKeysOfDate = (date: string): string[] => ANY_SEX.map((m) => `${date}${m}`);
+/**
+ * The keys whose records a record is compared with: its own, and those it would have with the
+ * birth day and month swapped, with a former surname, or with its names the other way round
+ * (a first name recorded as the surname, and the surname as the first name).
+ */
+export function keyProbes(f: MatchFeatures): string[] {
+  const swapped = f.birthDate ? swappedDate(f.birthDate) : undefined;
+  const family = familyCodes(f, true);
+  const given = givenCodes(f);
+  const dates = distinct([f.birthDate, swapped ?? '']);
+  const years = f.birthDate ? [f.birthDate.slice(0, 4)] : [];
+  const postcode = f.postcode ? [f.postcode] : [];
+  // names the other way round: the keys of both names (df, fg); the others hold one name
+  const asFamily = f.given[0] ? [nysiis(f.given[0])] : [];
+  const asGiven = f.family[0] ? [nysiis(f.family[0])] : [];
+  const reversed = keysOf({ dates, family: asFamily, given: asGiven, postcode: [], years }).filter(
+    (k) => k.startsWith('df:') || k.startsWith('fg:'),
+  );
+  return distinct([...keysOf({ dates, family, given, postcode, years }), ...reversed]);
+}

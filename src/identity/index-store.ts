@@ -48,17 +48,17 @@ export async function upsertLinks(
   await tx.query(
     `WITH new_person AS (
        INSERT INTO person (id, nhs_number, verified)
-       SELECT i, n, n IS NOT NULL FROM unnest($14::uuid[], $15::text[]) AS t(i, n))
+       SELECT i, n, n IS NOT NULL FROM unnest($13::uuid[], $14::text[]) AS t(i, n))
      INSERT INTO person_link (source_id, local_id, person_id, nhs_number, link_reason, content_hash, demographics,
-                              updated_at, features, block_dob, block_name, block_postcode, match_weight, merged_from,
+                              updated_at, features, block_dob, block_keys, match_weight, merged_from,
                               keys_version)
-     SELECT $1, l, p, n, r, h, d, now(), f, bd, bn, bp, w, mf, $16::smallint
+     SELECT $1, l, p, n, r, h, d, now(), f, bd, ARRAY(SELECT json_array_elements_text(bk::json)), w, mf, $15::smallint
        FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::text[], $10::text[], $11::text[], $12::float8[], $13::uuid[]) AS t(l, p, n, r, h, d, f, bd, bn, bp, w, mf)
+                   $9::text[], $10::text[], $11::float8[], $12::uuid[]) AS t(l, p, n, r, h, d, f, bd, bk, w, mf)
      ON CONFLICT (source_id, local_id) DO UPDATE SET person_id = EXCLUDED.person_id, nhs_number = EXCLUDED.nhs_number,
        link_reason = EXCLUDED.link_reason, content_hash = EXCLUDED.content_hash, demographics = EXCLUDED.demographics,
        updated_at = now(), features = EXCLUDED.features, block_dob = EXCLUDED.block_dob,
-       block_name = EXCLUDED.block_name, block_postcode = EXCLUDED.block_postcode,
+       block_keys = EXCLUDED.block_keys,
        match_weight = EXCLUDED.match_weight, merged_from = EXCLUDED.merged_from,
        keys_version = EXCLUDED.keys_version`,
     [
@@ -71,8 +71,8 @@ export async function upsertLinks(
       rows.map((r) => r.body),
       rows.map((r) => JSON.stringify(r.features)),
       rows.map((r) => r.keys.dob),
-      rows.map((r) => r.keys.name),
-      rows.map((r) => r.keys.postcode),
+      // unnest flattens an array of arrays: each row's keys travel as a JSON array
+      rows.map((r) => JSON.stringify(r.keys.block)),
       rows.map((r) => r.weight),
       rows.map((r) => r.mergedFrom),
       persons.map((p) => p.id),

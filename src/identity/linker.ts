@@ -216,10 +216,7 @@ function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ct
   return { personId: d.personId, reason, weight, mergedFrom: null, claim: d.kind === 'claim', reviews: [] };
 }
 
-const keySet = (feats: MatchFeatures[]): KeySet => ({
-  keys: feats.map(blockingKeys),
-  probes: feats.map(keyProbes),
-});
+const keySet = (feats: MatchFeatures[]): KeySet => ({ probes: [...new Set(feats.flatMap(keyProbes))] });
 
 async function loadContext(
   rules: MatchRules,

@@ -116,35 +116,38 @@ describe('comparators', () => {
   ] as const)('%s: %o vs %o → %s', (comparator, a, b, want) => expect(level(comparator, a, b)).toBe(want));
 });
 
+/** Records of JANE (or of someone else) as other sources hold them, and what the rules decide. */
+const CASES: [string, Who, 'link' | 'review' | 'apart'][] = [
+  ['the same record', JANE, 'link'],
+  ['a nickname and no middle name', { ...JANE, given: 'Janie' }, 'link'],
+  ['a typo in the surname', { ...JANE, family: 'Oudya' }, 'link'],
+  ['day and month swapped', { ...JANE, birthDate: '1984-07-03' }, 'link'],
+  ['names the other way round', { ...JANE, given: 'Oduya', family: 'Jane' }, 'link'],
+  ['moved house, same phone', { ...JANE, postcode: 'ND4 7QR', line: '3 Oak Road' }, 'link'],
+  ['a married name at the same address', { ...JANE, family: 'Hepworth' }, 'link'],
+  [
+    'a married name, moved house, no phone: too little agrees',
+    { ...JANE, family: 'Hepworth', postcode: 'ND4 7QR', line: '3 Oak Road', phone: '' },
+    'apart',
+  ],
+  ['a twin: same everything but the given name', { ...JANE, given: 'Susan' }, 'review'],
+  ['a twin brother: never linked automatically', { ...JANE, given: 'Peter', gender: 'male' }, 'review'],
+  [
+    'another woman of the same name and birth year',
+    {
+      ...JANE,
+      birthDate: '1984-11-21',
+      postcode: 'ND3 9ZZ',
+      line: '5 Church Street',
+      phone: '01632 960001',
+    },
+    'apart',
+  ],
+];
+
 describe('Fellegi–Sunter decisions with the default rules', () => {
   const decide = (a: Who, b: Who) => scorePair(rules, featuresOf(person(a)), featuresOf(person(b))).decision;
-  it.each([
-    ['the same record', JANE, 'link'],
-    ['a nickname and no middle name', { ...JANE, given: 'Janie' }, 'link'],
-    ['a typo in the surname', { ...JANE, family: 'Oudya' }, 'link'],
-    ['day and month swapped', { ...JANE, birthDate: '1984-07-03' }, 'link'],
-    ['names the other way round', { ...JANE, given: 'Oduya', family: 'Jane' }, 'link'],
-    ['moved house, same phone', { ...JANE, postcode: 'ND4 7QR', line: '3 Oak Road' }, 'link'],
-    ['a married name at the same address', { ...JANE, family: 'Hepworth' }, 'link'],
-    [
-      'a married name, moved house, no phone: too little agrees',
-      { ...JANE, family: 'Hepworth', postcode: 'ND4 7QR', line: '3 Oak Road', phone: '' },
-      'apart',
-    ],
-    ['a twin: same everything but the given name', { ...JANE, given: 'Susan' }, 'review'],
-    ['a twin brother: never linked automatically', { ...JANE, given: 'Peter', gender: 'male' }, 'review'],
-    [
-      'another woman of the same name and birth year',
-      {
-        ...JANE,
-        birthDate: '1984-11-21',
-        postcode: 'ND3 9ZZ',
-        line: '5 Church Street',
-        phone: '01632 960001',
-      },
-      'apart',
-    ],
-  ] as const)('%s → %s', (_what, other, want) => expect(decide(JANE, other)).toBe(want));
+  it.each(CASES)('%s → %s', (_what, other, want) => expect(decide(JANE, other)).toBe(want));
 
   it('agreeing on a rare surname counts for more than on a common one', () => {
     const a = featuresOf(person(JANE));
@@ -155,28 +158,79 @@ describe('Fellegi–Sunter decisions with the default rules', () => {
     const common = scorePair(rules, smith, smith, tf).weight;
     expect(rare - common).toBeCloseTo(Math.log2(0.05 / 0.0001), 5);
   });
-
-  it('finds candidates by birth date and sex, surname code and birth month, or postcode and sex', () => {
-    expect(blockingKeys(featuresOf(person(JANE)))).toEqual({
-      dob: '1984-03-07|f',
-      name: `${nysiis('oduya')}:1984-03`,
-      postcode: 'ND1 2AB|f',
-    });
-  });
 });
 
-describe('blocking by sex', () => {
+describe('blocking: which records a decision compares', () => {
   const jane = featuresOf(person(JANE));
-  const unknown = featuresOf(person({ ...JANE, gender: undefined }));
-  it("a record of known sex probes its own sex's keys and those of records whose sex is not known", () =>
-    expect(keyProbes(jane)).toEqual({
-      dob: ['1984-03-07|f', '1984-03-07', '1984-07-03|f', '1984-07-03'],
-      postcode: ['ND1 2AB|f', 'ND1 2AB'],
+  const meets = (a: Who, b: Who) => {
+    const stored = new Set(blockingKeys(featuresOf(person(b))).block);
+    return keyProbes(featuresOf(person(a))).some((k) => stored.has(k));
+  };
+
+  it('keys pair two fields: birth date with surname, first name or postcode; postcode with first name; both names with the birth year', () =>
+    expect(blockingKeys(jane)).toEqual({
+      dob: '1984-03-07',
+      block: [
+        `df:1984-03-07:${nysiis('oduya')}`,
+        `dg:1984-03-07:${nysiis('jane')}`,
+        'dp:1984-03-07:ND1 2AB',
+        `pg:ND1 2AB:${nysiis('jane')}`,
+        `fg:1984:${nysiis('oduya')}:${nysiis('jane')}`,
+      ],
     }));
-  it('a record of unknown sex is stored under the bare keys, which every probe includes, and probes both sexes', () => {
-    expect(blockingKeys(unknown)).toMatchObject({ dob: '1984-03-07', postcode: 'ND1 2AB' });
-    expect(keyProbes(jane).dob).toContain(blockingKeys(unknown).dob);
-    expect(keyProbes(unknown).postcode).toEqual(['ND1 2AB|f', 'ND1 2AB|m', 'ND1 2AB']);
+
+  it.each(CASES.filter(([, , want]) => want !== 'apart'))(
+    'the rules would not keep apart "%s", and a key finds it whichever record arrives first',
+    (_what, other) => {
+      expect(meets(JANE, other)).toBe(true);
+      expect(meets(other, JANE)).toBe(true);
+    },
+  );
+
+  it.each([
+    ['a nickname, moved house', { ...JANE, given: 'Janie', postcode: 'ND4 7QR' }],
+    ['a mistyped birth day, moved house', { ...JANE, birthDate: '1984-03-09', postcode: 'ND4 7QR' }],
+    ['a married name, moved house', { ...JANE, family: 'Hepworth', postcode: 'ND4 7QR' }],
+    ['a married name and a nickname', { ...JANE, family: 'Hepworth', given: 'Janie' }],
+    ['a typo in the surname, a mistyped birth day', { ...JANE, family: 'Oudya', birthDate: '1984-03-09' }],
+    ['day and month swapped, moved house', { ...JANE, birthDate: '1984-07-03', postcode: 'ND4 7QR' }],
+    [
+      'names the other way round, moved house',
+      { ...JANE, given: 'Oduya', family: 'Jane', postcode: 'ND4 7QR' },
+    ],
+    [
+      '"Bill" for William, moved house',
+      { ...JANE, given: 'Bill', postcode: 'ND4 7QR' },
+      { ...JANE, given: 'William' },
+    ],
+  ] as [string, Who, Who?][])('two changes leave a key: %s', (_what, other, self = JANE) => {
+    expect(meets(self, other)).toBe(true);
+    expect(meets(other, self)).toBe(true);
+  });
+
+  it('a double-barrelled surname meets either half, and a former surname the record knows is probed', () => {
+    expect(
+      meets({ ...JANE, family: 'Oduya-Hepworth' }, { ...JANE, family: 'Hepworth', postcode: 'ND4 7QR' }),
+    ).toBe(true);
+    const married = person({ ...JANE, family: 'Hepworth', postcode: 'ND4 7QR', given: 'Beatrice' });
+    married.name = [...married.name!, { use: 'maiden', family: 'Oduya' }];
+    const stored = blockingKeys(jane).block;
+    expect(keyProbes(featuresOf(married)).filter((k) => stored.includes(k))).toEqual([
+      `df:1984-03-07:${nysiis('oduya')}`,
+    ]);
+  });
+
+  it('records sharing a single field are not compared: the same birth date, or the same postcode, and nothing else', () => {
+    const other = {
+      given: 'Peter',
+      family: 'Quennell',
+      gender: 'male',
+      line: '1 Station Road',
+      phone: '',
+    } as const;
+    expect(meets(JANE, { ...JANE, ...other, postcode: 'ND9 9ZZ' })).toBe(false);
+    expect(meets(JANE, { ...JANE, ...other, birthDate: '1950-01-01' })).toBe(false);
+    expect(meets(JANE, { ...JANE, ...other })).toBe(true);
   });
 });
 

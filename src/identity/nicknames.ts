@@ -26,7 +26,9 @@ gregory greg | jeremy jerry | kevin kev | leslie les | malcolm mal | nathaniel n
 reginald reg reggie | roger rog | russell russ | stanley stan | vincent vince | walter walt wally`;
 
 const groupsOf = new Map<string, number[]>();
+const ROOTS: string[] = [];
 GROUPS.split('|').forEach((group, i) => {
+  ROOTS.push(group.trim().split(/\s+/)[0]!);
   for (const name of group.trim().split(/\s+/)) {
     if (!name) continue;
     groupsOf.set(name, [...(groupsOf.get(name) ?? []), i]);
@@ -39,4 +41,13 @@ export function isNicknamePair(a: string, b: string): boolean {
   const ga = groupsOf.get(a);
   const gb = groupsOf.get(b);
   return !!ga && !!gb && ga.some((g) => gb.includes(g));
+}
+
+/**
+ * The formal names a given name is a form of (the first name of each group it is in), or the name
+ * itself: "bill" → ["william"], "harry" → ["harold", "henry"]. Two forms of one name share a root.
+ */
+export function nameRoots(name: string): string[] {
+  const groups = groupsOf.get(name);
+  return groups ? groups.map((g) => ROOTS[g]!) : [name];
 }

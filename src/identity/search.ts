@@ -7,7 +7,7 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
-import { dobKeysOfDate, featuresOf, type MatchFeatures } from './features.ts';
+import { featuresOf, type MatchFeatures } from './features.ts';
 import { nameParts, normaliseDate, normalisePostcode } from './normalise.ts';
 import { isRestricted, type Person } from './person.ts';
 
@@ -54,8 +54,8 @@ export async function findPersonsByDemographics(
     demographics: string;
   }>(
     `SELECT l.person_id, p.nhs_number, p.verified, l.source_id, l.features, l.demographics
-     FROM person_link l JOIN person p ON p.id = l.person_id WHERE l.block_dob = ANY($1::text[])`,
-    [dobKeysOfDate(dob)],
+     FROM person_link l JOIN person p ON p.id = l.person_id WHERE l.block_dob = $1`,
+    [dob],
   );
   const found = new Map<string, DemographicMatch>();
   for (const r of rows) {
