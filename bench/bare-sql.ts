@@ -36,7 +36,9 @@ export async function bareSqlPostgres(
   iterations: number,
   maxMs: number,
 ): Promise<SqlRun> {
-  const client = new pg.Client({ connectionString: url });
+  // the session settings Sharedcare's own pool uses (src/db/postgres.ts: no JIT), so that the two
+  // differ by the work, not by the settings
+  const client = new pg.Client({ connectionString: url, options: '-c jit=off' });
   await client.connect();
   try {
     return await loop(iterations, maxMs, async () => (await client.query(ITEMS_SQL, [personId])).rows.length);
