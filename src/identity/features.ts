@@ -96,9 +96,11 @@ export interface BlockingKeys {
  */
 export const MATCH_KEYS_VERSION = 4;
 
-/** Surname codes: every part of the current surname (double-barrelled: both), and former ones. */
-const familyCodes = (f: MatchFeatures, withFormer: boolean): string[] =>
-  distinct([...f.family, ...(withFormer ? f.formerFamily : [])].map(nysiis));
+/**
+ * Surname codes: every part of the current surname (double-barrelled: both), and of the former
+ * ones the source knows (a married name's record meets a record under the maiden name both ways).
+ */
+const familyCodes = (f: MatchFeatures): string[] => distinct([...f.family, ...f.formerFamily].map(nysiis));
 
 /** First-name codes: of the formal names it is a form of ("bill": william), so nicknames meet. */
 const givenCodes = (f: MatchFeatures): string[] =>
@@ -145,7 +147,7 @@ export function blockingKeys(f: MatchFeatures): BlockingKeys {
     dob: f.birthDate || null,
     block: keysOf({
       dates: f.birthDate ? [f.birthDate] : [],
-      family: familyCodes(f, false),
+      family: familyCodes(f),
       given: givenCodes(f),
       postcode: f.postcode ? [f.postcode] : [],
       years: f.birthDate ? [f.birthDate.slice(0, 4)] : [],
@@ -155,12 +157,12 @@ export function blockingKeys(f: MatchFeatures): BlockingKeys {
 
 /**
  * The keys whose records a record is compared with: its own, and those it would have with the
- * birth day and month swapped, with a former surname, or with its names the other way round
+ * birth day and month swapped, or with its names the other way round
  * (a first name recorded as the surname, and the surname as the first name).
  */
 export function keyProbes(f: MatchFeatures): string[] {
   const swapped = f.birthDate ? swappedDate(f.birthDate) : undefined;
-  const family = familyCodes(f, true);
+  const family = familyCodes(f);
   const given = givenCodes(f);
   const dates = distinct([f.birthDate, swapped ?? '']);
   const years = f.birthDate ? [f.birthDate.slice(0, 4)] : [];
