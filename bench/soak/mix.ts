@@ -6,7 +6,13 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import { generatePerson, regionSpec, BUNDLE_SOURCES, SOURCE_IDS } from '../../src/generate/index.ts';
-import { drawKind, feedMessage, feedPersonFrom, type FeedPerson } from '../../src/generate/hl7-feed.ts';
+import {
+  drawKind,
+  feedMessage,
+  feedPerson,
+  feedPersonFrom,
+  type FeedPerson,
+} from '../../src/generate/hl7-feed.ts';
 import { Rng } from '../../src/generate/random.ts';
 import { httpGet } from './http-get.ts';
 import { httpOutcome, type Job, type Outcome, type StreamSpec } from './load.ts';
@@ -44,7 +50,7 @@ export interface MixInput {
   now: Date;
   sourceToken(id: string): Promise<string>;
   dpoToken: string;
-  /** the hospital's patients, for its HL7 v2 feed */
+  /** the hospital's patients among the persons the soak opens, for its HL7 v2 feed */
   feedPersons: FeedPerson[];
   rates: SoakRates;
   /** how long the load runs: the intake and HL7 v2 streams are written for this long beforehand */
@@ -156,9 +162,10 @@ async function hl7Jobs(m: MixInput, count: number): Promise<() => Job | undefine
   // message control ids unique to this run: the store refuses a repeated one as a duplicate
   let n = Date.now() % 1e9;
   const texts: string[] = [];
-  for (let i = 0; i < count && m.feedPersons.length > 0; i++)
+  const others = otherFeedPersons(m.seed);
+  for (let i = 0; i < count; i++)
     texts.push(
-      feedMessage(drawKind(rng), rng.pick(m.feedPersons), ++n, m.now, rng, {
+      feedMessage(drawKind(rng), feedTarget(rng, m.feedPersons, others), ++n, m.now, rng, {
         application: SOURCE_IDS.acutePas,
         facility: 'RX1',
       }),
@@ -183,6 +190,26 @@ async function hl7Jobs(m: MixInput, count: number): Promise<() => Job | undefine
       },
     };
   };
+}
+
+/**
+ * Who a feed message is about: one of the opened persons one time in ten, otherwise one of the
+ * hospital's other patients. With every message about the ~180 opened hospital patients (5 a
+ * second), their records grew through the run, and the soak measured that growth as a creep: in
+ * 40 minutes at 60 opens/s the typical open went from 313 to 395 items (pg_stat_statements on the
+ * soak's own server, 2026-12-06), and the database's and the server's CPU per open rose with it.
+ * A region's feed is spread over hundreds of thousands of people. One in ten keeps results
+ * arriving for records being read, with their records growing ~10 times more slowly.
+ */
+export const OPENED_FEED_SHARE = 0.1;
+/** The hospital's other patients: numbered far past the loaded and intake persons. */
+const OTHER_FEED_PERSONS = { from: 5_000_000, count: 2000 };
+
+const otherFeedPersons = (seed: number): FeedPerson[] =>
+  Array.from({ length: OTHER_FEED_PERSONS.count }, (_, i) => feedPerson(OTHER_FEED_PERSONS.from + i, seed));
+
+function feedTarget(rng: Rng, opened: FeedPerson[], others: FeedPerson[]): FeedPerson {
+  return opened.length > 0 && rng.chance(OPENED_FEED_SHARE) ? rng.pick(opened) : rng.pick(others);
 }
 
 /** The feed persons of the loaded region: the hospital's patients among the first `persons`. */
