@@ -1,6 +1,6 @@
 /**
  * Finding persons by demographics, the IHE PDQm shapes: family (and given) name with birth date, or
- * birth date with postcode. Always through the birth-date blocking key (an index probe), then the
+ * birth date with postcode. Always through the indexed birth date (`block_dob`), then the
  * source records' normalised features compared as FHIR string search does: each name part the
  * searcher gives must begin a name part the record holds, case and accents ignored. A person whose
  * address is restricted is not found by postcode.
