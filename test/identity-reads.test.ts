@@ -1,6 +1,6 @@
 /**
- * A decision for one record reads with statements of its own (single values, so that PostgreSQL
- * keeps a generic plan); a batch reads with arrays. Both must read the same: the same candidates
+ * A decision for one record reads through the database function of migration 028 (its prior link,
+ * its locks and its reads in one round trip); a batch reads with one statement of arrays. Both must read the same: the same candidates
  * with their persons' NHS numbers, the same persons by NHS number and their records, the same
  * remembered decisions and name counts. For a record without a valid NHS number the one-record
  * read leaves the candidates' persons' numbers out, and nothing else.
@@ -9,7 +9,13 @@ import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/index.ts';
 import { createPersonLinker, featuresOf, loadMatchRules } from '../src/identity/index.ts';
-import { readForDecisions, type DecisionQuery, type DecisionReads } from '../src/identity/decision-reads.ts';
+import {
+  readForDecisions,
+  readOneRecord,
+  type DecisionQuery,
+  type DecisionReads,
+} from '../src/identity/decision-reads.ts';
+import { lockKeys } from '../src/identity/priors.ts';
 import { keyProbes, type MatchFeatures } from '../src/identity/features.ts';
 import { isValidNhsNumber } from '../src/identity/nhs-number.ts';
 import { DB_KINDS, freshDatabase, type TestDatabase } from './kit.ts';
@@ -91,8 +97,12 @@ describe.each(DB_KINDS)('the decision reads for one record and for a batch, on %
   }, 300_000);
   afterAll(async () => t?.drop());
 
-  const read = async (f: MatchFeatures, batch: boolean) =>
-    readForDecisions(t.db, queryFor(f, 'o-1', batch ? ['o-absent'] : []));
+  const read = async (f: MatchFeatures, batch: boolean): Promise<DecisionReads> =>
+    batch
+      ? readForDecisions(t.db, queryFor(f, 'o-1', ['o-absent']))
+      : t.db.transaction(
+          async (tx) => (await readOneRecord(tx, queryFor(f, 'o-1'), 'new', lockKeys(f))).reads!,
+        );
 
   it('reads the same for a record with a trusted NHS number: only candidates whose person has none', async () => {
     const f = featuresOf(patientOf('o-1', ROSE, '9990000034') as Patient);
@@ -138,5 +148,26 @@ describe.each(DB_KINDS)('the decision reads for one record and for a batch, on %
     const one = await read(f, false);
     expect(plain(one)).toEqual(plain(await read(f, true), true));
     expect(plain(one).candidates.map((c) => c.localId)).toEqual(['gp-rose', 'h-namesake', 'h-rose']);
+  });
+
+  it("reads a known record's prior link, and reads for a decision only when its content changed", async () => {
+    const f = featuresOf(patientOf('h-rose', ROSE) as Patient);
+    const q = { ...queryFor(f, 'h-rose'), sourceId: 'hospital' };
+    const person = (
+      await t.db.query<{ person_id: string }>(
+        `SELECT person_id FROM person_link WHERE source_id = 'hospital' AND local_id = 'h-rose'`,
+      )
+    ).rows[0]!.person_id;
+    const same = await t.db.transaction((tx) => readOneRecord(tx, q, 'h-rose', lockKeys(f)));
+    expect(same.prior).toMatchObject({ local_id: 'h-rose', person_id: person, content_hash: 'h-rose' });
+    expect(same.reads).toBeUndefined();
+    const changed = await t.db.transaction((tx) => readOneRecord(tx, q, 'h-rose v2', lockKeys(f)));
+    expect(changed.prior).toEqual(same.prior);
+    expect(plain(changed.reads!).candidates.map((c) => c.localId)).toContain('gp-rose');
+    const fresh = await t.db.transaction((tx) =>
+      readOneRecord(tx, { ...q, localIds: ['h-new'] }, 'x', lockKeys(f)),
+    );
+    expect(fresh.prior).toBeUndefined();
+    expect(fresh.reads).toBeDefined();
   });
 });

@@ -25,6 +25,7 @@ import {
   recording,
   statementViolations,
   type Captured,
+  withFunctionBodies,
   type Violation,
 } from './scale-out-rule.ts';
 
@@ -63,9 +64,9 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
   {
     tables: ['person_link', 'person'],
     pattern:
-      /^WITH prior AS MATERIALIZED \(SELECT l\.local_id, l\.person_id, .* FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.source_id = \$1 AND l\.local_id = \$2::text\)/,
+      /^SELECT json_build_object\('local_id', l\.local_id, .* FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.source_id = \$1 AND l\.local_id = \$2$/,
     reason:
-      "identity resolution for one record (src/identity/priors.ts): which person it belongs to, read with its decision's locks",
+      "identity resolution for one record (migration 028, identity_decision_read): which person it belongs to, read before its decision's locks",
   },
   {
     tables: ['person_link'],
@@ -199,8 +200,8 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL,
   it.each([
     ['an ingest', () => ingest],
     ['a record open', () => open],
-  ])('every statement of %s on a person-distributed table names one person', (_label, statements) => {
-    const captured = statements();
+  ])('every statement of %s on a person-distributed table names one person', async (_label, statements) => {
+    const captured = await withFunctionBodies(fresh.db, statements());
     expect(captured.length).toBeGreaterThan(3);
     const tables = new Set([...personTables, 'person'].filter((t) => !(t in NOT_BY_PERSON)));
     const bad = statementViolations(captured, tables).filter(
@@ -231,6 +232,37 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL,
       'SELECT body FROM clinical_item WHERE source_id = $1',
       'SELECT * FROM person WHERE nhs_number = $1',
     ]);
+  });
+
+  it('a statement inside a function the server calls is checked as if sent directly', async () => {
+    await fresh.db.exec(
+      `CREATE FUNCTION rule_probe(p_source text, p_person uuid) RETURNS integer LANGUAGE plpgsql AS $$
+       DECLARE v integer;
+       BEGIN
+         IF p_source <> '' THEN
+           SELECT count(*) INTO v FROM clinical_item WHERE source_id = p_source;
+         END IF;
+         PERFORM 1 FROM clinical_item c WHERE c.person_id = p_person;
+         RETURN v;
+       END $$`,
+    );
+    try {
+      const called = await withFunctionBodies(fresh.db, [{ sql: 'SELECT rule_probe($1, $2)', params: [] }]);
+      expect(called.map((c) => c.sql)).toEqual([
+        'SELECT rule_probe($1, $2)',
+        'SELECT count(*) INTO v FROM clinical_item WHERE source_id = $1',
+        'SELECT 1 FROM clinical_item c WHERE c.person_id = $2',
+      ]);
+      expect(statementViolations(called, new Set(['clinical_item'])).map((v) => v.detail)).toEqual([
+        'SELECT count(*) INTO v FROM clinical_item WHERE source_id = $1',
+      ]);
+      // the ingest's own call reaches the identity function's statements
+      const ingestBodies = await withFunctionBodies(fresh.db, ingest);
+      expect(ingestBodies.some((c) => /identity_decision_read\(/.test(c.sql))).toBe(true);
+      expect(ingestBodies.some((c) => c.sql.startsWith("SELECT json_build_object('local_id'"))).toBe(true);
+    } finally {
+      await fresh.db.exec('DROP FUNCTION rule_probe(text, uuid)');
+    }
   });
 
   it('a migration that adds a person-keyed table without person_id in its key is caught', async () => {

@@ -143,3 +143,44 @@ export function statementViolations(statements: Captured[], personTables: Readon
   }
   return [...seen.values()];
 }
+
+/**
+ * The statements inside the plpgsql functions the captured statements call (audit_append,
+ * identity_decision_read, …), as statements of their own: a function must not hide from the rule
+ * what it runs. Each function's parameters become `$n` in its statements, as the caller's
+ * parameters are in a statement sent directly.
+ *
+ * The split is by hand (no library parses plpgsql): comments dropped, the body cut at `;`, and
+ * each piece's control words before its statement (BEGIN, IF … THEN, ELSE, LOOP) dropped. Enough
+ * for the functions of our migrations; a statement it could not read would show up as text the
+ * rule checks anyway.
+ */
+export async function withFunctionBodies(db: Queryable, statements: Captured[]): Promise<Captured[]> {
+  const { rows } = await db.query<{ name: string; src: string; args: string[] | null }>(
+    `SELECT p.proname AS name, p.prosrc AS src, p.proargnames AS args
+       FROM pg_proc p JOIN pg_language g ON g.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE g.lanname = 'plpgsql' AND n.nspname = current_schema() AND p.prorettype <> 'trigger'::regtype`,
+  );
+  const called = rows.filter((f) =>
+    statements.some((s) => new RegExp(`\\b${f.name}\\s*\\(`, 'i').test(s.sql)),
+  );
+  return [...statements, ...called.flatMap((f) => functionStatements(f.src, f.args ?? []))];
+}
+
+const STATEMENT_START = /\b(SELECT|INSERT|UPDATE|DELETE|WITH|PERFORM)\b/i;
+
+export function functionStatements(src: string, args: string[]): Captured[] {
+  const body = src.replace(/--[^\n]*/g, '');
+  return body
+    .split(';')
+    .map((piece): Captured | undefined => {
+      const start = STATEMENT_START.exec(piece);
+      if (!start || /^\s*DECLARE\b/i.test(piece.slice(0, start.index))) return undefined;
+      let sql = piece.slice(start.index).replace(/^PERFORM\b/i, 'SELECT');
+      args.forEach((a, i) => {
+        sql = sql.replace(new RegExp(`\\b${a}\\b`, 'g'), () => `$${i + 1}`);
+      });
+      return { sql: normalise(sql), params: undefined };
+    })
+    .filter((c): c is Captured => c !== undefined);
+}

@@ -11,19 +11,18 @@
  * statement's generic plan, hashed the whole person table for every decision (EXPLAIN ANALYZE:
  * 8 ms at 10,000 persons, growing with the region).
  *
- * A batch of one record (intake's usual case, and the one whose time counts) has a statement of
- * its own, with single values where the batch's has arrays (its key probes are the one array):
- * PostgreSQL estimates an array parameter at 10 elements, so with arrays for the NHS number and
- * the local id the batch statement's generic plan looked 15 times as costly as a plan for the
- * actual values, and every execution was planned afresh (EXPLAIN ANALYZE at 100,000 persons: 0.4 ms
- * of planning for 0.1 ms of execution). Without NULL parameters for a custom plan to fold away (an
- * absent value is '', which no row holds), the plan cache keeps the generic plan after five
- * executions (pg_prepared_statements after 40 decisions of match keys v4: 35 generic, 5 custom).
- * plan_cache_mode is left alone: it is the whole session's.
+ * A decision for one record (intake's usual case, and the one whose time counts) reads through the
+ * function `identity_decision_read` (migration 028) instead: its prior link, its decision's locks
+ * and these reads in one round trip, where they were two statements. A read in the same statement
+ * as the locks would use the snapshot taken before the locks were waited for; each statement of
+ * the function takes its own, so the reads see what a decision that held the locks committed. Its
+ * statements keep generic plans (no NULL parameters for a custom plan to fold away: an absent
+ * value is '', which no row holds).
  */
 import type { Queryable } from '../db/index.ts';
 import type { CandidateRecord, Remembered } from './decide.ts';
 import type { MatchFeatures } from './features.ts';
+import type { Prior } from './priors.ts';
 
 export interface DecisionReads {
   candidates: CandidateRecord[];
@@ -83,85 +82,74 @@ SELECT
      FROM identity_term_frequency t
      JOIN unnest($5::text[], $6::text[]) AS w(f, v) ON t.field = w.f AND t.value = w.v) AS tf`;
 
+type Row = Record<'candidates' | 'by_nhs' | 'nhs_records' | 'remembered' | 'tf', string>;
+
+export async function readForDecisions(tx: Queryable, q: DecisionQuery): Promise<DecisionReads> {
+  const { rows } = await tx.query<Row>(READS_SQL, [
+    q.anyPerson.probes,
+    [...new Set(q.trustedNhs)],
+    q.sourceId,
+    q.localIds,
+    q.names.map((n) => n.field),
+    q.names.map((n) => n.value),
+    q.unnumbered.probes,
+  ]);
+  return decodeReads(rows[0]!, true);
+}
+
 /**
- * The same reads for one record. The candidates' subquery is kept apart (OFFSET 0) so that the
- * person's NHS number is looked up once per candidate row, not again in the filter.
+ * One record's prior link and, unless its prior has `contentHash` (unchanged: nothing to decide),
+ * its decision's locks and reads, in one round trip (migration 028).
  *
  * A record with a trusted NHS number that a person already holds links to that person whatever
  * the candidates say (decideLink's first rule; a birth-date conflict is judged on that person's own
- * records, `nhs_records`), so its candidates are not read at all: the condition on `$12` has no
- * column of `l` in it, and PostgreSQL tests it once, before the scan (a one-time filter). That is
- * most of intake (a known patient's new version or another source's record of them); at 1,000,000
- * persons it saves reading ~130 candidate records and their persons, most not in memory.
+ * records, `nhs_records`), so its candidates are not read at all: the function's condition on
+ * `p_trusted` has no column of the candidates' table in it, and PostgreSQL tests it once, before
+ * the scan. That is most of intake (a known patient's new version or another source's record of
+ * them); at 1,000,000 persons it saves reading ~130 candidate records and their persons.
+ *
+ * A record without a valid NHS number does not read its candidates' persons' NHS numbers: its
+ * decision does not look at them (decide.ts: they only block a link or limit a claim), and at
+ * 1,000,000 persons that is ~130 lookups of the person table fewer, most of pages not in memory.
  */
-const oneRecordSql = (personNhs: string) => `
-SELECT
-  (SELECT coalesce(json_agg(json_build_array(c.source_id, c.local_id, c.person_id, c.person_nhs,
-            c.features::json)), '[]')::text
-     FROM (SELECT l.source_id, l.local_id, l.person_id, l.features,
-                  ${personNhs} AS person_nhs
-             FROM person_link l
-            WHERE l.block_keys && $1::text[] AND l.features IS NOT NULL
-              AND NOT ($2::boolean AND EXISTS (SELECT 1 FROM person q WHERE q.nhs_number = $3::text))
-           OFFSET 0) AS c
-    WHERE NOT $2::boolean OR c.person_nhs IS NULL) AS candidates,
-  (SELECT coalesce(json_agg(json_build_array(p.nhs_number, p.id)), '[]')::text
-     FROM person p WHERE p.nhs_number = $3::text) AS by_nhs,
-  (SELECT coalesce(json_agg(json_build_array(l.source_id, l.local_id, l.person_id, p.nhs_number,
-            l.features::json)), '[]')::text
-     FROM person p JOIN person_link l ON l.person_id = p.id
-    WHERE p.nhs_number = $3::text AND l.features IS NOT NULL) AS nhs_records,
-  (SELECT coalesce(json_agg(json_build_array(d.local_id, d.other_source_id || '|' || d.other_local_id,
-            d.decision, l.person_id)), '[]')::text
-     FROM identity_decision d
-     LEFT JOIN person_link l ON l.source_id = d.other_source_id AND l.local_id = d.other_local_id
-    WHERE d.source_id = $4::text AND d.local_id = $5::text) AS remembered,
-  (SELECT coalesce(json_agg(json_build_array(t.field, t.value, t.share)), '[]')::text
-     FROM identity_term_frequency t
-    WHERE (t.field = 'family' AND t.value = $6::text) OR (t.field = 'given' AND t.value = $7::text)) AS tf`;
-
-/**
- * Two texts, so that each keeps its own generic plan: with the candidates' persons' NHS numbers,
- * and without, for a record without a valid NHS number, whose decision does not look at them
- * (decide.ts: they only block a link or limit a claim). At 1,000,000 persons that is about 130
- * lookups of the person table fewer for such a record, most of them reads of pages not in memory.
- */
-const ONE_RECORD_SQL = oneRecordSql('(SELECT p.nhs_number FROM person p WHERE p.id = l.person_id)');
-const ONE_RECORD_NO_PERSON_NHS_SQL = oneRecordSql('NULL::text');
-
-type Row = Record<'candidates' | 'by_nhs' | 'nhs_records' | 'remembered' | 'tf', string>;
-
-/** The one record's parameters, when the query is for one record. */
-function oneRecordParams(q: DecisionQuery): unknown[] | undefined {
-  if (q.localIds.length !== 1) return undefined;
+export async function readOneRecord(
+  tx: Queryable,
+  q: DecisionQuery,
+  contentHash: string,
+  locks: string[],
+): Promise<{ prior?: Prior; reads?: DecisionReads }> {
   const trusted = q.trustedNhs.length === 1;
   const name = (field: string) => q.names.find((n) => n.field === field)?.value ?? '';
-  return [
-    (trusted ? q.unnumbered : q.anyPerson).probes,
-    trusted,
-    q.trustedNhs[0] ?? '',
-    q.sourceId,
-    q.localIds[0],
-    name('family'),
-    name('given'),
-  ];
+  const personNhsRead = !q.noValidNhs;
+  const { rows } = await tx.query<Record<`o_${keyof Row}` | 'o_prior', string | null>>(
+    'SELECT * FROM identity_decision_read($1, $2, $3, $4::text[], $5::text[], $6, $7, $8, $9, $10)',
+    [
+      q.sourceId,
+      q.localIds[0],
+      contentHash,
+      locks,
+      (trusted ? q.unnumbered : q.anyPerson).probes,
+      trusted,
+      q.trustedNhs[0] ?? '',
+      personNhsRead,
+      name('family'),
+      name('given'),
+    ],
+  );
+  const r = rows[0]!;
+  const prior = r.o_prior === null ? undefined : (JSON.parse(r.o_prior) as Prior);
+  if (r.o_candidates === null) return { prior };
+  const row = {
+    candidates: r.o_candidates,
+    by_nhs: r.o_by_nhs!,
+    nhs_records: r.o_nhs_records!,
+    remembered: r.o_remembered!,
+    tf: r.o_tf!,
+  };
+  return { prior, reads: decodeReads(row, personNhsRead) };
 }
 
-export async function readForDecisions(tx: Queryable, q: DecisionQuery): Promise<DecisionReads> {
-  const one = oneRecordParams(q);
-  const personNhsRead = !one || !q.noValidNhs;
-  const { rows } = one
-    ? await tx.query<Row>(personNhsRead ? ONE_RECORD_SQL : ONE_RECORD_NO_PERSON_NHS_SQL, one)
-    : await tx.query<Row>(READS_SQL, [
-        q.anyPerson.probes,
-        [...new Set(q.trustedNhs)],
-        q.sourceId,
-        q.localIds,
-        q.names.map((n) => n.field),
-        q.names.map((n) => n.value),
-        q.unnumbered.probes,
-      ]);
-  const row = rows[0]!;
+function decodeReads(row: Row, personNhsRead: boolean): DecisionReads {
   const records = (json: string): CandidateRecord[] =>
     (JSON.parse(json) as [string, string, string, string | null, MatchFeatures][]).map(
       ([sourceId, localId, personId, personNhs, features]) => ({

@@ -19,7 +19,13 @@ import {
 } from './decide.ts';
 import { birthDatesConflict } from './comparators.ts';
 import { blockingKeys, featuresOf, keyProbes, type MatchFeatures } from './features.ts';
-import { readForDecisions, type KeySet } from './decision-reads.ts';
+import {
+  readForDecisions,
+  readOneRecord,
+  type DecisionQuery,
+  type DecisionReads,
+  type KeySet,
+} from './decision-reads.ts';
 import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
 import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
 import type { MatchRules } from './rules.ts';
@@ -61,27 +67,46 @@ async function linkBatch(
   sourceId: string,
   patients: SourcePatient[],
 ): Promise<LinkOutcome[]> {
+  const [only] = patients;
   if (patients.length === 0) return [];
-  // one record (intake's usual case): its features now, so that its locks come with the prior read
-  const one = patients.length === 1 ? [featuresOf(patients[0]!.patient)] : undefined;
-  const read = await readPriors(tx, sourceId, patients, one && lockKeys(one[0]!));
-  const priors = new Map(read.priors.map((r) => [r.local_id, r]));
+  if (patients.length === 1 && only) return [await linkOne(rules, tx, sourceId, only)];
+  const priors = new Map((await readPriors(tx, sourceId, patients)).map((r) => [r.local_id, r]));
   const outcomes = new Map<string, LinkOutcome>();
   const undecided = patients.filter((p) => {
     const prior = priors.get(p.localId);
     if (prior?.content_hash !== p.contentHash) return true;
-    outcomes.set(p.localId, {
-      localId: p.localId,
-      personId: prior.person_id,
-      reason: prior.link_reason as LinkReason,
-      unchanged: true,
-      created: false,
-    });
+    outcomes.set(p.localId, unchangedOutcome(prior));
     return false;
   });
-  if (undecided.length > 0)
-    await decideBatch(rules, tx, sourceId, undecided, priors, outcomes, read.locked ? one : undefined);
+  const [one] = undecided;
+  if (undecided.length === 1 && one) outcomes.set(one.localId, await linkOne(rules, tx, sourceId, one));
+  else if (undecided.length > 1) await decideBatch(rules, tx, sourceId, undecided, priors, outcomes);
   return patients.map((p) => outcomes.get(p.localId)!);
+}
+
+const unchangedOutcome = (prior: Prior): LinkOutcome => ({
+  localId: prior.local_id,
+  personId: prior.person_id,
+  reason: prior.link_reason as LinkReason,
+  unchanged: true,
+  created: false,
+});
+
+/** One record (intake's usual case): its prior, its locks and its reads in one round trip. */
+async function linkOne(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  p: SourcePatient,
+): Promise<LinkOutcome> {
+  const feats = [featuresOf(p.patient)];
+  const query = decisionQuery(sourceId, [p], feats);
+  const read = await readOneRecord(tx, query, p.contentHash, lockKeys(feats[0]!));
+  if (!read.reads) return unchangedOutcome(read.prior!);
+  const outcomes = new Map<string, LinkOutcome>();
+  const priors = new Map(read.prior ? [[p.localId, read.prior]] : []);
+  await decideBatch(rules, tx, sourceId, [p], priors, outcomes, { feats, reads: read.reads });
+  return outcomes.get(p.localId)!;
 }
 
 /** The source's merge target: `Patient.link` replaced-by another of its Patients. */
@@ -218,17 +243,9 @@ function choose(p: SourcePatient, f: MatchFeatures, prior: Prior | undefined, ct
 
 const keySet = (feats: MatchFeatures[]): KeySet => ({ probes: [...new Set(feats.flatMap(keyProbes))] });
 
-async function loadContext(
-  rules: MatchRules,
-  tx: Queryable,
-  sourceId: string,
-  undecided: SourcePatient[],
-  feats: MatchFeatures[],
-  priors: Map<string, Prior>,
-  locked: boolean,
-): Promise<BatchContext> {
-  if (!locked) await lockBlockingKeys(tx, feats.flatMap(lockKeys));
-  const reads = await readForDecisions(tx, {
+/** What the decisions of `undecided` read (readForDecisions, readOneRecord). */
+function decisionQuery(sourceId: string, undecided: SourcePatient[], feats: MatchFeatures[]): DecisionQuery {
+  return {
     sourceId,
     localIds: undecided.map((p) => p.localId),
     anyPerson: keySet(feats.filter((f) => !f.nhsTrusted)),
@@ -239,7 +256,24 @@ async function loadContext(
       { field: 'family', value: f.family.join(' ') },
       { field: 'given', value: f.given[0] ?? '' },
     ]),
-  });
+  };
+}
+
+/** A batch's decisions' reads, after their locks; `read` when one record's came with its prior. */
+async function loadContext(
+  rules: MatchRules,
+  tx: Queryable,
+  sourceId: string,
+  undecided: SourcePatient[],
+  feats: MatchFeatures[],
+  priors: Map<string, Prior>,
+  read?: DecisionReads,
+): Promise<BatchContext> {
+  let reads = read;
+  if (!reads) {
+    await lockBlockingKeys(tx, feats.flatMap(lockKeys));
+    reads = await readForDecisions(tx, decisionQuery(sourceId, undecided, feats));
+  }
   const targets = undecided.map((p) => replacedBy(p.patient, p.localId)).filter((t): t is string => !!t);
   const mergeTargets = new Map(
     targets.length === 0
@@ -279,11 +313,11 @@ async function decideBatch(
   undecided: SourcePatient[],
   priors: Map<string, Prior>,
   outcomes: Map<string, LinkOutcome>,
-  /** the records' features, when their locks are already taken (readPriors) */
-  lockedFeats?: MatchFeatures[],
+  /** the records' features and reads, when they came with the priors (locks taken: readOneRecord) */
+  read?: { feats: MatchFeatures[]; reads: DecisionReads },
 ): Promise<void> {
-  const feats = lockedFeats ?? undecided.map((p) => featuresOf(p.patient));
-  const ctx = await loadContext(rules, tx, sourceId, undecided, feats, priors, !!lockedFeats);
+  const feats = read?.feats ?? undecided.map((p) => featuresOf(p.patient));
+  const ctx = await loadContext(rules, tx, sourceId, undecided, feats, priors, read?.reads);
   const newPersons: { id: string; nhs: string | null }[] = [];
   const claims: { id: string; nhs: string }[] = [];
   const links: LinkRow[] = [];
