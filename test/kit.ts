@@ -34,6 +34,8 @@ if (!pgAvailable) {
 
 export interface TestDatabase {
   db: Database;
+  /** the database's URL (PostgreSQL only), for a client of a test's own */
+  url?: string;
   drop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ async function freshPostgres(migrated: boolean): Promise<TestDatabase> {
   const db = await openDatabase({ databaseUrl: url.toString(), migrate: migrated });
   return {
     db,
+    url: url.toString(),
     async drop() {
       await db.close();
       const a = new pg.Client({ connectionString: PG_URL });

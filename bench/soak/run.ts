@@ -304,8 +304,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     });
     note(`soak: server ${server.baseUrl} (pid ${child.pid}); warm-up, then load for ${o.minutes} min`);
     await warmUp(streams, targets, server.baseUrl);
-    const auditBase = await auditedOpens(client);
-    const auditSince = async () => (await auditedOpens(client)) - auditBase;
+    const audited = auditedOpens(client);
+    const auditBase = await audited();
+    const auditSince = async () => (await audited()) - auditBase;
 
     const samples: Sample[] = [];
     const every = (o.sampleSeconds ?? 10) * 1000;
