@@ -5,6 +5,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
+import { mapWithTurns } from '../event-loop/index.ts';
 import { moveItemRows, type ItemMove } from './move.ts';
 
 export interface ItemWrite {
@@ -170,7 +171,7 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
     // parsed by the server), which is several times cheaper than twenty array parameters. Each body
     // is spliced in as JSON, not as a string holding JSON: the server keeps a json value's text as
     // it came, so the text column receives the body unchanged, without escaping it a second time.
-    const rows = toWrite.map((w) => {
+    const rows = await mapWithTurns(toWrite, (w) => {
       const row = JSON.stringify({
         id: w.id,
         person_id: w.personId,

@@ -4,7 +4,7 @@ import { condition, SOURCE } from './fixtures.test-kit.ts';
 import { toItemWrite } from './stored-item.ts';
 
 describe('classify stage', () => {
-  it('labels each item from its codes, its organisation and the resource as the source sent it', () => {
+  it('labels each item from its codes, its organisation and the resource as the source sent it', async () => {
     const sent = condition('c1', 'Patient/x', '86406008');
     const item = toItemWrite(
       SOURCE,
@@ -12,7 +12,7 @@ describe('classify stage', () => {
       '2026-01-01T00:00:00Z',
     );
     const seen: unknown[] = [];
-    classifyItems([{ i: 0, item, sent }], (codes, _security, org, resource) => {
+    await classifyItems([{ i: 0, item, sent }], (codes, _security, org, resource) => {
       seen.push(resource);
       return codes.includes('http://snomed.info/sct|86406008') && org === 'RX1' ? ['hiv'] : [];
     });

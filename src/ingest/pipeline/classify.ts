@@ -5,14 +5,19 @@
  * withheld items are withheld too (either may have just arrived or gone).
  */
 import type { Queryable } from '../../db/index.ts';
+import { mapWithTurns } from '../../event-loop/index.ts';
 import { propagateLinkedLabels } from '../../store/index.ts';
 import type { Draft } from './store.ts';
 import type { IngestDeps } from './types.ts';
 
-/** Labels each item from what the source sent (the resource before provenance is added). */
-export function classifyItems(drafts: Draft[], classify: IngestDeps['classify']): void {
-  for (const { item, sent } of drafts)
+/**
+ * Labels each item from what the source sent (the resource before provenance is added), giving the
+ * event loop turns on a large request (the text screen is most of intake's work per item).
+ */
+export async function classifyItems(drafts: Draft[], classify: IngestDeps['classify']): Promise<void> {
+  await mapWithTurns(drafts, ({ item, sent }) => {
     item.sensitivity = classify(item.codes, item.security, item.sourceOrg, sent);
+  });
 }
 
 export async function settleLabels(

@@ -12,6 +12,7 @@
  * (see ../formats) and nothing here.
  */
 import type { Database, Queryable } from '../../db/index.ts';
+import { mapWithTurns } from '../../event-loop/index.ts';
 import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { Entry } from '../parse.ts';
 import { RequestIndex } from '../references.ts';
@@ -110,12 +111,13 @@ async function runStages(
 
   await resolvePersons(tx, deps.linker, run);
   await loadStoredDirectory(tx, run);
-  const drafts = resolveItems(run).map((r) => ({
+  // the per-item work of a large request gives the event loop turns (src/event-loop.ts)
+  const drafts = await mapWithTurns(resolveItems(run), (r) => ({
     i: r.i,
     item: toItemWrite(source, r, run.receivedAt),
     sent: r.resource,
   }));
-  classifyItems(drafts, deps.classify);
+  await classifyItems(drafts, deps.classify);
   await storeDirectory(tx, run);
 
   const stored = await storeItems(tx, run, lastPerItem(run, drafts));
