@@ -42,7 +42,15 @@ export class Recorder {
   /** every latency of the run, by operation (the verdict's p99 is over the whole run) */
   readonly allLatencies = new Map<string, number[]>();
 
+  /**
+   * `trace`, when given, is told of every request as it ends (the wall clock in ms, operation,
+   * latency, outcome): for lining up slow requests with the server's collections and
+   * the database's checkpoints (SOAK_TRACE in run.ts).
+   */
+  constructor(private readonly trace?: (line: string) => void) {}
+
   record(op: string, ms: number, lag: number, outcome: Outcome): void {
+    this.trace?.(`${Date.now()} ${op} ${ms.toFixed(1)} ${outcome.ok ? 'ok' : outcome.kind}\n`);
     const w = this.current;
     w.lag.push(lag);
     if (outcome.ok) {

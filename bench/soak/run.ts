@@ -5,7 +5,7 @@
  * sample every 10 s (sample.ts), then the verdict (verdict.ts). Everything it started is stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -283,7 +283,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     const server = await startServer(bench.url, path.join(work, 'data'), o.workers ?? 1);
     child = server.child;
-    const recorder = new Recorder();
+    // SOAK_TRACE=FILE: one line per request as it ends (wall clock ms, operation, latency ms, outcome)
+    const trace = process.env.SOAK_TRACE ? createWriteStream(process.env.SOAK_TRACE) : undefined;
+    const recorder = new Recorder(trace && ((line) => void trace.write(line)));
     const streams = await buildMix({
       baseUrl: server.baseUrl,
       targets,
@@ -340,6 +342,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     const seconds = (performance.now() - started) / 1000;
     await load.stop();
+    trace?.end();
     const opensServed = OPEN_OPS.reduce((s, op) => s + (recorder.totalServed.get(op) ?? 0), 0);
     const errors = Object.fromEntries(recorder.totalErrors);
     const verdict = judge({
