@@ -105,7 +105,6 @@ async function runStages(
     personByLocal: new Map(),
   };
   const { links, patients } = await linkPersons(tx, deps.linker, run);
-  await auditIdentityChanges(tx, source, links);
   await moveRelinkedItems(tx, run, links, deps);
   if (rel) await recordPatientFacts(tx, rel, source, links, patients);
 
@@ -135,5 +134,9 @@ async function runStages(
     touchedPersons(stored),
     stored.labelled,
   );
+  // Last: an append locks the head of one of the audit trail's chains until the transaction
+  // commits, and a record open whose append falls on that chain waits for it. Appended first, a
+  // large request held its chain for the whole of its work (hundreds of milliseconds).
+  await auditIdentityChanges(tx, source, links);
   return finishResults(entries, run.results);
 }
