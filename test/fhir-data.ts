@@ -87,3 +87,12 @@ export function bundle(
     })),
   };
 }
+
+/** A GP's first record of a patient (NHS_A): the Patient, a hypertension Condition, an Observation. */
+export function firstRecord(): Bundle {
+  return bundle('transaction', [
+    patient('p1', NHS_A),
+    condition('c1', 'Patient/p1', HYPERTENSION),
+    observation('o1', 'Patient/p1', 48),
+  ]);
+}

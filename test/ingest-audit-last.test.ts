@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../src/app.ts';
 import type { Database } from '../src/db/index.ts';
-import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { firstRecord } from './fhir-data.ts';
 import {
   appHandle,
   DB_KINDS,
@@ -44,15 +44,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))("intake's audit append (PostgreS
 
   it('comes last in the transaction of a request that links a new person, after the items are stored', async () => {
     statements.length = 0;
-    const res = await postFhir(
-      appHandle(app, testConfig()),
-      'gp-riverside',
-      bundle('transaction', [
-        patient('p1', NHS_A),
-        condition('c1', 'Patient/p1', HYPERTENSION),
-        observation('o1', 'Patient/p1', 48),
-      ]),
-    );
+    const res = await postFhir(appHandle(app, testConfig()), 'gp-riverside', firstRecord());
     expect(res.status, res.text).toBe(200);
     const sql = statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
     const begin = sql.indexOf('BEGIN');

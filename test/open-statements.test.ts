@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
 import type { Database } from '../src/db/index.ts';
-import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { firstRecord } from './fhir-data.ts';
 import {
   appHandle,
   DB_KINDS,
@@ -67,15 +67,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
     statements = rec.statements;
     const config = testConfig();
     app = await createApp(config, { db: rec.db, clock: () => new Date(now) });
-    const res = await postFhir(
-      appHandle(app, config),
-      'gp-riverside',
-      bundle('transaction', [
-        patient('p1', NHS_A),
-        condition('c1', 'Patient/p1', HYPERTENSION),
-        observation('o1', 'Patient/p1', 48),
-      ]),
-    );
+    const res = await postFhir(appHandle(app, config), 'gp-riverside', firstRecord());
     expect(res.status, res.text).toBe(200);
     personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
     itemId = (

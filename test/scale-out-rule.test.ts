@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSourceToken, mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
-import { bundle, condition, HYPERTENSION, NHS_A, observation, patient } from './fhir-data.ts';
+import { bundle, firstRecord, observation } from './fhir-data.ts';
 import {
   appHandle,
   DB_KINDS,
@@ -132,15 +132,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the scale-out rule (PostgreSQL,
     const config = testConfig();
     app = await createApp(config, { db: rec.db });
     rec.statements.length = 0;
-    const res = await postFhir(
-      appHandle(app, config),
-      'gp-riverside',
-      bundle('transaction', [
-        patient('p1', NHS_A),
-        condition('c1', 'Patient/p1', HYPERTENSION),
-        observation('o1', 'Patient/p1', 48),
-      ]),
-    );
+    const res = await postFhir(appHandle(app, config), 'gp-riverside', firstRecord());
     expect(res.status, res.text).toBe(200);
     // then a change and a source's DELETE: replaced items, their history, a deletion by item only
     const change = bundle('transaction', [observation('o1', 'Patient/p1', 52)]);
