@@ -15,7 +15,13 @@ import type { Patient } from '@medplum/fhirtypes';
 import { openDatabase, type Queryable } from '../src/db/index.ts';
 import { createPersonLinker, featuresOf, loadMatchRules } from '../src/identity/index.ts';
 import { profiled, summariseProfile } from './cpu-profile.ts';
-import { onCpuNs, timeDecision, type DecisionTiming } from './identity-timing.ts';
+import {
+  decideAgain,
+  onCpuNs,
+  tailParts,
+  type DecisionTiming,
+  type LinkedRecord,
+} from './identity-timing.ts';
 import { summarise } from './stats.ts';
 
 const { values } = parseArgs({
@@ -34,8 +40,6 @@ const { values } = parseArgs({
 });
 if (!values.db?.startsWith('sharedcare_bench_identity_'))
   throw new Error('--db names a database that bench:identity --keep left (sharedcare_bench_identity_…)');
-
-class Rollback extends Error {}
 
 const backendMs = new Map<string, { n: number; ms: number }>();
 /** candidate records the decision read returned, per decision (with --statements) */
@@ -71,7 +75,7 @@ async function main(): Promise<void> {
   const linker = createPersonLinker(loadMatchRules());
   const db = await openDatabase({ databaseUrl: `${values['pg-url']}${values.db}` });
   try {
-    const { rows } = await db.query<{ source_id: string; local_id: string; demographics: string }>(
+    const { rows } = await db.query<LinkedRecord>(
       'SELECT source_id, local_id, demographics FROM person_link ORDER BY updated_at DESC LIMIT $1',
       [Number(values.records)],
     );
@@ -87,26 +91,10 @@ async function main(): Promise<void> {
       timings = [];
       backendMs.clear();
       for (const r of wanted) {
-        await db
-          .transaction(async (tx0) => {
-            const tx = values.statements ? await metered(tx0) : tx0;
-            const key = [r.source_id, r.local_id];
-            await tx.query('DELETE FROM identity_review WHERE source_id = $1 AND local_id = $2', key);
-            await tx.query('DELETE FROM person_link WHERE source_id = $1 AND local_id = $2', key);
-            const patient = JSON.parse(r.demographics) as Patient;
-            const numbered = featuresOf(patient).nhsTrusted;
-            candidatesRead = 0;
-            const timing = await timeDecision(tx, db.kind, () =>
-              linker.linkSourcePatients(tx, r.source_id, [
-                { localId: r.local_id, patient, contentHash: r.local_id },
-              ]),
-            );
-            timings.push({ ...timing, numbered, candidates: candidatesRead });
-            throw new Rollback();
-          })
-          .catch((err: unknown) => {
-            if (!(err instanceof Rollback)) throw err;
-          });
+        const numbered = featuresOf(JSON.parse(r.demographics) as Patient).nhsTrusted;
+        candidatesRead = 0;
+        const timing = await decideAgain(db, linker, r, values.statements ? metered : undefined);
+        timings.push({ ...timing, numbered, candidates: candidatesRead });
       }
     };
     for (let pass = 1; pass < Number(values.passes); pass++) await passOnce();
@@ -121,6 +109,8 @@ async function main(): Promise<void> {
     console.log(
       `  CPU (node + backend): p50 ${f(cpu.p50)} ms, p99 ${f(cpu.p99)} ms (backend alone p50 ${f(backend.p50)}, p99 ${f(backend.p99)})`,
     );
+    const parts = tailParts(timings);
+    if (parts) console.log(`  ${parts}`);
     for (const numbered of [true, false]) {
       const some = timings.filter((t) => t.numbered === numbered);
       const c = summarise(some.map((t) => t.cpuMs ?? Number.NaN));

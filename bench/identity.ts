@@ -14,6 +14,7 @@
  *
  *   npm run bench:identity -- --persons 100000 [--db postgres|pglite] [--sample 2000] [--batch 500]
  *     [--profile] (time in flight per statement)  [--keep] (keep the database)
+ *     [--warm 4000] (records decided again and rolled back before the timed ones; 0: a cold path)
  *     [--setup copy] (COPY a linked store without match keys, time indexing it, link only the sample:
  *     for 1,000,000 persons; see bench/identity-store.ts)
  *     [--own-postgres 'shared_buffers=4GB,…'] (a throwaway PostgreSQL server of the bench's own with
@@ -33,7 +34,15 @@ import { copyLinkedStore, sampleQuality } from './identity-store.ts';
 import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
 import { createBenchDatabase } from './databases.ts';
 import { ownPostgresServer } from './own-postgres.ts';
-import { statementMs, timeDecision, timedQueries, type DecisionTiming } from './identity-timing.ts';
+import {
+  decideAgain,
+  statementMs,
+  tailParts,
+  timeDecision,
+  timedQueries,
+  type DecisionTiming,
+  type LinkedRecord,
+} from './identity-timing.ts';
 import { note, since, summarise } from './stats.ts';
 
 const { values } = parseArgs({
@@ -46,6 +55,8 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     setup: { type: 'string', default: 'link' },
+    /** decisions made and rolled back before the timed ones, so that V8 has compiled the path */
+    warm: { type: 'string', default: '4000' },
     'own-postgres': { type: 'string' },
     'pg-url': {
       type: 'string',
@@ -74,6 +85,23 @@ async function link(
       ),
     );
   });
+}
+
+/**
+ * A running server has decided records one at a time before: V8 has compiled that path, and until
+ * it has, its compiler threads take one of the two cores (2026-12-07: the slowest 1 % of a cold
+ * pass spent 2-3 ms of their 4-5 ms waiting for a core, 0.05 ms with V8 single-threaded). So
+ * before the timed decisions, `n` records already linked (not the sample, not yet linked) are
+ * decided again and rolled back, as bench/identity-replay.ts does. `--warm 0` times a cold path.
+ */
+async function warmUp(db: Database, linker: PersonLinker, n: number): Promise<number> {
+  if (n <= 0) return 0;
+  const { rows } = await db.query<LinkedRecord>(
+    `SELECT source_id, local_id, demographics FROM person_link WHERE source_id <> 'gp' ORDER BY local_id LIMIT $1`,
+    [n],
+  );
+  for (const r of rows) await decideAgain(db, linker, r);
+  return rows.length;
 }
 
 /** Pairs of records on one person (predicted) against pairs of one true person. */
@@ -212,6 +240,7 @@ async function main(): Promise<void> {
     // lookup by key read them), and a checkpoint would be flushing gigabytes during the timing.
     await db.query('VACUUM ANALYZE');
     if (db.kind === 'postgres') await db.query('CHECKPOINT');
+    const warmed = await warmUp(db, linker, Number(values.warm));
     const timings: DecisionTiming[] = [];
     const withCommit: number[] = [];
     for (const r of sample) {
@@ -251,12 +280,14 @@ async function main(): Promise<void> {
     console.log(`  F1:                 ${pct(q.f1)}`);
     console.log(`  sent to review:     ${pct(q.reviewShare)} of records`);
     console.log(
-      `  decision per record (${d.samples} singly): p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(1)} ms`,
+      `  decision per record (${d.samples} singly, after ${warmed} decided and rolled back to warm the path): p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(1)} ms`,
     );
     if (cpu)
       console.log(
         `  CPU time per decision (node + PostgreSQL backend): p50 ${cpu.p50.toFixed(2)} ms, p99 ${cpu.p99.toFixed(2)} ms (backend alone p50 ${backend!.p50.toFixed(2)}, p99 ${backend!.p99.toFixed(2)})`,
       );
+    const parts = tailParts(timings);
+    if (parts) console.log(`  ${parts}`);
     console.log(`  with transaction and commit:  p50 ${c.p50.toFixed(2)} ms, p99 ${c.p99.toFixed(2)} ms`);
     console.log(
       `  load average before / after: ${loadBefore} / ${os

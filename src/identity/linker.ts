@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
-import { CandidatePool } from './candidate-pool.ts';
+import { CandidatePool, OneRecordPool, type Candidates } from './candidate-pool.ts';
 import {
   decideLink,
   recordKey,
@@ -120,7 +120,7 @@ interface BatchContext {
   rules: MatchRules;
   sourceId: string;
   personByNhs: Map<string, string>;
-  pool: CandidatePool;
+  pool: Candidates;
   remembered: Map<string, Remembered>;
   tf: TermFrequency;
   /** persons of the records the batch's merges point at, and persons that still exist */
@@ -298,7 +298,8 @@ async function loadContext(
     sourceId,
     nhsPersonRecords,
     personByNhs: reads.personByNhs,
-    pool: new CandidatePool(reads.candidates),
+    // one record's read holds only records that share one of its keys (readOneRecord)
+    pool: read ? new OneRecordPool(reads.candidates) : new CandidatePool(reads.candidates),
     remembered: reads.remembered,
     tf: (field, value) => reads.termShares.get(`${field}|${value}`),
     mergeTargets,
@@ -349,7 +350,7 @@ async function decideBatch(
       nhs: personNhs,
       reason: c.reason,
       hash: p.contentHash,
-      body: JSON.stringify(p.patient),
+      patient: p.patient,
       features: f,
       keys: blockingKeys(f),
       weight: c.weight,
