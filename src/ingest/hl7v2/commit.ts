@@ -5,8 +5,9 @@
  *    processed. A resent message (same MSH-10 from the same source) that was already answered is
  *    answered again from what was stored; one landed but never finished is processed now.
  * 2. Commit: the messages are processed in one transaction, several patients' messages in one pass
- *    of the pipeline (passes.ts), and their answers recorded in one statement at its end; the ACKs
- *    are released only after COMMIT. Each message is still all or nothing: the batch is first
+ *    of the pipeline (passes.ts), and their answers recorded in one statement at its end, followed
+ *    by the batch's identity audit events in one append, the last statement; the ACKs are released
+ *    only after COMMIT. Each message is still all or nothing: the batch is first
  *    tried without savepoints (the usual case: every message is AA); if a message turns out to be
  *    wrong, that transaction is rolled back and the batch is run again one message at a time, each
  *    behind its own savepoint, so an AE or AR rolls back that message's data only and records its
@@ -19,7 +20,12 @@ import type { Database, Queryable } from '../../db/index.ts';
 import { isSharedcareError, type Problem, type SharedcareError } from '../../errors/index.ts';
 import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { IntakeFormat } from '../formats/index.ts';
-import { ingestWithin, type IngestDeps } from '../pipeline/index.ts';
+import {
+  appendIdentityEvents,
+  ingestWithin,
+  type IdentityEvents,
+  type IngestDeps,
+} from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
 import { UnsupportedMessageError } from './map.ts';
 import type { ParsedMessage } from './message.ts';
@@ -152,19 +158,26 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
     );
   }
 
-  /** The message's data; throws what the message got wrong (or anything else) as it comes. */
-  async function apply(tx: Queryable, job: Hl7Job, messageId: string): Promise<Answer> {
+  /**
+   * The message's data; throws what the message got wrong (or anything else) as it comes. Its
+   * identity events go to `held`, appended once the batch's work is done (commit).
+   */
+  async function apply(tx: Queryable, job: Hl7Job, messageId: string, held: IdentityEvents): Promise<Answer> {
     const entries = deps.format.map(job.parsed, job.source);
     const ack = buildAck(job.parsed.message, 'AA');
-    await ingestWithin(tx, deps.ingest, job.source, entries);
+    await ingestWithin(tx, deps.ingest, job.source, entries, held);
     return { messageId, status: 'processed', code: 'AA', ack };
   }
 
   /** Several messages (one pass, see passes.ts) through the pipeline at once; each is answered AA. */
-  async function applyPass(tx: Queryable, pass: { job: Hl7Job; messageId: string }[]): Promise<Answer[]> {
-    if (pass.length === 1) return [await apply(tx, pass[0]!.job, pass[0]!.messageId)];
+  async function applyPass(
+    tx: Queryable,
+    pass: { job: Hl7Job; messageId: string }[],
+    held: IdentityEvents,
+  ): Promise<Answer[]> {
+    if (pass.length === 1) return [await apply(tx, pass[0]!.job, pass[0]!.messageId, held)];
     const entries = pass.flatMap(({ job }) => deps.format.map(job.parsed, job.source));
-    await ingestWithin(tx, deps.ingest, pass[0]!.job.source, entries);
+    await ingestWithin(tx, deps.ingest, pass[0]!.job.source, entries, held);
     return pass.map(({ job, messageId }) => ({
       messageId,
       status: 'processed',
@@ -173,12 +186,22 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
     }));
   }
 
-  /** One message behind a savepoint: AA with its data, or AE/AR with nothing but the answer. */
-  async function applyGuarded(tx: Queryable, job: Hl7Job, messageId: string): Promise<Answer> {
+  /**
+   * One message behind a savepoint: AA with its data, or AE/AR with nothing but the answer (and
+   * none of its identity events).
+   */
+  async function applyGuarded(
+    tx: Queryable,
+    job: Hl7Job,
+    messageId: string,
+    held: IdentityEvents,
+  ): Promise<Answer> {
     await tx.query('SAVEPOINT hl7_message');
     try {
-      const answer = await apply(tx, job, messageId);
+      const own: IdentityEvents = [];
+      const answer = await apply(tx, job, messageId, own);
       await tx.query('RELEASE SAVEPOINT hl7_message');
+      held.push(...own);
       return answer;
     } catch (err) {
       if (!isMessageFault(err)) throw err;
@@ -205,10 +228,15 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
           items.map((i) => i.job.orderKey),
         );
       const answers: Answer[] = [];
+      const held: IdentityEvents = [];
       if (guarded)
-        for (const { job, messageId } of items) answers.push(await applyGuarded(tx, job, messageId));
-      else for (const pass of passesOf(items)) answers.push(...(await applyPass(tx, pass)));
+        for (const { job, messageId } of items) answers.push(await applyGuarded(tx, job, messageId, held));
+      else for (const pass of passesOf(items)) answers.push(...(await applyPass(tx, pass, held)));
       await finishAll(tx, answers);
+      // Last: an append locks one of the audit trail's chain heads until COMMIT, and record opens
+      // whose append falls on that chain wait for it. Appended by each message, the batch's first
+      // held its chain through every later message's work.
+      await appendIdentityEvents(tx, held);
       return answers;
     });
     // committed: now the ACKs may go

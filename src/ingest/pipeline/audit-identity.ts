@@ -34,6 +34,9 @@ export function identityEvents(source: SourceSystem, links: LinkOutcome[]): Audi
   return events;
 }
 
+/** Identity events held back by the caller (IdentityEvents), to be appended later in the transaction. */
+export type IdentityEvents = AuditEventInput[];
+
 export async function auditIdentityChanges(
   tx: Queryable,
   source: SourceSystem,
@@ -41,4 +44,9 @@ export async function auditIdentityChanges(
 ): Promise<void> {
   // one round trip for the request's identity events, in order
   await recordAuditEvents(tx, identityEvents(source, links));
+}
+
+/** Appends events held back (several messages' of an HL7 v2 batch), in order, in one round trip. */
+export async function appendIdentityEvents(tx: Queryable, events: IdentityEvents): Promise<void> {
+  await recordAuditEvents(tx, events);
 }

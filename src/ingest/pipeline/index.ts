@@ -1,4 +1,5 @@
 export { ingestEntries, ingestWithin } from './run.ts';
+export { appendIdentityEvents, type IdentityEvents } from './audit-identity.ts';
 export type {
   EntryAction,
   EntryResult,

@@ -17,7 +17,7 @@ import { markSourceReceived, type SourceSystem } from '../../region/index.ts';
 import type { Entry } from '../parse.ts';
 import { RequestIndex } from '../references.ts';
 import { assignServerIds } from '../server-ids.ts';
-import { auditIdentityChanges } from './audit-identity.ts';
+import { auditIdentityChanges, identityEvents, type IdentityEvents } from './audit-identity.ts';
 import { classifyItems, settleLabels } from './classify.ts';
 import { followMoves } from '../relink.ts';
 import { loadStoredDirectory, storeDirectory } from './directory.ts';
@@ -72,16 +72,19 @@ async function markReceived(deps: IngestDeps, sourceId: string): Promise<void> {
 /**
  * One message inside a transaction the caller holds (HL7 v2 commits several messages at once, each
  * behind its own savepoint): the caller refreshes the lists first and marks the source afterwards.
+ * `heldEvents`: the identity events are added to it instead of appended, and the caller appends
+ * them (appendIdentityEvents) as its transaction's last statement, for the reason runStages gives.
  */
 export async function ingestWithin(
   tx: Queryable,
   deps: IngestDeps,
   source: SourceSystem,
   sent: Entry[],
+  heldEvents?: IdentityEvents,
 ): Promise<IngestResult> {
   const entries = validated(deps, sent);
   await deps.readAttachments?.(entries.map((e) => e.resource));
-  return runStages(tx, deps, source, entries);
+  return runStages(tx, deps, source, entries, heldEvents);
 }
 
 function validated(deps: IngestDeps, sent: Entry[]): Entry[] {
@@ -94,6 +97,7 @@ async function runStages(
   deps: IngestDeps,
   source: SourceSystem,
   entries: Entry[],
+  heldEvents?: IdentityEvents,
 ): Promise<IngestResult> {
   const rel = deps.relationships;
   const run: IntakeRun = {
@@ -136,7 +140,9 @@ async function runStages(
   );
   // Last: an append locks the head of one of the audit trail's chains until the transaction
   // commits, and a record open whose append falls on that chain waits for it. Appended first, a
-  // large request held its chain for the whole of its work (hundreds of milliseconds).
-  await auditIdentityChanges(tx, source, links);
+  // large request held its chain for the whole of its work (hundreds of milliseconds). A caller
+  // with more work in the same transaction (an HL7 v2 batch's next messages) holds them back.
+  if (heldEvents) heldEvents.push(...identityEvents(source, links));
+  else await auditIdentityChanges(tx, source, links);
   return finishResults(entries, run.results);
 }
