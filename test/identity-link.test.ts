@@ -85,6 +85,20 @@ describe.each(DB_KINDS)('master patient index on %s', (kind) => {
       await personOf(r, 'northgate-pas', 'mrn-s5b'),
     );
   });
+
+  it('keeps each source’s demographics as sent, accents, quotes and backslashes included', async () => {
+    const who = { ...someone(6), family: 'O\'Brien-Núñez "Nan"', line: 'Flat 2\\B, Rue de l’Église' };
+    await postFhir(r, 'northgate-pas', bundle('batch', [patientOf('mrn-s6', who)]));
+    const { rows } = await r.db.query<{ d: string }>(
+      'SELECT demographics AS d FROM person_link WHERE source_id = $1 AND local_id = $2',
+      ['northgate-pas', 'mrn-s6'],
+    );
+    const stored = JSON.parse(rows[0]!.d) as { name: { family: string }[]; address: { line: string[] }[] };
+    expect(stored.name[0]!.family).toBe(who.family);
+    expect(stored.address[0]!.line[0]).toBe(who.line);
+    // stored as JSON.stringify writes it: compact, the characters themselves rather than escapes
+    expect(rows[0]!.d).toBe(JSON.stringify(stored));
+  });
 });
 
 describe.runIf(DB_KINDS.includes('postgres'))('concurrent arrivals on postgres', () => {

@@ -43,7 +43,8 @@ export interface LinkRow {
  * The links travel as one JSON array of rows, not as a text array per column: the driver escapes
  * every element of a text array (two regular-expression replaces over each Patient's and each
  * feature set's JSON, a tenth of what a decision allocated), where one JSON.stringify writes them
- * once. The `json` type keeps its input's text, so `r->5` is exactly the Patient's JSON.
+ * once. json_to_recordset reads each row once, and a `json` column keeps its input's text, so
+ * `d` is exactly the Patient's JSON as JSON.stringify wrote it.
  */
 export async function upsertLinks(
   tx: Queryable,
@@ -59,9 +60,10 @@ export async function upsertLinks(
      INSERT INTO person_link (source_id, local_id, person_id, nhs_number, link_reason, content_hash, demographics,
                               updated_at, features, block_dob, block_keys, match_weight, merged_from,
                               keys_version)
-     SELECT $1, r->>0, (r->>1)::uuid, r->>2, r->>3, r->>4, (r->5)::text, now(), (r->6)::text, r->>7,
-            ARRAY(SELECT json_array_elements_text(r->8)), (r->>9)::float8, (r->>10)::uuid, $5::smallint
-       FROM json_array_elements($2::json) AS r
+     SELECT $1, r.l, r.p, r.n, r.r, r.h, r.d::text, now(), r.f::text, r.bd,
+            ARRAY(SELECT json_array_elements_text(r.bk)), r.w, r.mf, $5::smallint
+       FROM json_to_recordset($2::json) AS r(l text, p uuid, n text, r text, h text, d json, f json, bd text,
+                                              bk json, w float8, mf uuid)
      ON CONFLICT (source_id, local_id) DO UPDATE SET person_id = EXCLUDED.person_id, nhs_number = EXCLUDED.nhs_number,
        link_reason = EXCLUDED.link_reason, content_hash = EXCLUDED.content_hash, demographics = EXCLUDED.demographics,
        updated_at = now(), features = EXCLUDED.features, block_dob = EXCLUDED.block_dob,
@@ -71,19 +73,19 @@ export async function upsertLinks(
     [
       sourceId,
       JSON.stringify(
-        rows.map((r) => [
-          r.localId,
-          r.personId,
-          r.nhs,
-          r.reason,
-          r.hash,
-          r.patient,
-          r.features,
-          r.keys.dob,
-          r.keys.block,
-          r.weight,
-          r.mergedFrom,
-        ]),
+        rows.map((r) => ({
+          l: r.localId,
+          p: r.personId,
+          n: r.nhs,
+          r: r.reason,
+          h: r.hash,
+          d: r.patient,
+          f: r.features,
+          bd: r.keys.dob,
+          bk: r.keys.block,
+          w: r.weight,
+          mf: r.mergedFrom,
+        })),
       ),
       persons.map((p) => p.id),
       persons.map((p) => p.nhs),
