@@ -6,7 +6,7 @@
  */
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
-import type { DocumentReference, Encounter, Observation } from '@medplum/fhirtypes';
+import type { Appointment, DocumentReference, Encounter, Observation } from '@medplum/fhirtypes';
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
@@ -222,6 +222,39 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     const doc = items.find((i) => i.resourceType === 'DocumentReference') as DocumentReference;
     const text = Buffer.from(doc.content[0]!.attachment.data!, 'base64').toString('utf8');
     expect(text).toBe('Dear Dr Patel,\nSeen in clinic today; doing well.');
+  });
+
+  it('times appointments by TQ1 before SCH-11, and reads a duration in its own units', async () => {
+    await postHl7(r, admission('SIU-0', 'H6001', '9990000123'));
+    const appointment = (control: string, id: string, sch: string, tq1?: string) =>
+      [
+        msh('SIU^S12^SIU_S12', control),
+        `SCH|P-${id}|${id}|||||FOLLOWUP^Follow-up^L|${sch}`,
+        ...(tq1 ? [tq1] : []),
+        pid('H6001', '9990000123'),
+        'AIS|1||CARDIO^Outpatient clinic^L',
+      ].join('\r');
+    const sent = [
+      // v2.5 and later: TQ1 times it; SCH-11 is deprecated there, and SCH-9 is 60 seconds here
+      appointment('SIU-1', 'APT-TQ1', '|60|s|^^^20240320093000', 'TQ1|||||||20240321093000|20240321102000'),
+      appointment('SIU-2', 'APT-HRS', '|2|h|^^^20240322140000'),
+      appointment('SIU-3', 'APT-END', '|||^^^20240323090000^20240323093000'),
+      appointment('SIU-4', 'APT-WKS', '|3|wk|^^^20240324090000'),
+    ];
+    for (const m of sent) expect((await postHl7(r, m)).msa).toMatch(/^MSA\|AA\|/);
+    const personId = await personIdFor(r, '9990000123');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const byId = (id: string) =>
+      items.find(
+        (i) => i.resourceType === 'Appointment' && (i as Appointment).identifier?.[0]?.value === id,
+      ) as Appointment;
+    const instant = (x?: string) => (x ? new Date(x).toISOString() : null);
+    const times = (a: Appointment) => [instant(a.start), instant(a.end), a.minutesDuration ?? null];
+    expect(times(byId('APT-TQ1'))).toEqual(['2024-03-21T09:30:00.000Z', '2024-03-21T10:20:00.000Z', 50]);
+    expect(times(byId('APT-HRS'))).toEqual(['2024-03-22T14:00:00.000Z', '2024-03-22T16:00:00.000Z', 120]);
+    expect(times(byId('APT-END'))).toEqual(['2024-03-23T09:00:00.000Z', '2024-03-23T09:30:00.000Z', 30]);
+    // weeks are not a unit an appointment's length is given in here: the end is left out, not guessed
+    expect(times(byId('APT-WKS'))).toEqual(['2024-03-24T09:00:00.000Z', null, null]);
   });
 
   it('takes messages over MLLP from an independent client, one ACK each, and AR for an unknown sender', async () => {

@@ -93,11 +93,8 @@ export function mapAppointment(ctx: MappingContext): void {
   const tq1 = ctx.first('TQ1');
   const ais = ctx.first('AIS');
   const ail = ctx.first('AIL');
-  // v2.3–2.5 put the start in SCH-11.4; v2.6 and later in TQ1-7
-  const start =
-    ctx.date(sch, 11, 4) ?? (tq1 ? ctx.date(tq1, 7) : undefined) ?? (ais ? ctx.date(ais, 4) : undefined);
-  const minutes = Number(sch.get(9)) || Number(ais?.get(7)) || undefined;
   const status = APPOINTMENT_STATUS[ctx.parsed.event]!;
+  const { start, end } = appointmentTimes(ctx, sch, tq1, ais);
   if (!start && status !== 'cancelled') {
     ctx.problems.push({ message: 'SCH-11.4 or TQ1-7 (appointment start) is empty', expression: 'SCH-11' });
     return;
@@ -114,15 +111,69 @@ export function mapAppointment(ctx: MappingContext): void {
     ...(ail?.get(3, 1) ? { serviceCategory: [ctx.localCode('clinic', ail.get(3, 1))] } : {}),
     ...(reason ? { reasonCode: [reason] } : {}),
     ...(start && start.includes('T') ? { start } : {}),
-    ...(start && start.includes('T') && minutes
-      ? { end: new Date(Date.parse(start) + minutes * 60_000).toISOString(), minutesDuration: minutes }
-      : {}),
+    ...(start && start.includes('T') && end ? { end, minutesDuration: minutesBetween(start, end) } : {}),
     participant: [
       { actor: { ...patientRef(patientId) }, status: 'accepted' },
       ...(clinic ? [{ actor: { display: clinic }, status: 'accepted' as const }] : []),
     ],
   };
   ctx.add(sch.at, appointment);
+}
+
+/** Minutes in one unit of an appointment's duration (SCH-10, AIS-8: ISO+ or ANSI units); none: minutes. */
+const MINUTES_PER_UNIT: Record<string, number> = {
+  '': 1,
+  m: 1,
+  min: 1,
+  mins: 1,
+  minute: 1,
+  minutes: 1,
+  s: 1 / 60,
+  sec: 1 / 60,
+  second: 1 / 60,
+  seconds: 1 / 60,
+  h: 60,
+  hr: 60,
+  hrs: 60,
+  hour: 60,
+  hours: 60,
+  d: 1440,
+  day: 1440,
+  days: 1440,
+};
+
+/** A duration field and its units field, in minutes; undefined when absent or in units not known. */
+function durationMinutes(seg: { get(f: number, c?: number): string } | undefined, field: number) {
+  const n = Number(seg?.get(field));
+  const per = MINUTES_PER_UNIT[(seg?.get(field + 1) ?? '').trim().toLowerCase()];
+  return n > 0 && per !== undefined ? n * per : undefined;
+}
+
+const minutesBetween = (start: string, end: string) =>
+  Math.max(1, Math.round((Date.parse(end) - Date.parse(start)) / 60_000));
+
+/**
+ * When an appointment starts and ends. The start from TQ1-7 (v2.5 and later, where SCH-11 is
+ * deprecated), else SCH-11.4, else AIS-4; the end from the same timing's end (TQ1-8, SCH-11.5), else
+ * the start plus the duration: SCH-9 in SCH-10's units, else AIS-7 in AIS-8's (a duration in seconds
+ * or hours is not read as minutes). An end not after the start is not kept.
+ */
+function appointmentTimes(
+  ctx: MappingContext,
+  sch: NonNullable<ReturnType<MappingContext['first']>>,
+  tq1: ReturnType<MappingContext['first']>,
+  ais: ReturnType<MappingContext['first']>,
+): { start?: string; end?: string } {
+  const fromTq1 = tq1?.get(7) ? ctx.date(tq1, 7) : undefined;
+  const fromSch = fromTq1 === undefined && sch.get(11, 4) ? ctx.date(sch, 11, 4) : undefined;
+  const start = fromTq1 ?? fromSch ?? (ais?.get(4) ? ctx.date(ais, 4) : undefined);
+  if (!start?.includes('T')) return start ? { start } : {};
+  const timed =
+    (fromTq1 && tq1?.get(8) ? ctx.date(tq1, 8) : undefined) ??
+    (fromSch && sch.get(11, 5) ? ctx.date(sch, 11, 5) : undefined);
+  if (timed?.includes('T') && Date.parse(timed) > Date.parse(start)) return { start, end: timed };
+  const minutes = durationMinutes(sch, 9) ?? durationMinutes(ais, 7);
+  return minutes ? { start, end: new Date(Date.parse(start) + minutes * 60_000).toISOString() } : { start };
 }
 
 /** REF^I12: a referral, to the provider PRD names as referred-to (RT) from the referring one (RP). */
