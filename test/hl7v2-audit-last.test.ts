@@ -5,43 +5,15 @@
  * appended by each pass, a batch's first pass held its chain through the work of all the others.
  */
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/index.ts';
 import { feedMessage, feedPerson } from '../src/generate/hl7-feed.ts';
 import { Rng } from '../src/generate/random.ts';
 import { createHl7Intake } from '../src/ingest/index.ts';
 import { getSource, upsertSource } from '../src/region/index.ts';
 import { DB_KINDS, startRegion } from './kit.ts';
-import { recording } from './scale-out-rule.ts';
+import { recordingTransactions } from './scale-out-rule.ts';
 
 const SOURCE = 'rx1-pas';
 const FEED = { application: SOURCE, facility: 'RX1' };
-
-/** The statements of each transaction, BEGIN and COMMIT marked. */
-function transactionsOf(db: Database) {
-  const rec = recording(db);
-  const marked: Database = {
-    ...rec.db,
-    transaction: async (fn) => {
-      rec.statements.push({ sql: 'BEGIN', params: undefined });
-      const out = await rec.db.transaction(fn);
-      rec.statements.push({ sql: 'COMMIT', params: undefined });
-      return out;
-    },
-  };
-  const transactions = (): string[][] => {
-    const out: string[][] = [];
-    let open: string[] | undefined;
-    for (const { sql } of rec.statements) {
-      if (sql === 'BEGIN') open = [];
-      else if (sql === 'COMMIT') {
-        if (open) out.push(open);
-        open = undefined;
-      } else open?.push(sql.replace(/\s+/g, ' ').trim());
-    }
-    return out;
-  };
-  return { db: marked, transactions };
-}
 
 describe.each(DB_KINDS)('an HL7 v2 batch’s audit events on %s', (kind) => {
   it('are appended once, last, after every pass of the batch, and only for messages that were applied', async () => {
@@ -63,7 +35,7 @@ describe.each(DB_KINDS)('an HL7 v2 batch’s audit events on %s', (kind) => {
       );
       messages.splice(9, 0, bad);
 
-      const watched = transactionsOf(r.db);
+      const watched = recordingTransactions(r.db);
       const intake = createHl7Intake({ ingest: { ...r.app.services.ingest, db: watched.db }, lanes: 1 });
       const outcomes = await Promise.all(messages.map((m) => intake.receive(m, source)));
       expect(outcomes.filter((o) => o.code !== 'AA')).toHaveLength(1);

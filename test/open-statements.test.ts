@@ -10,7 +10,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
-import type { Database } from '../src/db/index.ts';
 import { firstRecord } from './fhir-data.ts';
 import {
   appHandle,
@@ -21,7 +20,7 @@ import {
   type TestDatabase,
 } from './kit.ts';
 import { postFhir } from './http.ts';
-import { recording, type Captured } from './scale-out-rule.ts';
+import { recordingTransactions, type Captured } from './scale-out-rule.ts';
 
 /** Wednesday 25 November 2026: noon, and half past eleven at night (Europe/London). */
 const NOON = Date.parse('2026-11-25T12:00:00Z');
@@ -35,18 +34,6 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
   let reader: string;
   let itemId: string;
   let now = NOON;
-
-  /** the recording database, with each transaction's BEGIN and COMMIT counted as the statements they are */
-  const counted = (db: Database) => {
-    const rec = recording(db);
-    const transaction: Database['transaction'] = async (fn) => {
-      rec.statements.push({ sql: 'BEGIN', params: undefined });
-      const out = await rec.db.transaction(fn);
-      rec.statements.push({ sql: 'COMMIT', params: undefined });
-      return out;
-    };
-    return { statements: rec.statements, db: { ...rec.db, kind: db.kind, transaction } };
-  };
 
   /** the statements one request ran */
   const run = async (url: string) => {
@@ -63,7 +50,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
   beforeAll(async () => {
     fresh = await freshDatabase('postgres');
     await registerRiverside(fresh.db);
-    const rec = counted(fresh.db);
+    const rec = recordingTransactions(fresh.db);
     statements = rec.statements;
     const config = testConfig();
     app = await createApp(config, { db: rec.db, clock: () => new Date(now) });

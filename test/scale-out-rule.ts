@@ -111,6 +111,37 @@ export function recording(db: Database): { db: Database; statements: Captured[] 
 
 const normalise = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
+/**
+ * `recording`, with each transaction's BEGIN and COMMIT recorded as the statements they are, and
+ * the statements of each committed transaction, whitespace folded, in order.
+ */
+export function recordingTransactions(db: Database): {
+  db: Database;
+  statements: Captured[];
+  transactions(): string[][];
+} {
+  const rec = recording(db);
+  const transaction: Database['transaction'] = async (fn) => {
+    rec.statements.push({ sql: 'BEGIN', params: undefined });
+    const out = await rec.db.transaction(fn);
+    rec.statements.push({ sql: 'COMMIT', params: undefined });
+    return out;
+  };
+  const transactions = (): string[][] => {
+    const out: string[][] = [];
+    let open: string[] | undefined;
+    for (const { sql } of rec.statements) {
+      if (sql === 'BEGIN') open = [];
+      else if (sql === 'COMMIT') {
+        if (open) out.push(open);
+        open = undefined;
+      } else open?.push(normalise(sql));
+    }
+    return out;
+  };
+  return { db: { ...rec.db, kind: db.kind, transaction }, statements: rec.statements, transactions };
+}
+
 /** The tables a statement reads or writes (FROM, JOIN, INTO, UPDATE, DELETE FROM). */
 export function tablesOf(sql: string): string[] {
   const out = new Set<string>();
