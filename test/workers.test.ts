@@ -7,13 +7,14 @@
  * the rate limit counts one client's requests across both, and two HL7 v2 messages about one
  * patient sent to both at once are applied one after the other.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, PG_URL } from './kit.ts';
 import { freePort } from './pg-cluster.ts';
 import { ownPostgres } from './pg-server.ts';
-import { clinicianToken, sourceToken, startServer, type ServerProcess } from './server-process.ts';
+import { clinicianToken, sleep, sourceToken, startServer, type ServerProcess } from './server-process.ts';
 import { mintUserToken } from '../src/access/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 
@@ -135,6 +136,31 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
     const workers = new Set<string>();
     for (let i = 0; i < 6; i++) workers.add((await send('/health')).worker);
     expect([...workers].sort()).toEqual(['1', '2']);
+  });
+
+  it('answers /metrics for both processes together, whichever of them takes the scrape', async () => {
+    /** the requests to /health counted in a scrape, over every status */
+    const healthCount = (text: string) =>
+      [...text.matchAll(/^sharedcare_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)]
+        .filter((m) => m[1]!.includes('route="/health"'))
+        .reduce((n, m) => n + Number(m[2]), 0);
+    const before = await send('/metrics');
+    expect(before.status, before.body).toBe(200);
+    const served = new Set<string>();
+    for (let i = 0; i < 10; i++) served.add((await send('/health')).worker);
+    expect([...served].sort()).toEqual(['1', '2']);
+
+    const scrapes: Answer[] = [];
+    for (let i = 0; i < 4; i++) scrapes.push(await send('/metrics'));
+    expect(new Set(scrapes.map((s) => s.worker)).size).toBe(2);
+    for (const s of scrapes) {
+      expect(s.status, s.body).toBe(200);
+      expect(s.headers['content-type']).toMatch(/^text\/plain/);
+      // the same total from either process: the ten just sent on top of what both had before
+      expect(healthCount(s.body)).toBe(healthCount(before.body) + 10);
+      expect(s.body).toMatch(/^sharedcare_server_processes\{state="serving"\} 2$/m);
+      expect(s.body).toMatch(/^sharedcare_server_processes\{state="counted"\} 2$/m);
+    }
   });
 
   it('a SMART launch made on one process is authorised and exchanged on the other, and its session works on both', async () => {
@@ -301,4 +327,30 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
       await db.end();
     }
   });
+  // Last: it pauses one of the processes.
+  it('a process that does not answer is left out of /metrics, and the answer says how many are counted', async () => {
+    const primary = server.child.pid!;
+    const workers = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/);
+    expect(workers).toHaveLength(2);
+    const paused = Number(workers[1]);
+    process.kill(paused, 'SIGSTOP');
+    try {
+      // the paused process cannot take a connection node:cluster hands it: ask again until the
+      // other one answers, which it does once the primary gives up on the paused one
+      let answer: Answer | undefined;
+      for (let i = 0; i < 4 && !answer; i++)
+        answer = await Promise.race([send('/metrics'), sleep(6000).then(() => undefined)]);
+      expect(answer?.status, answer?.body).toBe(200);
+      expect(answer!.body).toMatch(/^sharedcare_server_processes\{state="serving"\} 2$/m);
+      expect(answer!.body).toMatch(/^sharedcare_server_processes\{state="counted"\} 1$/m);
+      expect(answer!.body).toMatch(/^sharedcare_http_request_duration_seconds_count\{/m);
+    } finally {
+      process.kill(paused, 'SIGCONT');
+    }
+    // back: both counted again
+    let both = false;
+    for (let i = 0; i < 10 && !both; i++)
+      both = /^sharedcare_server_processes\{state="counted"\} 2$/m.test((await send('/metrics')).body);
+    expect(both).toBe(true);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { checkReadiness } from '../admin/index.ts';
+import { ClusterMetricsError, serverMetrics } from './cluster-metrics.ts';
 import type { Services } from './context.ts';
 
 export function registerOpsRoutes(app: FastifyInstance, services: Services): void {
@@ -20,12 +21,18 @@ export function registerOpsRoutes(app: FastifyInstance, services: Services): voi
   // `/` belongs to the clinician's viewer: see viewer-routes.ts.
 }
 
+// With several server processes, the metrics of all of them (src/api/cluster-metrics.ts).
 function registerMetricsRoute(app: FastifyInstance, services: Services): void {
   app.get('/metrics', async (_req, reply) => {
-    return reply
-      .header('content-type', services.metrics.registry.contentType)
-      .header('cache-control', 'no-store')
-      .send(await services.metrics.registry.metrics());
+    reply.header('cache-control', 'no-store');
+    let text: string;
+    try {
+      text = await serverMetrics(services.metrics.registry);
+    } catch (err) {
+      if (!(err instanceof ClusterMetricsError)) throw err;
+      return reply.code(503).type('text/plain; charset=utf-8').send(`${err.message}\n`);
+    }
+    return reply.header('content-type', services.metrics.registry.contentType).send(text);
   });
 }
 

@@ -1,7 +1,7 @@
 /** `sharedcare serve` and `sharedcare demo`: run the server until interrupted. */
 import { createApp, type App } from '../app.ts';
 import type { FastifyInstance } from 'fastify';
-import { buildMetricsServer } from '../api/index.ts';
+import { buildMetricsServer, shareMetricsWithPrimary } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { mllpSenders, startMllpListener, type MllpListener } from '../ingest/index.ts';
 import { announceServer } from './server-file.ts';
@@ -72,6 +72,8 @@ export async function listen(app: App, config: Config): Promise<Listeners> {
 
 export async function serve(config: Config): Promise<App> {
   const app = await createApp(config);
+  // in a cluster, /metrics on any process answers for all of them (src/api/cluster-metrics.ts)
+  shareMetricsWithPrimary(app.services.metrics.registry);
   const { metrics, mllp } = await listen(app, config);
   announceListening();
   const id = workerId();

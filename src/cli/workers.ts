@@ -3,13 +3,15 @@
  * database pool, sharing nothing but the database. Everything a request may need from an earlier
  * one lives there: SMART launches and codes (smart_launch, smart_code), break-glass grants
  * (break_glass), rate-limit counts (rate_limit); sessions are signed tokens that every process
- * verifies with the same secret. The primary process only starts, restarts and stops workers.
+ * verifies with the same secret. The primary process starts, restarts and stops workers, and
+ * gathers their metrics for /metrics (src/api/cluster-metrics.ts).
  *
  * The first worker starts alone (it migrates, relabels, registers the region and processes HL7 v2
  * messages left half done), the others once it listens, so no two processes do that work at once.
  */
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
+import { answerMetricsRequests } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { announceServer } from './server-file.ts';
 
@@ -53,12 +55,17 @@ export async function runWorkers(config: Config, count: number, argv: string[]):
   cluster.setupPrimary({ args: [...argv.slice(2), '--port', String(config.port)] });
   let stopping = false;
   let started = false;
+  // the workers that listen: those a scrape of /metrics gathers from
+  const serving = new Set<Worker>();
+  answerMetricsRequests(() => [...serving].filter((w) => w.isConnected()));
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
+      worker.once('exit', () => serving.delete(worker));
       const onMessage = (m: unknown) => {
         if (m !== LISTENING) return;
         worker.off('exit', onEarlyExit);
+        serving.add(worker);
         resolve(worker);
       };
       const onEarlyExit = (code: number | null) =>
