@@ -9,15 +9,18 @@ import type { Queryable } from '../src/db/index.ts';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function backendMs(pid: number): number {
+/** CPU ms of a process from /proc (undefined where it cannot be read: gone, or another machine's). */
+export function backendCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
   } catch {
-    return 0;
+    return undefined;
   }
 }
+
+const backendMs = (pid: number): number => backendCpuMs(pid) ?? 0;
 
 async function backends(db: Queryable): Promise<Map<number, number>> {
   const { rows } = await db.query<{ pid: number }>(

@@ -16,6 +16,8 @@ export interface CopyRun {
   bytes: number;
   ms: number;
   perSecond: number;
+  /** CPU ms of the backend that ran the COPY statements (read from /proc: the database on this machine) */
+  backendCpuMs?: number;
 }
 
 const CREATE = 'CREATE TABLE clinical_item_copy (LIKE clinical_item INCLUDING ALL)';

@@ -3,7 +3,7 @@
  * and a record-open table (HTTP under load and alone, the gate in-process, and the bare SQL).
  */
 import type { BenchOptions } from './options.ts';
-import type { BareSqlRow, IngestRow, Machine, OpenRow } from './results.ts';
+import type { BareSqlRow, IngestCpu, IngestRow, Machine, OpenRow } from './results.ts';
 import { bytes, int, ms, seconds } from './stats.ts';
 
 export interface Report {
@@ -21,6 +21,20 @@ export interface Report {
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 const header = (cells: string[]): string[] => [row(cells), row(cells.map(() => '---'))];
 const pair = (a: number, b: number): string => `${ms(a)} / ${ms(b)}`;
+
+/**
+ * What bounds ingest on a machine of few cores: CPU per entry, Node and PostgreSQL together. Even
+ * with every core busy, ingest cannot pass cores ÷ (the two), whatever the requests in flight.
+ */
+function cpuLine(c: IngestCpu, cores: number): string {
+  const us = (v: number) => `${Math.round(v)} µs`;
+  const ceiling = (cores * 1e6) / (c.nodeUs + c.pgUs);
+  return (
+    `CPU per ingested entry: this process ${us(c.nodeUs)} (${us(c.nodeSystemUs)} of it in the kernel), ` +
+    `the database's backends ${us(c.pgUs)}; with all ${cores} cores busy, at most ${int(ceiling)} entries/s.` +
+    (c.copyPgUs !== undefined ? ` The raw COPY took ${us(c.copyPgUs)} of its backend's CPU per row.` : '')
+  );
+}
 
 export function renderReport(r: Report): string {
   const m = r.machine;
@@ -68,6 +82,7 @@ export function renderReport(r: Report): string {
       ]),
     ),
     '',
+    ...r.ingest.flatMap((i) => (i.cpu ? [cpuLine(i.cpu, r.machine.cores), ''] : [])),
     '### Record open: `GET /fhir/Patient/{id}/$everything` (ms)',
     '',
     ...header([

@@ -24,6 +24,16 @@ export interface IngestRow {
   persons: number;
   run: IngestRun;
   copy: CopyRun | undefined;
+  /** CPU per entry, where it was measured (the Synthea run): what bounds ingest on few cores */
+  cpu?: IngestCpu;
+}
+
+/** µs of CPU per ingested entry (this process; the database's backends) and per COPY row (its backend). */
+export interface IngestCpu {
+  nodeUs: number;
+  nodeSystemUs: number;
+  pgUs: number;
+  copyPgUs: number | undefined;
 }
 
 export interface OpenRow {

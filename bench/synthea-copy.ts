@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Bundle } from '@medplum/fhirtypes';
 import pg from 'pg';
 import { copyFrom } from './pg-copy.ts';
+import { backendCpuMs } from './process-cpu.ts';
 import type { CopyRun } from './raw-copy.ts';
 import { rate, since } from './stats.ts';
 
@@ -46,6 +47,10 @@ export async function rawCopySynthea(
   try {
     await client.query('DROP TABLE IF EXISTS synthea_copy');
     await client.query('CREATE TABLE synthea_copy (person text, id text, type text, body jsonb)');
+    const backend = Number(
+      (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid,
+    );
+    const cpuBefore = backendCpuMs(backend);
     // in slices of 200 files, so that memory stays bounded
     for (let i = 0; i < files.length; i += 200) {
       const { rows, buffers } = copyText(files.slice(i, i + 200));
@@ -57,6 +62,8 @@ export async function rawCopySynthea(
       run.rows += copied;
     }
     run.perSecond = rate(run.rows, run.ms);
+    const cpuAfter = backendCpuMs(backend);
+    if (cpuBefore !== undefined && cpuAfter !== undefined) run.backendCpuMs = cpuAfter - cpuBefore;
     await client.query('DROP TABLE synthea_copy');
     return run;
   } finally {

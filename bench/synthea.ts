@@ -9,6 +9,7 @@ import path from 'node:path';
 import { bareSqlPostgres } from './bare-sql.ts';
 import { ingestRegion } from './ingest.ts';
 import { benchPostgres, opens, type OpenTarget, type RunContext } from './phases.ts';
+import { cpuMark, cpuSince } from './process-cpu.ts';
 import { startServer } from './record-open.ts';
 import { rawCopySynthea } from './synthea-copy.ts';
 import { HEAVY_RECORDS, SYNTHEA_SOURCES, writeSyntheaRegion } from './synthea-data.ts';
@@ -33,13 +34,27 @@ export async function runSynthea(ctx: RunContext, adminUrl: string): Promise<voi
   const { bench, db, closed } = await benchPostgres(ctx, adminUrl, `${ctx.tag}_synthea`);
 
   note(`Synthea: ingesting into ${bench.name}, ${SYNTHEA_IN_FLIGHT} requests in flight`);
+  const mark = await cpuMark(db);
   const run = await ingestRegion(db, data, opts.chunk, 'Synthea', SYNTHEA_IN_FLIGHT);
+  const used = await cpuSince(db, mark);
   note(`  ${int(run.resources)} resources in ${seconds(run.ms)}: ${int(run.perSecond)}/s`);
   if (run.failedRequests > 0) note(`  ${run.failedRequests} requests failed; first: ${run.firstFailure}`);
   note('Synthea: raw COPY of the same resources into (person, id, type, jsonb)');
   const copy = await rawCopySynthea(bench.url, data.files);
   note(`  ${int(copy.rows)} rows in ${seconds(copy.ms)}: ${int(copy.perSecond)}/s`);
-  ctx.ingest.push({ db: 'PostgreSQL', persons: opts.persons + 1, run, copy });
+  const perEntry = (ms: number) => (ms * 1000) / run.resources;
+  ctx.ingest.push({
+    db: 'PostgreSQL',
+    persons: opts.persons + 1,
+    run,
+    copy,
+    cpu: {
+      nodeUs: perEntry(used.nodeMs),
+      nodeSystemUs: perEntry(used.nodeSystemMs),
+      pgUs: perEntry(used.pgMs),
+      copyPgUs: copy.backendCpuMs !== undefined ? (copy.backendCpuMs * 1000) / copy.rows : undefined,
+    },
+  });
   ctx.notes.push(
     `Synthea-shaped data: the ${data.templates} Synthea R4 bundles of ../shared/fixtures/synthea-r4 cloned into ` +
       `${int(opts.persons)} persons and one heavy person (${HEAVY_RECORDS} records, one NHS number): ${int(data.records)} records, ` +
