@@ -28,6 +28,11 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('soak (short, PostgreSQL)', () =
     expect(r.verdict.auditOpens).toBe(r.verdict.opensServed);
     for (const op of ['open', 'search', 'intake', 'hl7v2', 'dpo-report'])
       expect(r.totals[op], `${op} served`).toBeGreaterThan(0);
+    // each window says how busy the machine was and what the server's backends waited on
+    for (const sample of r.samples) {
+      expect(sample.machine?.busy).toBeGreaterThan(0);
+      expect(sample.waits).toBeDefined();
+    }
     expect(r.samples.length).toBeGreaterThanOrEqual(4);
     for (const s of r.samples) {
       expect(s.rssMiB).toBeGreaterThan(0);

@@ -1,6 +1,8 @@
 /** The soak's results as markdown for BENCHMARKS.md: machine, load, verdict, and one row per sample. */
 import os from 'node:os';
 import type { SoakResult } from './run.ts';
+import type { Sample } from './sample.ts';
+import { WAIT_KINDS } from './waits.ts';
 
 export interface ReportContext {
   command: string;
@@ -11,6 +13,13 @@ export interface ReportContext {
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+
+/** The backends' mean waits of a window, in WAIT_KINDS order: `running 3.1 · Lock 0.0 · …`. */
+export const waitsText = (w: NonNullable<Sample['waits']>): string =>
+  WAIT_KINDS.map((k) => `${k} ${f(w[k])}`).join(' · ');
+
+const machineText = (m: Sample['machine']): string =>
+  m ? `${f(m.busy, 0)} · ${f(m.iowait, 0)} · ${f(m.steal, 0)}` : '–';
 
 export function soakReport(r: SoakResult, c: ReportContext): string {
   const cpus = os.cpus();
@@ -34,8 +43,8 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
     '',
     `![soak: latency and memory over time](${c.chart})`,
     '',
-    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | harness lag p99 (ms) | server loop held, max (ms) | RSS MiB | heap MiB | DB conns | audit opens / opens served | CPU s: server · database · harness |`,
-    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| t (s) | ${ops.map((op) => `${op} n · p50 · p99 (ms)`).join(' | ')} | errors | harness lag p99 (ms) | server loop held, max (ms) | RSS MiB | heap MiB | DB conns | audit opens / opens served | CPU s: server · database · harness | machine %: busy · I/O wait · steal | database backends waiting, mean: ${WAIT_KINDS.join(' · ')} |`,
+    `| ---: | ${ops.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
     ...r.samples.map(
       (s) =>
         `| ${s.t.toFixed(0)} | ${ops
@@ -45,7 +54,7 @@ export function soakReport(r: SoakResult, c: ReportContext): string {
           })
           .join(
             ' | ',
-          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.harnessLagP99, 0)} | ${f(s.serverLoopMaxMs, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} | ${s.cpu ? `${f(s.cpu.server)} · ${f(s.cpu.database)} · ${f(s.cpu.harness)}` : '–'} |`,
+          )} | ${Object.values(s.errors).reduce((a, b) => a + b, 0)} | ${f(s.harnessLagP99, 0)} | ${f(s.serverLoopMaxMs, 0)} | ${f(s.rssMiB, 0)} | ${f(s.heapUsedMiB, 0)} | ${s.dbConnections} | ${s.auditOpens} / ${s.opensServed} | ${s.cpu ? `${f(s.cpu.server)} · ${f(s.cpu.database)} · ${f(s.cpu.harness)}` : '–'} | ${machineText(s.machine)} | ${s.waits ? WAIT_KINDS.map((k) => f(s.waits![k])).join(' · ') : '–'} |`,
     ),
   ];
   return `${lines.join('\n')}\n`;

@@ -22,6 +22,8 @@ import { Recorder, startLoad, type StreamSpec } from './load.ts';
 import { buildMix, hospitalPatients, type OpenTarget, type SoakRates } from './mix.ts';
 import { CpuMeter } from './cpu.ts';
 import { auditedOpens, OPEN_OPS, takeSample, type Sample } from './sample.ts';
+import { BackendWaits, MachineMeter } from './waits.ts';
+import { waitsText } from './report.ts';
 import { judge, type Verdict } from './verdict.ts';
 
 /**
@@ -314,6 +316,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const every = (o.sampleSeconds ?? 10) * 1000;
     const started = performance.now();
     const meter = await CpuMeter.start(server.child.pid, client, bench.name);
+    const machine = new MachineMeter();
+    const waits = new BackendWaits(client, bench.name).start();
     const load = startLoad(streams, recorder);
     const end = started + o.minutes * 60_000;
     while (performance.now() < end) {
@@ -330,6 +334,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         server.child.pid,
       );
       s.cpu = await meter.window();
+      const m = machine.window();
+      if (m) s.machine = m;
+      const w = waits.take();
+      if (w) s.waits = w;
       samples.push(s);
       const open = s.ops.open;
       note(
@@ -337,9 +345,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           `errors ${Object.values(s.errors).reduce((a, b) => a + b, 0)}; harness lag p99 ${s.harnessLagP99.toFixed(0)}, server loop max ${s.serverLoopMaxMs.toFixed(0)} ms; RSS ${s.rssMiB.toFixed(0)} heap ${s.heapUsedMiB.toFixed(0)} MiB` +
           `${s.afterGc ? ` (${s.afterGc.heapUsedMiB.toFixed(0)} after full GC ${s.afterGc.collections})` : ''}; ` +
           `db ${s.dbConnections}; audit ${s.auditOpens}/${s.opensServed}; ` +
-          `CPU s server ${s.cpu.server.toFixed(1)} db ${s.cpu.database.toFixed(1)} harness ${s.cpu.harness.toFixed(1)}`,
+          `CPU s server ${s.cpu.server.toFixed(1)} db ${s.cpu.database.toFixed(1)} harness ${s.cpu.harness.toFixed(1)}` +
+          (s.machine ? `; machine ${s.machine.busy.toFixed(0)} % busy` : '') +
+          (s.waits ? `; backends ${waitsText(s.waits)}` : ''),
       );
     }
+    waits.stop();
     const seconds = (performance.now() - started) / 1000;
     await load.stop();
     trace?.end();

@@ -10,6 +10,7 @@ import { GC_MEMORY_METRICS } from '../../src/api/gc-memory.ts';
 import { percentile } from '../stats.ts';
 import type { CpuWindow } from './cpu.ts';
 import type { Recorder } from './load.ts';
+import type { MachineCpu, WaitKind } from './waits.ts';
 
 export interface OpStats {
   served: number;
@@ -40,6 +41,10 @@ export interface Sample {
   opensServed: number;
   /** CPU seconds used in this window by the server, its database backends and the harness */
   cpu?: CpuWindow;
+  /** the whole machine's CPU in the window (%): everything, not only the soak's processes */
+  machine?: MachineCpu;
+  /** the server's database backends in each kind of wait, on average over the window */
+  waits?: Record<WaitKind, number>;
 }
 
 /** One value of a Prometheus text exposition (unlabelled series). */
