@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
-import { firstRecord } from './fhir-data.ts';
+import { bundle, condition, firstRecord, HYPERTENSION, patient } from './fhir-data.ts';
 import {
   appHandle,
   DB_KINDS,
@@ -123,3 +123,87 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
     expect(sql[3]).toMatch(/FROM audit_append\(/);
   });
 });
+
+describe.skipIf(!DB_KINDS.includes('postgres'))(
+  'the statements of a record open by a reader the many-records rule has already alerted (PostgreSQL)',
+  () => {
+    const NHS = ['9990000034', '9990000042', '9990000050'];
+    let fresh: TestDatabase;
+    let app: App;
+    let statements: Captured[];
+    let reader: string;
+    const ids: string[] = [];
+
+    const open = async (personId: string) => {
+      statements.length = 0;
+      const res = await app.server.inject({
+        method: 'GET',
+        url: `/fhir/Patient/${personId}/$everything`,
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
+    };
+
+    beforeAll(async () => {
+      fresh = await freshDatabase('postgres');
+      await registerRiverside(fresh.db);
+      const rec = recordingTransactions(fresh.db);
+      statements = rec.statements;
+      const base = testConfig();
+      // two different people within 15 minutes raise the alert
+      const config = testConfig({
+        audit: {
+          ...base.audit,
+          alerts: { ...base.audit.alerts, manyRecords: { enabled: true, persons: 2, minutes: 15 } },
+        },
+      });
+      app = await createApp(config, { db: rec.db, clock: () => new Date(NOON) });
+      const res = await postFhir(
+        appHandle(app, config),
+        'gp-riverside',
+        bundle(
+          'transaction',
+          NHS.flatMap((nhs, i) => [
+            patient(`m${i}`, nhs),
+            condition(`mc${i}`, `Patient/m${i}`, HYPERTENSION),
+          ]),
+        ),
+      );
+      expect(res.status, res.text).toBe(200);
+      for (const nhs of NHS)
+        ids.push(
+          (await fresh.db.query<{ id: string }>('SELECT id FROM person WHERE nhs_number = $1', [nhs]))
+            .rows[0]!.id,
+        );
+      reader = await mintUserToken(config.devIssuerSecret!, {
+        user: 'dr.busy',
+        org: 'Y90001',
+        role: 'R8000',
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await app?.close();
+      await fresh?.drop();
+    });
+
+    it('raises the alert once, in its own transaction; a later open of another person costs no statement to learn it is a repeat', async () => {
+      await open(ids[0]!); // the first person, and the region's directory read once
+      const second = await open(ids[1]!);
+      expect(second.slice(3)).toEqual([
+        'BEGIN',
+        expect.stringMatching(/FROM audit_append\(/),
+        expect.stringMatching(/^INSERT INTO audit_alert /),
+        'COMMIT',
+      ]);
+      // past the threshold and already alerted: the three statements of any open, nothing more
+      const third = await open(ids[2]!);
+      expect(third).toHaveLength(3);
+      expect(third[2]).toMatch(/FROM audit_append\(/);
+      const alerts = await fresh.db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM audit_alert WHERE rule = 'many-records' AND user_id = 'dr.busy'",
+      );
+      expect(alerts.rows[0]!.n).toBe(1);
+    });
+  },
+);

@@ -76,12 +76,21 @@ function prepare(input: AuditEventInput, rules: AuditConfig['alerts'], at: strin
     recentSince,
   ];
   // the rules this event raises whatever the facts (out of hours, no relationship): is each a repeat?
-  const checked = evaluateRules(event, rules).filter((c) => c.dedupe !== 'none');
+  const checked: { rule: AlertRule; windowMinutes: number; byUser: boolean }[] = evaluateRules(event, rules)
+    .filter((c) => c.dedupe !== 'none')
+    .map((c) => ({ rule: c.rule, windowMinutes: c.windowMinutes, byUser: c.dedupe === 'user' }));
+  // Many records turns on the user's recent count, which the append itself returns: whether an
+  // earlier alert already covers this user is asked in the same statement. Asked afterwards, every
+  // read by a user past the threshold cost a transaction of its own to learn it was a repeat: in
+  // the soak, once its clinicians crossed it, opens went from three round trips to six and the
+  // server fell into a backlog each time near the tenth minute (BENCHMARKS.md, Soak, 2026-12-07).
+  if (recentSince)
+    checked.push({ rule: 'many-records', windowMinutes: rules.manyRecords.minutes, byUser: true });
   const since = (minutes: number) => new Date(new Date(at).getTime() - minutes * 60_000).toISOString();
   const checks = [
     checked.map((c) => c.rule),
     checked.map((c) => since(c.windowMinutes)),
-    checked.map((c) => c.dedupe === 'user'),
+    checked.map((c) => c.byUser),
   ];
   return { event, recentSince, params, checked: checked.map((c) => c.rule), checks };
 }
