@@ -26,6 +26,14 @@ import { recordingTransactions, type Captured } from './scale-out-rule.ts';
 const NOON = Date.parse('2026-11-25T12:00:00Z');
 const NIGHT = Date.parse('2026-11-25T23:30:00Z');
 
+/** The statements one GET as this reader ran (it must answer 200). */
+async function statementsOf(app: App, statements: Captured[], url: string, token: string): Promise<string[]> {
+  statements.length = 0;
+  const res = await app.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  expect(res.statusCode, res.body).toBe(200);
+  return statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
+}
+
 describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open (PostgreSQL)', () => {
   let fresh: TestDatabase;
   let app: App;
@@ -35,17 +43,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
   let itemId: string;
   let now = NOON;
 
-  /** the statements one request ran */
-  const run = async (url: string) => {
-    statements.length = 0;
-    const res = await app.server.inject({
-      method: 'GET',
-      url,
-      headers: { authorization: `Bearer ${reader}` },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-    return statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
-  };
+  const run = (url: string) => statementsOf(app, statements, url, reader);
 
   beforeAll(async () => {
     fresh = await freshDatabase('postgres');
@@ -134,16 +132,8 @@ describe.skipIf(!DB_KINDS.includes('postgres'))(
     let reader: string;
     const ids: string[] = [];
 
-    const open = async (personId: string) => {
-      statements.length = 0;
-      const res = await app.server.inject({
-        method: 'GET',
-        url: `/fhir/Patient/${personId}/$everything`,
-        headers: { authorization: `Bearer ${reader}` },
-      });
-      expect(res.statusCode, res.body).toBe(200);
-      return statements.map((s) => s.sql.replace(/\s+/g, ' ').trim());
-    };
+    const open = (personId: string) =>
+      statementsOf(app, statements, `/fhir/Patient/${personId}/$everything`, reader);
 
     beforeAll(async () => {
       fresh = await freshDatabase('postgres');
