@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
+import type { Config } from '../src/config/index.ts';
 import { bundle, condition, firstRecord, HYPERTENSION, patient } from './fhir-data.ts';
 import {
   appHandle,
@@ -25,6 +26,18 @@ import { recordingTransactions, type Captured } from './scale-out-rule.ts';
 /** Wednesday 25 November 2026: noon, and half past eleven at night (Europe/London). */
 const NOON = Date.parse('2026-11-25T12:00:00Z');
 const NIGHT = Date.parse('2026-11-25T23:30:00Z');
+
+/**
+ * A fresh PostgreSQL database with the Riverside practice, and an app on it whose statements are
+ * recorded (every BEGIN and COMMIT included).
+ */
+async function recordedApp(config: Config, clock: () => Date) {
+  const fresh = await freshDatabase('postgres');
+  await registerRiverside(fresh.db);
+  const rec = recordingTransactions(fresh.db);
+  const app = await createApp(config, { db: rec.db, clock });
+  return { fresh, app, statements: rec.statements };
+}
 
 /** The statements one GET as this reader ran (it must answer 200). */
 async function statementsOf(app: App, statements: Captured[], url: string, token: string): Promise<string[]> {
@@ -46,12 +59,8 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
   const run = (url: string) => statementsOf(app, statements, url, reader);
 
   beforeAll(async () => {
-    fresh = await freshDatabase('postgres');
-    await registerRiverside(fresh.db);
-    const rec = recordingTransactions(fresh.db);
-    statements = rec.statements;
     const config = testConfig();
-    app = await createApp(config, { db: rec.db, clock: () => new Date(now) });
+    ({ fresh, app, statements } = await recordedApp(config, () => new Date(now)));
     const res = await postFhir(appHandle(app, config), 'gp-riverside', firstRecord());
     expect(res.status, res.text).toBe(200);
     personId = (await fresh.db.query<{ id: string }>('SELECT id FROM person')).rows[0]!.id;
@@ -136,10 +145,6 @@ describe.skipIf(!DB_KINDS.includes('postgres'))(
       statementsOf(app, statements, `/fhir/Patient/${personId}/$everything`, reader);
 
     beforeAll(async () => {
-      fresh = await freshDatabase('postgres');
-      await registerRiverside(fresh.db);
-      const rec = recordingTransactions(fresh.db);
-      statements = rec.statements;
       const base = testConfig();
       // two different people within 15 minutes raise the alert
       const config = testConfig({
@@ -148,7 +153,7 @@ describe.skipIf(!DB_KINDS.includes('postgres'))(
           alerts: { ...base.audit.alerts, manyRecords: { enabled: true, persons: 2, minutes: 15 } },
         },
       });
-      app = await createApp(config, { db: rec.db, clock: () => new Date(NOON) });
+      ({ fresh, app, statements } = await recordedApp(config, () => new Date(NOON)));
       const res = await postFhir(
         appHandle(app, config),
         'gp-riverside',
