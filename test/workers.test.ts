@@ -81,7 +81,13 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
       port: await freePort(),
       args: ['--workers', '2'],
       waitFor: /processes 2 /,
-      env: { SHAREDCARE_EXPOSE_WORKER: '1', SHAREDCARE_RATE_LIMIT: String(RATE_LIMIT) },
+      // MALLOC_ARENA_MAX unset: the primary gives its workers a setting of its own (see below)
+      env: {
+        SHAREDCARE_EXPOSE_WORKER: '1',
+        SHAREDCARE_RATE_LIMIT: String(RATE_LIMIT),
+        MALLOC_ARENA_MAX: undefined,
+        GLIBC_TUNABLES: undefined,
+      },
     });
     const subject = { reference: 'Patient/w1' };
     const ingest = await send('/ingest/fhir', {
@@ -136,6 +142,26 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
     const workers = new Set<string>();
     for (let i = 0; i < 6; i++) workers.add((await send('/health')).worker);
     expect([...workers].sort()).toEqual(['1', '2']);
+  });
+
+  it("runs each server process with glibc's arenas capped, as the primary was not", () => {
+    /** a process's environment, as the kernel keeps it */
+    const environ = (pid: number) =>
+      Object.fromEntries(
+        readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      );
+    const primary = server.child.pid!;
+    const workers = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect(workers).toHaveLength(2);
+    // the test started the primary without the setting (src/cli/workers.ts workerEnvironment)
+    expect(environ(primary).MALLOC_ARENA_MAX).toBeUndefined();
+    for (const pid of workers) expect(environ(pid).MALLOC_ARENA_MAX).toBe('2');
   });
 
   it('answers /metrics for both processes together, whichever of them takes the scrape', async () => {

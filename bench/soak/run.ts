@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { DPO_ROLE, mintSourceToken, mintUserToken } from '../../src/access/index.ts';
+import { workerEnvironment } from '../../src/cli/workers.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { generatePerson, getDefaultNow, regionSpec, DEFAULT_SEED } from '../../src/generate/index.ts';
 import { createBenchDatabase } from '../databases.ts';
@@ -116,6 +117,9 @@ async function startServer(
         SHAREDCARE_DATA_DIR: dataDir,
         SHAREDCARE_CONFIG: workingDayConfig(dataDir),
         LOG_LEVEL: 'warn',
+        // glibc's arenas capped, as docs/operations.md says to run a server process (serve's own
+        // workers get it from their primary; a single process takes it from its environment)
+        ...workerEnvironment(),
       },
       // SOAK_SERVER_STDOUT=FILE keeps the server's standard output (with SOAK_NODE_ARGS=--trace-gc, its GCs)
       stdio: [

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/index.ts';
-import { workerCount, WorkersError } from './workers.ts';
+import { workerCount, workerEnvironment, WorkersError } from './workers.ts';
 
 const pglite = loadConfig({}, { NODE_ENV: 'test' });
 const postgres = loadConfig({}, { NODE_ENV: 'test', DATABASE_URL: 'postgres://u@db-a,db-b/sc' });
@@ -24,5 +24,15 @@ describe('serve --workers', () => {
 
   it.each(['0', '-1', 'two', '1.5'])('refuses --workers %s', (n) => {
     expect(() => workerCount(n, postgres)).toThrow(/whole number of processes, 1 or more/);
+  });
+
+  it("caps glibc's arenas in the workers' environment unless the operator chose a setting", () => {
+    expect(workerEnvironment({})).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(workerEnvironment({ MALLOC_ARENA_MAX: '8' })).toEqual({});
+    expect(workerEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' })).toEqual({});
+    // a tunable about something else leaves the cap in place
+    expect(workerEnvironment({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=131072' })).toEqual({
+      MALLOC_ARENA_MAX: '2',
+    });
   });
 });

@@ -36,6 +36,21 @@ export function workerCount(option: string | undefined, config: Config): number 
   return n;
 }
 
+/**
+ * What the workers' environment adds: glibc's allocator capped at two arenas (MALLOC_ARENA_MAX),
+ * unless the operator chose a setting. Large record opens are compressed in libuv's thread pool
+ * (src/api/fhir/large-answer.ts), and glibc gives each thread an arena of its own that keeps the
+ * memory freed in it rather than returning it (nodejs/node#8871): in the soak a server with two
+ * arenas ran at 270–300 MiB resident, one without at 310–390, with the same heap (BENCHMARKS.md,
+ * Soak, 2026-12-07). glibc reads the setting once, when a process starts, so it can be given to the
+ * workers, not taken by the process already running (docs/operations.md).
+ */
+export function workerEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const chosen =
+    env.MALLOC_ARENA_MAX !== undefined || /glibc\.malloc\.arena_max/.test(env.GLIBC_TUNABLES ?? '');
+  return chosen ? {} : { MALLOC_ARENA_MAX: '2' };
+}
+
 /** Whether this process is a worker started by runWorkers (and which). */
 export function workerId(): number | undefined {
   return cluster.isWorker ? cluster.worker?.id : undefined;
@@ -60,7 +75,7 @@ export async function runWorkers(config: Config, count: number, argv: string[]):
   answerMetricsRequests(() => [...serving].filter((w) => w.isConnected()));
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork();
+      const worker = cluster.fork(workerEnvironment());
       worker.once('exit', () => serving.delete(worker));
       const onMessage = (m: unknown) => {
         if (m !== LISTENING) return;
