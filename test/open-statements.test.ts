@@ -7,6 +7,7 @@
  * statement, the items in a second, and appends the audit event in a third; this test holds that
  * number so it cannot creep back. It counts statements, not time.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintUserToken } from '../src/access/index.ts';
 import { createApp, type App } from '../src/app.ts';
@@ -128,6 +129,54 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('the statements of a record open
     expect(sql).toHaveLength(4);
     expect(sql[0]).toMatch(/^SELECT person_id AS "personId" FROM clinical_item WHERE id = \$1/);
     expect(sql[3]).toMatch(/FROM audit_append\(/);
+  });
+
+  it('answers only once its audit event has committed: while another transaction holds the chain heads, the open waits', async () => {
+    now = NOON;
+    const opens = async () =>
+      (
+        await fresh.db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM audit_event WHERE action = 'record.open' AND person_id = $1",
+          [personId],
+        )
+      ).rows[0]!.n;
+    const before = await opens();
+    const holder = new pg.Client({ connectionString: fresh.url! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT chain FROM audit_chain_head FOR UPDATE');
+      let answered = false;
+      const open = app.server
+        .inject({
+          method: 'GET',
+          url: `/fhir/Patient/${personId}/$everything`,
+          headers: { authorization: `Bearer ${reader}` },
+        })
+        .then((res) => {
+          answered = true;
+          return res;
+        });
+      // the items have been read and the append sent: it waits for a chain head the holder has
+      // locked, and the answer waits with it
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await holder.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND pg_backend_pid() = ANY(pg_blocking_pids(pid))`,
+        );
+        if (rows[0]!.n > 0) break;
+        if (waited > 10_000) throw new Error('the audit append never reached the chain heads');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(answered).toBe(false);
+      await holder.query('ROLLBACK');
+      const res = await open;
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.body).toContain(itemId);
+      expect(await opens()).toBe(before + 1);
+    } finally {
+      await holder.end();
+    }
   });
 });
 

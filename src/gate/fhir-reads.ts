@@ -166,14 +166,11 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
           const { rows, total, withheld, included, includedIds } = await pageOf(tx, g, search);
           const outcome = outcomeOf(d.noticesFor(g), search.ignored);
           const entries = [...matchEntries(rows), ...included, ...(outcome ? [outcome] : [])];
+          const paging = { total, offset: search.offset, count: search.count, link: search.link };
           return {
             withheld,
-            value: searchset(
-              d.fhirBaseUrl,
-              entries,
-              { total, offset: search.offset, count: search.count, link: search.link },
-              d.clock(),
-            ),
+            // written out while the audit event is (governed.ts builtWhileAudited)
+            build: () => searchset(d.fhirBaseUrl, entries, paging, d.clock()),
             // the audit event names what was included as well as what matched
             ids: [...rows.map((r) => r.id), ...includedIds],
           };
@@ -194,14 +191,12 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
             d.noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id))),
             search.ignored,
           );
+          const entries = [...patient, ...matchEntries(rows), ...(outcome ? [outcome] : [])];
+          const paging = { total, offset: search.offset, count: search.count, link: search.link };
           return {
             withheld,
-            value: searchset(
-              d.fhirBaseUrl,
-              [...patient, ...matchEntries(rows), ...(outcome ? [outcome] : [])],
-              { total, offset: search.offset, count: search.count, link: search.link },
-              d.clock(),
-            ),
+            // written out while the audit event is (governed.ts builtWhileAudited)
+            build: () => searchset(d.fhirBaseUrl, entries, paging, d.clock()),
             ids: [...(first ? [g.person.id] : []), ...rows.map((r) => r.id)],
           };
         },

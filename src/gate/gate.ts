@@ -180,14 +180,12 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         () => personId,
         async (tx, g) => {
           const { rows, withheld } = await shownItems(tx, g);
+          const patient = await patientOf(tx, g);
+          const notices = noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id)));
           return {
             withheld,
-            value: searchsetBundle(
-              fhirBaseUrl,
-              { resource: await patientOf(tx, g), mode: 'include' },
-              rows,
-              noticesFor(g, g.pendingReviews ?? (await pendingReviewsFor(tx, g.person.id))),
-            ),
+            // the Bundle is written out while the audit event is (governed.ts builtWhileAudited)
+            build: () => searchsetBundle(fhirBaseUrl, { resource: patient, mode: 'include' }, rows, notices),
             ids: [g.person.id, ...rows.map((r) => r.id)],
           };
         },

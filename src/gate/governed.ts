@@ -8,7 +8,8 @@
  * statement composed of each module's own fragment (src/db/compose.ts): the person, their source
  * records, the reader's relationships and break-glass grants, the objections and overrides, the
  * pending identity reviews; (2) the caller's read, with the policy's filter; (3) the audit append,
- * one atomic statement (src/audit/record.ts recordAccessEvent), committed before the data leaves. A
+ * one atomic statement (src/audit/record.ts recordAccessEvent), committed before the data leaves
+ * (a record open's Bundle is assembled while that statement runs: builtWhileAudited). A
  * transaction around them bought nothing: under READ COMMITTED each statement sees its own
  * snapshot anyway, and nothing here is written but the audit event (and, rarely, its alerts).
  */
@@ -64,6 +65,40 @@ export interface Granted {
   links?: PersonLink[];
   /** open identity reviews naming the person's records, where the read asked for them */
   pendingReviews?: number;
+}
+
+/**
+ * What a governed read gives back: the value and the ids it releases, or a `build` that assembles
+ * the value from what was read (the ids already known), or `missing`.
+ */
+export type ReadResult<T> =
+  | { value: T; ids: string[]; withheld?: string[] }
+  | { build: () => T; ids: string[]; withheld?: string[] }
+  | { missing: true; withheld?: string[] };
+
+/**
+ * The answer assembled while its audit event is written. The ids a read releases are known before
+ * its answer is put together (a record open's Bundle: hundreds of KiB written out on this thread),
+ * so the append is sent first and the database commits it, on the other core, while the answer is
+ * built here. The answer is handed back only once the append has committed, and dropped if it
+ * failed: the audit row is still written before any data leaves. (If building failed, a bug, the
+ * trail names ids that were not sent: an over-report, never an access left out of it.)
+ */
+async function builtWhileAudited<T>(audited: Promise<void>, build: () => T): Promise<T> {
+  // a failure while the answer is built is seen below, not as an unhandled rejection
+  audited.catch(() => undefined);
+  // one turn of the event loop: the pool hands the append its connection and the statement is
+  // written to the database in the microtasks before it, so it is under way while build() runs
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  let value: T;
+  try {
+    value = build();
+  } catch (err) {
+    await audited.catch(() => undefined);
+    throw err;
+  }
+  await audited;
+  return value;
 }
 
 /** A fragment that asks the database nothing (a part the read did not ask for). */
@@ -197,12 +232,11 @@ export function createGovernor(
     locate: (q: Queryable) => string | undefined | Promise<string | undefined>,
     /**
      * the value, the ids it releases, and why anything of the person's is withheld (items read);
-     * or `missing`: nothing the reader may see answers the request (audited, then not-found)
+     * or `build` in place of the value, to assemble it while the audit event is written (see
+     * builtWhileAudited); or `missing`: nothing the reader may see answers the request (audited,
+     * then not-found)
      */
-    read: (
-      q: Queryable,
-      g: Granted,
-    ) => Promise<{ value: T; ids: string[]; withheld?: string[] } | { missing: true; withheld?: string[] }>,
+    read: (q: Queryable, g: Granted) => Promise<ReadResult<T>>,
     opts: {
       /** a Patient search answers with only the record's id (to break glass with), not a refusal */
       onNoRelationship?: (person: Person, reason: string) => T;
@@ -279,7 +313,9 @@ export function createGovernor(
       );
       throw new SharedcareError('not-found', notFound);
     }
-    await auditAccess({ ...decided, outcome: 'success', returnedIds: got.ids, reasons }, about);
+    const audited = auditAccess({ ...decided, outcome: 'success', returnedIds: got.ids, reasons }, about);
+    if ('build' in got) return builtWhileAudited(audited, got.build);
+    await audited;
     return got.value;
   }
 
