@@ -26,6 +26,13 @@ async function postgresReachable(): Promise<boolean> {
 }
 
 const pgAvailable = await postgresReachable();
+// CI (.ci/run) sets SHAREDCARE_REQUIRE_POSTGRES: there a missing server fails the run instead of
+// skipping every PostgreSQL variant (the concurrency, failover and scale-out tests among them)
+if (!pgAvailable && process.env.SHAREDCARE_REQUIRE_POSTGRES) {
+  throw new Error(
+    `[sharedcare tests] PostgreSQL not reachable at ${PG_URL}, and SHAREDCARE_REQUIRE_POSTGRES is set: start it (see .ci/run) or unset the variable to run the PGlite variants alone.`,
+  );
+}
 if (!pgAvailable) {
   console.warn(
     `[sharedcare tests] PostgreSQL not reachable at ${PG_URL}: PostgreSQL variants are skipped; PGlite variants run.`,
