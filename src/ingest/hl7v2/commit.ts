@@ -221,6 +221,7 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
    */
   async function commit(items: { job: Hl7Job; messageId: string }[], guarded: boolean): Promise<void> {
     await deps.ingest.refreshLists?.(db);
+    await readAhead(items.map((i) => i.job));
     const outcomes = await db.transaction(async (tx) => {
       if (db.kind === 'postgres')
         await lockMessageOrder(
@@ -251,6 +252,27 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
         marked.set(source, t);
         await markSourceReceived(db, source).catch(() => undefined);
       }
+  }
+
+  /**
+   * The PDF attachments of the batch's messages, read before its transaction opens: a letter can
+   * take pdfjs seconds (up to the reader's 5 s limit), and read inside the transaction it held a
+   * connection and the batch's patients' order locks all that time, while the same patients' next
+   * messages, and other work wanting a connection, waited. The answers are remembered by the
+   * bytes' digest (src/policy/pdf/extract.ts), where the classifier finds them. A message that
+   * cannot be mapped is skipped here: it fails, with its answer, inside the transaction as before.
+   */
+  async function readAhead(jobs: Hl7Job[]): Promise<void> {
+    const read = deps.ingest.readAttachments;
+    if (!read) return;
+    const resources = jobs.flatMap((job) => {
+      try {
+        return deps.format.map(job.parsed, job.source).flatMap((e) => (e.resource ? [e.resource] : []));
+      } catch {
+        return [];
+      }
+    });
+    await read(resources);
   }
 
   return async function runBatch(jobs: Hl7Job[]): Promise<void> {

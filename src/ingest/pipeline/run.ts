@@ -71,7 +71,8 @@ async function markReceived(deps: IngestDeps, sourceId: string): Promise<void> {
 
 /**
  * One message inside a transaction the caller holds (HL7 v2 commits several messages at once, each
- * behind its own savepoint): the caller refreshes the lists first and marks the source afterwards.
+ * behind its own savepoint): the caller refreshes the lists and reads the attachments first
+ * (readAttachments, before its transaction: a PDF can take seconds) and marks the source afterwards.
  * `heldEvents`: the identity events are added to it instead of appended, and the caller appends
  * them (appendIdentityEvents) as its transaction's last statement, for the reason runStages gives.
  */
@@ -82,9 +83,7 @@ export async function ingestWithin(
   sent: Entry[],
   heldEvents?: IdentityEvents,
 ): Promise<IngestResult> {
-  const entries = validated(deps, sent);
-  await deps.readAttachments?.(entries.map((e) => e.resource));
-  return runStages(tx, deps, source, entries, heldEvents);
+  return runStages(tx, deps, source, validated(deps, sent), heldEvents);
 }
 
 function validated(deps: IngestDeps, sent: Entry[]): Entry[] {
