@@ -3,6 +3,14 @@
  * visible, non-sensitive items, newest first), timed in a loop, one query at a time, straight on
  * the driver: pg for PostgreSQL, the PGlite handle for PGlite. No transaction, access, policy,
  * audit, Bundle or HTTP.
+ *
+ * On PostgreSQL it runs as a named prepared statement, as Sharedcare's own pool runs it
+ * (src/db/postgres.ts), so that the floor is the plan the server settles on, not a planner's
+ * accident: sent unprepared, each execution is planned for its parameter, and PostgreSQL, which
+ * has no statistics for `cardinality(sensitivity) = 0` and assumes 0.5 %, chose for the heavy
+ * Synthea person (3,118 rows) a bitmap scan and a sort that spilled 4 MB to disk: 19.9 ms in the
+ * server against 2.3 ms for the ordered index scan of the generic plan (EXPLAIN ANALYZE,
+ * 2026-12-07). The floor then measured 8.7 ms in one run and 21–25 ms in the next.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -41,7 +49,8 @@ export async function bareSqlPostgres(
   const client = new pg.Client({ connectionString: url, options: '-c jit=off' });
   await client.connect();
   try {
-    return await loop(iterations, maxMs, async () => (await client.query(ITEMS_SQL, [personId])).rows.length);
+    const query = { name: 'bench_bare_items', text: ITEMS_SQL, values: [personId] };
+    return await loop(iterations, maxMs, async () => (await client.query(query)).rows.length);
   } finally {
     await client.end();
   }
