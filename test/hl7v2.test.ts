@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mllpFrame, startMllpListener, type MllpListener } from '../src/ingest/index.ts';
 import { upsertSource } from '../src/region/index.ts';
+import { validateFhirResource } from '../src/fhir/index.ts';
 import { count, everything, personIdFor } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 
@@ -240,6 +241,8 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
       appointment('SIU-2', 'APT-HRS', '|2|h|^^^20240322140000'),
       appointment('SIU-3', 'APT-END', '|||^^^20240323090000^20240323093000'),
       appointment('SIU-4', 'APT-WKS', '|3|wk|^^^20240324090000'),
+      // a day without a time, and the day the clocks go forward: 23 hours long
+      appointment('SIU-5', 'APT-DAY', '|||^^^20240331'),
     ];
     for (const m of sent) expect((await postHl7(r, m)).msa).toMatch(/^MSA\|AA\|/);
     const personId = await personIdFor(r, '9990000123');
@@ -253,8 +256,15 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(times(byId('APT-TQ1'))).toEqual(['2024-03-21T09:30:00.000Z', '2024-03-21T10:20:00.000Z', 50]);
     expect(times(byId('APT-HRS'))).toEqual(['2024-03-22T14:00:00.000Z', '2024-03-22T16:00:00.000Z', 120]);
     expect(times(byId('APT-END'))).toEqual(['2024-03-23T09:00:00.000Z', '2024-03-23T09:30:00.000Z', 30]);
-    // weeks are not a unit an appointment's length is given in here: the end is left out, not guessed
-    expect(times(byId('APT-WKS'))).toEqual(['2024-03-24T09:00:00.000Z', null, null]);
+    // weeks are not a unit an appointment's length is given in here: no length is guessed, and the
+    // end is the start (R4 wants both or neither), which the appointment's comment says
+    expect(times(byId('APT-WKS'))).toEqual(['2024-03-24T09:00:00.000Z', '2024-03-24T09:00:00.000Z', null]);
+    expect(byId('APT-WKS').comment).toMatch(/no length/);
+    expect(times(byId('APT-DAY'))).toEqual(['2024-03-31T00:00:00.000Z', '2024-03-31T23:00:00.000Z', null]);
+    expect(byId('APT-DAY').comment).toMatch(/the day .*not its time/);
+    // every one is a valid R4 Appointment, invariants included (app-2, app-3)
+    for (const id of ['APT-TQ1', 'APT-HRS', 'APT-END', 'APT-WKS', 'APT-DAY'])
+      expect(validateFhirResource(byId(id), id, 'full')).toEqual([]);
   });
 
   it('takes messages over MLLP from an independent client, one ACK each, and AR for an unknown sender', async () => {

@@ -38,6 +38,22 @@ function londonOffset(y: number, mo: number, d: number, h: number): string {
   return offset;
 }
 
+/**
+ * A day in the feed's time zone ("2024-03-25") as the instants of its first moment and of the
+ * next day's: 23 or 25 hours apart when the clocks change that day.
+ */
+export function localDayBounds(day: string): { start: string; end: string } | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return undefined;
+  const next = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1));
+  const midnight = (y: number, mo: number, d: number) =>
+    `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T00:00:00${londonOffset(y, mo, d, 0)}`;
+  return {
+    start: midnight(Number(m[1]), Number(m[2]), Number(m[3])),
+    end: midnight(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()),
+  };
+}
+
 /** The offset at a wall-clock time, from the time zone rules (exported for the test of the cache). */
 export function computeOffset(y: number, mo: number, d: number, h: number, mi: number): string {
   const fmt = (offsetFormat ??= new Intl.DateTimeFormat('en-GB', {

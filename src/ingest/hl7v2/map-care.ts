@@ -12,6 +12,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { fhirId, patientRef, type MappingContext } from './common.ts';
+import { localDayBounds } from './dates.ts';
 import { mapPatient } from './map-patient.ts';
 import { embeddedDocument, isDocument } from './map-results.ts';
 
@@ -110,8 +111,7 @@ export function mapAppointment(ctx: MappingContext): void {
     ...(service ? { serviceType: [service] } : {}),
     ...(ail?.get(3, 1) ? { serviceCategory: [ctx.localCode('clinic', ail.get(3, 1))] } : {}),
     ...(reason ? { reasonCode: [reason] } : {}),
-    ...(start && start.includes('T') ? { start } : {}),
-    ...(start && start.includes('T') && end ? { end, minutesDuration: minutesBetween(start, end) } : {}),
+    ...appointmentPeriod(start, end),
     participant: [
       { actor: { ...patientRef(patientId) }, status: 'accepted' },
       ...(clinic ? [{ actor: { display: clinic }, status: 'accepted' as const }] : []),
@@ -174,6 +174,29 @@ function appointmentTimes(
   if (timed?.includes('T') && Date.parse(timed) > Date.parse(start)) return { start, end: timed };
   const minutes = durationMinutes(sch, 9) ?? durationMinutes(ais, 7);
   return minutes ? { start, end: new Date(Date.parse(start) + minutes * 60_000).toISOString() } : { start };
+}
+
+/** What an Appointment says when the source gave no length, or a day without a time. */
+const NO_LENGTH = 'The sending system gave no length for this appointment: its end is its start.';
+const DAY_ONLY = 'The sending system gave the day of this appointment, not its time.';
+
+/**
+ * An appointment's start, end and length in FHIR's terms. R4 wants both start and end or neither
+ * (app-2), and both for any appointment but a proposed, cancelled or waitlisted one (app-3): an
+ * Appointment with a start alone was invalid, and refused outright under full validation. So a
+ * start without a length ends when it starts, and a day without a time spans that day; either way
+ * a comment says so, and no length (minutesDuration) is claimed that the source did not give.
+ */
+function appointmentPeriod(
+  start: string | undefined,
+  end: string | undefined,
+): Pick<Appointment, 'start' | 'end' | 'minutesDuration' | 'comment'> {
+  if (start?.includes('T'))
+    return end
+      ? { start, end, minutesDuration: minutesBetween(start, end) }
+      : { start, end: start, comment: NO_LENGTH };
+  const day = start === undefined ? undefined : localDayBounds(start);
+  return day ? { ...day, comment: DAY_ONLY } : {};
 }
 
 /** REF^I12: a referral, to the provider PRD names as referred-to (RT) from the referring one (RP). */
