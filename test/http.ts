@@ -23,6 +23,20 @@ export async function postFhir(
   return { status: res.statusCode, body: JSON.parse(res.body), text: res.body };
 }
 
+/** An HL7 v2 message posted as a source; the answer is the ACK's text. */
+export async function postHl7(r: AppHandle, sourceId: string, message: string): Promise<string> {
+  const res = await r.app.server.inject({
+    method: 'POST',
+    url: '/ingest/hl7v2',
+    headers: {
+      authorization: `Bearer ${await r.sourceToken(sourceId)}`,
+      'content-type': 'x-application/hl7-v2+er7',
+    },
+    payload: message,
+  });
+  return res.body;
+}
+
 export async function getAs<T = Bundle>(r: AppHandle, token: string, url: string): Promise<Reply<T>> {
   const res = await r.app.server.inject({
     method: 'GET',

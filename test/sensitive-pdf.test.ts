@@ -13,7 +13,7 @@ import { pdfText, pdfTextAsync } from '../src/policy/pdf/extract.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { launchBrowser, NO_CHROMIUM_MESSAGE, SKIP_BROWSER_TESTS } from './e2e/browser.ts';
 import { bundle, patient } from './fhir-data.ts';
-import { everything, personIdFor, postFhir } from './http.ts';
+import { everything, personIdFor, postFhir, postHl7 as postHl7As } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 
 const P = 'Patient/pdf';
@@ -91,18 +91,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('PDF attachments under the text screen', () 
       }[];
     };
 
-    const postHl7 = async (message: string) =>
-      (
-        await r.app.server.inject({
-          method: 'POST',
-          url: '/ingest/hl7v2',
-          headers: {
-            authorization: `Bearer ${await r.sourceToken(HL7_SOURCE)}`,
-            'content-type': 'x-application/hl7-v2+er7',
-          },
-          payload: message,
-        })
-      ).body;
+    const postHl7 = (message: string) => postHl7As(r, HL7_SOURCE, message);
 
     beforeAll(async () => {
       r = await startRegion(kind);

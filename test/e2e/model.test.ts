@@ -96,6 +96,32 @@ const med = (
     ),
   );
 
+describe('encounters', () => {
+  it('name the attending clinician, else the first one the source named', () => {
+    const role = (code: string) => [{ coding: [{ code }] }];
+    const visit = (participant: unknown[]) =>
+      toItem(
+        served(
+          {
+            resourceType: 'Encounter',
+            id: `v${participant.length}`,
+            status: 'finished',
+            class: { code: 'IMP' },
+            period: { start: '2024-06-01T10:00:00Z' },
+            participant,
+          },
+          ...HOSP,
+        ),
+      );
+    const referrer = { type: role('REF'), individual: { display: 'Dr Gregory Townley' } };
+    const attender = { type: role('ATND'), individual: { display: 'Dr Samuel Darwin' } };
+    expect(visit([referrer, attender]).detail).toContain('Dr Samuel Darwin');
+    expect(visit([referrer, attender]).detail).not.toContain('Townley');
+    expect(visit([referrer]).detail).toContain('Dr Gregory Townley');
+    expect(visit([]).detail).toBe('');
+  });
+});
+
 describe('formats', () => {
   it.each([
     ['9991234567', '999 123 4567'],

@@ -8,6 +8,8 @@
 import type { AllergyIntolerance, Condition, Encounter, Patient, Procedure } from '@medplum/fhirtypes';
 import { fhirId, patientRef, type MappingContext } from './common.ts';
 import { mapPatient, mapPatientSegment, patientIds } from './map-patient.ts';
+import type { Segment } from './message.ts';
+import { practitionersIn } from './practitioners.ts';
 
 /** The ADT events Sharedcare takes, and the visit status each leaves. */
 const VISIT_STATUS: Record<string, Encounter['status'] | 'patient-only' | 'merge'> = {
@@ -113,6 +115,7 @@ function mapEncounter(
       ? { location: [{ location: { display: [ward, facility].filter(Boolean).join(', ') } }] }
       : {}),
     ...(reason ? { reasonCode: [reason] } : {}),
+    ...visitClinicians(ctx, pv1),
     ...(pv1.get(36)
       ? {
           hospitalization: {
@@ -125,6 +128,25 @@ function mapEncounter(
   };
   ctx.add(pv1.at, encounter);
   return id;
+}
+
+/** The visit's doctors by their part in it (PV1-7, -8, -9, -17), as the v3 participation types. */
+const VISIT_ROLES: [field: number, code: string, display: string][] = [
+  [7, 'ATND', 'attender'],
+  [8, 'REF', 'referrer'],
+  [9, 'CON', 'consultant'],
+  [17, 'ADM', 'admitter'],
+];
+const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+
+function visitClinicians(ctx: MappingContext, pv1: Segment): Pick<Encounter, 'participant'> {
+  const participant = VISIT_ROLES.flatMap(([field, code, display]) =>
+    practitionersIn(ctx, pv1, field).map((individual) => ({
+      type: [{ coding: [{ system: PARTICIPATION_TYPE, code, display }] }],
+      individual,
+    })),
+  );
+  return participant.length ? { participant } : {};
 }
 
 /** AL1, DG1 and PR1: allergies, diagnoses and procedures, linked to the visit when there is one. */

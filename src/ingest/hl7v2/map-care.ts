@@ -14,6 +14,7 @@ import type {
 import { fhirId, patientRef, type MappingContext } from './common.ts';
 import { localDayBounds } from './dates.ts';
 import { mapPatient } from './map-patient.ts';
+import { practitionersIn } from './practitioners.ts';
 import { embeddedDocument, isDocument } from './map-results.ts';
 
 /** MDM^T02/T04/T08 carry a document; T11 cancels one. */
@@ -49,6 +50,8 @@ export function mapDocument(ctx: MappingContext): void {
   const type = ctx.coded(txa, 2);
   const when = ctx.date(txa, 4) ?? ctx.date(txa, 6);
   const completion = txa.get(17).toUpperCase();
+  // the originator (TXA-9) wrote it; feeds that leave that out name the clinician in TXA-5
+  const authors = practitionersIn(ctx, txa, txa.repetitions(9) ? 9 : 5);
   const reference: DocumentReference = {
     resourceType: 'DocumentReference',
     id: fhirId('doc', docNumber),
@@ -59,6 +62,7 @@ export function mapDocument(ctx: MappingContext): void {
       : { docStatus: 'final' as const }),
     ...(type ? { type } : {}),
     subject: patientRef(patientId),
+    ...(authors.length ? { author: authors } : {}),
     ...(when && when.includes('T') ? { date: when } : {}),
     ...(type?.text ? { description: type.text } : {}),
     content: (content.length ? content : [{ contentType: 'text/plain', data: '' }]).map((attachment) => ({
@@ -115,6 +119,10 @@ export function mapAppointment(ctx: MappingContext): void {
     participant: [
       { actor: { ...patientRef(patientId) }, status: 'accepted' },
       ...(clinic ? [{ actor: { display: clinic }, status: 'accepted' as const }] : []),
+      ...ctx
+        .all('AIP')
+        .flatMap((aip) => practitionersIn(ctx, aip, 3))
+        .map((actor) => ({ actor, status: 'accepted' as const })),
     ],
   };
   ctx.add(sch.at, appointment);

@@ -66,7 +66,10 @@ describe('HL7 v2 dates', () => {
 describe('HL7 v2 mapping', () => {
   it('maps an admission to a Patient with its NHS number and an Encounter', () => {
     const entries = mapMessage(parseMessage(A01), 'northgate-pas');
-    const [patient, encounter] = entries.map((e) => e.resource as unknown as Record<string, unknown>);
+    const resources = entries.map((e) => e.resource as unknown as Record<string, unknown>);
+    const [patient, encounter] = ['Patient', 'Encounter'].map((t) =>
+      resources.find((r) => r.resourceType === t),
+    );
     expect(patient).toMatchObject({
       resourceType: 'Patient',
       id: 'H123456',

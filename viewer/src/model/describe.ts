@@ -39,6 +39,13 @@ const dosageText = (d: Dosage[] | undefined) =>
 const code = (cc: { coding?: { code?: string }[] } | undefined) => cc?.coding?.[0]?.code ?? '';
 const join = (...parts: (string | undefined | false)[]) => parts.filter(Boolean).join(' · ');
 
+/** Who saw the person: the attending clinician (ATND), else the first one the source named. */
+function clinicianOf(e: Encounter): string | undefined {
+  const named = (e.participant ?? []).filter((p) => p.individual?.display);
+  const attending = named.find((p) => p.type?.some((t) => t.coding?.some((c) => c.code === 'ATND')));
+  return (attending ?? named[0])?.individual?.display;
+}
+
 const ENCOUNTER_KIND: Record<string, string> = {
   IMP: 'Admission',
   ACUTE: 'Admission',
@@ -161,6 +168,7 @@ const DESCRIBERS: Record<string, Describer> = {
       e.period?.end &&
         e.period.end.slice(0, 10) !== e.period.start?.slice(0, 10) &&
         `until ${formatDate(e.period.end)}`,
+      clinicianOf(e),
     ),
     date: e.period?.start,
     status: e.status,

@@ -1,0 +1,83 @@
+/**
+ * The clinicians an HL7 v2 message names, in fields of type XCN: the attending, referring,
+ * consulting and admitting doctors of a visit (PV1-7, -8, -9, -17), a letter's author (TXA-9,
+ * else TXA-5) and an appointment's clinician (AIP-3). Each one with an id becomes a Practitioner,
+ * kept as a directory entry (served with the items that refer to it, `_include`, as one a FHIR
+ * source sends), and the item refers to it with the name as display text. One named without an
+ * id is the display text alone: nothing identifies it to keep.
+ *
+ * UK feeds send a doctor's GMC number (often as a consultant code, "C" and the seven digits) or a
+ * GP's national code ("G" and seven digits) with the assigning authority GMC; these get the UK
+ * Core identifier systems. Any other id is the source's own.
+ */
+import type { HumanName, Practitioner, Reference } from '@medplum/fhirtypes';
+import { fhirId, type MappingContext } from './common.ts';
+import type { Segment } from './message.ts';
+
+export const GMC_NUMBER = 'https://fhir.hl7.org.uk/Id/gmc-number';
+export const GMP_NUMBER = 'https://fhir.hl7.org.uk/Id/gmp-number';
+
+/** The identifier an XCN's id (component 1) and assigning authority (9) make. */
+function identifierOf(ctx: MappingContext, id: string, authority: string): { system: string; value: string } {
+  if (/^G\d{7}$/.test(id)) return { system: GMP_NUMBER, value: id };
+  const gmc = /^C?(\d{7})$/.exec(id);
+  if (gmc && authority.toUpperCase() === 'GMC') return { system: GMC_NUMBER, value: gmc[1]! };
+  const table = authority ? `practitioner:${encodeURIComponent(authority)}` : 'practitioner';
+  return { system: `urn:sharedcare:source:${ctx.sourceId}:${table}`, value: id };
+}
+
+/** The name an XCN carries (family 2, given 3, middle 4, suffix 5, prefix 6), and how it reads. */
+function nameOf(seg: Segment, field: number, rep: number): { name?: HumanName; display: string } {
+  const [family, given, middle, suffix, prefix] = [2, 3, 4, 5, 6].map((c) => seg.get(field, c, rep));
+  const givens = [given, middle].filter((g): g is string => !!g);
+  const display = [prefix, ...givens, family, suffix].filter(Boolean).join(' ');
+  if (!family && givens.length === 0) return { display };
+  return {
+    name: {
+      ...(family ? { family } : {}),
+      ...(givens.length ? { given: givens } : {}),
+      ...(prefix ? { prefix: [prefix] } : {}),
+      ...(suffix ? { suffix: [suffix] } : {}),
+    },
+    display,
+  };
+}
+
+/**
+ * Every clinician of an XCN field (each repetition), as references; each one with an id is added
+ * to the message's entries as a Practitioner (once, however often the message names it).
+ */
+export function practitionersIn(
+  ctx: MappingContext,
+  seg: Segment | undefined,
+  field: number,
+): Reference<Practitioner>[] {
+  if (!seg) return [];
+  const refs: Reference<Practitioner>[] = [];
+  for (let rep = 0; rep < seg.repetitions(field); rep++) {
+    const id = seg.get(field, 1, rep);
+    const authority = seg.get(field, 9, rep).split('&')[0]!.trim();
+    const { name, display } = nameOf(seg, field, rep);
+    if (!id) {
+      if (display) refs.push({ display });
+      continue;
+    }
+    const identifier = identifierOf(ctx, id, authority);
+    const practitionerId = fhirId('practitioner', identifier.system, identifier.value);
+    if (
+      !ctx.entries.some(
+        (e) => e.resource?.resourceType === 'Practitioner' && e.resource.id === practitionerId,
+      )
+    ) {
+      const practitioner: Practitioner = {
+        resourceType: 'Practitioner',
+        id: practitionerId,
+        identifier: [identifier],
+        ...(name ? { name: [name] } : {}),
+      };
+      ctx.add(`${seg.at}-${field}`, practitioner);
+    }
+    refs.push({ reference: `Practitioner/${practitionerId}`, ...(display ? { display } : {}) });
+  }
+  return refs;
+}

@@ -1,0 +1,122 @@
+/**
+ * The clinicians an HL7 v2 feed names (XCN fields) reach the record: a visit's attending,
+ * referring, consulting and admitting doctors, a letter's author and an appointment's clinician,
+ * each a Practitioner that `_include` brings in beside the item, with the UK Core identifier of a
+ * GMC number or a GP's national code. The shapes are those of the UK sample feeds in
+ * ../shared/fixtures/hl7v2 (a consultant code with authority GMC; a GP code; a name with no id).
+ */
+import type { Appointment, Bundle, DocumentReference, Encounter, Practitioner } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GMC_NUMBER, GMP_NUMBER } from '../src/ingest/hl7v2/practitioners.ts';
+import { upsertSource } from '../src/region/index.ts';
+import { getAs, personIdFor, postHl7 } from './http.ts';
+import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+
+const SOURCE = 'rx1-pas';
+const NHS = '9990001200';
+const CONSULTANT = 'C3456789^Darwin^Samuel^^^Dr^^^GMC';
+const GP = 'G5612908^Townley^Gregory^^^Dr^^^GMC';
+
+const message = (type: string, control: string, ...body: string[]) =>
+  [
+    `MSH|^~\\&|${SOURCE}|RX1|SHAREDCARE|REGION|20240601120000||${type}|${control}|P|2.4`,
+    `PID|1||H8080^^^RX1^MR~${NHS}^^^NHS^NH||TESTER^Pat||19800101|F`,
+    ...body,
+  ].join('\r');
+
+/** PV1 with fields 7, 8, 9 and 17 set (and the visit number, 19). */
+const pv1 = (attending: string, referring: string, consulting: string, admitting: string) =>
+  `PV1|1|I|WARD3^^^RX1||||${attending}|${referring}|${consulting}||||||||${admitting}||V-8080`;
+
+describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
+  let r: TestRegion;
+  let personId: string;
+  let token: string;
+  const post = (body: string) => postHl7(r, SOURCE, body);
+  const search = async (query: string) => {
+    const res = await getAs<Bundle>(r, token, `/fhir/${query}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.body.entry ?? []).map((e) => e.resource!);
+  };
+  const practitioners = (resources: { resourceType: string }[]) =>
+    (resources.filter((x) => x.resourceType === 'Practitioner') as Practitioner[])
+      .map((p) => ({ identifier: p.identifier, name: p.name }))
+      .sort((a, b) => a.identifier![0]!.value!.localeCompare(b.identifier![0]!.value!));
+
+  beforeAll(async () => {
+    r = await startRegion(kind);
+    await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+    const admitted = await post(
+      message(
+        'ADT^A01^ADT_A01',
+        'PR-1',
+        'EVN|A01|20240601110000',
+        // the consultant attends and admitted the patient; the consulting doctor has no id
+        pv1(CONSULTANT, GP, '^Okafor^Ada^^^Dr', CONSULTANT),
+      ),
+    );
+    expect(admitted).toContain('MSA|AA|PR-1');
+    personId = await personIdFor(r, NHS);
+    token = await r.userToken('dr.ward', 'RX1', 'R8000');
+  });
+  afterAll(async () => r?.drop());
+
+  it('names a visit’s doctors by their part in it, and includes each one once', async () => {
+    const found = await search(`Encounter?patient=${personId}&_include=Encounter:practitioner`);
+    const encounter = found.find((x) => x.resourceType === 'Encounter') as Encounter;
+    expect(encounter.participant!.map((p) => [p.type![0]!.coding![0]!.code, p.individual!.display])).toEqual([
+      ['ATND', 'Dr Samuel Darwin'],
+      ['REF', 'Dr Gregory Townley'],
+      ['CON', 'Dr Ada Okafor'],
+      ['ADM', 'Dr Samuel Darwin'],
+    ]);
+    expect(practitioners(found)).toEqual([
+      {
+        identifier: [{ system: GMC_NUMBER, value: '3456789' }],
+        name: [{ family: 'Darwin', given: ['Samuel'], prefix: ['Dr'] }],
+      },
+      {
+        identifier: [{ system: GMP_NUMBER, value: 'G5612908' }],
+        name: [{ family: 'Townley', given: ['Gregory'], prefix: ['Dr'] }],
+      },
+    ]);
+  });
+
+  it('names a letter’s author and an appointment’s clinician', async () => {
+    const letter = message(
+      'MDM^T02^MDM_T02',
+      'PR-2',
+      'EVN|T02|20240602120000',
+      'PV1|1|O',
+      `TXA|1|CL^Clinic letter^L|TX|20240602120000|||||${CONSULTANT}|||DOC-8080||||||AU`,
+      'OBX|1|TX|LETTER^Letter^L||Seen in clinic today.||||||F',
+    );
+    const appointment = message(
+      'SIU^S12^SIU_S12',
+      'PR-3',
+      'SCH|P-8080|APT-8080|||||FOLLOWUP^Follow-up^L||30|min|^^^20240701093000',
+      'AIS|1||CARDIO^Cardiology clinic^L',
+      'AIP|1||LOCUM7^Reyes^Maria^^^Dr',
+    );
+    expect(await post(letter)).toContain('MSA|AA|PR-2');
+    expect(await post(appointment)).toContain('MSA|AA|PR-3');
+
+    const docs = await search(`DocumentReference?patient=${personId}&_include=DocumentReference:author`);
+    const doc = docs.find((x) => x.resourceType === 'DocumentReference') as DocumentReference;
+    expect(doc.author?.map((a) => a.display)).toEqual(['Dr Samuel Darwin']);
+    expect(practitioners(docs).map((p) => p.identifier)).toEqual([
+      [{ system: GMC_NUMBER, value: '3456789' }],
+    ]);
+
+    const appts = await search(`Appointment?patient=${personId}&_include=Appointment:practitioner`);
+    const appt = appts.find((x) => x.resourceType === 'Appointment') as Appointment;
+    expect(appt.participant.map((p) => p.actor?.display)).toContain('Dr Maria Reyes');
+    // a local id: the hospital's own identifier system, not a national one
+    expect(practitioners(appts)).toEqual([
+      {
+        identifier: [{ system: `urn:sharedcare:source:${SOURCE}:practitioner`, value: 'LOCUM7' }],
+        name: [{ family: 'Reyes', given: ['Maria'], prefix: ['Dr'] }],
+      },
+    ]);
+  });
+});
