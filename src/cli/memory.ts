@@ -9,8 +9,9 @@
  * minute), the server made fewer full collections (64 against 198 in ten minutes) and spent no
  * more CPU an open (4.02 ms against 4.10).
  *
- * Set at run time (V8 reads the flag each time it sets a limit), so that `sharedcare serve` has it
- * however it is started; an operator's own `--heap-growing-percent` on the command line is kept.
+ * Set at run time (V8 reads the flag each time it sets a limit), so that `sharedcare serve` and
+ * `demo` have it however they are started; an operator's own `--heap-growing-percent` on the
+ * command line is kept.
  * glibc's side of the process's memory is the other half (MALLOC_ARENA_MAX, workers.ts).
  */
 import v8 from 'node:v8';
