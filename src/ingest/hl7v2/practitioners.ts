@@ -43,6 +43,18 @@ function nameOf(seg: Segment, field: number, rep: number): { name?: HumanName; d
   };
 }
 
+/** The Practitioners a message's mapping has added so far, by id. */
+const addedTo = new WeakMap<MappingContext, Set<string>>();
+
+/** Whether this message already has the Practitioner; marks it as added if not. */
+function added(ctx: MappingContext, id: string): boolean {
+  let ids = addedTo.get(ctx);
+  if (!ids) addedTo.set(ctx, (ids = new Set()));
+  if (ids.has(id)) return true;
+  ids.add(id);
+  return false;
+}
+
 /**
  * Every clinician of an XCN field (each repetition), as references; each one with an id is added
  * to the message's entries as a Practitioner (once, however often the message names it).
@@ -64,11 +76,7 @@ export function practitionersIn(
     }
     const identifier = identifierOf(ctx, id, authority);
     const practitionerId = fhirId('practitioner', identifier.system, identifier.value);
-    if (
-      !ctx.entries.some(
-        (e) => e.resource?.resourceType === 'Practitioner' && e.resource.id === practitionerId,
-      )
-    ) {
+    if (!added(ctx, practitionerId)) {
       const practitioner: Practitioner = {
         resourceType: 'Practitioner',
         id: practitionerId,
