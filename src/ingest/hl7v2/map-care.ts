@@ -51,7 +51,8 @@ export function mapDocument(ctx: MappingContext): void {
   const when = ctx.date(txa, 4) ?? ctx.date(txa, 6);
   const completion = txa.get(17).toUpperCase();
   // the originator (TXA-9) wrote it; feeds that leave that out name the clinician in TXA-5
-  const authors = practitionersIn(ctx, txa, txa.repetitions(9) ? 9 : 5);
+  const originators = practitionersIn(ctx, txa, 9);
+  const authors = originators.length ? originators : practitionersIn(ctx, txa, 5);
   const reference: DocumentReference = {
     resourceType: 'DocumentReference',
     id: fhirId('doc', docNumber),

@@ -26,12 +26,28 @@ function identifierOf(ctx: MappingContext, id: string, authority: string): { sys
   return { system: `urn:sharedcare:source:${ctx.sourceId}:${table}`, value: id };
 }
 
-/** The name an XCN carries (family 2, given 3, middle 4, suffix 5, prefix 6), and how it reads. */
+/** A component of the XCN; HL7's explicit null ("", sent routinely by PAS feeds) is empty. */
+function part(seg: Segment, field: number, component: number, rep: number): string {
+  const value = seg.get(field, component, rep);
+  return value === '""' ? '' : value;
+}
+
+/** How an identifier without a name reads ("GMC 3456789"). */
+function identifierText({ system, value }: { system: string; value: string }): string {
+  if (system === GMC_NUMBER) return `GMC ${value}`;
+  if (system === GMP_NUMBER) return `GP ${value}`;
+  return `Clinician ${value}`;
+}
+
+/**
+ * The name an XCN carries (family 2, given 3, middle 4, suffix 5, prefix 6) and how it reads; a
+ * title alone is no name.
+ */
 function nameOf(seg: Segment, field: number, rep: number): { name?: HumanName; display: string } {
-  const [family, given, middle, suffix, prefix] = [2, 3, 4, 5, 6].map((c) => seg.get(field, c, rep));
+  const [family, given, middle, suffix, prefix] = [2, 3, 4, 5, 6].map((c) => part(seg, field, c, rep));
   const givens = [given, middle].filter((g): g is string => !!g);
+  if (!family && givens.length === 0) return { display: '' };
   const display = [prefix, ...givens, family, suffix].filter(Boolean).join(' ');
-  if (!family && givens.length === 0) return { display };
   return {
     name: {
       ...(family ? { family } : {}),
@@ -67,15 +83,17 @@ export function practitionersIn(
   if (!seg) return [];
   const refs: Reference<Practitioner>[] = [];
   for (let rep = 0; rep < seg.repetitions(field); rep++) {
-    const id = seg.get(field, 1, rep);
-    const authority = seg.get(field, 9, rep).split('&')[0]!.trim();
+    const id = part(seg, field, 1, rep);
+    const authority = part(seg, field, 9, rep).split('&')[0]!.trim();
     const { name, display } = nameOf(seg, field, rep);
     if (!id) {
       if (display) refs.push({ display });
       continue;
     }
     const identifier = identifierOf(ctx, id, authority);
-    const practitionerId = fhirId('practitioner', identifier.system, identifier.value);
+    // the system and value as a JSON pair: joined with a separator, two different clinicians
+    // ("RX1" and "PAS-123", "RX1-PAS" and "123") made one id
+    const practitionerId = fhirId('practitioner', JSON.stringify([identifier.system, identifier.value]));
     if (!added(ctx, practitionerId)) {
       const practitioner: Practitioner = {
         resourceType: 'Practitioner',
@@ -85,7 +103,10 @@ export function practitionersIn(
       };
       ctx.add(`${seg.at}-${field}`, practitioner);
     }
-    refs.push({ reference: `Practitioner/${practitionerId}`, ...(display ? { display } : {}) });
+    refs.push({
+      reference: `Practitioner/${practitionerId}`,
+      display: display || identifierText(identifier),
+    });
   }
   return refs;
 }
