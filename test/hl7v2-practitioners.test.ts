@@ -82,6 +82,21 @@ describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
     ]);
   });
 
+  it('answers AA for a clinician whose name escapes a NUL (it was a 500, and held up the feed)', async () => {
+    const visit = message(
+      'ADT^A08^ADT_A01',
+      'PR-NUL',
+      'EVN|A08|20240601130000',
+      pv1('D\\X00\\1^Sm\\X00\\ith^Jo^^^Dr', '', '', ''),
+    );
+    expect(await post(visit)).toContain('MSA|AA|PR-NUL');
+    const found = await search(`Encounter?patient=${personId}`);
+    const names = (found as Encounter[])
+      .flatMap((e) => e.participant ?? [])
+      .map((p) => p.individual?.display);
+    expect(names).toContain('Dr Jo Smith');
+  });
+
   it('names a letter’s author and an appointment’s clinician', async () => {
     const letter = message(
       'MDM^T02^MDM_T02',

@@ -243,6 +243,11 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
       appointment('SIU-4', 'APT-WKS', '|3|wk|^^^20240324090000'),
       // a day without a time, and the day the clocks go forward: 23 hours long
       appointment('SIU-5', 'APT-DAY', '|||^^^20240331'),
+      // a month, and days without times
+      appointment('SIU-6', 'APT-MONTH', '|||^^^202407'),
+      appointment('SIU-7', 'APT-DAYS', '|||^^^20240701^20240705'),
+      // a length past a year is the feed's error, not a length (it threw, unanswered)
+      appointment('SIU-8', 'APT-LONG', '|99999999999|d|^^^20240702090000'),
     ];
     for (const m of sent) expect((await postHl7(r, m)).msa).toMatch(/^MSA\|AA\|/);
     const personId = await personIdFor(r, '9990000123');
@@ -259,11 +264,23 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     // weeks are not a unit an appointment's length is given in here: no length is guessed, and the
     // end is the start (R4 wants both or neither), which the appointment's comment says
     expect(times(byId('APT-WKS'))).toEqual(['2024-03-24T09:00:00.000Z', '2024-03-24T09:00:00.000Z', null]);
-    expect(byId('APT-WKS').comment).toMatch(/no length/);
+    expect(byId('APT-WKS').comment).toMatch(/nor its length/);
     expect(times(byId('APT-DAY'))).toEqual(['2024-03-31T00:00:00.000Z', '2024-03-31T23:00:00.000Z', null]);
-    expect(byId('APT-DAY').comment).toMatch(/the day .*not its time/);
+    expect(byId('APT-DAY').comment).toMatch(/the date .*not its time/);
+    expect(times(byId('APT-MONTH'))).toEqual(['2024-06-30T23:00:00.000Z', '2024-07-31T23:00:00.000Z', null]);
+    expect(times(byId('APT-DAYS'))).toEqual(['2024-06-30T23:00:00.000Z', '2024-07-05T23:00:00.000Z', null]);
+    expect(times(byId('APT-LONG'))).toEqual(['2024-07-02T08:00:00.000Z', '2024-07-02T08:00:00.000Z', null]);
     // every one is a valid R4 Appointment, invariants included (app-2, app-3)
-    for (const id of ['APT-TQ1', 'APT-HRS', 'APT-END', 'APT-WKS', 'APT-DAY'])
+    for (const id of [
+      'APT-TQ1',
+      'APT-HRS',
+      'APT-END',
+      'APT-WKS',
+      'APT-DAY',
+      'APT-MONTH',
+      'APT-DAYS',
+      'APT-LONG',
+    ])
       expect(validateFhirResource(byId(id), id, 'full')).toEqual([]);
   });
 

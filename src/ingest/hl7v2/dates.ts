@@ -38,20 +38,35 @@ function londonOffset(y: number, mo: number, d: number, h: number): string {
   return offset;
 }
 
+/** A date of the proleptic calendar, any year from 1 (Date.UTC reads years 0–99 as 1900–1999). */
+function utcDate(y: number, monthIndex: number, day: number): Date {
+  const d = new Date(0);
+  d.setUTCFullYear(y, monthIndex, day);
+  return d;
+}
+
+const PARTIAL_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/;
+
 /**
- * A day in the feed's time zone ("2024-03-25") as the instants of its first moment and of the
- * next day's: 23 or 25 hours apart when the clocks change that day.
+ * Dates to a day, month or year in the feed's time zone ("2024-03-25", "2024-07", "2024") as the
+ * instant `from` begins and the instant after `to` ends (by default `from` again): a day is 23 or 25
+ * hours long on the days the clocks change. Undefined unless both are such dates and `to` does not
+ * end before `from` begins.
  */
-export function localDayBounds(day: string): { start: string; end: string } | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
-  if (!m) return undefined;
-  const next = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1));
-  const midnight = (y: number, mo: number, d: number) =>
-    `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T00:00:00${londonOffset(y, mo, d, 0)}`;
-  return {
-    start: midnight(Number(m[1]), Number(m[2]), Number(m[3])),
-    end: midnight(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()),
+export function localPeriodBounds(from: string, to = from): { start: string; end: string } | undefined {
+  const a = PARTIAL_DATE.exec(from);
+  const b = PARTIAL_DATE.exec(to);
+  if (!a || !b) return undefined;
+  const midnight = (d: Date) => {
+    const [y, mo, day] = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()];
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    return `${pad(y, 4)}-${pad(mo)}-${pad(day)}T00:00:00${londonOffset(y, mo, day, 0)}`;
   };
+  const first = utcDate(Number(a[1]), Number(a[2] ?? 1) - 1, Number(a[3] ?? 1));
+  const [y, mo, day] = [Number(b[1]), Number(b[2] ?? 1) - 1, Number(b[3] ?? 1)];
+  const after = b[3] ? utcDate(y, mo, day + 1) : b[2] ? utcDate(y, mo + 1, 1) : utcDate(y + 1, 0, 1);
+  if (after <= first) return undefined;
+  return { start: midnight(first), end: midnight(after) };
 }
 
 /** The offset at a wall-clock time, from the time zone rules (exported for the test of the cache). */

@@ -12,7 +12,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { fhirId, patientRef, type MappingContext } from './common.ts';
-import { localDayBounds } from './dates.ts';
+import { localPeriodBounds } from './dates.ts';
 import { mapPatient } from './map-patient.ts';
 import { practitionersIn } from './practitioners.ts';
 import { embeddedDocument, isDocument } from './map-results.ts';
@@ -151,11 +151,17 @@ const MINUTES_PER_UNIT: Record<string, number> = {
   days: 1440,
 };
 
-/** A duration field and its units field, in minutes; undefined when absent or in units not known. */
+/** No appointment is longer than a year: a longer length is a feed's error, not a length. */
+const LONGEST_MINUTES = 366 * 24 * 60;
+
+/**
+ * A duration field and its units field, in minutes; undefined when absent, in units not known, or
+ * past a year (99999999999 days threw from toISOString, and the message went unanswered).
+ */
 function durationMinutes(seg: { get(f: number, c?: number): string } | undefined, field: number) {
   const n = Number(seg?.get(field));
   const per = MINUTES_PER_UNIT[(seg?.get(field + 1) ?? '').trim().toLowerCase()];
-  return n > 0 && per !== undefined ? n * per : undefined;
+  return n > 0 && per !== undefined && n * per <= LONGEST_MINUTES ? n * per : undefined;
 }
 
 const minutesBetween = (start: string, end: string) =>
@@ -165,7 +171,8 @@ const minutesBetween = (start: string, end: string) =>
  * When an appointment starts and ends. The start from TQ1-7 (v2.5 and later, where SCH-11 is
  * deprecated), else SCH-11.4, else AIS-4; the end from the same timing's end (TQ1-8, SCH-11.5), else
  * the start plus the duration: SCH-9 in SCH-10's units, else AIS-7 in AIS-8's (a duration in seconds
- * or hours is not read as minutes). An end not after the start is not kept.
+ * or hours is not read as minutes). An end not after the start is not kept. A start without a time
+ * keeps an end without one (the dates are spanned, appointmentPeriod).
  */
 function appointmentTimes(
   ctx: MappingContext,
@@ -176,25 +183,28 @@ function appointmentTimes(
   const fromTq1 = tq1?.get(7) ? ctx.date(tq1, 7) : undefined;
   const fromSch = fromTq1 === undefined && sch.get(11, 4) ? ctx.date(sch, 11, 4) : undefined;
   const start = fromTq1 ?? fromSch ?? (ais?.get(4) ? ctx.date(ais, 4) : undefined);
-  if (!start?.includes('T')) return start ? { start } : {};
   const timed =
     (fromTq1 && tq1?.get(8) ? ctx.date(tq1, 8) : undefined) ??
     (fromSch && sch.get(11, 5) ? ctx.date(sch, 11, 5) : undefined);
+  if (!start?.includes('T'))
+    return start ? { start, ...(timed && !timed.includes('T') ? { end: timed } : {}) } : {};
   if (timed?.includes('T') && Date.parse(timed) > Date.parse(start)) return { start, end: timed };
   const minutes = durationMinutes(sch, 9) ?? durationMinutes(ais, 7);
   return minutes ? { start, end: new Date(Date.parse(start) + minutes * 60_000).toISOString() } : { start };
 }
 
-/** What an Appointment says when the source gave no length, or a day without a time. */
-const NO_LENGTH = 'The sending system gave no length for this appointment: its end is its start.';
-const DAY_ONLY = 'The sending system gave the day of this appointment, not its time.';
+/** What an Appointment says when the source gave no end or length, or dates without a time. */
+const NO_LENGTH =
+  'The sending system gave no time this appointment ends, nor its length: its end is its start.';
+const DATES_ONLY = 'The sending system gave the date of this appointment, not its time.';
 
 /**
  * An appointment's start, end and length in FHIR's terms. R4 wants both start and end or neither
  * (app-2), and both for any appointment but a proposed, cancelled or waitlisted one (app-3): an
  * Appointment with a start alone was invalid, and refused outright under full validation. So a
- * start without a length ends when it starts, and a day without a time spans that day; either way
- * a comment says so, and no length (minutesDuration) is claimed that the source did not give.
+ * start without an end or length ends when it starts, and dates without a time (a day, or a month
+ * or year) span those dates; either way a comment says so, and no length (minutesDuration) is
+ * claimed that the source did not give.
  */
 function appointmentPeriod(
   start: string | undefined,
@@ -204,8 +214,8 @@ function appointmentPeriod(
     return end
       ? { start, end, minutesDuration: minutesBetween(start, end) }
       : { start, end: start, comment: NO_LENGTH };
-  const day = start === undefined ? undefined : localDayBounds(start);
-  return day ? { ...day, comment: DAY_ONLY } : {};
+  const span = start === undefined ? undefined : (localPeriodBounds(start, end) ?? localPeriodBounds(start));
+  return span ? { ...span, comment: DATES_ONLY } : {};
 }
 
 /** REF^I12: a referral, to the provider PRD names as referred-to (RT) from the referring one (RP). */

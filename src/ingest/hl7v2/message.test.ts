@@ -13,6 +13,9 @@ const A01 = [
 ].join('\r');
 
 describe('HL7 v2 parsing', () => {
+  it('drops a NUL that an \\X escape decodes to: text cannot hold one (it went unanswered)', () => {
+    expect(unescapeHl7('D\\X00\\1 Sm\\X41\\ith')).toBe('D1 SmAith');
+  });
   it('takes segments separated by CR, LF or CRLF, with or without a byte-order mark', () => {
     for (const sep of ['\r', '\n', '\r\n']) {
       const parsed = parseMessage(`\uFEFF${A01.replace(/\r/g, sep)}`);

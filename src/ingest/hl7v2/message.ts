@@ -94,7 +94,7 @@ function text9(msh: Hl7Segment, component: number): string {
 
 /**
  * HL7 v2 escape sequences decoded (\F\ field, \S\ component, \T\ subcomponent, \R\ repetition,
- * \E\ escape, \.br\ and \X0D\ line breaks, \Xhh..\ bytes); formatting commands are dropped.
+ * \E\ escape, \.br\ and \X0D\ line breaks, \Xhh..\ bytes but NUL); formatting commands are dropped.
  */
 export function unescapeHl7(value: string, escape = '\\'): string {
   if (!value.includes(escape)) return value;
@@ -114,7 +114,10 @@ export function unescapeHl7(value: string, escape = '\\'): string {
       case '.br':
         return '\n';
     }
-    if (/^X([0-9A-Fa-f]{2})+$/.test(seq)) return Buffer.from(seq.slice(1), 'hex').toString('latin1');
+    // a NUL among the bytes is dropped: it means nothing in text, and PostgreSQL's text cannot hold
+    // it (the message failed to store, unanswered, and held up its patient's later messages)
+    if (/^X([0-9A-Fa-f]{2})+$/.test(seq))
+      return Buffer.from(seq.slice(1), 'hex').toString('latin1').replaceAll('\u0000', '');
     return '';
   });
 }
