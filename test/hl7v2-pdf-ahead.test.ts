@@ -57,7 +57,7 @@ describe.each(DB_KINDS)('an HL7 v2 message’s PDF on %s', (kind) => {
           db: counted.db,
           readAttachments: async (resources) => {
             reads.push({ open: counted.open(), attachments: withAttachment(resources) });
-            await ingest.readAttachments?.(resources);
+            return ingest.readAttachments?.(resources);
           },
         },
         lanes: 1,

@@ -10,7 +10,7 @@
  * guess that a letter nobody could read is harmless.
  */
 import { PROVENANCE_EXTENSION } from '../fhir/index.ts';
-import { pdfText, pdfTextAsync } from './pdf/extract.ts';
+import { holdPdfAnswers, pdfText } from './pdf/extract.ts';
 
 export interface ItemWords {
   texts: string[];
@@ -71,17 +71,18 @@ function eachObject(node: unknown, visit: (obj: Record<string, unknown>) => void
 }
 
 /**
- * Reads the PDF attachments of these resources without blocking (pdfTextAsync), so that
- * classifying them finds the words already read: intake awaits this before its transaction.
+ * Reads the PDF attachments of these resources without blocking, so that classifying them finds
+ * the words already read: intake awaits this before its transaction, and calls the function it
+ * returns once the transaction is over (the answers are held until then, holdPdfAnswers).
  */
-export async function readPdfAttachments(resources: unknown[]): Promise<void> {
-  const reads: Promise<unknown>[] = [];
+export async function readPdfAttachments(resources: unknown[]): Promise<() => void> {
+  const pdfs: Buffer[] = [];
   for (const r of resources)
     eachObject(r, (obj) => {
       const type = typeof obj.contentType === 'string' ? obj.contentType.toLowerCase() : '';
-      if (isPdf(obj, type)) reads.push(pdfTextAsync(Buffer.from(obj.data, 'base64')));
+      if (isPdf(obj, type)) pdfs.push(Buffer.from(obj.data, 'base64'));
     });
-  await Promise.all(reads);
+  return holdPdfAnswers(pdfs);
 }
 
 const stripTags = (s: string) => s.replace(/<[^>]*>/g, ' ');

@@ -25,6 +25,7 @@ import {
   ingestWithin,
   type IdentityEvents,
   type IngestDeps,
+  type ReleaseAttachments,
 } from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
 import { UnsupportedMessageError } from './map.ts';
@@ -221,25 +222,27 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
    */
   async function commit(items: { job: Hl7Job; messageId: string }[], guarded: boolean): Promise<void> {
     await deps.ingest.refreshLists?.(db);
-    await readAhead(items.map((i) => i.job));
-    const outcomes = await db.transaction(async (tx) => {
-      if (db.kind === 'postgres')
-        await lockMessageOrder(
-          tx,
-          items.map((i) => i.job.orderKey),
-        );
-      const answers: Answer[] = [];
-      const held: IdentityEvents = [];
-      if (guarded)
-        for (const { job, messageId } of items) answers.push(await applyGuarded(tx, job, messageId, held));
-      else for (const pass of passesOf(items)) answers.push(...(await applyPass(tx, pass, held)));
-      await finishAll(tx, answers);
-      // Last: an append locks one of the audit trail's chain heads until COMMIT, and record opens
-      // whose append falls on that chain wait for it. Appended by each message, the batch's first
-      // held its chain through every later message's work.
-      await appendIdentityEvents(tx, held);
-      return answers;
-    });
+    const release = await readAhead(items.map((i) => i.job));
+    const outcomes = await db
+      .transaction(async (tx) => {
+        if (db.kind === 'postgres')
+          await lockMessageOrder(
+            tx,
+            items.map((i) => i.job.orderKey),
+          );
+        const answers: Answer[] = [];
+        const held: IdentityEvents = [];
+        if (guarded)
+          for (const { job, messageId } of items) answers.push(await applyGuarded(tx, job, messageId, held));
+        else for (const pass of passesOf(items)) answers.push(...(await applyPass(tx, pass, held)));
+        await finishAll(tx, answers);
+        // Last: an append locks one of the audit trail's chain heads until COMMIT, and record opens
+        // whose append falls on that chain wait for it. Appended by each message, the batch's first
+        // held its chain through every later message's work.
+        await appendIdentityEvents(tx, held);
+        return answers;
+      })
+      .finally(release);
     // committed: now the ACKs may go
     items.forEach(({ job }, k) => {
       const { ack, code, messageId } = outcomes[k]!;
@@ -262,9 +265,9 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
    * bytes' digest (src/policy/pdf/extract.ts), where the classifier finds them. A message that
    * cannot be mapped is skipped here: it fails, with its answer, inside the transaction as before.
    */
-  async function readAhead(jobs: Hl7Job[]): Promise<void> {
+  async function readAhead(jobs: Hl7Job[]): Promise<ReleaseAttachments> {
     const read = deps.ingest.readAttachments;
-    if (!read) return;
+    if (!read) return () => undefined;
     const resources = jobs.flatMap((job) => {
       try {
         return deps.format.map(job.parsed, job.source).flatMap((e) => (e.resource ? [e.resource] : []));
@@ -272,7 +275,7 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
         return [];
       }
     });
-    await read(resources);
+    return (await read(resources)) ?? (() => undefined);
   }
 
   return async function runBatch(jobs: Hl7Job[]): Promise<void> {

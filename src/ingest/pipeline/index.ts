@@ -7,4 +7,5 @@ export type {
   IngestOptions,
   IngestResult,
   RelationshipRecorder,
+  ReleaseAttachments,
 } from './types.ts';

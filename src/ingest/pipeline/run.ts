@@ -38,13 +38,18 @@ export async function ingestEntries(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   const entries = validated(deps, sent);
-  await deps.readAttachments?.(entries.map((e) => e.resource));
-  await deps.refreshLists?.(deps.db);
-  const result = await deps.db.transaction(async (tx) => {
-    const r = await runStages(tx, deps, source, entries);
-    await options.inTransaction?.(tx);
-    return r;
-  });
+  const release = await deps.readAttachments?.(entries.map((e) => e.resource));
+  let result: IngestResult;
+  try {
+    await deps.refreshLists?.(deps.db);
+    result = await deps.db.transaction(async (tx) => {
+      const r = await runStages(tx, deps, source, entries);
+      await options.inTransaction?.(tx);
+      return r;
+    });
+  } finally {
+    release?.();
+  }
   await markReceived(deps, source.id);
   return result;
 }

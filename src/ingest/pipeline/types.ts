@@ -20,7 +20,7 @@ export interface IngestDeps {
    * before the transaction: read the request's attached PDFs without blocking the event loop, so
    * that classify finds their words already read (policy)
    */
-  readAttachments?: (resources: unknown[]) => Promise<void>;
+  readAttachments?: (resources: unknown[]) => Promise<ReleaseAttachments | void>;
   /** before classifying: put in force lists another process imported (policy) */
   refreshLists?: (q: Queryable) => Promise<void>;
   /**
@@ -87,3 +87,6 @@ export interface IntakeRun {
   /** the person each source-local patient id is linked to */
   personByLocal: Map<string, string>;
 }
+
+/** Lets go of the attachments' answers read ahead, once the transaction that used them is over. */
+export type ReleaseAttachments = () => void;

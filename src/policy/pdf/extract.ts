@@ -33,14 +33,53 @@ function remember(key: string, answer: PdfText): PdfText {
   return answer;
 }
 
+/**
+ * Answers held for an intake request or HL7 v2 batch until it has committed (holdPdfAnswers): the
+ * cache keeps the newest 500, so a batch that read more ahead than that found none of its first
+ * ones when it classified them, and read them all again, blocking, inside its transaction.
+ */
+const held = new Map<string, { answer: PdfText; holds: number }>();
+
+/** Reads by the reader threads, ahead or blocking (for tests: what was read, not remembered). */
+let reads = 0;
+export const pdfReads = (): number => reads;
+
 /** The answer without reading: refused by size or header, or read before; else the cache key. */
-function known(bytes: Buffer): { answer: PdfText } | { key: string } {
+function known(bytes: Buffer): { answer: PdfText; key?: string } | { key: string } {
   if (bytes.length > MAX_PDF_BYTES) return { answer: { ok: false, reason: 'too large to read' } };
   if (bytes.subarray(0, 1024).indexOf('%PDF-') < 0)
     return { answer: { ok: false, reason: 'not a readable PDF' } };
   const key = createHash('sha256').update(bytes).digest('base64');
-  const answer = cache.get(key);
-  return answer ? { answer } : { key };
+  const answer = held.get(key)?.answer ?? cache.get(key);
+  return answer ? { answer, key } : { key };
+}
+
+/**
+ * Reads these PDFs without blocking and holds their answers where the classifier finds them until
+ * the returned function is called, however many other PDFs are read meanwhile.
+ */
+export async function holdPdfAnswers(pdfs: Buffer[]): Promise<() => void> {
+  const keys: string[] = [];
+  await Promise.all(
+    pdfs.map(async (bytes) => {
+      const k = known(bytes);
+      const answer = 'answer' in k ? k.answer : await readAsync(bytes, k.key);
+      if (!k.key) return;
+      const h = held.get(k.key);
+      if (h) h.holds++;
+      else held.set(k.key, { answer, holds: 1 });
+      keys.push(k.key);
+    }),
+  );
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    for (const key of keys) {
+      const h = held.get(key);
+      if (h && --h.holds === 0) held.delete(key);
+    }
+  };
 }
 
 export function pdfText(bytes: Buffer): PdfText {
@@ -48,6 +87,7 @@ export function pdfText(bytes: Buffer): PdfText {
   if ('answer' in k) return k.answer;
   let answer: PdfText;
   try {
+    reads++;
     answer = worker()(new Uint8Array(bytes));
   } catch {
     // a timeout or a crashed worker: start a fresh one next time
@@ -97,9 +137,13 @@ function settle(r: NonNullable<typeof reader>): void {
 /** The same answer as pdfText, read without blocking the event loop; remembered for pdfText. */
 export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
   const k = known(bytes);
-  if ('answer' in k) return Promise.resolve(k.answer);
-  const pending = inFlight.get(k.key);
+  return 'answer' in k ? Promise.resolve(k.answer) : readAsync(bytes, k.key);
+}
+
+function readAsync(bytes: Buffer, key: string): Promise<PdfText> {
+  const pending = inFlight.get(key);
   if (pending) return pending;
+  reads++;
   const r = asyncReader();
   const id = r.next++;
   const read = new Promise<PdfText>((resolve) => {
@@ -118,9 +162,9 @@ export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
     settle(r);
     r.worker.postMessage({ id, data: new Uint8Array(bytes) });
   }).then((answer) => {
-    inFlight.delete(k.key);
-    return remember(k.key, answer);
+    inFlight.delete(key);
+    return remember(key, answer);
   });
-  inFlight.set(k.key, read);
+  inFlight.set(key, read);
   return read;
 }

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { readPdfAttachments } from '../item-text.ts';
+import { pdfReads, pdfText } from './extract.ts';
+
+/** Distinct PDFs that pdfjs reads and fails on quickly (each is answered, and remembered, as unreadable). */
+const letters = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => Buffer.from(`%PDF-1.4\n% ${tag} letter ${i}\n%%EOF\n`));
+const asResources = (pdfs: Buffer[]) =>
+  pdfs.map((b) => ({
+    resourceType: 'DocumentReference',
+    content: [{ attachment: { contentType: 'application/pdf', data: b.toString('base64') } }],
+  }));
+
+describe('PDF answers read ahead of a transaction', () => {
+  it('are all there when classified, however many the request carried, until released', async () => {
+    // more than the 500 answers the reader remembers: a batch this size found none of its first
+    // ones when it classified them, and read every one again, blocking, inside its transaction
+    const pdfs = letters(650, 'held');
+    const release = await readPdfAttachments(asResources(pdfs));
+    const before = pdfReads();
+    for (const pdf of pdfs) expect(pdfText(pdf).ok).toBe(false);
+    expect(pdfReads() - before).toBe(0);
+    release();
+
+    // released, the oldest are forgotten as others are read, and read again when asked for
+    const others = await readPdfAttachments(asResources(letters(600, 'later')));
+    others();
+    const again = pdfReads();
+    pdfText(pdfs[0]!);
+    expect(pdfReads() - again).toBe(1);
+  }, 60_000);
+});
