@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readPdfAttachments } from '../item-text.ts';
-import { pdfReads, pdfText } from './extract.ts';
+import { renderPdf } from '../../generate/letters.ts';
+import { pdfReads, pdfReadTimeout, pdfText, pdfTextAsync } from './extract.ts';
 
 /** Distinct PDFs that pdfjs reads and fails on quickly (each is answered, and remembered, as unreadable). */
 const letters = (n: number, tag: string) =>
@@ -28,5 +29,25 @@ describe('PDF answers read ahead of a transaction', () => {
     const again = pdfReads();
     pdfText(pdfs[0]!);
     expect(pdfReads() - again).toBe(1);
+  }, 60_000);
+
+  it('time each read from when the reader takes it, not from when it was queued', async () => {
+    const letter = (i: number) =>
+      Buffer.from(
+        renderPdf(
+          Array.from({ length: 45 }, (_, l) => `Clinic letter ${i}, line ${l}: seen today.`).join('\n'),
+        ),
+        'latin1',
+      );
+    expect((await pdfTextAsync(letter(-1))).ok).toBe(true); // the reader thread started
+    // a limit each read meets by far; queued together, eighty of them took many times longer, and
+    // the ones at the back ran out of time while they waited
+    const was = pdfReadTimeout(150);
+    try {
+      const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => pdfTextAsync(letter(i))));
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+    } finally {
+      pdfReadTimeout(was);
+    }
   }, 60_000);
 });

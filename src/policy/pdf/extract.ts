@@ -97,18 +97,44 @@ export function pdfText(bytes: Buffer): PdfText {
   return remember(k.key, answer);
 }
 
+/** One PDF waiting for the reader thread. */
+interface Job {
+  id: number;
+  bytes: Buffer;
+  done: (answer: PdfText) => void;
+}
+
 /**
- * The message-driven worker, started on first use. It keeps the process alive while a read waits
- * for it, and not otherwise (`settle`).
+ * The message-driven worker, started on first use, given one PDF at a time from its queue: the
+ * time limit of a read starts when the worker is given it. Posted all at once, the reads ran
+ * interleaved in the one thread and each one's limit ran from when it was queued, so under a
+ * batch of long letters readable ones came back "could not be read in time" (and were remembered
+ * so, and went to review). It keeps the process alive while a read waits, and not otherwise
+ * (`settle`).
  */
-let reader: { worker: Worker; waiting: Map<number, (a: PdfText) => void>; next: number } | undefined;
+interface Reader {
+  worker: Worker;
+  waiting: Map<number, (a: PdfText) => void>;
+  queue: Job[];
+  busy: boolean;
+}
+let reader: Reader | undefined;
+let nextId = 0;
 /** reads of the same bytes in flight at once share one answer */
 const inFlight = new Map<string, Promise<PdfText>>();
 
-function asyncReader(): NonNullable<typeof reader> {
+let timeoutMs = TIMEOUT_MS;
+/** The time one read may take (default 5 s); for tests. Returns the previous limit. */
+export function pdfReadTimeout(ms: number): number {
+  const was = timeoutMs;
+  timeoutMs = ms;
+  return was;
+}
+
+function asyncReader(): Reader {
   if (reader) return reader;
   const w = new Worker(fileURLToPath(new URL('./async-worker.mjs', import.meta.url)));
-  const r = { worker: w, waiting: new Map<number, (a: PdfText) => void>(), next: 0 };
+  const r: Reader = { worker: w, waiting: new Map(), queue: [], busy: false };
   w.on('message', (m: { id: number; answer: PdfText }) => {
     r.waiting.get(m.id)?.(m.answer);
     r.waiting.delete(m.id);
@@ -118,10 +144,41 @@ function asyncReader(): NonNullable<typeof reader> {
     if (reader === r) reader = undefined;
     for (const done of r.waiting.values()) done({ ok: false, reason: 'could not be read in time' });
     r.waiting.clear();
+    // the PDFs not yet given to this worker go to the next one
+    const rest = r.queue.splice(0);
+    if (rest.length > 0) {
+      const next = asyncReader();
+      next.queue.push(...rest);
+      pump(next);
+    }
+    settle(r);
   };
   w.on('error', fail);
   w.on('exit', fail);
   return (reader = r);
+}
+
+/** Gives the worker the next PDF of its queue, once it has none. */
+function pump(r: Reader): void {
+  if (r.busy) return;
+  const job = r.queue.shift();
+  if (!job) return settle(r);
+  r.busy = true;
+  const timer = setTimeout(() => {
+    // pdfjs stuck on one document: it is unreadable, and the worker goes (the queue moves on)
+    r.waiting.delete(job.id);
+    job.done({ ok: false, reason: 'could not be read in time' });
+    void r.worker.terminate();
+  }, timeoutMs);
+  timer.unref();
+  r.waiting.set(job.id, (answer) => {
+    clearTimeout(timer);
+    r.busy = false;
+    job.done(answer);
+    pump(r);
+  });
+  settle(r);
+  r.worker.postMessage({ id: job.id, data: new Uint8Array(job.bytes) });
 }
 
 /**
@@ -129,8 +186,8 @@ function asyncReader(): NonNullable<typeof reader> {
  * a 'message' listener refs the worker's port again: until 2026-12-06 the early unref was undone,
  * and every process that had read a PDF this way (a soak's set-up, a load) never exited by itself.
  */
-function settle(r: NonNullable<typeof reader>): void {
-  if (r.waiting.size > 0) r.worker.ref();
+function settle(r: Reader): void {
+  if (r.waiting.size > 0 || r.queue.length > 0) r.worker.ref();
   else r.worker.unref();
 }
 
@@ -144,23 +201,10 @@ function readAsync(bytes: Buffer, key: string): Promise<PdfText> {
   const pending = inFlight.get(key);
   if (pending) return pending;
   reads++;
-  const r = asyncReader();
-  const id = r.next++;
-  const read = new Promise<PdfText>((resolve) => {
-    const timer = setTimeout(() => {
-      // pdfjs stuck on one document: the worker goes, and every read waiting on it is unreadable
-      r.waiting.delete(id);
-      settle(r);
-      resolve({ ok: false, reason: 'could not be read in time' });
-      void r.worker.terminate();
-    }, TIMEOUT_MS);
-    timer.unref();
-    r.waiting.set(id, (answer) => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-    settle(r);
-    r.worker.postMessage({ id, data: new Uint8Array(bytes) });
+  const read = new Promise<PdfText>((done) => {
+    const r = asyncReader();
+    r.queue.push({ id: nextId++, bytes, done });
+    pump(r);
   }).then((answer) => {
     inFlight.delete(key);
     return remember(key, answer);
