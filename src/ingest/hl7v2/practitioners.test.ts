@@ -2,7 +2,7 @@ import type { Encounter, Practitioner, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { mapMessage } from './map.ts';
 import { parseMessage } from './message.ts';
-import { GMC_NUMBER } from './practitioners.ts';
+import { GMC_NUMBER, GMP_NUMBER } from './practitioners.ts';
 
 /** An admission whose PV1-7, -8, -9 and -17 are these. */
 const admission = (attending: string, referring = '', consulting = '', admitting = '') =>
@@ -47,6 +47,16 @@ describe('the clinicians of an HL7 v2 message', () => {
     expect(practitioners.map((p) => [p.identifier, p.name])).toEqual([
       [[{ system: GMC_NUMBER, value: '3456789' }], undefined],
       [[{ system: 'urn:sharedcare:source:pas:practitioner', value: 'LOC9' }], undefined],
+    ]);
+  });
+
+  it('keeps a GP-code-shaped id as the source’s own when the source names its own authority', () => {
+    const { practitioners } = mapped(
+      admission('G1234567^Local^Staff^^^Dr^^^RX1', 'G7654321^Gp^Named^^^Dr^^^NHS'),
+    );
+    expect(practitioners.map((p) => p.identifier)).toEqual([
+      [{ system: 'urn:sharedcare:source:pas:practitioner:RX1', value: 'G1234567' }],
+      [{ system: GMP_NUMBER, value: 'G7654321' }],
     ]);
   });
 

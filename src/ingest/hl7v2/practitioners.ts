@@ -17,9 +17,16 @@ import type { Segment } from './message.ts';
 export const GMC_NUMBER = 'https://fhir.hl7.org.uk/Id/gmc-number';
 export const GMP_NUMBER = 'https://fhir.hl7.org.uk/Id/gmp-number';
 
-/** The identifier an XCN's id (component 1) and assigning authority (9) make. */
+/** Assigning authorities under which a GP's national code is sent (none named, or a national one). */
+const NATIONAL = new Set(['', 'GMC', 'GMP', 'NHS']);
+
+/**
+ * The identifier an XCN's id (component 1) and assigning authority (9) make: a source that names
+ * an authority of its own keeps its ids, even one shaped like a national code.
+ */
 function identifierOf(ctx: MappingContext, id: string, authority: string): { system: string; value: string } {
-  if (/^G\d{7}$/.test(id)) return { system: GMP_NUMBER, value: id };
+  const national = NATIONAL.has(authority.toUpperCase());
+  if (/^G\d{7}$/.test(id) && national) return { system: GMP_NUMBER, value: id };
   const gmc = /^C?(\d{7})$/.exec(id);
   if (gmc && authority.toUpperCase() === 'GMC') return { system: GMC_NUMBER, value: gmc[1]! };
   const table = authority ? `practitioner:${encodeURIComponent(authority)}` : 'practitioner';
