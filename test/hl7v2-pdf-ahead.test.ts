@@ -49,19 +49,31 @@ describe.each(DB_KINDS)('an HL7 v2 message’s PDF on %s', (kind) => {
       await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
       const source = (await getSource(r.db, SOURCE))!;
       const counted = countingTransactions(r.db);
-      const reads: { open: number; attachments: number }[] = [];
+      const reads: { open: number; resources: number; attachments: number }[] = [];
       const ingest = r.app.services.ingest;
       const intake = createHl7Intake({
         ingest: {
           ...ingest,
           db: counted.db,
           readAttachments: async (resources) => {
-            reads.push({ open: counted.open(), attachments: withAttachment(resources) });
+            reads.push({
+              open: counted.open(),
+              resources: resources.length,
+              attachments: withAttachment(resources),
+            });
             return ingest.readAttachments?.(resources);
           },
         },
         lanes: 1,
       });
+
+      // a message without an embedded document is not mapped twice to look for one
+      const admission = oru('PDF-AHEAD-0')
+        .replace('ORU^R01^ORU_R01', 'ADT^A04^ADT_A01')
+        .replace(/\rOBR.*$/s, '\rPV1|1|O|||||||||||||||||V-AHEAD');
+      expect((await intake.receive(admission, source)).code).toBe('AA');
+      expect(reads.map((x) => x.resources)).toEqual([0]);
+      reads.length = 0;
 
       const outcome = await intake.receive(oru('PDF-AHEAD-1'), source);
       expect(outcome.code).toBe('AA');

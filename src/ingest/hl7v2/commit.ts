@@ -29,7 +29,8 @@ import {
 } from '../pipeline/index.ts';
 import { buildAck, type AckCode } from './ack.ts';
 import { UnsupportedMessageError } from './map.ts';
-import type { ParsedMessage } from './message.ts';
+import { isDocument } from './map-results.ts';
+import { Segment, type ParsedMessage } from './message.ts';
 import { lockMessageOrder } from './order-lock.ts';
 import { passesOf } from './passes.ts';
 
@@ -262,19 +263,23 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
    * take pdfjs seconds (up to the reader's 5 s limit), and read inside the transaction it held a
    * connection and the batch's patients' order locks all that time, while the same patients' next
    * messages, and other work wanting a connection, waited. The answers are remembered by the
-   * bytes' digest (src/policy/pdf/extract.ts), where the classifier finds them. A message that
-   * cannot be mapped is skipped here: it fails, with its answer, inside the transaction as before.
+   * bytes' digest (src/policy/pdf/extract.ts), where the classifier finds them. Only messages with
+   * an embedded document are mapped for it (the transaction maps each again: mapping rewrites the
+   * resources in place, so they are not reused); one that cannot be mapped is skipped here, and
+   * fails, with its answer, inside the transaction as before.
    */
   async function readAhead(jobs: Hl7Job[]): Promise<ReleaseAttachments> {
     const read = deps.ingest.readAttachments;
     if (!read) return () => undefined;
-    const resources = jobs.flatMap((job) => {
-      try {
-        return deps.format.map(job.parsed, job.source).flatMap((e) => (e.resource ? [e.resource] : []));
-      } catch {
-        return [];
-      }
-    });
+    const resources = jobs
+      .filter((job) => carriesDocument(job.parsed))
+      .flatMap((job) => {
+        try {
+          return deps.format.map(job.parsed, job.source).flatMap((e) => (e.resource ? [e.resource] : []));
+        } catch {
+          return [];
+        }
+      });
     return (await read(resources)) ?? (() => undefined);
   }
 
@@ -304,6 +309,11 @@ export function createBatchRunner(deps: BatchDeps): (jobs: Hl7Job[]) => Promise<
     if (items.length === 1) return items[0]!.job.reject(failure);
     for (const item of items) await commit([item], true).catch((e: unknown) => item.job.reject(e));
   };
+}
+
+/** Whether a message embeds a document (an OBX of value type ED or RP, or base64 data). */
+function carriesDocument(parsed: ParsedMessage): boolean {
+  return parsed.message.segments.some((s) => s.name === 'OBX' && isDocument(new Segment(s, 'OBX')));
 }
 
 /** What the message got wrong (answered AE/AR), as against the database or a bug (no answer). */
