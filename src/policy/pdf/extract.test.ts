@@ -40,11 +40,11 @@ describe('PDF answers read ahead of a transaction', () => {
         'latin1',
       );
     expect((await pdfTextAsync(letter(-1))).ok).toBe(true); // the reader thread started
-    // a limit each read meets by far; queued together, eighty of them took many times longer, and
+    // a limit each read meets by far; queued together, a thousand of them took many times longer, and
     // the ones at the back ran out of time while they waited
-    const was = pdfReadTimeout(150);
+    const was = pdfReadTimeout(500);
     try {
-      const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => pdfTextAsync(letter(i))));
+      const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => pdfTextAsync(letter(i))));
       expect(answers.filter((a) => !a.ok)).toEqual([]);
     } finally {
       pdfReadTimeout(was);
