@@ -33,6 +33,8 @@ import {
 import { copyLinkedStore, sampleQuality } from './identity-store.ts';
 import { NHS_NUMBER_CAPACITY } from '../src/generate/nhs-numbers.ts';
 import { createBenchDatabase } from './databases.ts';
+import { collections } from './gc-count.ts';
+import { machineCpuMark, machineCpuSince } from './machine-cpu.ts';
 import { ownPostgresServer } from './own-postgres.ts';
 import {
   decideAgain,
@@ -243,11 +245,17 @@ async function main(): Promise<void> {
     const warmed = await warmUp(db, linker, Number(values.warm));
     const timings: DecisionTiming[] = [];
     const withCommit: number[] = [];
+    const gcs = collections();
+    const others = machineCpuMark();
+    const passStarted = performance.now();
     for (const r of sample) {
       const t = performance.now();
       timings.push(await link(db, linker, [r], values.profile));
       withCommit.push(since(t));
     }
+    const passMs = since(passStarted);
+    const elsewhere = machineCpuSince(others);
+    const gc = gcs.stop();
     const q =
       setup.kind === 'copy'
         ? await sampleQuality(bench!.url, sample, truthOfLocalId, (t) => setup.perTruth[t]!)
@@ -288,6 +296,16 @@ async function main(): Promise<void> {
       );
     const parts = tailParts(timings);
     if (parts) console.log(`  ${parts}`);
+    console.log(
+      `  V8 collections during the timed decisions: ${gc.young} young (${gc.youngMs.toFixed(1)} ms), ${gc.full} full (${gc.fullMs.toFixed(1)} ms)`,
+    );
+    if (elsewhere.length)
+      console.log(
+        `  CPU used elsewhere on the machine during the ${(passMs / 1000).toFixed(1)} s of timed decisions (ms): ${elsewhere
+          .slice(0, 10)
+          .map(([who, ms]) => `${who} ${ms.toFixed(0)}`)
+          .join(', ')}`,
+      );
     console.log(`  with transaction and commit:  p50 ${c.p50.toFixed(2)} ms, p99 ${c.p99.toFixed(2)} ms`);
     console.log(
       `  load average before / after: ${loadBefore} / ${os
