@@ -5,8 +5,17 @@
  * GMC number or a GP's national code. The shapes are those of the UK sample feeds in
  * ../shared/fixtures/hl7v2 (a consultant code with authority GMC; a GP code; a name with no id).
  */
-import type { Appointment, Bundle, DocumentReference, Encounter, Practitioner } from '@medplum/fhirtypes';
+import type {
+  Appointment,
+  Bundle,
+  DocumentReference,
+  Encounter,
+  Observation,
+  Patient,
+  Practitioner,
+} from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM } from '../src/fhir/index.ts';
 import { GMC_NUMBER, GMP_NUMBER } from '../src/ingest/hl7v2/practitioners.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { getAs, personIdFor, postHl7 } from './http.ts';
@@ -132,6 +141,50 @@ describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
         identifier: [{ system: `urn:sharedcare:source:${SOURCE}:practitioner`, value: 'LOCUM7' }],
         name: [{ family: 'Reyes', given: ['Maria'], prefix: ['Dr'] }],
       },
+    ]);
+  });
+
+  it('keeps the registered practice and the usual GP (PD1-3, PD1-4) on the person', async () => {
+    const updated = message(
+      'ADT^A31^ADT_A05',
+      'PR-GP',
+      'EVN|A31|20240603120000',
+      `PD1|||CASTLE SURGERY^^Y01234|${GP}`,
+    );
+    expect(await post(updated)).toContain('MSA|AA|PR-GP');
+    const res = await getAs<Patient>(r, token, `/fhir/Patient/${personId}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const gps = res.body.generalPractitioner ?? [];
+    expect(gps.map((g) => g.display)).toEqual(['CASTLE SURGERY', 'Dr Gregory Townley']);
+    expect(gps[0]!.identifier).toEqual({ system: ODS_SYSTEM, value: 'Y01234' });
+    // stored as a directory entry's link, as a FHIR source's reference is: the national GP code's
+    // Practitioner, the same one a visit names when the GP refers
+    const referral = message(
+      'ADT^A04^ADT_A01',
+      'PR-GP-REF',
+      'EVN|A04|20240603130000',
+      `PV1|1|O|CLINIC2^^^RX1|||||${GP}|||||||||||V-8081`,
+    );
+    expect(await post(referral)).toContain('MSA|AA|PR-GP-REF');
+    const link = gps[1]!.extension?.find((e) => e.url === DIRECTORY_ENTRY_EXTENSION)?.valueString;
+    const visits = await search(`Encounter?patient=${personId}&_include=Encounter:practitioner`);
+    const gp = visits.find((x) => `Practitioner/${x.id}` === link) as Practitioner | undefined;
+    expect(gp?.identifier).toEqual([{ system: GMP_NUMBER, value: 'G5612908' }]);
+  });
+
+  it('names a result’s responsible observer (OBX-16) as its performer', async () => {
+    const result = message(
+      'ORU^R01^ORU_R01',
+      'PR-OBS',
+      'OBR|1|ORD-8080|LAB-8080|FBC^Full blood count^L|||20240604090000',
+      `OBX|1|NM|HB^Haemoglobin^L||131|g/L|115-165||||F|||20240604090000||${CONSULTANT}`,
+    );
+    expect(await post(result)).toContain('MSA|AA|PR-OBS');
+    const found = await search(`Observation?patient=${personId}&_include=Observation:performer`);
+    const hb = found.find((x) => x.resourceType === 'Observation') as Observation;
+    expect(hb.performer?.map((p) => p.display)).toEqual(['Dr Samuel Darwin']);
+    expect(practitioners(found).map((p) => p.identifier)).toEqual([
+      [{ system: GMC_NUMBER, value: '3456789' }],
     ]);
   });
 });

@@ -24,7 +24,14 @@ export function mainPerson(): Record<string, Resource[]> {
   };
   return {
     'gp-riverside': [
-      pt(),
+      // the practice's own record names the usual GP, a Practitioner it sends with it
+      pt({ generalPractitioner: [GP, { reference: 'Practitioner/gp-shah', display: 'Dr Priya Shah' }] }),
+      {
+        resourceType: 'Practitioner',
+        id: 'gp-shah',
+        identifier: [{ system: 'https://fhir.hl7.org.uk/Id/gmp-number', value: 'G8133438' }],
+        name: [{ family: 'Shah', given: ['Priya'], prefix: ['Dr'] }],
+      },
       {
         resourceType: 'Condition',
         id: 'm-htn',

@@ -3,12 +3,13 @@
  * current and past medications, trend series, notices, the copied reference, and reading PDF text.
  */
 import { deflateSync } from 'node:zlib';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
 import { groupList, loadReconcileRules, reconcile, sourceItemOf } from '../../src/reconcile/index.ts';
 import { parseRecord } from '../../viewer/src/model/record.ts';
 import { describe, expect, it } from 'vitest';
 import { renderPdf } from '../../src/generate/letters.ts';
 import { formatAge, formatDate, formatNhsNumber } from '../../viewer/src/model/format.ts';
+import { generalPractitioners } from '../../viewer/src/model/general-practitioner.ts';
 import { groupItems } from '../../viewer/src/model/group.ts';
 import { toItem, type Item } from '../../viewer/src/model/item.ts';
 import { parseUkDate, toUkDate } from '../../viewer/src/model/filters.ts';
@@ -119,6 +120,39 @@ describe('encounters', () => {
     expect(visit([referrer, attender]).detail).not.toContain('Townley');
     expect(visit([referrer]).detail).toContain('Dr Gregory Townley');
     expect(visit([]).detail).toBe('');
+  });
+});
+
+describe('the banner’s GP', () => {
+  const practice = { identifier: { system: ODS, value: 'Y01234' }, display: 'CASTLE SURGERY' };
+  // as Sharedcare serves a clinician a source referred to: the name, and the entry it stands for
+  const gp = {
+    display: 'Dr Gregory Townley',
+    extension: [
+      {
+        url: 'https://sharedcare.dev/fhir/StructureDefinition/directory-entry',
+        valueString: 'Practitioner/d8be99ec',
+      },
+    ],
+  };
+  const of = (generalPractitioner: unknown[]) =>
+    generalPractitioners({ resourceType: 'Patient', generalPractitioner } as Patient);
+
+  it('shows the registered practice and the usual GP apart, in whichever order the source sent them', () => {
+    expect(of([practice, gp])).toEqual({
+      practice: 'CASTLE SURGERY (Y01234)',
+      usualGp: 'Dr Gregory Townley',
+    });
+    expect(of([gp, practice])).toEqual({
+      practice: 'CASTLE SURGERY (Y01234)',
+      usualGp: 'Dr Gregory Townley',
+    });
+  });
+
+  it('does not show a clinician as the practice when no practice was sent', () => {
+    expect(of([gp])).toEqual({ usualGp: 'Dr Gregory Townley' });
+    expect(of([{ reference: 'Practitioner/x', display: 'Dr A Jones' }])).toEqual({ usualGp: 'Dr A Jones' });
+    expect(of([])).toEqual({});
   });
 });
 

@@ -102,6 +102,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)('the viewer in Chromium', () => {
     expect(await fact('address')).toBe('1 Test Street, Northdale, ND1 1AA');
     expect(await fact('telephone')).toBe('0113 496 0000');
     expect(await fact('gp')).toBe('Riverside Surgery (Y90001)');
+    expect(await fact('usual-gp')).toBe('Dr Priya Shah');
     expect(await page.locator('[data-notice=not-full-record]').textContent()).toContain(
       'not the full record',
     );

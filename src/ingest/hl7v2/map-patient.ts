@@ -1,13 +1,23 @@
 /**
  * PID (with PD1) → Patient, following UK conventions: the NHS number in PID-3 with identifier type
  * NH or assigning authority NHS (older feeds: PID-2 or PID-19, sometimes written with spaces), the
- * hospital number as the source's local identifier, and the registered GP practice from PD1-3.
+ * hospital number as the source's local identifier, the registered GP practice from PD1-3 and the
+ * usual GP from PD1-4.
  */
-import type { Address, ContactPoint, HumanName, Identifier, Patient } from '@medplum/fhirtypes';
+import type {
+  Address,
+  ContactPoint,
+  HumanName,
+  Identifier,
+  Organization,
+  Patient,
+  Reference,
+} from '@medplum/fhirtypes';
 import { ODS_SYSTEM } from '../../fhir/index.ts';
 import { isValidNhsNumber, NHS_NUMBER_SYSTEM, normaliseNhsNumber } from '../../identity/index.ts';
 import { fhirId, type MappingContext } from './common.ts';
 import type { Segment } from './message.ts';
+import { practitionersIn } from './practitioners.ts';
 
 const NAME_USE: Record<string, HumanName['use']> = {
   L: 'official',
@@ -112,16 +122,7 @@ export function mapPatientSegment(ctx: MappingContext, pid: Segment): string | u
       : pid.get(30).toUpperCase() === 'Y'
         ? { deceasedBoolean: true }
         : {}),
-    ...(pd1 && pd1.get(3, 3)
-      ? {
-          generalPractitioner: [
-            {
-              identifier: { system: ODS_SYSTEM, value: pd1.get(3, 3) },
-              ...optional('display', pd1.get(3, 1)),
-            },
-          ],
-        }
-      : {}),
+    ...generalPractitioners(ctx, pd1),
     ...(pd1?.get(12).toUpperCase() === 'Y'
       ? {
           meta: {
@@ -132,6 +133,27 @@ export function mapPatientSegment(ctx: MappingContext, pid: Segment): string | u
   };
   ctx.add(pid.at, patient);
   return id;
+}
+
+/**
+ * The registered practice (PD1-3: the name, and the ODS code in component 3) and the patient's
+ * usual GP (PD1-4, a clinician, often by national GP code), in that order.
+ */
+function generalPractitioners(
+  ctx: MappingContext,
+  pd1: Segment | undefined,
+): Pick<Patient, 'generalPractitioner'> {
+  if (!pd1) return {};
+  const practice: Reference<Organization>[] = pd1.get(3, 3)
+    ? [
+        {
+          identifier: { system: ODS_SYSTEM, value: pd1.get(3, 3) },
+          ...optional('display', pd1.get(3, 1)),
+        },
+      ]
+    : [];
+  const generalPractitioner = [...practice, ...practitionersIn(ctx, pd1, 4)];
+  return generalPractitioner.length ? { generalPractitioner } : {};
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined | ''): Partial<Record<K, V>> {

@@ -2,7 +2,8 @@
  * ORU^R01 (results) → DiagnosticReport with its Observations: numeric results with units and
  * reference ranges, coded and text results, and documents embedded in ED/RP fields (a PDF report)
  * as the report's presentedForm. A corrected result (OBX-11 `C`) has the same id as the one it
- * corrects, so it replaces it as a new version.
+ * corrects, so it replaces it as a new version. The responsible observer (OBX-16) is the
+ * Observation's performer.
  */
 import type {
   Attachment,
@@ -13,6 +14,7 @@ import type {
 import { fhirId, patientRef, type MappingContext } from './common.ts';
 import { mapPatient } from './map-patient.ts';
 import type { Segment } from './message.ts';
+import { practitionersIn } from './practitioners.ts';
 
 const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
   F: 'final',
@@ -141,6 +143,8 @@ function mapObservation(
   const id = idBase ? fhirId(idBase, key) : fhirId(patientId, 'obs', key, effective ?? '');
   const range = referenceRange(obx.get(7));
   const flag = obx.get(8);
+  // OBX-16, the responsible observer: who made or verified the result (an XCN)
+  const performer = practitionersIn(ctx, obx, 16);
   const observation: Observation = {
     resourceType: 'Observation',
     id,
@@ -157,6 +161,7 @@ function mapObservation(
     ...(effective ? { effectiveDateTime: effective } : {}),
     ...value,
     ...(range ? { referenceRange: [range] } : {}),
+    ...(performer.length ? { performer } : {}),
     ...(flag
       ? {
           interpretation: [

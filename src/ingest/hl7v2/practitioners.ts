@@ -1,10 +1,11 @@
 /**
  * The clinicians an HL7 v2 message names, in fields of type XCN: the attending, referring,
  * consulting and admitting doctors of a visit (PV1-7, -8, -9, -17), a letter's author (TXA-9,
- * else TXA-5) and an appointment's clinician (AIP-3). Each one with an id becomes a Practitioner,
- * kept as a directory entry (served with the items that refer to it, `_include`, as one a FHIR
- * source sends), and the item refers to it with the name as display text. One named without an
- * id is the display text alone: nothing identifies it to keep.
+ * else TXA-5), an appointment's clinician (AIP-3), a patient's usual GP (PD1-4) and a result's
+ * responsible observer (OBX-16). Each one with an id becomes a Practitioner, kept as a directory
+ * entry (served with the items that refer to it, `_include`, as one a FHIR source sends), and the
+ * item refers to it with the name as display text. One named without an id is the display text
+ * alone: nothing identifies it to keep.
  *
  * UK feeds send a doctor's GMC number (often as a consultant code, "C" and the seven digits) or a
  * GP's national code ("G" and seven digits) with the assigning authority GMC; these get the UK

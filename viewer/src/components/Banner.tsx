@@ -5,6 +5,7 @@
  */
 import type { Address, Patient } from '@medplum/fhirtypes';
 import { capitalise, formatAge, formatDate, formatNhsNumber } from '../model/format.ts';
+import { generalPractitioners } from '../model/general-practitioner.ts';
 
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 const UNVERIFIED = 'https://sharedcare.dev/fhir/StructureDefinition/identity-unverified';
@@ -28,7 +29,7 @@ export function Banner({ patient }: { patient: Patient }) {
   const nhs = patient.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value;
   const address = addressOf(patient.address?.find((a) => a.use === 'home') ?? patient.address?.[0]);
   const phone = patient.telecom?.find((t) => t.system === 'phone')?.value;
-  const gp = patient.generalPractitioner?.[0];
+  const gp = generalPractitioners(patient);
   const deceased = patient.deceasedDateTime ?? (patient.deceasedBoolean ? 'yes' : undefined);
   const unverified = patient.extension?.some((e) => e.url === UNVERIFIED && e.valueBoolean);
   const restricted = patient.meta?.security?.some(
@@ -47,11 +48,8 @@ export function Banner({ patient }: { patient: Patient }) {
   fact('died', 'Died', deceased && (deceased === 'yes' ? 'yes' : formatDate(deceased)));
   fact('address', 'Address', address);
   fact('telephone', 'Telephone', phone);
-  fact(
-    'gp',
-    'Registered GP',
-    gp && `${gp.display ?? ''}${gp.identifier?.value ? ` (${gp.identifier.value})` : ''}`,
-  );
+  fact('gp', 'Registered GP', gp.practice);
+  fact('usual-gp', 'Usual GP', gp.usualGp);
   return (
     <section className="sc-banner" aria-label="Patient" data-testid="banner">
       <h1 className="sc-banner__name">{patient.name ? nameOf(patient) : 'Name not shown'}</h1>
