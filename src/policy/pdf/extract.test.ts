@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readPdfAttachments } from '../item-text.ts';
 import { renderPdf } from '../../generate/letters.ts';
-import { pdfReads, pdfReadTimeout, pdfText, pdfTextAsync } from './extract.ts';
+import { holdPdfAnswers, pdfReads, pdfReadTimeout, pdfText, pdfTextAsync } from './extract.ts';
 
 /** Distinct PDFs that pdfjs reads and fails on quickly (each is answered, and remembered, as unreadable). */
 const letters = (n: number, tag: string) =>
@@ -49,5 +49,24 @@ describe('PDF answers read ahead of a transaction', () => {
     } finally {
       pdfReadTimeout(was);
     }
+  }, 60_000);
+
+  it('take turns between requests: a letter sent alone is not held behind another request’s batch', async () => {
+    const letter = (tag: string, i: number) =>
+      Buffer.from(renderPdf(`${tag} letter ${i}: seen in clinic today.`), 'latin1');
+    expect((await pdfTextAsync(letter('warm', 0))).ok).toBe(true); // the reader thread started
+    // a hospital's backlog: 300 letters in one request, then a GP's one letter
+    let batchDone = false;
+    const batch = holdPdfAnswers(Array.from({ length: 300 }, (_, i) => letter('backlog', i))).then(
+      (release) => {
+        batchDone = true;
+        return release;
+      },
+    );
+    const alone = await pdfTextAsync(letter('gp', 0));
+    expect(alone.ok).toBe(true);
+    // read in turn, the single letter came back while most of the backlog was still waiting
+    expect(batchDone).toBe(false);
+    (await batch)();
   }, 60_000);
 });

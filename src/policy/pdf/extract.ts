@@ -60,10 +60,11 @@ function known(bytes: Buffer): { answer: PdfText; key?: string } | { key: string
  */
 export async function holdPdfAnswers(pdfs: Buffer[]): Promise<() => void> {
   const keys: string[] = [];
+  const lane = {}; // this request's letters take their turns together (see Reader)
   await Promise.all(
     pdfs.map(async (bytes) => {
       const k = known(bytes);
-      const answer = 'answer' in k ? k.answer : await readAsync(bytes, k.key);
+      const answer = 'answer' in k ? k.answer : await readAsync(bytes, k.key, lane);
       if (!k.key) return;
       const h = held.get(k.key);
       if (h) h.holds++;
@@ -97,10 +98,11 @@ export function pdfText(bytes: Buffer): PdfText {
   return remember(k.key, answer);
 }
 
-/** One PDF waiting for the reader thread. */
+/** One PDF waiting for the reader thread; `lane` is the request it came with. */
 interface Job {
   id: number;
   bytes: Buffer;
+  lane: object;
   done: (answer: PdfText) => void;
 }
 
@@ -111,11 +113,17 @@ interface Job {
  * batch of long letters readable ones came back "could not be read in time" (and were remembered
  * so, and went to review). It keeps the process alive while a read waits, and not otherwise
  * (`settle`).
+ *
+ * The queue has a lane per request (an intake request's or HL7 v2 batch's letters, or one letter
+ * read alone), and the reader takes from each lane in turn. With one queue in arrival order, a
+ * batch of a thousand letters from a hospital's backlog held every GP's single letter, and the
+ * intake request waiting for it, until the last of the thousand had been read.
  */
 interface Reader {
   worker: Worker;
   waiting: Map<number, (a: PdfText) => void>;
-  queue: Job[];
+  /** letters not yet given to the worker, by lane, lanes in the order of their next turn */
+  lanes: Map<object, Job[]>;
   busy: boolean;
 }
 let reader: Reader | undefined;
@@ -134,7 +142,7 @@ export function pdfReadTimeout(ms: number): number {
 function asyncReader(): Reader {
   if (reader) return reader;
   const w = new Worker(fileURLToPath(new URL('./async-worker.mjs', import.meta.url)));
-  const r: Reader = { worker: w, waiting: new Map(), queue: [], busy: false };
+  const r: Reader = { worker: w, waiting: new Map(), lanes: new Map(), busy: false };
   w.on('message', (m: { id: number; answer: PdfText }) => {
     r.waiting.get(m.id)?.(m.answer);
     r.waiting.delete(m.id);
@@ -145,10 +153,11 @@ function asyncReader(): Reader {
     for (const done of r.waiting.values()) done({ ok: false, reason: 'could not be read in time' });
     r.waiting.clear();
     // the PDFs not yet given to this worker go to the next one
-    const rest = r.queue.splice(0);
+    const rest = [...r.lanes.values()].flat();
+    r.lanes.clear();
     if (rest.length > 0) {
       const next = asyncReader();
-      next.queue.push(...rest);
+      for (const job of rest) enqueue(next, job);
       pump(next);
     }
     settle(r);
@@ -158,10 +167,27 @@ function asyncReader(): Reader {
   return (reader = r);
 }
 
+function enqueue(r: Reader, job: Job): void {
+  const lane = r.lanes.get(job.lane);
+  if (lane) lane.push(job);
+  else r.lanes.set(job.lane, [job]);
+}
+
+/** The next lane's first letter; the lane, if it has more, goes to the back. */
+function nextJob(r: Reader): Job | undefined {
+  const first = r.lanes.entries().next();
+  if (first.done) return undefined;
+  const [lane, jobs] = first.value;
+  const job = jobs.shift()!;
+  r.lanes.delete(lane);
+  if (jobs.length > 0) r.lanes.set(lane, jobs);
+  return job;
+}
+
 /** Gives the worker the next PDF of its queue, once it has none. */
 function pump(r: Reader): void {
   if (r.busy) return;
-  const job = r.queue.shift();
+  const job = nextJob(r);
   if (!job) return settle(r);
   r.busy = true;
   const timer = setTimeout(() => {
@@ -187,23 +213,23 @@ function pump(r: Reader): void {
  * and every process that had read a PDF this way (a soak's set-up, a load) never exited by itself.
  */
 function settle(r: Reader): void {
-  if (r.waiting.size > 0 || r.queue.length > 0) r.worker.ref();
+  if (r.waiting.size > 0 || r.lanes.size > 0) r.worker.ref();
   else r.worker.unref();
 }
 
 /** The same answer as pdfText, read without blocking the event loop; remembered for pdfText. */
 export function pdfTextAsync(bytes: Buffer): Promise<PdfText> {
   const k = known(bytes);
-  return 'answer' in k ? Promise.resolve(k.answer) : readAsync(bytes, k.key);
+  return 'answer' in k ? Promise.resolve(k.answer) : readAsync(bytes, k.key, {});
 }
 
-function readAsync(bytes: Buffer, key: string): Promise<PdfText> {
+function readAsync(bytes: Buffer, key: string, lane: object): Promise<PdfText> {
   const pending = inFlight.get(key);
   if (pending) return pending;
   reads++;
   const read = new Promise<PdfText>((done) => {
     const r = asyncReader();
-    r.queue.push({ id: nextId++, bytes, done });
+    enqueue(r, { id: nextId++, bytes, lane, done });
     pump(r);
   }).then((answer) => {
     inFlight.delete(key);
