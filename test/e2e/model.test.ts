@@ -151,6 +151,13 @@ describe('the banner’s GP', () => {
 
   it('does not show a clinician as the practice when no practice was sent', () => {
     expect(of([gp])).toEqual({ usualGp: 'Dr Gregory Townley' });
+    // a clinician an HL7 v2 feed named without an id: the reference says only that it is one
+    expect(of([practice, { type: 'Practitioner', display: 'Dr Ada Okafor' }])).toEqual({
+      practice: 'CASTLE SURGERY (Y01234)',
+      usualGp: 'Dr Ada Okafor',
+    });
+    // the practice is the one with an ODS code, whatever else the source could not say
+    expect(of([{ display: 'Dr Jones' }, practice])).toEqual({ practice: 'CASTLE SURGERY (Y01234)' });
     expect(of([{ reference: 'Practitioner/x', display: 'Dr A Jones' }])).toEqual({ usualGp: 'Dr A Jones' });
     expect(of([])).toEqual({});
   });

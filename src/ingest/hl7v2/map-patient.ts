@@ -106,7 +106,7 @@ export function mapPatientSegment(ctx: MappingContext, pid: Segment): string | u
     return undefined;
   }
   const id = fhirId(local);
-  const pd1 = ctx.first('PD1');
+  const pd1 = pd1Of(ctx, pid);
   const deathDate = ctx.date(pid, 29);
   const patient: Patient = {
     resourceType: 'Patient',
@@ -136,6 +136,20 @@ export function mapPatientSegment(ctx: MappingContext, pid: Segment): string | u
 }
 
 /**
+ * The PD1 of this PID: the first after it, before the next patient's PID. A message of several
+ * patients (A40's survivor and the record merged into it) has one per PID, and each is that
+ * patient's own; a message of one patient may carry it anywhere.
+ */
+function pd1Of(ctx: MappingContext, pid: Segment): Segment | undefined {
+  const at = ctx.segments.indexOf(pid);
+  for (const seg of ctx.segments.slice(at + 1)) {
+    if (seg.name === 'PID') break;
+    if (seg.name === 'PD1') return seg;
+  }
+  return ctx.all('PID').length === 1 ? ctx.first('PD1') : undefined;
+}
+
+/**
  * The registered practice (PD1-3: the name, and the ODS code in component 3) and the patient's
  * usual GP (PD1-4, a clinician, often by national GP code), in that order.
  */
@@ -144,11 +158,11 @@ function generalPractitioners(
   pd1: Segment | undefined,
 ): Pick<Patient, 'generalPractitioner'> {
   if (!pd1) return {};
-  const practice: Reference<Organization>[] = pd1.get(3, 3)
+  const practice: Reference<Organization>[] = pd1.value(3, 3)
     ? [
         {
-          identifier: { system: ODS_SYSTEM, value: pd1.get(3, 3) },
-          ...optional('display', pd1.get(3, 1)),
+          identifier: { system: ODS_SYSTEM, value: pd1.value(3, 3) },
+          ...optional('display', pd1.value(3, 1)),
         },
       ]
     : [];

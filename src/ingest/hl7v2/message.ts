@@ -140,6 +140,12 @@ export class Segment {
     return field ? unescapeHl7(field.getComponent(c, undefined, rep) ?? '').trim() : '';
   }
 
+  /** As get, with HL7's explicit null (`""`, sent routinely by PAS feeds) read as nothing. */
+  value(f: number, c = 1, rep = 0): string {
+    const v = this.get(f, c, rep);
+    return v === '""' ? '' : v;
+  }
+
   /** How many repetitions field f has (0 when empty). */
   repetitions(f: number): number {
     const field = this.field(f);

@@ -1,4 +1,4 @@
-import type { Encounter, Practitioner, Resource } from '@medplum/fhirtypes';
+import type { Encounter, Patient, Practitioner, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { mapMessage } from './map.ts';
 import { parseMessage } from './message.ts';
@@ -74,5 +74,62 @@ describe('the clinicians of an HL7 v2 message', () => {
       author?: { display?: string }[];
     };
     expect(doc.author?.map((a) => a.display)).toEqual(['Dr Samuel Darwin']);
+  });
+
+  describe('the practice and usual GP of PD1', () => {
+    const patients = (...segments: string[]) =>
+      (
+        mapMessage(
+          parseMessage(
+            [
+              'MSH|^~\\&|PAS|RX1|SHAREDCARE|REGION|20240318120000||ADT^A40^ADT_A39|MSG0004|P|2.4',
+              'EVN|A40|20240318120000',
+              ...segments,
+            ].join('\r'),
+          ),
+          'pas',
+        ).map((e) => e.resource as Resource) as Patient[]
+      ).filter((r) => r.resourceType === 'Patient' && r.active !== false); // not the retired records
+    const gps = (p: Patient | undefined) =>
+      (p?.generalPractitioner ?? []).map((g) => [g.type ?? g.identifier?.value, g.display]);
+
+    it('gives each patient of a merge its own PD1, not the first patient’s', () => {
+      const [a, b] = patients(
+        'PID|1||B1^^^RX1^MR||ONE^Ann||19700101|F',
+        'PD1|||CASTLE SURGERY^^Y01234|G5612908^Townley^Gregory^^^Dr||||||||Y',
+        'MRG|B9^^^RX1^MR',
+        'PID|2||B2^^^RX1^MR||TWO^Bea||19710101|F',
+        'PD1|||HILL PRACTICE^^Y05678|G1111111^Other^Olive^^^Dr',
+        'MRG|B8^^^RX1^MR',
+      );
+      expect(gps(a)).toEqual([
+        ['Y01234', 'CASTLE SURGERY'],
+        [undefined, 'Dr Gregory Townley'],
+      ]);
+      expect(gps(b)).toEqual([
+        ['Y05678', 'HILL PRACTICE'],
+        [undefined, 'Dr Olive Other'],
+      ]);
+      expect(a?.meta?.security?.[0]?.code).toBe('R');
+      expect(b?.meta?.security).toBeUndefined(); // the first patient's restriction is theirs alone
+    });
+
+    it('says a GP named without an id is a clinician, reads "" as no practice, and names a repeated GP once', () => {
+      const [a] = patients(
+        'PID|1||B3^^^RX1^MR||THREE^Cat||19720101|F',
+        'PD1|||""^^""|^Townley^Gregory^^^Dr~^Townley^Gregory^^^Dr',
+        'MRG|B7^^^RX1^MR',
+      );
+      expect(gps(a)).toEqual([['Practitioner', 'Dr Gregory Townley']]);
+      const [b] = patients(
+        'PID|1||B4^^^RX1^MR||FOUR^Dan||19730101|M',
+        'PD1|||CASTLE SURGERY^^Y01234|G5612908^Townley^Gregory^^^Dr~G5612908^Townley^Gregory^^^Dr',
+        'MRG|B6^^^RX1^MR',
+      );
+      expect(gps(b)).toEqual([
+        ['Y01234', 'CASTLE SURGERY'],
+        [undefined, 'Dr Gregory Townley'],
+      ]);
+    });
   });
 });

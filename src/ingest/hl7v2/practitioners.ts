@@ -36,8 +36,7 @@ function identifierOf(ctx: MappingContext, id: string, authority: string): { sys
 
 /** A component of the XCN; HL7's explicit null ("", sent routinely by PAS feeds) is empty. */
 function part(seg: Segment, field: number, component: number, rep: number): string {
-  const value = seg.get(field, component, rep);
-  return value === '""' ? '' : value;
+  return seg.value(field, component, rep);
 }
 
 /** How an identifier without a name reads ("GMC 3456789"). */
@@ -90,18 +89,23 @@ export function practitionersIn(
 ): Reference<Practitioner>[] {
   if (!seg) return [];
   const refs: Reference<Practitioner>[] = [];
+  const named = new Set<string>(); // a clinician repeated in the field is named once
   for (let rep = 0; rep < seg.repetitions(field); rep++) {
     const id = part(seg, field, 1, rep);
     const authority = part(seg, field, 9, rep).split('&')[0]!.trim();
     const { name, display } = nameOf(seg, field, rep);
     if (!id) {
-      if (display) refs.push({ display });
+      // the type says a clinician is meant: a reader can tell the usual GP from the practice
+      if (display && !named.has(`name:${display}`)) refs.push({ type: 'Practitioner', display });
+      named.add(`name:${display}`);
       continue;
     }
     const identifier = identifierOf(ctx, id, authority);
     // the system and value as a JSON pair: joined with a separator, two different clinicians
     // ("RX1" and "PAS-123", "RX1-PAS" and "123") made one id
     const practitionerId = fhirId('practitioner', JSON.stringify([identifier.system, identifier.value]));
+    if (named.has(practitionerId)) continue;
+    named.add(practitionerId);
     if (!added(ctx, practitionerId)) {
       const practitioner: Practitioner = {
         resourceType: 'Practitioner',

@@ -16,9 +16,12 @@ function kindOf(ref: Reference): string | undefined {
 
 const isClinician = (ref: Reference) => ['Practitioner', 'PractitionerRole'].includes(kindOf(ref) ?? '');
 
+const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
+
 export function generalPractitioners(patient: Patient): { practice?: string; usualGp?: string } {
   const refs = patient.generalPractitioner ?? [];
-  const practice = refs.find((r) => !isClinician(r));
+  // the practice by its ODS code first: a clinician a source named without saying so is not one
+  const practice = refs.find((r) => r.identifier?.system === ODS) ?? refs.find((r) => !isClinician(r));
   const gp = refs.find((r) => isClinician(r) && r.display);
   const code = practice?.identifier?.value;
   const practiceText = practice && `${practice.display ?? ''}${code ? ` (${code})` : ''}`.trim();
