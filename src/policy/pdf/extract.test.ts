@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { readPdfAttachments } from '../item-text.ts';
 import { renderPdf } from '../../generate/letters.ts';
@@ -68,5 +69,27 @@ describe('PDF answers read ahead of a transaction', () => {
     // read in turn, the single letter came back while most of the backlog was still waiting
     expect(batchDone).toBe(false);
     (await batch)();
+  }, 60_000);
+
+  it('give the letters queued behind a read whose worker died to a new worker, not fail them all', async () => {
+    const letter = (tag: string, i: number) =>
+      Buffer.from(renderPdf(`${tag} letter ${i}: seen in clinic today.`), 'latin1');
+    expect((await pdfTextAsync(letter('warm', 1))).ok).toBe(true); // the reader thread started
+    // the reader thread dies while it reads this one (as when pdfjs takes the thread down)
+    const fatal = letter('fatal', 0);
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, message: { data?: Uint8Array }) {
+      post.call(this, message);
+      if (message.data && Buffer.from(message.data).equals(fatal)) void this.terminate();
+    };
+    try {
+      const queued = [letter('queued', 0), letter('queued', 1), letter('other lane', 0)];
+      const answers = await Promise.all([fatal, ...queued].map((b) => pdfTextAsync(b)));
+      expect(answers[0]!.ok).toBe(false);
+      // before, each failed answer gave the dead worker the next letter: all came back unread
+      expect(answers.slice(1).map((a) => a.ok)).toEqual([true, true, true]);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
   }, 60_000);
 });

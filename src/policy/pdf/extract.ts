@@ -121,6 +121,8 @@ interface Job {
  */
 interface Reader {
   worker: Worker;
+  /** the worker has gone: nothing more is given to it (its queue went to the next one) */
+  gone: boolean;
   waiting: Map<number, (a: PdfText) => void>;
   /** letters not yet given to the worker, by lane, lanes in the order of their next turn */
   lanes: Map<object, Job[]>;
@@ -142,7 +144,7 @@ export function pdfReadTimeout(ms: number): number {
 function asyncReader(): Reader {
   if (reader) return reader;
   const w = new Worker(fileURLToPath(new URL('./async-worker.mjs', import.meta.url)));
-  const r: Reader = { worker: w, waiting: new Map(), lanes: new Map(), busy: false };
+  const r: Reader = { worker: w, gone: false, waiting: new Map(), lanes: new Map(), busy: false };
   w.on('message', (m: { id: number; answer: PdfText }) => {
     r.waiting.get(m.id)?.(m.answer);
     r.waiting.delete(m.id);
@@ -150,8 +152,12 @@ function asyncReader(): Reader {
   });
   const fail = () => {
     if (reader === r) reader = undefined;
-    for (const done of r.waiting.values()) done({ ok: false, reason: 'could not be read in time' });
+    // gone first: each answer below would otherwise give this dead worker the next letter, and so
+    // fail every letter of every lane in turn instead of moving them to the next worker
+    r.gone = true;
+    const waiting = [...r.waiting.values()];
     r.waiting.clear();
+    for (const done of waiting) done({ ok: false, reason: 'could not be read in time' });
     // the PDFs not yet given to this worker go to the next one
     const rest = [...r.lanes.values()].flat();
     r.lanes.clear();
@@ -186,7 +192,7 @@ function nextJob(r: Reader): Job | undefined {
 
 /** Gives the worker the next PDF of its queue, once it has none. */
 function pump(r: Reader): void {
-  if (r.busy) return;
+  if (r.busy || r.gone) return;
   const job = nextJob(r);
   if (!job) return settle(r);
   r.busy = true;
