@@ -8,6 +8,7 @@
 import type {
   Appointment,
   Bundle,
+  DiagnosticReport,
   DocumentReference,
   Encounter,
   Observation,
@@ -17,6 +18,7 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM } from '../src/fhir/index.ts';
 import { GMC_NUMBER, GMP_NUMBER } from '../src/ingest/hl7v2/practitioners.ts';
+import { renderPdf } from '../src/generate/letters.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { getAs, personIdFor, postHl7 } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
@@ -183,6 +185,25 @@ describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
     const found = await search(`Observation?patient=${personId}&_include=Observation:performer`);
     const hb = found.find((x) => x.resourceType === 'Observation') as Observation;
     expect(hb.performer?.map((p) => p.display)).toEqual(['Dr Samuel Darwin']);
+    expect(practitioners(found).map((p) => p.identifier)).toEqual([
+      [{ system: GMC_NUMBER, value: '3456789' }],
+    ]);
+  });
+
+  it('names the clinician responsible for a report sent as a document (OBX-16 of its ED result)', async () => {
+    const pdf = Buffer.from(renderPdf('CT head: no acute abnormality.'), 'latin1').toString('base64');
+    const report = message(
+      'ORU^R01^ORU_R01',
+      'PR-DOC',
+      'OBR|1|ORD-8082|RAD-8082|CTHEAD^CT head^L|||20240605090000||||||||||||||||||F|RAD',
+      `OBX|1|ED|REPORT^Report^L||^application^pdf^Base64^${pdf}||||||F|||20240605090000||${CONSULTANT}`,
+    );
+    expect(await post(report)).toContain('MSA|AA|PR-DOC');
+    const found = await search(
+      `DiagnosticReport?patient=${personId}&_include=DiagnosticReport:results-interpreter`,
+    );
+    const ct = found.find((x) => x.resourceType === 'DiagnosticReport') as DiagnosticReport;
+    expect(ct.resultsInterpreter?.map((p) => p.display)).toEqual(['Dr Samuel Darwin']);
     expect(practitioners(found).map((p) => p.identifier)).toEqual([
       [{ system: GMC_NUMBER, value: '3456789' }],
     ]);

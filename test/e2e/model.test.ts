@@ -123,6 +123,29 @@ describe('encounters', () => {
   });
 });
 
+describe('reports', () => {
+  it('say who reported them, where the source named the clinician responsible', () => {
+    const report = (resultsInterpreter?: unknown[]) =>
+      toItem(
+        served(
+          {
+            resourceType: 'DiagnosticReport',
+            id: `r${resultsInterpreter?.length ?? 0}`,
+            status: 'final',
+            code: { text: 'CT head' },
+            effectiveDateTime: '2024-06-05T09:00:00Z',
+            ...(resultsInterpreter ? { resultsInterpreter } : {}),
+          },
+          ...HOSP,
+        ),
+      );
+    expect(report([{ type: 'Practitioner', display: 'Dr Samuel Darwin' }]).detail).toContain(
+      'reported by Dr Samuel Darwin',
+    );
+    expect(report().detail).not.toContain('reported by');
+  });
+});
+
 describe('the banner’s GP', () => {
   const practice = { identifier: { system: ODS, value: 'Y01234' }, display: 'CASTLE SURGERY' };
   // as Sharedcare serves a clinician a source referred to: the name, and the entry it stands for

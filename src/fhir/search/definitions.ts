@@ -119,7 +119,10 @@ const TYPES: Record<(typeof SEARCH_TYPES)[number], TypeParams> = {
     code: { name: 'code', paths: ['code'] },
     category: ['category'],
     status: { name: 'status', paths: ['status'] },
-    includes: [{ name: 'performer', paths: ['performer'], targets: ORG_OR_PRACTITIONER }],
+    includes: [
+      { name: 'performer', paths: ['performer'], targets: ORG_OR_PRACTITIONER },
+      { name: 'results-interpreter', paths: ['resultsInterpreter'], targets: ORG_OR_PRACTITIONER },
+    ],
   },
   Encounter: {
     code: { name: 'type', paths: ['type'] },

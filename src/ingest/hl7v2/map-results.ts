@@ -3,13 +3,15 @@
  * reference ranges, coded and text results, and documents embedded in ED/RP fields (a PDF report)
  * as the report's presentedForm. A corrected result (OBX-11 `C`) has the same id as the one it
  * corrects, so it replaces it as a new version. The responsible observer (OBX-16) is the
- * Observation's performer.
+ * Observation's performer, or, for a report sent as a document, the report's resultsInterpreter.
  */
 import type {
   Attachment,
   DiagnosticReport,
   Observation,
   ObservationReferenceRange,
+  Practitioner,
+  Reference,
 } from '@medplum/fhirtypes';
 import { fhirId, patientRef, type MappingContext } from './common.ts';
 import { mapPatient } from './map-patient.ts';
@@ -76,11 +78,16 @@ function mapReport(ctx: MappingContext, patientId: string, obr: Segment, obxs: S
   );
   const results: { reference: string }[] = [];
   const presentedForm: Attachment[] = [];
+  // who is responsible for a report sent as a document: its OBX's responsible observer (OBX-16)
+  const interpreters: Reference<Practitioner>[] = [];
   const seen = new Map<string, number>();
   for (const obx of obxs) {
     if (isDocument(obx)) {
       const doc = embeddedDocument(ctx, obx);
       if (doc) presentedForm.push(doc);
+      for (const p of practitionersIn(ctx, obx, 16))
+        if (!interpreters.some((q) => q.display === p.display && q.reference === p.reference))
+          interpreters.push(p);
       continue;
     }
     // the same test twice in one report without a sub-id: told apart by order, as the sender sends it
@@ -115,6 +122,7 @@ function mapReport(ctx: MappingContext, patientId: string, obr: Segment, obxs: S
     ...(issued && issued.includes('T') ? { issued } : {}),
     ...(results.length ? { result: results } : {}),
     ...(presentedForm.length ? { presentedForm } : {}),
+    ...(interpreters.length ? { resultsInterpreter: interpreters } : {}),
   };
   ctx.add(obr.at, report);
 }

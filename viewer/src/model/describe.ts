@@ -97,7 +97,11 @@ const DESCRIBERS: Record<string, Describer> = {
   }),
   DiagnosticReport: (d: DiagnosticReport) => ({
     title: conceptText(d.code),
-    detail: join(d.conclusion, d.result?.length ? `${d.result.length} results` : undefined),
+    detail: join(
+      d.conclusion,
+      d.result?.length ? `${d.result.length} results` : undefined,
+      d.resultsInterpreter?.[0]?.display && `reported by ${d.resultsInterpreter[0].display}`,
+    ),
     date: d.effectiveDateTime ?? d.effectivePeriod?.start ?? d.issued,
     status: d.status,
     key: conceptKey(d.code),
