@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM } from '../src/fhir/index.ts';
 import { GMC_NUMBER, GMP_NUMBER } from '../src/ingest/hl7v2/practitioners.ts';
 import { renderPdf } from '../src/generate/letters.ts';
-import { upsertSource } from '../src/region/index.ts';
-import { getAs, personIdFor, postHl7 } from './http.ts';
+import { upsertOrganisation, upsertSource } from '../src/region/index.ts';
+import { getAs, personIdFor, postFhir, postHl7 } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 
 const SOURCE = 'rx1-pas';
@@ -57,6 +57,8 @@ describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
   beforeAll(async () => {
     r = await startRegion(kind);
     await upsertSource(r.db, { id: SOURCE, org: 'RX1', kind: 'hl7v2' });
+    await upsertOrganisation(r.db, { ods: 'Y01234', name: 'Castle Surgery', kind: 'gp', contributes: true });
+    await upsertSource(r.db, { id: 'gp-castle', org: 'Y01234', kind: 'fhir' });
     const admitted = await post(
       message(
         'ADT^A01^ADT_A01',
@@ -159,6 +161,32 @@ describe.each(DB_KINDS)('HL7 v2 clinicians on %s', (kind) => {
     const gps = res.body.generalPractitioner ?? [];
     expect(gps.map((g) => g.display)).toEqual(['CASTLE SURGERY', 'Dr Gregory Townley']);
     expect(gps[0]!.identifier).toEqual({ system: ODS_SYSTEM, value: 'Y01234' });
+    // the GP's own record, which names no practice, does not hide what the hospital said
+    const gpRecord = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Patient',
+            id: 'gp-8080',
+            identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS }],
+            name: [{ family: 'Tester', given: ['Pat'] }],
+            birthDate: '1980-01-01',
+            gender: 'female',
+          },
+        },
+      ],
+    };
+    const sent = await postFhir(r, 'gp-castle', gpRecord);
+    expect(sent.status, sent.text).toBe(200);
+    const after = await getAs<Patient>(r, token, `/fhir/Patient/${personId}`);
+    expect(after.body.name?.[0]?.family).toBe('Tester'); // the GP's record is the best source now
+    expect(after.body.generalPractitioner?.map((g) => g.display)).toEqual([
+      'CASTLE SURGERY',
+      'Dr Gregory Townley',
+    ]);
+
     // stored as a directory entry's link, as a FHIR source's reference is: the national GP code's
     // Practitioner, the same one a visit names when the GP refers
     const referral = message(

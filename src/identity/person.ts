@@ -115,7 +115,10 @@ export interface SourceLabel {
  * One Patient for the person, built from every linked source record: the NHS number, each
  * source's own identifiers (with the organisation as assigner), and the demographics of the best
  * source: one linked by a verified NHS number first, then the best-ranked organisation, then the
- * most recently updated. An extension per source record shows who knows them.
+ * most recently updated. The registered GP is the exception: it comes from the best of the sources
+ * that name one, since a source that names none does not know it (a GP system's own record often
+ * leaves out the practice it is; a hospital's PD1 says it). An extension per source record shows
+ * who knows them.
  */
 export function composePatient(
   person: Person,
@@ -215,8 +218,12 @@ export function composePatient(
     'generalPractitioner',
   ] as const) {
     if (restricted && HIDDEN_WHEN_RESTRICTED.has(field)) continue;
-    if (base && base[field] !== undefined)
-      (patient as unknown as Record<string, unknown>)[field] = base[field];
+    const from =
+      field === 'generalPractitioner'
+        ? ranked.find((l) => l.demographics.generalPractitioner?.length)?.demographics
+        : base;
+    if (from && from[field] !== undefined)
+      (patient as unknown as Record<string, unknown>)[field] = from[field];
   }
   return patient;
 }
