@@ -34,11 +34,6 @@ function identifierOf(ctx: MappingContext, id: string, authority: string): { sys
   return { system: `urn:sharedcare:source:${ctx.sourceId}:${table}`, value: id };
 }
 
-/** A component of the XCN; HL7's explicit null ("", sent routinely by PAS feeds) is empty. */
-function part(seg: Segment, field: number, component: number, rep: number): string {
-  return seg.value(field, component, rep);
-}
-
 /** How an identifier without a name reads ("GMC 3456789"). */
 function identifierText({ system, value }: { system: string; value: string }): string {
   if (system === GMC_NUMBER) return `GMC ${value}`;
@@ -51,7 +46,7 @@ function identifierText({ system, value }: { system: string; value: string }): s
  * title alone is no name.
  */
 function nameOf(seg: Segment, field: number, rep: number): { name?: HumanName; display: string } {
-  const [family, given, middle, suffix, prefix] = [2, 3, 4, 5, 6].map((c) => part(seg, field, c, rep));
+  const [family, given, middle, suffix, prefix] = [2, 3, 4, 5, 6].map((c) => seg.value(field, c, rep));
   const givens = [given, middle].filter((g): g is string => !!g);
   if (!family && givens.length === 0) return { display: '' };
   const display = [prefix, ...givens, family, suffix].filter(Boolean).join(' ');
@@ -89,23 +84,24 @@ export function practitionersIn(
 ): Reference<Practitioner>[] {
   if (!seg) return [];
   const refs: Reference<Practitioner>[] = [];
-  const named = new Set<string>(); // a clinician repeated in the field is named once
+  // a clinician repeated in the field is named once
+  const seen = new Set<string>();
+  const first = (key: string) => !seen.has(key) && !!seen.add(key);
   for (let rep = 0; rep < seg.repetitions(field); rep++) {
-    const id = part(seg, field, 1, rep);
-    const authority = part(seg, field, 9, rep).split('&')[0]!.trim();
+    // HL7's explicit null ("", sent routinely by PAS feeds) is empty (Segment.value)
+    const id = seg.value(field, 1, rep);
+    const authority = seg.value(field, 9, rep).split('&')[0]!.trim();
     const { name, display } = nameOf(seg, field, rep);
     if (!id) {
       // the type says a clinician is meant: a reader can tell the usual GP from the practice
-      if (display && !named.has(`name:${display}`)) refs.push({ type: 'Practitioner', display });
-      named.add(`name:${display}`);
+      if (display && first(`name:${display}`)) refs.push({ type: 'Practitioner', display });
       continue;
     }
     const identifier = identifierOf(ctx, id, authority);
     // the system and value as a JSON pair: joined with a separator, two different clinicians
     // ("RX1" and "PAS-123", "RX1-PAS" and "123") made one id
     const practitionerId = fhirId('practitioner', JSON.stringify([identifier.system, identifier.value]));
-    if (named.has(practitionerId)) continue;
-    named.add(practitionerId);
+    if (!first(practitionerId)) continue;
     if (!added(ctx, practitionerId)) {
       const practitioner: Practitioner = {
         resourceType: 'Practitioner',

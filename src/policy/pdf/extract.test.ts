@@ -13,6 +13,10 @@ const asResources = (pdfs: Buffer[]) =>
     content: [{ attachment: { contentType: 'application/pdf', data: b.toString('base64') } }],
   }));
 
+/** A short clinic letter that pdfjs reads, distinct by tag and number. */
+const clinicLetter = (tag: string, i: number) =>
+  Buffer.from(renderPdf(`${tag} letter ${i}: seen in clinic today.`), 'latin1');
+
 describe('PDF answers read ahead of a transaction', () => {
   it('are all there when classified, however many the request carried, until released', async () => {
     // more than the 500 answers the reader remembers: a batch this size found none of its first
@@ -53,18 +57,16 @@ describe('PDF answers read ahead of a transaction', () => {
   }, 60_000);
 
   it('take turns between requests: a letter sent alone is not held behind another request’s batch', async () => {
-    const letter = (tag: string, i: number) =>
-      Buffer.from(renderPdf(`${tag} letter ${i}: seen in clinic today.`), 'latin1');
-    expect((await pdfTextAsync(letter('warm', 0))).ok).toBe(true); // the reader thread started
+    expect((await pdfTextAsync(clinicLetter('warm', 0))).ok).toBe(true); // the reader thread started
     // a hospital's backlog: 300 letters in one request, then a GP's one letter
     let batchDone = false;
-    const batch = holdPdfAnswers(Array.from({ length: 300 }, (_, i) => letter('backlog', i))).then(
+    const batch = holdPdfAnswers(Array.from({ length: 300 }, (_, i) => clinicLetter('backlog', i))).then(
       (release) => {
         batchDone = true;
         return release;
       },
     );
-    const alone = await pdfTextAsync(letter('gp', 0));
+    const alone = await pdfTextAsync(clinicLetter('gp', 0));
     expect(alone.ok).toBe(true);
     // read in turn, the single letter came back while most of the backlog was still waiting
     expect(batchDone).toBe(false);
@@ -72,18 +74,16 @@ describe('PDF answers read ahead of a transaction', () => {
   }, 60_000);
 
   it('give the letters queued behind a read whose worker died to a new worker, not fail them all', async () => {
-    const letter = (tag: string, i: number) =>
-      Buffer.from(renderPdf(`${tag} letter ${i}: seen in clinic today.`), 'latin1');
-    expect((await pdfTextAsync(letter('warm', 1))).ok).toBe(true); // the reader thread started
+    expect((await pdfTextAsync(clinicLetter('warm', 1))).ok).toBe(true); // the reader thread started
     // the reader thread dies while it reads this one (as when pdfjs takes the thread down)
-    const fatal = letter('fatal', 0);
+    const fatal = clinicLetter('fatal', 0);
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (this: Worker, message: { data?: Uint8Array }) {
       post.call(this, message);
       if (message.data && Buffer.from(message.data).equals(fatal)) void this.terminate();
     };
     try {
-      const queued = [letter('queued', 0), letter('queued', 1), letter('other lane', 0)];
+      const queued = [clinicLetter('queued', 0), clinicLetter('queued', 1), clinicLetter('other lane', 0)];
       const answers = await Promise.all([fatal, ...queued].map((b) => pdfTextAsync(b)));
       expect(answers[0]!.ok).toBe(false);
       // before, each failed answer gave the dead worker the next letter: all came back unread
