@@ -1,8 +1,9 @@
-import type { Bundle, Condition, Observation, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, NHS_B, observation, patient } from './fhir-data.ts';
-import { count, everything, personIdFor, postFhir } from './http.ts';
+import { count, everything, getAs, personIdFor, postFhir } from './http.ts';
+import { generalPractitioners } from '../viewer/src/model/general-practitioner.ts';
 
 const PROVENANCE = 'https://sharedcare.dev/fhir/StructureDefinition/provenance';
 
@@ -97,6 +98,37 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     const cond = items.find((i) => i.resourceType === 'Condition') as Condition;
     expect(cond.subject.reference).toBe(`Patient/${personId}`);
     expect(cond.encounter?.reference).toBe(`Encounter/${enc.id}`);
+  });
+
+  it('keeps what kind of thing a reference to a clinician or a practice it did not send named', async () => {
+    // a GP system names the usual GP first and the practice second, neither in the bundle
+    const gpRecord = bundle('transaction', [
+      patient('dir-p', '9990000905', {
+        generalPractitioner: [
+          { reference: 'Practitioner/gp-marsh', display: 'Dr Lena Marsh' },
+          { reference: 'Organization/practice-1', display: 'Riverside Surgery' },
+        ],
+      }),
+      condition('dir-c', 'Patient/dir-p', HYPERTENSION, { asserter: { reference: 'Practitioner/gp-marsh' } }),
+    ]);
+    expect((await postFhir(r, 'gp-riverside', gpRecord)).status).toBe(200);
+    const personId = await personIdFor(r, '9990000905');
+    const token = await r.userToken('dr.gp', 'Y90001');
+    const read = await getAs<Patient>(r, token, `/fhir/Patient/${personId}`);
+    expect(read.body.generalPractitioner).toEqual([
+      { type: 'Practitioner', display: 'Dr Lena Marsh' },
+      { type: 'Organization', display: 'Riverside Surgery' },
+    ]);
+    // the banner shows the practice as the practice and the clinician as the usual GP
+    expect(generalPractitioners(read.body)).toEqual({
+      practice: 'Riverside Surgery',
+      usualGp: 'Dr Lena Marsh',
+    });
+    const { items } = await everything(r, personId, token);
+    expect((items[0] as Condition).asserter).toEqual({
+      type: 'Practitioner',
+      display: 'Practitioner gp-marsh',
+    });
   });
 
   it('stores the same content once when it is sent twice', async () => {

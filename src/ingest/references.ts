@@ -10,6 +10,7 @@ import {
   DIRECTORY_ENTRY_EXTENSION,
   DIRECTORY_TYPES,
   isClinicalType,
+  isR4ResourceType,
   ODS_SYSTEM,
   VALIDATED_TYPES,
 } from '../fhir/index.ts';
@@ -125,7 +126,7 @@ export interface RewriteContext {
  * to a directory entry (practitioner, organisation, medication) becomes its display text (a
  * referenced Medication becomes medicationCodeableConcept, so that the drug's code is classified
  * with the item, searched by `code` and read by clients as before), since only person-keyed items
- * are stored. Where the entry is a kept one (KEPT_DIRECTORY_TYPES) that this request or an earlier
+ * are stored; the display-only reference keeps its target's `type`. Where the entry is a kept one (KEPT_DIRECTORY_TYPES) that this request or an earlier
  * one sent, the display text (or the code) carries an extension naming it: `_include` follows it.
  */
 export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteContext): T {
@@ -184,6 +185,9 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
       `${ref.type} ${ref.localId}`;
     delete obj.reference;
     obj.display = display;
+    // what the reference named stays said: a reader (the viewer's banner telling the usual GP from
+    // the practice, any FHIR client) cannot otherwise tell a clinician's name from a practice's
+    if (typeof obj.type !== 'string' && isR4ResourceType(ref.type)) obj.type = ref.type;
     const target = ctx.index.resourceFor(ref);
     // Keep the organisation's ODS code: the privacy policy may withhold everything naming it.
     const ods = odsCodeOf(target);
