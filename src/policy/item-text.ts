@@ -1,15 +1,18 @@
 /**
  * The words of an item, for the free-text screen: titles, descriptions, notes, the text and display
  * of codeable concepts, comments and conclusions, string values, the narrative, and attached
- * documents sent inline (text/plain, text/html, text/rtf…, and PDF through its text layer; base64).
+ * documents sent inline (text in any charset, HTML, XML, RTF, JSON, and PDF through its text layer;
+ * base64; src/policy/document-text.ts).
  * Sharedcare's own provenance extension (the sending organisation's name) is not the item's content
  * and is skipped, so that intake and relabelling read the same words.
  *
- * An attached PDF that cannot be read (damaged, truncated, encrypted, too large, or a scan with no
- * text layer) is reported as unreadable: the classifier sends the item to review rather than
- * guess that a letter nobody could read is harmless.
+ * An attached document that cannot be read for its words (a PDF damaged, truncated, encrypted, too
+ * large, or a scan with no text layer; a Word file, an image, bytes that are not text) is reported
+ * as unreadable: the classifier sends the item to review rather than guess that a letter nobody
+ * could read is harmless.
  */
 import { PROVENANCE_EXTENSION } from '../fhir/index.ts';
+import { documentText, markupText } from './document-text.ts';
 import { holdPdfAnswers, pdfText } from './pdf/extract.ts';
 
 export interface ItemWords {
@@ -35,19 +38,23 @@ const TEXT_KEYS = new Set([
 const MAX_ATTACHMENT = 256 * 1024;
 
 function attachmentText(att: Record<string, unknown>, into: ItemWords): void {
+  // a Signature's data is a signature, not a document
+  if (typeof att.data !== 'string' || 'sigFormat' in att) return;
   const type = typeof att.contentType === 'string' ? att.contentType.toLowerCase() : '';
-  if (typeof att.data !== 'string') return;
-  if (type.startsWith('text/')) {
-    const text = Buffer.from(att.data.slice(0, Math.ceil((MAX_ATTACHMENT * 4) / 3)), 'base64').toString(
-      'utf8',
-    );
-    into.texts.push(type.includes('html') || type.includes('xml') ? stripTags(text) : text);
-  } else if (isPdf(att, type)) {
+  if (isPdf(att, type)) {
     const read = pdfText(Buffer.from(att.data, 'base64'));
     if (!read.ok) into.unreadable.push(`PDF attachment ${read.reason}`);
     else if (read.text.trim() === '') into.unreadable.push('PDF attachment has no text layer (a scan)');
     else into.texts.push(read.text);
+    return;
   }
+  if (att.data === '') return;
+  const read = documentText(
+    Buffer.from(att.data.slice(0, Math.ceil((MAX_ATTACHMENT * 4) / 3)), 'base64'),
+    type,
+  );
+  if ('text' in read) into.texts.push(read.text);
+  else into.unreadable.push(read.unreadable);
 }
 
 /** "%PDF-" in base64 */
@@ -85,8 +92,6 @@ export async function readPdfAttachments(resources: unknown[]): Promise<() => vo
   return holdPdfAnswers(pdfs);
 }
 
-const stripTags = (s: string) => s.replace(/<[^>]*>/g, ' ');
-
 export function itemWords(resource: unknown): ItemWords {
   const out: ItemWords = { texts: [], unreadable: [] };
   const walk = (node: unknown): void => {
@@ -102,7 +107,7 @@ export function itemWords(resource: unknown): ItemWords {
       if (key === 'meta' || key === 'data') continue;
       const value = obj[key];
       if (typeof value === 'string') {
-        if (TEXT_KEYS.has(key)) out.texts.push(key === 'div' ? stripTags(value) : value);
+        if (TEXT_KEYS.has(key)) out.texts.push(key === 'div' ? markupText(value) : value);
       } else walk(value);
     }
   };
