@@ -54,11 +54,43 @@ const ALIASES: Record<string, string> = {
   'https://fhir.nhs.uk/codesystem/nhsdatamodelanddictionary-main-specialty': MAIN_SPECIALTY,
 };
 
-/** The system's URI, from a URI or a name lists use; undefined for a name we do not know. */
+/** The systems above by their URI without its scheme, in lower case: how feeds misspell them. */
+const BY_URI = new Map(
+  [SNOMED, ICD10, ODS, LOINC, ATC, BNF, READ_V2, CTV3, OPCS4, TREATMENT_FUNCTION, MAIN_SPECIALTY].map(
+    (uri) => [uri.toLowerCase().replace(/^https?:\/\//, ''), uri],
+  ),
+);
+
+/** HL7's registered OIDs of the systems above (a CDA-born feed sends `urn:oid:…`). */
+const OIDS: Record<string, string> = {
+  '2.16.840.1.113883.6.96': SNOMED,
+  '2.16.840.1.113883.6.1': LOINC,
+  '2.16.840.1.113883.6.3': ICD10,
+  '2.16.840.1.113883.6.73': ATC,
+  // as NHS messaging names them (the NPfIT MIM's vocabularies)
+  '2.16.840.1.113883.2.1.3.2.4.15': SNOMED,
+  '2.16.840.1.113883.2.1.6.2': READ_V2,
+  '2.16.840.1.113883.6.29': READ_V2,
+};
+
+/** A SNOMED CT edition or version URI in place of the system (`http://snomed.info/sct/83821000000107`). */
+const SNOMED_EDITION = /^snomed\.info\/sct\/\d+(\/version\/\d+)?$/;
+
+/**
+ * The system's URI, from a URI or a name lists use; undefined for a name we do not know. A known
+ * system is recognised however a feed spells its URI: `https` for `http`, any case, a trailing
+ * slash, an OID, or a SNOMED CT edition URI. Others are kept as sent.
+ */
 export function canonicalSystem(name: string): string | undefined {
-  const key = name.trim().toLowerCase();
-  if (ALIASES[key]) return ALIASES[key];
-  return /^(https?|urn):/.test(name.trim()) ? name.trim() : undefined;
+  const trimmed = name.trim();
+  const key = trimmed.toLowerCase().replace(/\/+$/, '');
+  const alias = ALIASES[key] ?? ALIASES[`${key}/`];
+  if (alias) return alias;
+  const bare = key.replace(/^https?:\/\//, '');
+  const known = BY_URI.get(bare) ?? OIDS[key.replace(/^urn:oid:/, '')];
+  if (known) return known;
+  if (SNOMED_EDITION.test(bare)) return SNOMED;
+  return /^(https?|urn):/i.test(trimmed) ? trimmed : undefined;
 }
 
 /**
