@@ -53,4 +53,44 @@ describe.each(DB_KINDS)('changing the never-shared lists on %s', (kind) => {
       await stricter.server.close();
     }
   });
+
+  it('relabels an item stored before its document’s own security label was read, at the next start', async () => {
+    const restricted = {
+      resourceType: 'DocumentReference',
+      id: 'rl-doc',
+      status: 'current',
+      subject: { reference: 'Patient/rl-doc-p' },
+      securityLabel: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] },
+      ],
+      content: [
+        { attachment: { contentType: 'text/plain', data: Buffer.from('Letter.').toString('base64') } },
+      ],
+    };
+    await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [patient('rl-doc-p', '9990000921'), restricted as never]),
+    );
+    const id = await personIdFor(r, '9990000921');
+    expect((await everything(r, id)).items).toHaveLength(0);
+    // as an older version stored it: the label in the body only, the item labelled by nothing
+    await r.db.query(`UPDATE clinical_item SET security = '{}', sensitivity = '{}' WHERE person_id = $1`, [
+      id,
+    ]);
+    await r.db.query(`UPDATE policy_state SET value = 'before' WHERE key = 'sensitive-codes-version'`);
+    expect((await everything(r, id)).items).toHaveLength(1);
+    const restarted = await createApp(r.config, { db: r.db });
+    try {
+      const token = await r.userToken('dr', 'Y90001');
+      const res = await restarted.server.inject({
+        url: `/fhir/Patient/${id}/$everything`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const entries = (JSON.parse(res.body) as { entry: { search: { mode: string } }[] }).entry;
+      expect(entries.filter((e) => e.search.mode === 'match')).toHaveLength(0);
+    } finally {
+      await restarted.server.close();
+    }
+  });
 });

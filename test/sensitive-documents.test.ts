@@ -1,8 +1,9 @@
 /**
  * Documents in the shapes an outside pass sent (2026-12-07) that the never-shared screen did not
  * read: an attachment typed as RTF, XHTML, JSON, Word or nothing at all, text in UTF-16, and
- * markup that splits a word with a tag or writes it as character references. Each was served to
- * the patient's GP in full. Now each is read for its words, or, when it cannot be, sent to review
+ * markup that splits a word with a tag or writes it as character references; and documents marked
+ * restricted by their own securityLabel or confidentiality rather than meta.security. Each was
+ * served to the patient's GP in full. Now each is read for its words, or, when it cannot be, sent to review
  * like an unreadable PDF: either way withheld. Ordinary letters in the same shapes stay shown.
  */
 import type { Resource } from '@medplum/fhirtypes';
@@ -58,6 +59,28 @@ const WITHHELD: Resource[] = [
     subject: { reference: P },
     effectiveDateTime: '2024-05-02',
     presentedForm: [{ contentType: 'application/rtf', data: b64(`{\\rtf1 ${SAID}}`) }],
+  } as Resource,
+  // restricted by the document's own label, not meta.security (the National Record Locator's shape)
+  {
+    ...letter('nrl-v', 'text/plain', b64('Clinic letter.')),
+    securityLabel: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] },
+    ],
+  } as Resource,
+  {
+    ...letter('stu3-r', 'text/plain', b64('Clinic letter.')),
+    securityLabel: [{ coding: [{ system: 'http://hl7.org/fhir/v3/Confidentiality', code: 'R' }] }],
+  } as Resource,
+  {
+    resourceType: 'Composition',
+    id: 'discharge-r',
+    status: 'final',
+    type: { text: 'Discharge summary' },
+    subject: { reference: P },
+    date: '2024-05-03T10:00:00Z',
+    author: [{ display: 'Ward 3' }],
+    title: 'Discharge summary',
+    confidentiality: 'R',
   } as Resource,
   condition('narrative', P, HYPERTENSION, {
     text: {

@@ -27,9 +27,18 @@ export function collectCodes(resource: Resource): string[] {
   return [...out];
 }
 
-/** Security labels from meta.security, as "system|code". */
+const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
+
+/**
+ * Security labels, as "system|code": meta.security, and where a type carries its own, a
+ * DocumentReference's securityLabel (how the National Record Locator marks a document restricted)
+ * and a Composition's confidentiality.
+ */
 export function collectSecurityLabels(resource: Resource): string[] {
-  return (resource.meta?.security ?? [])
-    .filter((c: Coding) => c.code)
-    .map((c: Coding) => `${c.system ?? ''}|${c.code}`);
+  const codings: Coding[] = [...(resource.meta?.security ?? [])];
+  if (resource.resourceType === 'DocumentReference')
+    for (const label of resource.securityLabel ?? []) codings.push(...(label.coding ?? []));
+  if (resource.resourceType === 'Composition' && resource.confidentiality)
+    codings.push({ system: CONFIDENTIALITY, code: resource.confidentiality });
+  return [...new Set(codings.filter((c) => c.code).map((c) => `${c.system ?? ''}|${c.code}`))];
 }

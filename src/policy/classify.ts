@@ -16,6 +16,12 @@ import type { TextMatch, TextScreen } from './text-screen.ts';
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 export const REVIEW_PREFIX = 'review:';
+/**
+ * Bumped when the classifier reads an item differently (2: every attached document, a system
+ * however spelt, a document's own security label): part of the policy's version, so the store
+ * is relabelled at the next start.
+ */
+export const CLASSIFIER_VERSION = 'c2';
 /** the review category of an item whose attached document could not be read */
 export const UNREADABLE = 'unreadable_document';
 
@@ -28,6 +34,30 @@ const SECURITY_LABELS: Record<string, string> = {
   [`${ACT_CODE}|SEX`]: 'sexual_health',
   [`${ACT_CODE}|ETH`]: 'substance_misuse',
 };
+
+/** The v3 systems under their older names (FHIR STU3's URIs, HL7's OIDs), as R4 names them. */
+const LABEL_SYSTEMS: Record<string, string> = {
+  'http://hl7.org/fhir/v3/confidentiality': CONFIDENTIALITY,
+  'urn:oid:2.16.840.1.113883.5.25': CONFIDENTIALITY,
+  'http://hl7.org/fhir/v3/actcode': ACT_CODE,
+  'urn:oid:2.16.840.1.113883.5.4': ACT_CODE,
+};
+
+function labelKey(label: string): string {
+  const bar = label.lastIndexOf('|');
+  const system = label
+    .slice(0, bar)
+    .trim()
+    .toLowerCase()
+    .replace(/\/+$/, '')
+    .replace(/^https:/, 'http:');
+  const code = label
+    .slice(bar + 1)
+    .trim()
+    .toUpperCase();
+  const known = [CONFIDENTIALITY, ACT_CODE].find((s) => s.toLowerCase() === system);
+  return `${LABEL_SYSTEMS[system] ?? known ?? system}|${code}`;
+}
 
 /**
  * The categories an item reveals. `sourceOrg` is the ODS code of the organisation that sent it: a
@@ -94,7 +124,7 @@ export function buildClassifier(list: SensitiveCode[], screen?: TextScreen): Cla
     if (sourceOrg) for (const hit of exact.get(`${ODS}|${sourceOrg}`) ?? []) found.add(hit);
     byCodes(codes, found, context);
     for (const label of security) {
-      const category = SECURITY_LABELS[label];
+      const category = SECURITY_LABELS[label] ?? SECURITY_LABELS[labelKey(label)];
       if (category) found.add(category);
     }
     // A code settles it; only an item no code withholds is read for its words.

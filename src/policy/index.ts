@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../db/index.ts';
 import { itemLinks, LINK_RULES_VERSION } from '../fhir/index.ts';
 import { relabelItems } from '../store/index.ts';
-import { buildClassifier, type Classifier } from './classify.ts';
+import { buildClassifier, CLASSIFIER_VERSION, type Classifier } from './classify.ts';
 import { withDescendants, type SensitiveCode } from './code-list-formats.ts';
 import { importedCodes } from './code-list-store.ts';
 import { settleReviews } from './review.ts';
@@ -88,7 +88,7 @@ export function createPolicy(codeListFiles: string[], opts: PolicyOptions = {}):
     : undefined;
   let current = buildClassifier(load.codes, screen);
   let codes = load.codes;
-  let version = `${codesDigest(codes)}.${screen?.version ?? 'no-text'}.${LINK_RULES_VERSION}`;
+  let version = `${codesDigest(codes)}.${screen?.version ?? 'no-text'}.${LINK_RULES_VERSION}.${CLASSIFIER_VERSION}`;
   return {
     classify: (c, s, o, r) => current.classify(c, s, o, r),
     explain: (r) => current.explain(r),
@@ -103,7 +103,7 @@ export function createPolicy(codeListFiles: string[], opts: PolicyOptions = {}):
     useImported(imported) {
       codes = uniqueCodes(withDescendants([...load.codes, ...imported], load.edges));
       current = buildClassifier(codes, screen);
-      version = `${codesDigest(codes)}.${screen?.version ?? 'no-text'}.${LINK_RULES_VERSION}`;
+      version = `${codesDigest(codes)}.${screen?.version ?? 'no-text'}.${LINK_RULES_VERSION}.${CLASSIFIER_VERSION}`;
     },
   };
 }

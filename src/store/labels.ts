@@ -6,6 +6,8 @@
  * every labelled row, whatever the label.
  */
 import type { Queryable } from '../db/index.ts';
+import type { Resource } from '@medplum/fhirtypes';
+import { collectSecurityLabels } from '../fhir/index.ts';
 
 export const LINKED_PREFIX = 'linked:';
 const SEP = '\u001f';
@@ -128,7 +130,10 @@ export async function relabelItems(
     const updates = rows
       .map((r) => {
         const linked = r.sensitivity.filter((s) => s.startsWith(LINKED_PREFIX));
-        const own = label(r.codes, r.security, r.sourceOrg, JSON.parse(r.body));
+        const body = JSON.parse(r.body) as Resource;
+        // labels the body carries that an item stored before they were read has not in its column
+        const security = [...new Set([...r.security, ...collectSecurityLabels(body)])];
+        const own = label(r.codes, security, r.sourceOrg, body);
         const next = [...new Set([...own, ...linked])].sort();
         const links = r.unlinked ? linksOf(r.body) : undefined;
         return { id: r.id, personId: r.personId, next, links, was: r.sensitivity };
