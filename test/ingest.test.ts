@@ -131,6 +131,18 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     });
   });
 
+  it('shows a death the hospital reports though the GP record, the best source, does not say it', async () => {
+    expect(
+      (await postFhir(r, 'gp-riverside', bundle('batch', [patient('dead-gp', '9990000948')]))).status,
+    ).toBe(200);
+    const died = patient('dead-rx', '9990000948', { deceasedDateTime: '2026-12-06T03:10:00+00:00' });
+    expect((await postFhir(r, 'northgate-pas', bundle('batch', [died]))).status).toBe(200);
+    const token = await r.userToken('dr.gp', 'Y90001');
+    const read = await getAs<Patient>(r, token, `/fhir/Patient/${await personIdFor(r, '9990000948')}`);
+    expect(read.body.deceasedDateTime).toBe('2026-12-06T03:10:00+00:00');
+    expect(read.body.name?.[0]?.family).toBe('Testperson');
+  });
+
   it('stores the same content once when it is sent twice', async () => {
     const b = bundle('batch', [patient('idem', '9990000085'), observation('idem-o', 'Patient/idem', 40)]);
     await postFhir(r, 'gp-riverside', b);

@@ -117,7 +117,8 @@ export interface SourceLabel {
  * source: one linked by a verified NHS number first, then the best-ranked organisation, then the
  * most recently updated. The registered GP is the exception: it comes from the best of the sources
  * that name one, since a source that names none does not know it (a GP system's own record often
- * leaves out the practice it is; a hospital's PD1 says it). An extension per source record shows
+ * leaves out the practice it is; a hospital's PD1 says it), and so is a death (any source that
+ * reports one, the best first). An extension per source record shows
  * who knows them.
  */
 export function composePatient(
@@ -204,14 +205,21 @@ export function composePatient(
     extension,
     identifier,
   };
+  // A death any source reports is shown, whichever source is best: a hospital records it first,
+  // and a GP record that has not heard yet must not hide it. From the best source that says so.
+  const dead = ranked.find((l) => l.demographics.deceasedDateTime || l.demographics.deceasedBoolean === true);
+  if (dead) {
+    const { deceasedDateTime, deceasedBoolean } = dead.demographics;
+    if (deceasedDateTime) patient.deceasedDateTime = deceasedDateTime;
+    else patient.deceasedBoolean = deceasedBoolean;
+  }
   for (const field of [
     'active',
     'name',
     'telecom',
     'gender',
     'birthDate',
-    'deceasedBoolean',
-    'deceasedDateTime',
+    ...(dead ? [] : (['deceasedBoolean', 'deceasedDateTime'] as const)),
     'address',
     'maritalStatus',
     'communication',
