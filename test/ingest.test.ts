@@ -143,6 +143,18 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect(read.body.name?.[0]?.family).toBe('Testperson');
   });
 
+  it('lets the practice a hospital names by the national directory’s URL open the record', async () => {
+    const gp = { reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/Y90001' };
+    const sent = bundle('batch', [
+      patient('gp-url', '9990000956', { generalPractitioner: [gp] }),
+      condition('gp-url-c', 'Patient/gp-url', HYPERTENSION),
+    ]);
+    expect((await postFhir(r, 'northgate-pas', sent)).status).toBe(200);
+    const personId = await personIdFor(r, '9990000956');
+    const { items } = await everything(r, personId, await r.userToken('dr.gp', 'Y90001'));
+    expect(items.map((i) => i.resourceType)).toEqual(['Condition']);
+  });
+
   it('stores the same content once when it is sent twice', async () => {
     const b = bundle('batch', [patient('idem', '9990000085'), observation('idem-o', 'Patient/idem', 40)]);
     await postFhir(r, 'gp-riverside', b);

@@ -96,6 +96,23 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
         performer: [{ reference: 'Organization/lab' }],
         authoredOn: '2024-03-01',
       } as Resource,
+      // the same organisation named by the national directory's URL, and by a conditional reference
+      ...[
+        'https://directory.spineservices.nhs.uk/STU3/Organization/LAB01',
+        `Organization?identifier=${ODS}|LAB01`,
+      ].map(
+        (reference, i) =>
+          ({
+            resourceType: 'ServiceRequest',
+            id: `ref-lab-${i}`,
+            status: 'active',
+            intent: 'order',
+            code: { text: 'Screening' },
+            subject: { reference: P },
+            performer: [{ reference }],
+            authoredOn: '2024-03-01',
+          }) as Resource,
+      ),
       {
         resourceType: 'Organization',
         id: 'lab',

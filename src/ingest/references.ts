@@ -166,8 +166,28 @@ export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteC
   return copy;
 }
 
+/**
+ * An organisation named by its ODS code in the reference itself: the national directory's URL
+ * (CareConnect and UK Core profiles point at it) or a conditional reference on the ODS code. Its
+ * code is what the privacy policy and the care relationships read.
+ */
+const ODS_REFERENCE = [
+  /^https?:\/\/directory\.spineservices\.nhs\.uk\/(?:STU3|R4)\/Organization\/([A-Za-z0-9]{3,10})$/i,
+  /^Organization\?identifier=https:\/\/fhir\.nhs\.uk\/Id\/ods-organization-code(?:\||%7C)([A-Za-z0-9]{3,10})$/i,
+];
+
 function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
-  const ref = ctx.index.resolve(obj.reference as string);
+  const reference = obj.reference as string;
+  const ods = ODS_REFERENCE.map((re) => re.exec(reference)?.[1]).find((code) => code !== undefined);
+  if (ods) {
+    const code = ods.toUpperCase();
+    delete obj.reference;
+    obj.display ??= `Organization ${code}`;
+    obj.identifier ??= { system: ODS_SYSTEM, value: code };
+    if (typeof obj.type !== 'string') obj.type = 'Organization';
+    return;
+  }
+  const ref = ctx.index.resolve(reference);
   if (!ref) return;
   if (ref.type === 'Patient') {
     const person = ctx.personFor(ref.localId);
