@@ -170,6 +170,22 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
     expect(items.filter((i) => i.meta?.tag?.some((t) => t.code === 'LAB01'))).toEqual([]);
   });
 
+  it('answers a search for someone known only to a never-shared organisation as for no one', async () => {
+    const onlyThere = await postFhir(r, 'private-lab', bundle('batch', [patient('l2', '9990000964')]));
+    expect(onlyThere.status).toBe(200);
+    const search = async (nhs: string) => {
+      const res = await getAs<Bundle>(
+        r,
+        await r.userToken('dr.ward', 'RX1'),
+        `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${nhs}`,
+      );
+      return { status: res.status, total: res.body.total, entries: res.body.entry?.length ?? 0 };
+    };
+    // 9990000972 names no one in the region
+    expect(await search('9990000964')).toEqual(await search('9990000972'));
+    expect((await search('9990000964')).total).toBe(0);
+  });
+
   it('withholds what happened at a sensitive clinic, and what was recorded there', () => {
     expect(shown()).not.toContain('GUM clinic');
     expect(shown()).not.toContain('Blood pressure');
