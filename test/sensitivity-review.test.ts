@@ -92,6 +92,18 @@ describe.each(DB_KINDS)('the sensitivity review queue on %s', (kind) => {
     expect(q[0]!.matches).toEqual([{ category: 'hiv_aids', phrase: 'HIV', rule: 'term' }]);
   });
 
+  it('records the read of the queue in the access report of each person it lists', async () => {
+    await queue();
+    const { rows } = await r.db.query<{ event: string }>(
+      `SELECT event FROM audit_event WHERE action = 'sensitivity.review' AND person_id = $1
+        ORDER BY seq DESC LIMIT 1`,
+      [personId],
+    );
+    const event = JSON.parse(rows[0]!.event) as { detail: string; user: { id: string } };
+    expect(event.detail).toBe('review queue read (pending)');
+    expect(event.user.id).toBe('admin1');
+  });
+
   it('refuses a decision that is not confirm or release, and readers, with problem details', async () => {
     const q = await queue();
     expect(
@@ -133,9 +145,11 @@ describe.each(DB_KINDS)('the sensitivity review queue on %s', (kind) => {
       `SELECT event FROM audit_event WHERE action = 'sensitivity.review' AND person_id = $1`,
       [personId],
     );
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.event).toContain('ig.lead');
-    expect(rows[0]!.event).not.toMatch(/hiv/i);
+    // the decision, beside the reads of the queue (each audited too)
+    const decisions = rows.filter((x) => !x.event.includes('review queue read'));
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]!.event).toContain('ig.lead');
+    for (const x of rows) expect(x.event).not.toMatch(/hiv/i);
   });
 
   it('queues the item again when its flagged words change, and keeps it withheld once confirmed', async () => {

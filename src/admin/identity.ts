@@ -4,7 +4,7 @@
  * source records and writes its audit events in the same transaction; reading the queue, which
  * shows demographics, is audited too.
  */
-import { recordAuditEvents, type AuditEventInput } from '../audit/index.ts';
+import { recordAuditEventsOrRefuse, type AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import {
   decideReview,
@@ -53,7 +53,7 @@ export function identityAdmin(db: Database, moveItems: ItemMover, clock: () => D
   const audited = <T>(fn: (tx: Queryable) => Promise<{ value: T; events: AuditEventInput[] }>) =>
     db.transaction(async (tx) => {
       const { value, events } = await fn(tx);
-      await recordAuditEvents(tx, events);
+      await recordAuditEventsOrRefuse(tx, events);
       return value;
     });
   return {

@@ -5,7 +5,7 @@
  * interest, and keep the national data opt-out apart. Every action writes an audit event in the
  * same transaction.
  */
-import { recordAuditEvent, type AuditEventInput } from '../audit/index.ts';
+import { recordAuditEventsOrRefuse, type AuditEventInput } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { CLINICAL_TYPES } from '../fhir/index.ts';
@@ -68,11 +68,9 @@ async function checkTarget(tx: Queryable, b: ObjectionRequest): Promise<string |
 export function objectionService(db: Database, opts: ObjectionOptions = {}) {
   const overrideRoles = opts.overrideRoles ?? DEFAULT_OVERRIDE_ROLES;
   const audit = (tx: Queryable, actor: Actor, e: Omit<AuditEventInput, 'user' | 'outcome'>) =>
-    recordAuditEvent(tx, {
-      ...e,
-      outcome: 'success',
-      user: { id: actor.userId, org: actor.org, role: actor.role },
-    });
+    recordAuditEventsOrRefuse(tx, [
+      { ...e, outcome: 'success', user: { id: actor.userId, org: actor.org, role: actor.role } },
+    ]);
 
   return {
     addObjection: (actor: Actor, b: ObjectionRequest) =>

@@ -4,7 +4,7 @@
  * transaction and puts the list in force for intake at once; a review decision changes the item's
  * labels at once. Both are audited; the audit event never names a category.
  */
-import { recordAuditEvent } from '../audit/index.ts';
+import { recordAuditEvent, recordAuditEventsOrRefuse } from '../audit/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import {
@@ -86,7 +86,34 @@ export function sensitivityService(db: Database, policy: Policy, now: () => Date
     }
   };
   return {
-    listReviews: (status: ReviewStatus | 'all' = 'pending') => listReviews(db, status),
+    /**
+     * The queue names people and the words that flagged their items: reading it is audited, one
+     * event per person listed (their access report shows it), before the list leaves.
+     */
+    listReviews: (actor: Actor, status: ReviewStatus | 'all' = 'pending') =>
+      db.transaction(async (tx) => {
+        const entries = await listReviews(tx, status);
+        const byPerson = new Map<string, string[]>();
+        for (const e of entries) byPerson.set(e.personId, [...(byPerson.get(e.personId) ?? []), e.itemId]);
+        const read = {
+          action: 'sensitivity.review' as const,
+          outcome: 'success' as const,
+          user: user(actor),
+        };
+        const detail = `review queue read (${status})`;
+        await recordAuditEventsOrRefuse(
+          tx,
+          byPerson.size === 0
+            ? [{ ...read, detail }]
+            : [...byPerson].map(([personId, itemIds]) => ({
+                ...read,
+                personId,
+                returnedIds: itemIds,
+                detail,
+              })),
+        );
+        return entries;
+      }),
 
     decide: (actor: Actor, itemId: string, decision: ReviewDecision, who: Decider = {}) =>
       db.transaction(async (tx) => {

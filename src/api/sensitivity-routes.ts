@@ -46,8 +46,8 @@ export function registerSensitivityRoutes(app: FastifyInstance, services: Servic
   const svc = services.sensitivity;
 
   app.get('/admin/sensitivity/review', async (req) => {
-    await requireRole(services, req, ADMIN_ROLE);
-    return svc.listReviews(parse(statusQuery, req.query).status);
+    const user = await requireRole(services, req, ADMIN_ROLE);
+    return svc.listReviews(actorOf(user), parse(statusQuery, req.query).status);
   });
   app.post('/admin/sensitivity/review/:itemId', async (req) => {
     const user = await requireRole(services, req, ADMIN_ROLE);

@@ -16,7 +16,13 @@ export {
   type ChainPosition,
 } from './types.ts';
 export { canonicalEvent, digestIds, eventHash, genesisHash, CHAINS } from './canonical.ts';
-export { recordAccessEvent, recordAuditEvent, recordAuditEvents, type RecordOptions } from './record.ts';
+export {
+  recordAccessEvent,
+  recordAuditEvent,
+  recordAuditEvents,
+  recordAuditEventsOrRefuse,
+  type RecordOptions,
+} from './record.ts';
 export {
   DEFAULT_REFUSAL_LIMITS,
   refusalRecorder,

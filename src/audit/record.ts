@@ -19,6 +19,7 @@
  */
 import type { AuditConfig } from '../config/index.ts';
 import type { Database, Queryable } from '../db/index.ts';
+import { SharedcareError } from '../errors/index.ts';
 import { evaluateRules, needs, type AlertRule, type PersonFacts } from './alert-rules.ts';
 import { alertCandidates, raiseAlerts, storeAlerts, type KnownRepeats } from './alert-store.ts';
 import { canonicalEvent } from './canonical.ts';
@@ -212,4 +213,20 @@ export async function recordAuditEvents(
   const out: (ChainPosition & { alerts: number })[] = [];
   for (const [k, p] of prepared.entries()) out.push(await alertsFor(tx, p, rows[k], { ...opts, settings }));
   return out;
+}
+
+/**
+ * Appends the events of an administrative read or change, or refuses the request: if the trail
+ * cannot take them (the database refuses the insert, the chain cannot be locked), what was read
+ * does not leave and the caller is told to try again (503), as a clinical read is (src/gate).
+ */
+export async function recordAuditEventsOrRefuse(tx: Queryable, inputs: AuditEventInput[]): Promise<void> {
+  try {
+    await recordAuditEvents(tx, inputs);
+  } catch {
+    throw new SharedcareError(
+      'audit-unavailable',
+      'This could not be recorded in the audit trail, so nothing is returned. Try again shortly.',
+    );
+  }
 }

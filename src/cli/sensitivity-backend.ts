@@ -30,7 +30,7 @@ export interface SensitivityBackend {
 
 export function directSensitivity(svc: SensitivityService, actor: Actor): SensitivityBackend {
   return {
-    listReviews: (status) => svc.listReviews(status as never),
+    listReviews: (status) => svc.listReviews(actor, status as never),
     decide: (id, decision, who) => svc.decide(actor, id, decision, who),
     listCodeLists: () => svc.listCodeLists(),
     codesOfList: (name) => svc.codesOfList(name),
