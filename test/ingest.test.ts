@@ -229,6 +229,23 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect(rows[0]!.n).toBe(2);
   });
 
+  it('removes a goal its source marks entered in error (a Goal’s status is its lifecycleStatus)', async () => {
+    const goal = (lifecycleStatus: string) =>
+      ({
+        resourceType: 'Goal',
+        id: 'goal-1',
+        lifecycleStatus,
+        description: { text: 'Reduce blood pressure below 140/90' },
+        subject: { reference: 'Patient/goal-p' },
+      }) as Resource;
+    await postFhir(r, 'gp-riverside', bundle('batch', [patient('goal-p', '9990000980'), goal('active')]));
+    const personId = await personIdFor(r, '9990000980');
+    expect((await everything(r, personId)).items.map((i) => i.resourceType)).toEqual(['Goal']);
+    const res = await postFhir(r, 'gp-riverside', bundle('batch', [goal('entered-in-error')]));
+    expect(res.body.entry?.[0]?.response?.outcome?.issue?.[0]?.diagnostics).toContain('deleted');
+    expect((await everything(r, personId)).items).toEqual([]);
+  });
+
   it('rejects an invalid resource with an OperationOutcome naming the entry and field, and stores nothing', async () => {
     const before = [await count(r, 'clinical_item'), await count(r, 'person'), await count(r, 'person_link')];
     const bad = bundle('transaction', [

@@ -137,15 +137,26 @@ export function toInstant(v: string): string | undefined {
 }
 
 export function statusOf(resource: Resource): string | undefined {
-  const r = resource as { status?: unknown; clinicalStatus?: { coding?: { code?: string }[] } };
+  const r = resource as {
+    status?: unknown;
+    lifecycleStatus?: unknown;
+    clinicalStatus?: { coding?: { code?: string }[] };
+  };
   if (typeof r.status === 'string') return r.status;
+  // a Goal's status is its lifecycleStatus
+  if (typeof r.lifecycleStatus === 'string') return r.lifecycleStatus;
   return r.clinicalStatus?.coding?.[0]?.code;
 }
 
 export function isEnteredInError(resource: Resource): boolean {
-  const r = resource as { status?: unknown; verificationStatus?: { coding?: { code?: string }[] } };
+  const r = resource as {
+    status?: unknown;
+    lifecycleStatus?: unknown;
+    verificationStatus?: { coding?: { code?: string }[] };
+  };
   return (
     r.status === 'entered-in-error' ||
+    r.lifecycleStatus === 'entered-in-error' ||
     r.verificationStatus?.coding?.some((c) => c.code === 'entered-in-error') === true
   );
 }
