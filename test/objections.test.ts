@@ -6,7 +6,7 @@
  */
 import type { Bundle, Consent, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DPO_ROLE, mintUserToken } from '../src/access/index.ts';
+import { ADMIN_ROLE, DPO_ROLE, mintUserToken } from '../src/access/index.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, observation, patient } from './fhir-data.ts';
 import { everything, getAs, personIdFor, postFhir } from './http.ts';
@@ -17,6 +17,7 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
   let r: TestRegion;
   let personId: string;
   let dpo: string;
+  let dpoElsewhere: string;
   let clinician: string;
   let hospital: string;
 
@@ -41,6 +42,11 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
   beforeAll(async () => {
     r = await startRegion(kind);
     dpo = await mintUserToken(r.config.devIssuerSecret!, { user: 'dpo1', org: 'Y90001', role: DPO_ROLE });
+    dpoElsewhere = await mintUserToken(r.config.devIssuerSecret!, {
+      user: 'dpo9',
+      org: 'ZZZ99',
+      role: DPO_ROLE,
+    });
     clinician = await r.userToken('dr.gp', 'Y90001');
     hospital = await r.userToken('dr.ward', 'RX1');
     await postFhir(
@@ -137,6 +143,34 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     expect(stranger.status).toBe(403);
   });
 
+  it('refuses the register, the opt-out and the DPO’s reports to a governance role held outside the region', async () => {
+    const admin9 = await mintUserToken(r.config.devIssuerSecret!, {
+      user: 'admin9',
+      org: 'ZZZ99',
+      role: ADMIN_ROLE,
+    });
+    const privacyOfficer = await mintUserToken(r.config.devIssuerSecret!, {
+      user: 'po9',
+      org: 'ZZZ99',
+      role: 'R0001',
+    });
+    for (const [token, url] of [
+      [dpoElsewhere, `/admin/objections?nhs=${NHS}`],
+      [admin9, `/admin/opt-out?nhs=${NHS}`],
+      [admin9, '/admin/sensitivity/review'],
+      [dpoElsewhere, `/dpo/access-report?person=${NHS}`],
+      [privacyOfficer, `/dpo/subject-access-report?person=${NHS}`],
+    ] as const) {
+      const res = await call(token, 'GET', url);
+      expect(res.status, url).toBe(403);
+      expect(res.text, url).toMatch(/ZZZ99 does not take part/);
+      expect(res.text, url).not.toContain(personId);
+    }
+    // the same roles at an organisation of the region
+    expect((await call(dpo, 'GET', `/admin/objections?nhs=${NHS}`)).status).toBe(200);
+    expect((await call(dpo, 'GET', `/dpo/access-report?person=${NHS}`)).status).toBe(200);
+  });
+
   it('lets only an allowed role override, only for safeguarding or public interest, with a reason and an end date', async () => {
     const tries: [string, unknown, number, RegExp][] = [
       [
@@ -152,6 +186,13 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
         /safeguarding or public-interest/,
       ],
       [dpo, { ground: 'safeguarding', reason: 'short', endsOn: inFuture(30) }, 400, /reason/],
+      // an allowed role held at an organisation that does not take part in the region
+      [
+        dpoElsewhere,
+        { ground: 'safeguarding', reason: 'Child protection conference', endsOn: inFuture(30) },
+        403,
+        /does not take part/,
+      ],
       [
         dpo,
         { ground: 'safeguarding', reason: 'Child protection conference', endsOn: '2020-01-01' },

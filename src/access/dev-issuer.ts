@@ -8,6 +8,8 @@ import { SharedcareError } from '../errors/index.ts';
 import type { Principal } from './principal.ts';
 
 export const DEV_ISSUER = 'urn:sharedcare:dev-issuer';
+/** The organisation the command line acts at when a command names none (reads only). */
+export const CLI_ORG = 'CLI';
 export const AUDIENCE = 'sharedcare';
 
 function key(secret: string): Uint8Array {

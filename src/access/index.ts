@@ -17,6 +17,7 @@ export {
 } from './decide.ts';
 export {
   AUDIENCE,
+  CLI_ORG,
   DEV_ISSUER,
   mintSourceToken,
   mintUserToken,

@@ -9,6 +9,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import {
   ADMIN_ROLE,
+  CLI_ORG,
+  DEV_ISSUER,
   DPO_ROLE,
   type Principal,
   type SourcePrincipal,
@@ -16,6 +18,7 @@ import {
 } from '../access/index.ts';
 import type { RefusedRequest } from '../admin/index.ts';
 import { SharedcareError } from '../errors/index.ts';
+import { getOrganisation } from '../region/index.ts';
 import type { ReadContext } from '../gate/index.ts';
 import type { Services } from './context.ts';
 
@@ -118,6 +121,30 @@ export function refuseUser(
   });
 }
 
+/**
+ * A governance role (administrator, data protection officer, an override role) reads or decides
+ * about people only when held at an organisation of the region: a national role code (the Privacy Officer's R0001) is
+ * held in every trust in England, and a clinical user from elsewhere is already refused at the
+ * gate (org-unknown).
+ */
+export async function requireRegionOrganisation(
+  services: Services,
+  req: FastifyRequest,
+  user: UserPrincipal,
+): Promise<UserPrincipal> {
+  // the command line's own actor, through a server it started (development issuer only: production
+  // mode refuses that issuer's tokens)
+  if (user.issuer === DEV_ISSUER && user.org === CLI_ORG) return user;
+  if (!(await getOrganisation(services.db, user.org)))
+    throw await refuseUser(
+      services,
+      req,
+      user,
+      `organisation ${user.org} does not take part in this shared care record`,
+    );
+  return user;
+}
+
 /** A user with one of these roles. */
 export async function requireRole(
   services: Services,
@@ -128,6 +155,15 @@ export async function requireRole(
   if (!(roles as string[]).includes(user.role))
     throw await refuseUser(services, req, user, `this endpoint needs the ${roles.join(' or ')} role`);
   return user;
+}
+
+/** requireRole, for what reads or decides about people: at an organisation of the region too. */
+export async function requireGovernanceRole(
+  services: Services,
+  req: FastifyRequest,
+  ...roles: (typeof ADMIN_ROLE | typeof DPO_ROLE)[]
+): Promise<UserPrincipal> {
+  return requireRegionOrganisation(services, req, await requireRole(services, req, ...roles));
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   type SubjectAccessFormat,
 } from '../admin/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { refuseUser, requireUser } from './auth.ts';
+import { refuseUser, requireRegionOrganisation, requireUser } from './auth.ts';
 import type { Services } from './context.ts';
 
 const period = { from: z.string().optional(), to: z.string().optional(), _format: z.string().optional() };
@@ -82,7 +82,7 @@ export function registerDpoRoutes(app: FastifyInstance, services: Services): voi
   async function allow(req: FastifyRequest, admins = false): Promise<UserPrincipal> {
     const user = await requireUser(services, req);
     const kind = accessKindOf(user.role, roles);
-    if (kind === 'dpo' || (admins && kind === 'admin')) return user;
+    if (kind === 'dpo' || (admins && kind === 'admin')) return requireRegionOrganisation(services, req, user);
     throw await refuseUser(
       services,
       req,

@@ -10,7 +10,7 @@ import { ADMIN_ROLE } from '../access/index.ts';
 import { actorOf, identityAdmin } from '../admin/index.ts';
 import { itemMover } from '../ingest/index.ts';
 import { parse } from './admin-routes.ts';
-import { requireRole } from './auth.ts';
+import { requireGovernanceRole } from './auth.ts';
 import type { Services } from './context.ts';
 
 const decisionBody = z.object({ decision: z.enum(['link', 'apart']) }).strict();
@@ -25,17 +25,17 @@ const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).defa
 export function registerIdentityRoutes(app: FastifyInstance, services: Services): void {
   const identity = identityAdmin(services.db, itemMover(services.ingest));
   app.get('/admin/identity/review', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
+    const user = await requireGovernanceRole(services, req, ADMIN_ROLE);
     return identity.listReview(actorOf(user), parse(listQuery, req.query).limit);
   });
   app.post<{ Params: { id: string } }>('/admin/identity/review/:id', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
+    const user = await requireGovernanceRole(services, req, ADMIN_ROLE);
     const { decision } = parse(decisionBody, req.body);
     const out = await identity.decideReview(actorOf(user), req.params.id, decision);
     return { id: out.pair.id, decision: out.decision, moved: out.moves.length };
   });
   app.post('/admin/identity/split', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
+    const user = await requireGovernanceRole(services, req, ADMIN_ROLE);
     const body = parse(splitBody, req.body);
     const out = await identity.split(actorOf(user), body.personId, body.records);
     return { personId: out.newPersonId, moved: out.moves.length };

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ADMIN_ROLE, DPO_ROLE, type UserPrincipal } from '../access/index.ts';
 import { adminService } from '../admin/index.ts';
 import { parse } from './admin-routes.ts';
-import { requireRole, requireUser } from './auth.ts';
+import { requireGovernanceRole, requireRegionOrganisation, requireUser } from './auth.ts';
 import type { Services } from './context.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date is YYYY-MM-DD');
@@ -39,7 +39,7 @@ export function registerObjectionRoutes(app: FastifyInstance, services: Services
   });
   /** The register is kept by administrators and the data protection officer. */
   const registrar = (req: FastifyRequest): Promise<UserPrincipal> =>
-    requireRole(services, req, ADMIN_ROLE, DPO_ROLE);
+    requireGovernanceRole(services, req, ADMIN_ROLE, DPO_ROLE);
 
   app.get<{ Querystring: { nhs?: string; all?: string } }>('/admin/objections', async (req) =>
     admin.listObjections(await registrar(req), req.query.nhs ?? '', req.query.all === 'true'),
@@ -58,12 +58,12 @@ export function registerObjectionRoutes(app: FastifyInstance, services: Services
   });
   // Overriding is a decision of its own: any signed-in user may ask, the policy checks the role.
   app.post<{ Params: { id: string } }>('/admin/objections/:id/override', async (req, reply) => {
-    const user = await requireUser(services, req);
+    const user = await requireRegionOrganisation(services, req, await requireUser(services, req));
     const b = parse(overrideBody, req.body);
     return reply.code(201).send(await admin.overrideObjection(user, req.params.id, b));
   });
   app.post<{ Params: { id: string } }>('/admin/overrides/:id/end', async (req) => {
-    const user = await requireUser(services, req);
+    const user = await requireRegionOrganisation(services, req, await requireUser(services, req));
     if (!services.config.policy.overrideRoles.includes(user.role)) await registrar(req); // refuses with the usual 403 if neither
     return admin.endOverride(user, req.params.id);
   });

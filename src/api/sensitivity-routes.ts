@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ADMIN_ROLE } from '../access/index.ts';
 import { actorOf } from '../admin/index.ts';
 import { parse } from './admin-routes.ts';
-import { requireRole } from './auth.ts';
+import { requireGovernanceRole, requireRole } from './auth.ts';
 import type { Services } from './context.ts';
 
 const decisionBody = z.object({
@@ -46,11 +46,11 @@ export function registerSensitivityRoutes(app: FastifyInstance, services: Servic
   const svc = services.sensitivity;
 
   app.get('/admin/sensitivity/review', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
+    const user = await requireGovernanceRole(services, req, ADMIN_ROLE);
     return svc.listReviews(actorOf(user), parse(statusQuery, req.query).status);
   });
   app.post('/admin/sensitivity/review/:itemId', async (req) => {
-    const user = await requireRole(services, req, ADMIN_ROLE);
+    const user = await requireGovernanceRole(services, req, ADMIN_ROLE);
     const { itemId } = parse(uuid, req.params);
     const body = parse(decisionBody, req.body);
     return svc.decide(actorOf(user), itemId, body.decision, { by: body.by, org: body.org });

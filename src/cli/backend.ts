@@ -5,7 +5,7 @@
  * instead, so the folder is never opened twice.
  */
 import os from 'node:os';
-import { ADMIN_ROLE, DPO_ROLE, mintSourceToken, mintUserToken } from '../access/index.ts';
+import { ADMIN_ROLE, CLI_ORG, DPO_ROLE, mintSourceToken, mintUserToken } from '../access/index.ts';
 import {
   adminService,
   retentionRun,
@@ -80,7 +80,7 @@ export interface Backend {
 const cliActor = (role: string, who?: CliActor): Actor =>
   who
     ? { userId: who.by, org: who.org, role }
-    : { userId: `${os.userInfo().username}@cli`, org: 'CLI', role };
+    : { userId: `${os.userInfo().username}@cli`, org: CLI_ORG, role };
 
 export async function directBackend(config: Config, db: Database, who?: CliActor): Promise<Backend> {
   const admin = adminService(db, {
