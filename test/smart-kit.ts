@@ -1,4 +1,5 @@
 /** What the SMART launch tests share: a port, a listening server, the app's session storage. */
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -56,6 +57,7 @@ export async function smartLaunch(
     id = (res.json() as { launch: string }).launch;
   }
   const redirect = `${r.config.publicUrl}/viewer/`;
+  const verifier = pkce();
   const params = new URLSearchParams({
     response_type: 'code',
     client_id: 'sharedcare-viewer',
@@ -64,6 +66,7 @@ export async function smartLaunch(
     aud: `${r.config.publicUrl}/fhir`,
     state: 'st',
     scope: 'launch patient/*.read',
+    ...verifier.params,
   });
   const auth = await server.inject({ method: 'GET', url: `/oauth/authorize?${params.toString()}` });
   const code = auth.headers.location ? new URL(String(auth.headers.location)).searchParams.get('code') : null;
@@ -77,9 +80,20 @@ export async function smartLaunch(
       code,
       redirect_uri: redirect,
       client_id: 'sharedcare-viewer',
+      code_verifier: verifier.verifier,
     }).toString(),
   });
   if (token.statusCode !== 200) return { step: 'token', status: token.statusCode, body: token.body };
   const body = token.json() as { access_token: string; patient?: string };
   return { step: 'session', accessToken: body.access_token, patient: body.patient };
+}
+
+/** A PKCE verifier and its S256 challenge, as a SMART app makes one per authorisation. */
+export function pkce(): {
+  verifier: string;
+  params: { code_challenge: string; code_challenge_method: 'S256' };
+} {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, params: { code_challenge: challenge, code_challenge_method: 'S256' } };
 }

@@ -235,6 +235,14 @@ describe('SMART EHR launch with the SMART JavaScript client', () => {
       { redirect: 'manual' },
     );
     expect(wrongRedirect.status).toBe(400);
+    // a registered app that does not prove itself with PKCE (a code taken from its redirect, a log
+    // or a browser's history would otherwise be as good as the app's own)
+    const noPkce = await fetch(
+      `${r.config.publicUrl}/oauth/authorize?${q({ client_id: 'gp-record-app', redirect_uri: `${appUrl}/app` })}`,
+      { redirect: 'manual' },
+    );
+    expect(noPkce.status).toBe(400);
+    expect(await noPkce.text()).toMatch(/code_challenge is required/);
   });
 
   /** The app under test stands in for the viewer: same launch, same authorisation server. */

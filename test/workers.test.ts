@@ -17,6 +17,7 @@ import { ownPostgres } from './pg-server.ts';
 import { clinicianToken, sleep, sourceToken, startServer, type ServerProcess } from './server-process.ts';
 import { mintUserToken } from '../src/access/index.ts';
 import { loadConfig } from '../src/config/index.ts';
+import { pkce } from './smart-kit.ts';
 
 const NHS = '9990000026';
 const RATE_LIMIT = 30;
@@ -204,6 +205,7 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
         body: JSON.stringify({ patient: NHS }),
       });
       expect(launched.status, launched.body).toBe(201);
+      const verifier = pkce();
       const params = new URLSearchParams({
         response_type: 'code',
         client_id: 'sharedcare-viewer',
@@ -212,6 +214,7 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
         aud: `${server.base}/fhir`,
         state: 'st',
         scope: 'launch patient/*.read',
+        ...verifier.params,
       });
       const authorised = await send(`/oauth/authorize?${params.toString()}`, { from });
       const code = new URL(String(authorised.headers.location)).searchParams.get('code');
@@ -225,6 +228,7 @@ describe.skipIf(!hasPostgres)('two server processes on one port (serve --workers
           code: code!,
           redirect_uri: redirect,
           client_id: 'sharedcare-viewer',
+          code_verifier: verifier.verifier,
         }).toString(),
       });
       expect(exchanged.status, exchanged.body).toBe(200);

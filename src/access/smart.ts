@@ -98,7 +98,10 @@ export function checkAuthorizeRequest(
     throw invalid('redirect_uri is not registered for this client', 'redirect_uri');
   if (req.response_type !== 'code') throw invalid('response_type must be code', 'response_type');
   if (req.aud !== fhirBase) throw invalid(`aud must be ${fhirBase}`, 'aud');
-  if (req.code_challenge && req.code_challenge_method !== 'S256')
+  // SMART App Launch 2: every app proves with PKCE that it is the one that asked (a code seen in
+  // a redirect, a log or a browser's history is useless without the verifier)
+  if (!req.code_challenge) throw invalid('code_challenge is required (PKCE with S256)', 'code_challenge');
+  if (req.code_challenge_method !== 'S256')
     throw invalid('code_challenge_method must be S256', 'code_challenge_method');
   return client;
 }
@@ -208,13 +211,11 @@ export async function exchangeCode(q: Queryable, req: TokenRequest, secret: stri
   if (!row) throw invalid('the code is unknown, expired or already used', 'code');
   if (row.client_id !== req.client_id || row.redirect_uri !== req.redirect_uri)
     throw invalid('client_id or redirect_uri does not match the authorisation', 'client_id');
-  if (row.code_challenge) {
-    const expected = createHash('sha256')
-      .update(req.code_verifier ?? '')
-      .digest('base64url');
-    if (expected !== row.code_challenge)
-      throw invalid('code_verifier does not match the code_challenge', 'code_verifier');
-  }
+  const expected = createHash('sha256')
+    .update(req.code_verifier ?? '')
+    .digest('base64url');
+  if (!row.code_challenge || expected !== row.code_challenge)
+    throw invalid('code_verifier does not match the code_challenge', 'code_verifier');
   const launched = JSON.parse(row.principal) as UserPrincipal;
   // a launch for a patient binds the session to them; a launching user's own binding must agree
   if (row.nhs_number !== null && isBoundElsewhere(launched, row.nhs_number))
