@@ -246,6 +246,50 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect((await everything(r, personId)).items).toEqual([]);
   });
 
+  it('refuses an entry whose fullUrl or PUT url names another resource than it carries, storing nothing', async () => {
+    const before = [await count(r, 'clinical_item'), await count(r, 'person'), await count(r, 'person_link')];
+    const base = 'https://gp.example/fhir';
+    const entries = [
+      // the fullUrl says Patient/mix-a, the resource is Patient/mix-b (another NHS number)
+      {
+        fullUrl: `${base}/Patient/mix-a`,
+        resource: patient('mix-b', '9990000115'),
+        request: { method: 'POST', url: 'Patient' },
+      },
+      {
+        fullUrl: `${base}/Observation/mix-o`,
+        resource: observation('mix-o', `${base}/Patient/mix-a`, 1),
+        request: { method: 'POST', url: 'Observation' },
+      },
+      // a PUT to one id carrying another
+      {
+        resource: observation('mix-o2', 'Patient/mix-b', 2),
+        request: { method: 'PUT', url: 'Observation/mix-o3' },
+      },
+    ];
+    const res = await postFhir(r, 'gp-riverside', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: entries,
+    } as Bundle);
+    expect(res.status).toBe(422);
+    expect(res.body.issue?.map((i) => [i.expression?.[0], i.diagnostics])).toEqual([
+      [
+        'Bundle.entry[0].fullUrl',
+        'fullUrl names Patient/mix-a but the resource is Patient/mix-b; they must name the same resource',
+      ],
+      [
+        'Bundle.entry[2].request.url',
+        'request.url names Observation/mix-o3 but the resource is Observation/mix-o2; they must name the same resource',
+      ],
+    ]);
+    expect([
+      await count(r, 'clinical_item'),
+      await count(r, 'person'),
+      await count(r, 'person_link'),
+    ]).toEqual(before);
+  });
+
   it('rejects an invalid resource with an OperationOutcome naming the entry and field, and stores nothing', async () => {
     const before = [await count(r, 'clinical_item'), await count(r, 'person'), await count(r, 'person_link')];
     const bad = bundle('transaction', [

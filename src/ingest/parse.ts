@@ -106,6 +106,39 @@ function deleteTarget(url: unknown): { type: string; id: string } | undefined {
   return m && isR4ResourceType(m[1]!) ? { type: m[1]!, id: m[2]! } : undefined;
 }
 
+/** The type and id a RESTful URL names (`https://…/fhir/Patient/123`, `Patient/123`), if it names one. */
+const RESTFUL = /^(?:https?:\/\/\S+\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/**
+ * An entry whose fullUrl or PUT url names another resource than the one it carries (FHIR: they
+ * must agree). Taken as sent, references to the fullUrl and references to the id went to different
+ * records, and could land on different people.
+ */
+function namesDisagree(
+  e: BundleEntry,
+  resource: { resourceType: string; id?: unknown },
+  method: 'PUT' | 'POST',
+  at: string,
+): Problem | undefined {
+  const carried = `${resource.resourceType}${typeof resource.id === 'string' ? `/${resource.id}` : ''}`;
+  const check = (url: string | undefined, where: string): Problem | undefined => {
+    const m = url === undefined ? null : RESTFUL.exec(url);
+    if (!m) return undefined;
+    const [, type, id] = m;
+    if (type === resource.resourceType && (typeof resource.id !== 'string' || id === resource.id))
+      return undefined;
+    return {
+      message: `${where} names ${type}/${id} but the resource is ${carried}; they must name the same resource`,
+      expression: `${at}.${where}`,
+    };
+  };
+  if (e.fullUrl && /^https?:/.test(e.fullUrl)) {
+    const p = check(e.fullUrl, 'fullUrl');
+    if (p) return p;
+  }
+  return method === 'PUT' ? check(e.request?.url, 'request.url') : undefined;
+}
+
 export function parseJson(value: unknown): Entry[] {
   const problems: Problem[] = [];
   if (!checkResourceShape(value, 'Bundle', problems))
@@ -161,7 +194,9 @@ export function parseJson(value: unknown): Entry[] {
       return;
     }
     if (checkResourceShape(e.resource, `${at}.resource`, problems)) {
-      entries.push({ at, method, resource: e.resource, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) });
+      const disagree = namesDisagree(e, e.resource, method, at);
+      if (disagree) problems.push(disagree);
+      else entries.push({ at, method, resource: e.resource, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) });
     }
   });
   if (problems.length > 0)
