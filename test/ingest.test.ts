@@ -290,6 +290,32 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     ]).toEqual(before);
   });
 
+  it('refuses a date the calendar does not have, and takes 29 February of a leap year', async () => {
+    const before = await count(r, 'clinical_item');
+    const res = await postFhir(
+      r,
+      'gp-riverside',
+      bundle('batch', [
+        patient('cal-p', '9990000115', { birthDate: '1960-02-30' }),
+        observation('cal-o1', 'Patient/cal-p', 1, '2023-02-29T10:00:00Z'),
+        observation('cal-o2', 'Patient/cal-p', 2, '2024-04-31'),
+      ]),
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.issue?.map((i) => i.expression?.[0])).toEqual([
+      'Bundle.entry[0].resource.birthDate',
+      'Bundle.entry[1].resource.effectiveDateTime',
+      'Bundle.entry[2].resource.effectiveDateTime',
+    ]);
+    expect(res.body.issue?.[0]?.diagnostics).toMatch(/no such day/);
+    expect(await count(r, 'clinical_item')).toBe(before);
+    const leap = bundle('batch', [
+      patient('cal-p', '9990000115'),
+      observation('cal-o3', 'Patient/cal-p', 3, '2024-02-29'),
+    ]);
+    expect((await postFhir(r, 'gp-riverside', leap)).status).toBe(200);
+  });
+
   it('rejects an invalid resource with an OperationOutcome naming the entry and field, and stores nothing', async () => {
     const before = [await count(r, 'clinical_item'), await count(r, 'person'), await count(r, 'person_link')];
     const bad = bundle('transaction', [

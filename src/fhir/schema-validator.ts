@@ -26,7 +26,14 @@ const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 export const VALIDATED_TYPES = ['Patient', ...Object.keys(CLINICAL_TYPES), ...DIRECTORY_TYPES].sort();
 
 /** Bumped when compile() edits the published schema differently (part of the cache file's name). */
-const SCHEMA_EDITS = 2;
+const SCHEMA_EDITS = 4;
+
+/** How the published patterns of date, dateTime and instant begin (the year). */
+const FHIR_YEAR = '^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)';
+/** Years with a 29 February: divisible by 4, and centuries only when divisible by 400. */
+const LEAP_YEAR = '(?:\\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)';
+/** A calendar date with a day its month does not have (30 or 31 February, 31 April, 29 February 2023). */
+export const NO_SUCH_DAY = `^(?:\\d{4}-(?:02-3[01]|(?:0[469]|11)-31)|(?!${LEAP_YEAR}-)\\d{4}-02-29)`;
 
 type Validators = Record<string, ValidateFunction>;
 let validators: Validators | undefined;
@@ -54,6 +61,16 @@ function compile(): string {
   // or `subject: "Patient/1"` would pass and reach code that reads them: say it.
   for (const def of Object.values(schema.definitions) as { properties?: unknown; type?: string }[])
     if (def.properties && !def.type) def.type = 'object';
+  // The published patterns take any day up to 31 in any month: 2024-02-30 passed, was stored, and
+  // then matched no date search. A day the month does not have is refused.
+  // Those patterns are in the definitions and inline in every choice element (effectiveDateTime).
+  const refuseNoSuchDay = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    if (typeof o.pattern === 'string' && o.pattern.startsWith(FHIR_YEAR)) o.not = { pattern: NO_SUCH_DAY };
+    for (const v of Object.values(o)) refuseNoSuchDay(v);
+  };
+  refuseNoSuchDay(schema.definitions);
   for (;;) {
     const ajv = new Ajv({ strict: false, allErrors: true, code: { source: true } });
     ajv.addSchema(schema, 'fhir');
@@ -126,6 +143,8 @@ function describe(err: ErrorObject, at: string): Problem {
       };
     case 'pattern':
       return { message: `not a valid FHIR ${typeName(err)}`, expression };
+    case 'not':
+      return { message: `not a valid FHIR ${typeName(err)}: that month has no such day`, expression };
     case 'type':
       return {
         message: `must be ${(err.params as { type: string }).type === 'array' ? 'an array' : `a ${(err.params as { type: string }).type}`}`,
