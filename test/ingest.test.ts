@@ -1,4 +1,5 @@
 import type { Bundle, Condition, Observation, Patient, Resource } from '@medplum/fhirtypes';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { bundle, condition, HYPERTENSION, NHS_B, observation, patient } from './fhir-data.ts';
@@ -314,6 +315,46 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
       observation('cal-o3', 'Patient/cal-p', 3, '2024-02-29'),
     ]);
     expect((await postFhir(r, 'gp-riverside', leap)).status).toBe(200);
+  });
+
+  it('takes FHIR JSON as UTF-8 only: another charset, bytes that are not UTF-8 or a compressed body are refused', async () => {
+    const before = await count(r, 'person_link');
+    const text = JSON.stringify(
+      bundle('batch', [patient('enc-p', '9990000123', { name: [{ family: 'Müller', given: ['José'] }] })]),
+    );
+    const send = async (payload: Buffer, headers: Record<string, string>) => {
+      const res = await r.app.server.inject({
+        method: 'POST',
+        url: '/ingest/fhir',
+        headers: { authorization: `Bearer ${await r.sourceToken('gp-riverside')}`, ...headers },
+        payload,
+      });
+      return { status: res.statusCode, text: res.body };
+    };
+    const latin1 = await send(Buffer.from(text, 'latin1'), {
+      'content-type': 'application/fhir+json; charset=ISO-8859-1',
+    });
+    expect(latin1.status).toBe(415);
+    expect(latin1.text).toMatch(/FHIR JSON is UTF-8/);
+    // the same Latin-1 bytes, said to be UTF-8: not stored as "M\uFFFDller"
+    const mislabelled = await send(Buffer.from(text, 'latin1'), { 'content-type': 'application/fhir+json' });
+    expect(mislabelled.status).toBe(400);
+    expect(mislabelled.text).toMatch(/not valid UTF-8/);
+    const gzipped = await send(gzipSync(text), {
+      'content-type': 'application/fhir+json',
+      'content-encoding': 'gzip',
+    });
+    expect(gzipped.status).toBe(415);
+    expect(gzipped.text).toMatch(/uncompressed/);
+    expect(await count(r, 'person_link')).toBe(before);
+    // UTF-8 with a byte-order mark is taken, the names as sent
+    const bom = await send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]), {
+      'content-type': 'application/fhir+json; charset=utf-8',
+    });
+    expect(bom.status, bom.text).toBe(200);
+    const token = await r.userToken('dr.gp', 'Y90001');
+    const read = await getAs<Patient>(r, token, `/fhir/Patient/${await personIdFor(r, '9990000123')}`);
+    expect(read.body.name?.[0]?.family).toBe('Müller');
   });
 
   it('rejects an invalid resource with an OperationOutcome naming the entry and field, and stores nothing', async () => {

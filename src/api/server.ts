@@ -89,6 +89,37 @@ function fastifyErrorToOurs(err: {
   return undefined;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON body's text. FHIR's JSON is UTF-8: a body in another charset, or compressed, is refused
+ * with what to send instead (a Latin-1 "Müller" read as UTF-8 became "M\uFFFDller", stored, and
+ * matched on); bytes that are not UTF-8 are refused, not replaced; a byte-order mark is dropped.
+ */
+export function jsonBodyText(
+  headers: { 'content-type'?: string; 'content-encoding'?: string },
+  raw: Buffer,
+): string {
+  const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity')
+    throw new SharedcareError(
+      'unsupported-media-type',
+      `Content-Encoding ${encoding} is not accepted: send the body uncompressed`,
+    );
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+    throw new SharedcareError(
+      'unsupported-media-type',
+      `charset ${charset} is not accepted: FHIR JSON is UTF-8 (send charset=utf-8)`,
+    );
+  const bytes = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new SharedcareError('invalid-request', 'the body is not valid UTF-8: FHIR JSON is UTF-8');
+  }
+}
+
 export function buildServer(services: Services): FastifyInstance {
   const app = Fastify({
     loggerInstance: services.log as unknown as FastifyBaseLogger,
@@ -114,16 +145,22 @@ export function buildServer(services: Services): FastifyInstance {
       'application/x-ndjson',
       'application/ndjson',
     ],
-    { parseAs: 'string' },
-    (req, body, done) => {
+    { parseAs: 'buffer' },
+    (req, raw, done) => {
+      let body: string;
+      try {
+        body = jsonBodyText(req.headers, raw as Buffer);
+      } catch (err) {
+        return done(err as SharedcareError, undefined);
+      }
       if (req.url.startsWith('/ingest/')) return done(null, body); // ingest guards and parses it itself
       try {
-        checkJsonText(body as string);
+        checkJsonText(body);
       } catch (err) {
         return done(err as SharedcareError, undefined);
       }
       try {
-        done(null, (body as string).length ? JSON.parse(body as string) : undefined);
+        done(null, body.length ? JSON.parse(body) : undefined);
       } catch {
         done(new SharedcareError('invalid-request', 'the body is not valid JSON'), undefined);
       }
