@@ -156,6 +156,18 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect(items.map((i) => i.resourceType)).toEqual(['Condition']);
   });
 
+  it('resolves a conditional reference to a patient the same transaction sends', async () => {
+    const sent = bundle('transaction', [
+      patient('cond-p', '9990000131'),
+      observation('cond-o', 'Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000131', 7),
+    ]);
+    const res = await postFhir(r, 'gp-riverside', sent);
+    expect(res.status, res.text).toBe(200);
+    const personId = await personIdFor(r, '9990000131');
+    const { items } = await everything(r, personId);
+    expect((items[0] as Observation).subject?.reference).toBe(`Patient/${personId}`);
+  });
+
   it('stores the same content once when it is sent twice', async () => {
     const b = bundle('batch', [patient('idem', '9990000085'), observation('idem-o', 'Patient/idem', 40)]);
     await postFhir(r, 'gp-riverside', b);

@@ -142,6 +142,22 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
       observation('hba1c', P, 48, '2024-01-12'),
       // a sexual health clinic attendance at the hospital's GUM clinic and what was measured there
       enc('gum-visit', GUM_CLINIC),
+      // another visit there, which what was recorded names by its visit number only
+      {
+        ...enc('gum-visit-2', GUM_CLINIC),
+        identifier: [{ system: 'https://northgate.example/visit', value: 'GUMV2' }],
+      } as Resource,
+      observation('bp-at-gum-2', P, 121, '2024-02-02', {
+        code: { text: 'Blood pressure' },
+        encounter: { reference: 'Encounter?identifier=https://northgate.example/visit|GUMV2' },
+      }),
+      observation('bp-at-gum-3', P, 122, '2024-02-02', {
+        code: { text: 'Blood pressure' },
+        encounter: {
+          type: 'Encounter',
+          identifier: { system: 'https://northgate.example/visit', value: 'GUMV2' },
+        },
+      }),
       observation('bp-at-gum', P, 120, '2024-02-01', {
         code: { text: 'Blood pressure' },
         encounter: { reference: 'Encounter/gum-visit' },

@@ -43,12 +43,30 @@ export function localIdOf(resource: Resource, fullUrl: string | undefined): stri
   return fullUrl;
 }
 
+const CONDITIONAL = /^([A-Z][A-Za-z]+)\?identifier=([^&]+)$/;
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** A token search value, "system|value" or "value" */
+function splitToken(token: string): [string, string] {
+  const bar = token.indexOf('|');
+  return bar < 0 ? ['', token] : [token.slice(0, bar), token.slice(bar + 1)];
+}
+
 const RELATIVE = /^(?:https?:\/\/[^\s]+\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
 
 /** Index of what this request contains, to resolve references to it. */
 export class RequestIndex {
   private byFullUrl = new Map<string, { ref: LocalRef; resource: Resource | undefined }>();
   private byLocal = new Map<string, Resource>();
+  /** "Type|system|value" of every identifier a resource in the request carries */
+  private byIdentifier = new Map<string, LocalRef>();
 
   constructor(entries: Entry[]) {
     for (const e of entries) {
@@ -62,15 +80,35 @@ export class RequestIndex {
       const resource = validated ? e.resource : undefined;
       if (e.fullUrl) this.byFullUrl.set(e.fullUrl, { ref, resource });
       if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
+      const ids = (resource as { identifier?: Identified[] | Identified } | undefined)?.identifier;
+      for (const i of Array.isArray(ids) ? ids : ids ? [ids] : [])
+        if (i.value) this.byIdentifier.set(`${ref.type}|${i.system ?? ''}|${i.value}`, ref);
     }
   }
 
-  /** What a reference string points at, in the source's terms. */
+  /**
+   * What a reference string points at, in the source's terms: a fullUrl in the request, a
+   * RESTful id, or a conditional reference on an identifier of a resource in the request
+   * (`Encounter?identifier=system|value`, as a transaction may name what it creates).
+   */
   resolve(reference: string): LocalRef | undefined {
     const hit = this.byFullUrl.get(reference);
     if (hit) return hit.ref;
     const m = RELATIVE.exec(reference);
-    return m ? { type: m[1]!, localId: m[2]! } : undefined;
+    if (m) return { type: m[1]!, localId: m[2]! };
+    const c = CONDITIONAL.exec(reference);
+    if (!c) return undefined;
+    const [system, value] = splitToken(safeDecode(c[2]!));
+    return this.byIdentifier.get(`${c[1]}|${system}|${value}`);
+  }
+
+  /** A logical reference (an identifier, no reference) to a resource in the request. */
+  resolveIdentifier(type: string | undefined, identifier: Identified): LocalRef | undefined {
+    if (!identifier.value) return undefined;
+    if (type) return this.byIdentifier.get(`${type}|${identifier.system ?? ''}|${identifier.value}`);
+    const key = `|${identifier.system ?? ''}|${identifier.value}`;
+    const found = [...this.byIdentifier].filter(([k]) => k.endsWith(key)).map(([, ref]) => ref);
+    return found.length === 1 ? found[0] : undefined; // a type that says which, or nothing
   }
 
   resourceFor(ref: LocalRef): Resource | undefined {
@@ -153,6 +191,7 @@ export function rewriteReferences<T extends Resource>(resource: T, ctx: RewriteC
     }
     const obj = node as Record<string, unknown>;
     if (typeof obj.reference === 'string' && !obj.reference.startsWith('#')) rewriteOne(obj, ctx);
+    else if (obj.reference === undefined && isIdentifier(obj.identifier)) logicalToLiteral(obj, ctx);
     for (const k in obj) {
       const v = obj[k];
       if (k !== 'contained' && v !== null && typeof v === 'object') walk(v);
@@ -175,6 +214,23 @@ const ODS_REFERENCE = [
   /^https?:\/\/directory\.spineservices\.nhs\.uk\/(?:STU3|R4)\/Organization\/([A-Za-z0-9]{3,10})$/i,
   /^Organization\?identifier=https:\/\/fhir\.nhs\.uk\/Id\/ods-organization-code(?:\||%7C)([A-Za-z0-9]{3,10})$/i,
 ];
+
+const isIdentifier = (x: unknown): x is Identified =>
+  x !== null && typeof x === 'object' && !Array.isArray(x) && typeof (x as Identified).value === 'string';
+
+/**
+ * A reference by identifier alone to a clinical item sent in the same request gets that item's
+ * id as well, so that what depends on it is linked (an observation made at a withheld clinic
+ * visit the source named by its visit number is withheld with it). The identifier is kept.
+ */
+function logicalToLiteral(obj: Record<string, unknown>, ctx: RewriteContext): void {
+  const ref = ctx.index.resolveIdentifier(
+    typeof obj.type === 'string' ? obj.type : undefined,
+    obj.identifier as Identified,
+  );
+  if (ref && isClinicalType(ref.type))
+    obj.reference = `${ref.type}/${itemId(ctx.sourceId, ref.type, ref.localId)}`;
+}
 
 function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
   const reference = obj.reference as string;
