@@ -358,10 +358,13 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     });
     expect(gzipped.status).toBe(415);
     expect(gzipped.text).toMatch(/uncompressed/);
+    const stu3 = await send(Buffer.from(text), { 'content-type': 'application/fhir+json; fhirVersion=3.0' });
+    expect(stu3.status).toBe(415);
+    expect(stu3.text).toMatch(/FHIR R4/);
     expect(await count(r, 'person_link')).toBe(before);
     // UTF-8 with a byte-order mark is taken, the names as sent
     const bom = await send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]), {
-      'content-type': 'application/fhir+json; charset=utf-8',
+      'content-type': 'application/fhir+json; fhirVersion=4.0; charset=utf-8',
     });
     expect(bom.status, bom.text).toBe(200);
     const token = await r.userToken('dr.gp', 'Y90001');

@@ -94,7 +94,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * A JSON body's text. FHIR's JSON is UTF-8: a body in another charset, or compressed, is refused
  * with what to send instead (a Latin-1 "Müller" read as UTF-8 became "M\uFFFDller", stored, and
- * matched on); bytes that are not UTF-8 are refused, not replaced; a byte-order mark is dropped.
+ * matched on), as is one that says it is of another FHIR version than R4; bytes that are not UTF-8
+ * are refused, not replaced; a byte-order mark is dropped.
  */
 export function jsonBodyText(
   headers: { 'content-type'?: string; 'content-encoding'?: string },
@@ -111,6 +112,12 @@ export function jsonBodyText(
     throw new SharedcareError(
       'unsupported-media-type',
       `charset ${charset} is not accepted: FHIR JSON is UTF-8 (send charset=utf-8)`,
+    );
+  const version = /;\s*fhirVersion\s*=\s*"?([^";\s]+)/i.exec(headers['content-type'] ?? '')?.[1];
+  if (version !== undefined && !/^4\.0(\.\d+)?$/.test(version))
+    throw new SharedcareError(
+      'unsupported-media-type',
+      `fhirVersion ${version} is not accepted: this server speaks FHIR R4 (fhirVersion=4.0)`,
     );
   const bytes = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? raw.subarray(3) : raw;
   try {
