@@ -105,15 +105,6 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
       identityPending,
     );
 
-  const knownOnlyToNeverShared = async (q: Queryable, personId: string): Promise<boolean> => {
-    const { sources } = await region.snapshot();
-    const { rows } = await q.query<{ source_id: string }>(
-      'SELECT DISTINCT source_id FROM person_link WHERE person_id = $1',
-      [personId],
-    );
-    return rows.length > 0 && rows.every((r) => neverShared(sources.get(r.source_id)?.org ?? ''));
-  };
-
   const patientOf = (tx: Queryable, g: Granted) =>
     g.policy.withheld ? minimalPatient(g.person) : combinedPatient(tx, g, neverShared);
 
@@ -166,14 +157,15 @@ export function createGate(db: Database, fhirBaseUrl: string, opts: GateOptions 
         ctx,
         'patient.search',
         'Patient?identifier=nhs-number',
-        async (q) => {
-          const person = await findPersonByNhsNumber(q, nhs);
+        async (q) => (await findPersonByNhsNumber(q, nhs))?.id,
+        patientBundle,
+        {
+          onNoRelationship: idOnly,
           // known only through records of organisations that are never shared: not found at all,
           // as a demographic search answers (src/gate/fhir-reads.ts findPatients)
-          return person && !(await knownOnlyToNeverShared(q, person.id)) ? person.id : undefined;
+          unseen: (links, snapshot) =>
+            links.length > 0 && links.every((l) => neverShared(snapshot.sources.get(l.sourceId)?.org ?? '')),
         },
-        patientBundle,
-        { onNoRelationship: idOnly },
       ),
 
     // By id, the caller may not know whose record it is: without a relationship the answer is the

@@ -249,6 +249,8 @@ export function createGovernor(
       personRefusalAsNotFound?: boolean;
       /** read the open identity reviews naming the person's records with the decision (Granted) */
       pendingReviews?: boolean;
+      /** a person this read answers as if no one were found (from the links the decision reads) */
+      unseen?: (links: PersonLink[], region: RegionSnapshot) => boolean;
     } = {},
   ): Promise<T> {
     const notFound = opts.notFound ?? 'No person matches';
@@ -256,7 +258,7 @@ export function createGovernor(
     const base = { ...contextOf(ctx), query: describe };
     const now = clock();
     const c = await decisionContext(db, await locate(db), ctx.user, now, opts.pendingReviews === true);
-    const person = c.person;
+    const person = c.person && !opts.unseen?.(c.links, snapshot) ? c.person : undefined;
     const about = person ? { person, links: c.links } : undefined;
     const access = decideWith(ctx.user, person, c, snapshot, now);
     const personOnly =
