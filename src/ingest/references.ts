@@ -67,6 +67,8 @@ export class RequestIndex {
   private byLocal = new Map<string, Resource>();
   /** "Type|system|value" of every identifier a resource in the request carries */
   private byIdentifier = new Map<string, LocalRef>();
+  /** the same without the type ("|system|value"): undefined where two types carry it */
+  private byUntypedIdentifier = new Map<string, LocalRef | undefined>();
 
   constructor(entries: Entry[]) {
     for (const e of entries) {
@@ -82,7 +84,15 @@ export class RequestIndex {
       if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
       const ids = (resource as { identifier?: Identified[] | Identified } | undefined)?.identifier;
       for (const i of Array.isArray(ids) ? ids : ids ? [ids] : [])
-        if (i.value) this.byIdentifier.set(`${ref.type}|${i.system ?? ''}|${i.value}`, ref);
+        if (i.value) {
+          const key = `|${i.system ?? ''}|${i.value}`;
+          this.byIdentifier.set(`${ref.type}${key}`, ref);
+          const other = this.byUntypedIdentifier.get(key);
+          this.byUntypedIdentifier.set(
+            key,
+            this.byUntypedIdentifier.has(key) && other?.type !== ref.type ? undefined : ref,
+          );
+        }
     }
   }
 
@@ -105,10 +115,9 @@ export class RequestIndex {
   /** A logical reference (an identifier, no reference) to a resource in the request. */
   resolveIdentifier(type: string | undefined, identifier: Identified): LocalRef | undefined {
     if (!identifier.value) return undefined;
-    if (type) return this.byIdentifier.get(`${type}|${identifier.system ?? ''}|${identifier.value}`);
     const key = `|${identifier.system ?? ''}|${identifier.value}`;
-    const found = [...this.byIdentifier].filter(([k]) => k.endsWith(key)).map(([, ref]) => ref);
-    return found.length === 1 ? found[0] : undefined; // a type that says which, or nothing
+    // without a type, only an identifier one type carries says which
+    return type ? this.byIdentifier.get(`${type}${key}`) : this.byUntypedIdentifier.get(key);
   }
 
   resourceFor(ref: LocalRef): Resource | undefined {
@@ -234,7 +243,11 @@ function logicalToLiteral(obj: Record<string, unknown>, ctx: RewriteContext): vo
 
 function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
   const reference = obj.reference as string;
-  const ods = ODS_REFERENCE.map((re) => re.exec(reference)?.[1]).find((code) => code !== undefined);
+  // (most references are "Type/id" or a urn: neither form starts so)
+  const ods =
+    reference.startsWith('http') || reference.startsWith('Organization?')
+      ? ODS_REFERENCE.map((re) => re.exec(reference)?.[1]).find((code) => code !== undefined)
+      : undefined;
   if (ods) {
     const code = ods.toUpperCase();
     delete obj.reference;
