@@ -59,6 +59,24 @@ export function observation(
   } as Resource;
 }
 
+/** A clinic letter (DocumentReference) with one attachment, as a GP or hospital system sends one. */
+export function letter(
+  id: string,
+  patientRef: string,
+  attachment: { contentType?: string; data: string },
+  date = '2024-06-01T10:00:00Z',
+): Resource {
+  return {
+    resourceType: 'DocumentReference',
+    id,
+    status: 'current',
+    type: { text: 'Clinic letter' },
+    subject: { reference: patientRef },
+    date,
+    content: [{ attachment }],
+  } as Resource;
+}
+
 export const HYPERTENSION = {
   system: 'http://snomed.info/sct',
   code: '38341003',

@@ -9,7 +9,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { bundle, condition, HYPERTENSION, patient } from './fhir-data.ts';
+import { bundle, condition, HYPERTENSION, letter, patient } from './fhir-data.ts';
 import { everything, getAs, personIdFor, postFhir } from './http.ts';
 
 const P = 'Patient/doc-shapes';
@@ -20,33 +20,24 @@ const utf16le = (s: string, bom: boolean) =>
   Buffer.concat([Buffer.from(bom ? [0xff, 0xfe] : []), Buffer.from(s, 'utf16le')]).toString('base64');
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-function letter(id: string, contentType: string | undefined, data: string): Resource {
-  return {
-    resourceType: 'DocumentReference',
-    id,
-    status: 'current',
-    type: { text: 'Clinic letter' },
-    subject: { reference: P },
-    date: '2024-05-01T10:00:00Z',
-    content: [{ attachment: { ...(contentType ? { contentType } : {}), data } }],
-  } as Resource;
-}
+const doc = (id: string, contentType: string | undefined, data: string): Resource =>
+  letter(id, P, { ...(contentType ? { contentType } : {}), data }, '2024-05-01T10:00:00Z');
 
 /** local id → the document; every one must be withheld */
 const WITHHELD: Resource[] = [
-  letter('rtf', 'application/rtf', b64(`{\\rtf1\\ansi{\\fonttbl\\f0 Arial;}\\f0 ${SAID}\\par}`)),
+  doc('rtf', 'application/rtf', b64(`{\\rtf1\\ansi{\\fonttbl\\f0 Arial;}\\f0 ${SAID}\\par}`)),
   // the word split by a formatting group and an escaped letter
-  letter('rtf-split', 'text/rtf', b64("{\\rtf1\\ansi Known H{\\b \\'49V} positive.\\par}")),
-  letter('no-type', undefined, b64(SAID)),
-  letter('octet', 'application/octet-stream', b64(SAID)),
-  letter('xhtml', 'application/xhtml+xml', b64(`<html><body><p>H<b>IV</b> positive</p></body></html>`)),
-  letter('json', 'application/json', b64(JSON.stringify({ note: SAID }))),
-  letter('utf16-bom', 'text/plain; charset=utf-16', utf16le(SAID, true)),
-  letter('utf16-bare', 'text/plain', utf16le(SAID, false)),
-  letter('html-split', 'text/html', b64('<p>Known <span>H</span><span>IV</span> positive.</p>')),
-  letter('html-entity', 'text/html', b64('<p>Known &#72;IV positive (&#x48;IV clinic).</p>')),
+  doc('rtf-split', 'text/rtf', b64("{\\rtf1\\ansi Known H{\\b \\'49V} positive.\\par}")),
+  doc('no-type', undefined, b64(SAID)),
+  doc('octet', 'application/octet-stream', b64(SAID)),
+  doc('xhtml', 'application/xhtml+xml', b64(`<html><body><p>H<b>IV</b> positive</p></body></html>`)),
+  doc('json', 'application/json', b64(JSON.stringify({ note: SAID }))),
+  doc('utf16-bom', 'text/plain; charset=utf-16', utf16le(SAID, true)),
+  doc('utf16-bare', 'text/plain', utf16le(SAID, false)),
+  doc('html-split', 'text/html', b64('<p>Known <span>H</span><span>IV</span> positive.</p>')),
+  doc('html-entity', 'text/html', b64('<p>Known &#72;IV positive (&#x48;IV clinic).</p>')),
   // a Word file cannot be read for its words: to review, as a scanned PDF is
-  letter(
+  doc(
     'word',
     'application/msword',
     Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 3, 0]).toString('base64'),
@@ -62,13 +53,13 @@ const WITHHELD: Resource[] = [
   } as Resource,
   // restricted by the document's own label, not meta.security (the National Record Locator's shape)
   {
-    ...letter('nrl-v', 'text/plain', b64('Clinic letter.')),
+    ...doc('nrl-v', 'text/plain', b64('Clinic letter.')),
     securityLabel: [
       { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'V' }] },
     ],
   } as Resource,
   {
-    ...letter('stu3-r', 'text/plain', b64('Clinic letter.')),
+    ...doc('stu3-r', 'text/plain', b64('Clinic letter.')),
     securityLabel: [{ coding: [{ system: 'http://hl7.org/fhir/v3/Confidentiality', code: 'R' }] }],
   } as Resource,
   {
@@ -92,14 +83,14 @@ const WITHHELD: Resource[] = [
 
 /** ordinary letters in the same shapes: shown */
 const SHOWN: Resource[] = [
-  letter(
+  doc(
     'ok-rtf',
     'application/rtf',
     b64('{\\rtf1\\ansi Sprained left ankle: rest, ice, review in two weeks.\\par}'),
   ),
-  letter('ok-html', 'text/html', b64('<p>Blood <b>pressure</b></p><p>review: well controlled.</p>')),
-  letter('ok-utf16', 'text/plain; charset=utf-16', utf16le('Annual review: well, no change.', true)),
-  letter('ok-no-type', undefined, b64('Seen in clinic for a routine knee review.')),
+  doc('ok-html', 'text/html', b64('<p>Blood <b>pressure</b></p><p>review: well controlled.</p>')),
+  doc('ok-utf16', 'text/plain; charset=utf-16', utf16le('Annual review: well, no change.', true)),
+  doc('ok-no-type', undefined, b64('Seen in clinic for a routine knee review.')),
 ];
 
 describe.each(DB_KINDS)('documents the text screen must read, on %s', (kind) => {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pdfText, pdfTextAsync } from '../src/policy/pdf/extract.ts';
 import { upsertSource } from '../src/region/index.ts';
 import { launchBrowser, NO_CHROMIUM_MESSAGE, SKIP_BROWSER_TESTS } from './e2e/browser.ts';
-import { bundle, patient } from './fhir-data.ts';
+import { bundle, letter, patient } from './fhir-data.ts';
 import { everything, personIdFor, postFhir, postHl7 as postHl7As } from './http.ts';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 
@@ -35,15 +35,7 @@ const LETTERS = {
 };
 
 const letterRef = (id: string, pdf: Buffer): Resource =>
-  ({
-    resourceType: 'DocumentReference',
-    id,
-    status: 'current',
-    type: { text: 'Clinic letter' },
-    subject: { reference: P },
-    date: '2024-06-01T10:00:00Z',
-    content: [{ attachment: { contentType: 'application/pdf', data: pdf.toString('base64') } }],
-  }) as Resource;
+  letter(id, P, { contentType: 'application/pdf', data: pdf.toString('base64') });
 
 describe.skipIf(SKIP_BROWSER_TESTS)('PDF attachments under the text screen', () => {
   const pdfs: Record<keyof typeof LETTERS, Buffer> = {} as never;
