@@ -215,6 +215,39 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(items.filter((i) => i.resourceType === 'DiagnosticReport')).toHaveLength(1);
   });
 
+  it('keeps both results when one OBX has sub-id 1 and another the same test with none, once on a resend', async () => {
+    // a microbiology report: the culture's organism under sub-id 1, the laboratory's comment with none
+    const culture = (control: string, comment: string, status = 'F') =>
+      [
+        msh('ORU^R01^ORU_R01', control),
+        pid('H3001', '9990003009'),
+        `OBR|1|ORD-H3001|FIL-H3001|630-4^Bacteria identified in Urine by Culture^LN|||20240316090000||||||||||||||||||${status}`,
+        `OBX|1|ST|630-4^Bacteria identified^LN|1|Escherichia coli||||||${status}|||20240316090000`,
+        `OBX|2|ST|630-4^Bacteria identified^LN||${comment}||||||${status}|||20240316090000`,
+      ].join('\r');
+    const cultures = async () => {
+      const personId = await personIdFor(r, '9990003009');
+      const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+      return (
+        items.filter(
+          (i) => i.resourceType === 'Observation' && (i as Observation).code.coding?.[0]?.code === '630-4',
+        ) as Observation[]
+      )
+        .map((o) => o.valueString)
+        .sort();
+    };
+    await postHl7(r, admission('CUL-0', 'H3001', '9990003009'));
+    expect((await postHl7(r, culture('CUL-1', 'Over 100,000 organisms/mL'))).msa).toMatch(/^MSA\|AA\|/);
+    expect(await cultures()).toEqual(['Escherichia coli', 'Over 100,000 organisms/mL']);
+    const stored = await count(r, 'clinical_item');
+    // the same report sent again under a new control id stores nothing more
+    await postHl7(r, culture('CUL-2', 'Over 100,000 organisms/mL'));
+    expect(await count(r, 'clinical_item')).toBe(stored);
+    // a corrected comment replaces the comment, and the organism stays
+    await postHl7(r, culture('CUL-3', 'Mixed growth, please repeat', 'C'));
+    expect(await cultures()).toEqual(['Escherichia coli', 'Mixed growth, please repeat']);
+  });
+
   it('takes a clinic letter as a DocumentReference with its text', async () => {
     await postHl7(r, admission('MDM-0', 'H3001', '9990000093'));
     expect((await postHl7(r, letter('MDM-1', 'H3001', '9990000093'))).msa).toMatch(/^MSA\|AA\|MDM-1\|/);

@@ -55,9 +55,11 @@ export function mapResults(ctx: MappingContext): void {
   for (const g of groups) {
     if (g.obr) mapReport(ctx, patientId, g.obr, g.obx);
     // a document outside any report has nowhere to go; a result outside one stands alone
-    else
+    else {
+      const taken = new Set<string>();
       for (const obx of g.obx)
-        if (!isDocument(obx)) mapObservation(ctx, patientId, obx, undefined, undefined);
+        if (!isDocument(obx)) mapObservation(ctx, patientId, obx, undefined, undefined, taken);
+    }
   }
 }
 
@@ -81,6 +83,7 @@ function mapReport(ctx: MappingContext, patientId: string, obr: Segment, obxs: S
   // who is responsible for a report sent as a document: its OBX's responsible observer (OBX-16)
   const interpreters: Reference<Practitioner>[] = [];
   const seen = new Map<string, number>();
+  const taken = new Set<string>();
   for (const obx of obxs) {
     if (isDocument(obx)) {
       const doc = embeddedDocument(ctx, obx);
@@ -94,7 +97,7 @@ function mapReport(ctx: MappingContext, patientId: string, obr: Segment, obxs: S
     const key = `${obx.get(3)}|${obx.get(4)}`;
     const nth = (seen.get(key) ?? 0) + 1;
     seen.set(key, nth);
-    const id = mapObservation(ctx, patientId, obx, `${reportId}-${obx.get(4) || nth}`, effective);
+    const id = mapObservation(ctx, patientId, obx, `${reportId}-${obx.get(4) || nth}`, effective, taken);
     if (id) results.push({ reference: `Observation/${id}` });
   }
   const section = obr.get(24).toUpperCase();
@@ -135,6 +138,8 @@ function mapObservation(
   /** the report's id and the result's place in it; standalone results are keyed by code and time */
   idBase: string | undefined,
   reportTime: string | undefined,
+  /** the ids this report's results already have */
+  taken: Set<string>,
 ): string | undefined {
   const code = ctx.coded(obx, 3);
   if (!code) {
@@ -148,7 +153,14 @@ function mapObservation(
   const status = RESULT_STATUS[obx.get(11).toUpperCase()] ?? 'final';
   const effective = ctx.date(obx, 14) ?? reportTime;
   const key = code.coding?.[0]?.code ?? code.text ?? '';
-  const id = idBase ? fhirId(idBase, key) : fhirId(patientId, 'obs', key, effective ?? '');
+  const natural = idBase ? fhirId(idBase, key) : fhirId(patientId, 'obs', key, effective ?? '');
+  // Sub-id 1 and a first result with no sub-id make the same id, and so would the same test twice
+  // at one time outside a report: the later one is told apart by its place, so that neither
+  // replaces the other. The first keeps the id it always had, so results stored before are not
+  // duplicated when their report is sent again.
+  let id = natural;
+  for (let n = 2; taken.has(id); n++) id = fhirId(natural, String(n));
+  taken.add(id);
   const range = referenceRange(obx.get(7));
   const flag = obx.get(8);
   // OBX-16, the responsible observer: who made or verified the result (an XCN)
