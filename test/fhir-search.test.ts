@@ -96,6 +96,9 @@ describe.each(DB_KINDS)('the FHIR search API on %s', (kind) => {
     ['Observation', 'code=http://snomed.info/sct|1049301000000100&date=ge2023', ['o-hba1c-2']],
     ['Observation', 'date=2022-04-15T09:30:00Z', ['o-hba1c-1']],
     ['Observation', 'date=gt2022-04-15T09:30:00Z', ['o-hba1c-2', 'o-bp']],
+    // a time without a zone is the clock on the wall in England: 09:00 BST is 08:00 UTC
+    ['Observation', 'date=2023-06-01T09:00', ['o-bp']],
+    ['Observation', 'date=lt2023-06-01T09:00', ['o-hba1c-1', 'o-hba1c-2']],
     ['AllergyIntolerance', 'category=medication&clinical-status=active', ['a-pen']],
     ['AllergyIntolerance', 'code=91936005&date=2020', ['a-pen']],
     ['AllergyIntolerance', 'category=food', []],

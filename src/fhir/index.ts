@@ -19,3 +19,10 @@ export { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM, PROVENANCE_EXTENSION, SOURCE_URI
 export { checkJsonText, checkQuery, checkRequestValues, MAX_JSON_DEPTH } from './guard.ts';
 export { isR4ResourceType, R4_RESOURCE_TYPES } from './r4-resource-types.ts';
 export * from './search/index.ts';
+export {
+  computeOffsetMinutes,
+  formatOffset,
+  localInstant,
+  localOffsetMinutes,
+  REGION_TIME_ZONE,
+} from './local-time.ts';

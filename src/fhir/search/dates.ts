@@ -4,6 +4,7 @@
  * start to its end), and each prefix is a relation between the two. Written by hand: no maintained
  * npm library evaluates FHIR date prefixes outside a whole FHIR server.
  */
+import { localInstant } from '../local-time.ts';
 
 /** A half-open interval of epoch milliseconds, [lo, hi). Open ends are ±Infinity. */
 export interface Range {
@@ -23,31 +24,44 @@ export interface DateValue {
 const DATE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
-/** The range a FHIR date, dateTime or instant covers, by its precision; undefined if it is not one. */
+/**
+ * The range a FHIR date, dateTime or instant covers, by its precision; undefined if it is not one.
+ * A value without a zone (a date, or a search value's dateTime) is wall-clock time in the region
+ * (Europe/London): "2026-06-10" is the day as lived in England, from 23:00 UTC the evening before
+ * in summer. Both sides of a comparison are read so, so a date stored as a date still matches
+ * itself, and an event at 00:30 BST falls on the day the clinician searched for.
+ */
 export function dateRange(text: string): Range | undefined {
   const m = DATE.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, tz] = m;
+  const year = Number(y);
   const month = mo ? Number(mo) : 1;
   const day = d ? Number(d) : 1;
   if (month < 1 || month > 12 || day < 1 || day > 31) return undefined;
-  const offsetMs =
-    tz && tz !== 'Z'
-      ? (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) * 60_000
-      : 0;
-  const base = Date.UTC(Number(y), month - 1, day, h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0);
-  if (Number.isNaN(base)) return undefined;
-  const lo = base + (frac ? Number(`0.${frac}`) * 1000 : 0) - offsetMs;
   // a date that does not exist (31 February) rolls over in Date.UTC: refuse it
-  const check = new Date(Date.UTC(Number(y), month - 1, day));
-  if (check.getUTCDate() !== day) return undefined;
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;
+  const [hour, minute, second] = [h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  // an instant at the start of a wall-clock time: in the zone given, or else the region's
+  const at = (yy: number, monthIndex: number, dd: number, hh = 0, mm = 0, ss = 0) =>
+    tz === undefined
+      ? localInstant(yy, monthIndex, dd, hh, mm, ss)
+      : Date.UTC(yy, monthIndex, dd, hh, mm, ss) - offsetOf(tz);
+  const lo = at(year, month - 1, day, hour, minute, second) + (frac ? Number(`0.${frac}`) * 1000 : 0);
   let hi: number;
   if (frac || s) hi = lo + (frac ? 1 : 1000);
   else if (mi) hi = lo + 60_000;
-  else if (d) hi = Date.UTC(Number(y), month - 1, day + 1) - offsetMs;
-  else if (mo) hi = Date.UTC(Number(y), month, 1);
-  else hi = Date.UTC(Number(y) + 1, 0, 1);
+  else if (d) hi = at(year, month - 1, day + 1);
+  else if (mo) hi = at(year, month, 1);
+  else hi = at(year + 1, 0, 1);
   return { lo, hi };
+}
+
+/** "Z", "+01:00", "-05:00" in milliseconds */
+function offsetOf(tz: string): number {
+  if (tz === 'Z') return 0;
+  return (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) * 60_000;
 }
 
 /** A date search value ("ge2021-03", "2021-03-04T10:00:00Z"); undefined if it is not one. */

@@ -4,10 +4,9 @@
  * without a zone is local time in England (Europe/London, with summer time), as UK feeds send it.
  */
 import type { Problem } from '../../errors/index.ts';
+import { formatOffset, localOffsetMinutes } from '../../fhir/index.ts';
 
 const TS = /^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(?:\.(\d{1,4}))?)?([+-]\d{4})?$/;
-
-export const FEED_TIME_ZONE = 'Europe/London';
 
 export type DateResult = { ok: true; value: string | undefined } | { ok: false; problem: Problem };
 
@@ -15,27 +14,9 @@ function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** Made once: constructing a DateTimeFormat costs more than the rest of a message's mapping (profiled). */
-let offsetFormat: Intl.DateTimeFormat | undefined;
-
-/**
- * Offsets already worked out, by wall-clock hour: formatToParts was still the costliest call of a
- * message's mapping (profiled). One hour always has one answer: the UK changes its clocks on the
- * hour, in wall-clock time as in UTC, and the answer below does not depend on the minutes within.
- */
-const offsetByHour = new Map<string, string>();
-const OFFSETS_KEPT = 100_000;
-
-/** The offset ("+01:00") of a wall-clock time in the feed's time zone. */
+/** The offset ("+01:00") of a wall-clock time in the feed's time zone, the region's. */
 function londonOffset(y: number, mo: number, d: number, h: number): string {
-  const key = `${y}-${mo}-${d}-${h}`;
-  let offset = offsetByHour.get(key);
-  if (offset === undefined) {
-    if (offsetByHour.size >= OFFSETS_KEPT) offsetByHour.clear();
-    offset = computeOffset(y, mo, d, h, 0);
-    offsetByHour.set(key, offset);
-  }
-  return offset;
+  return formatOffset(localOffsetMinutes(y, mo, d, h));
 }
 
 /** A date of the proleptic calendar, any year from 1 (Date.UTC reads years 0–99 as 1900–1999). */
@@ -67,25 +48,6 @@ export function localPeriodBounds(from: string, to = from): { start: string; end
   const after = b[3] ? utcDate(y, mo, day + 1) : b[2] ? utcDate(y, mo + 1, 1) : utcDate(y + 1, 0, 1);
   if (after <= first) return undefined;
   return { start: midnight(first), end: midnight(after) };
-}
-
-/** The offset at a wall-clock time, from the time zone rules (exported for the test of the cache). */
-export function computeOffset(y: number, mo: number, d: number, h: number, mi: number): string {
-  const fmt = (offsetFormat ??= new Intl.DateTimeFormat('en-GB', {
-    timeZone: FEED_TIME_ZONE,
-    timeZoneName: 'longOffset',
-  }));
-  // the offset at the instant that wall time would be in UTC, then again at the corrected instant
-  let offset = 0;
-  for (let i = 0; i < 2; i++) {
-    const instant = Date.UTC(y, mo - 1, d, h, mi) - offset * 60_000;
-    const name = fmt.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  }
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
 /**
