@@ -124,7 +124,11 @@ function expectedFor(
   const reader = world.readers[read.reader % world.readers.length]!;
   // a read of one item finds its person through the item: a removed item, or none, finds nobody
   const nobody = read.path === 'item' && (!read.item || read.item.deleted);
-  if (!person || !v || nobody) {
+  // to a search by NHS number, a person known only to never-shared organisations is nobody: that a
+  // sexual-health service knows them must not show, even as a refusal to a session bound elsewhere
+  const unseen =
+    read.path === 'patient-search' && !!person && person.sources.every((id) => orgOfSource(id).neverShared);
+  if (!person || !v || nobody || unseen) {
     if (accessToNobody(reader) === 'refused') return { status: 403, ...none };
     return { status: read.path === 'patient-search' ? 200 : 404, ...none };
   }
