@@ -144,6 +144,67 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect(read.body.name?.[0]?.family).toBe('Testperson');
   });
 
+  it('shows the next of kin, ethnicity and interpreter need the GP sends, never birth sex or gender identity', async () => {
+    const ukCore = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-';
+    const ethnicity = {
+      url: `${ukCore}EthnicCategory`,
+      valueCodeableConcept: {
+        coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategory', code: 'A' }],
+      },
+    };
+    const interpreter = {
+      url: `${ukCore}NHSCommunication`,
+      extension: [
+        {
+          url: 'language',
+          valueCodeableConcept: {
+            coding: [{ system: 'https://fhir.hl7.org.uk/CodeSystem/UKCore-HumanLanguage', code: 'pl' }],
+          },
+        },
+        { url: 'interpreterRequired', valueBoolean: true },
+      ],
+    };
+    const nextOfKin = {
+      relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'N' }] }],
+      name: { family: 'Jackson', given: ['Jane'] },
+      telecom: [{ system: 'phone', value: '07777123123', use: 'mobile' }],
+    };
+    const told = (nhs: string, extra: Record<string, unknown>) =>
+      patient(`kin-${nhs}`, nhs, {
+        contact: [nextOfKin],
+        multipleBirthInteger: 2,
+        extension: [
+          ethnicity,
+          interpreter,
+          { url: `${ukCore}BirthSex`, valueCode: 'M' },
+          {
+            url: 'http://hl7.org/fhir/StructureDefinition/patient-genderIdentity',
+            valueCodeableConcept: { text: 'transgender female' },
+          },
+          { url: 'https://example.nhs.uk/local-flag', valueString: 'local' },
+        ],
+        ...extra,
+      });
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [told('9990003106', {})]))).status).toBe(200);
+    const token = await r.userToken('dr.gp', 'Y90001');
+    const read = await getAs<Patient>(r, token, `/fhir/Patient/${await personIdFor(r, '9990003106')}`);
+    expect(read.body.contact).toEqual([nextOfKin]);
+    expect(read.body.multipleBirthInteger).toBe(2);
+    const urls = (read.body.extension ?? []).map((e) => e.url);
+    expect(read.body.extension).toEqual(expect.arrayContaining([ethnicity, interpreter]));
+    expect(urls.filter((u) => /BirthSex|genderIdentity|local-flag/.test(u))).toEqual([]);
+
+    // a person whose address is restricted (the S flag) has the contacts hidden with it
+    const restricted = told('9990003114', {
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+    });
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [restricted]))).status).toBe(200);
+    const hidden = await getAs<Patient>(r, token, `/fhir/Patient/${await personIdFor(r, '9990003114')}`);
+    expect(hidden.status).toBe(200);
+    expect(hidden.body.contact).toBeUndefined();
+    expect(hidden.body.address).toBeUndefined();
+  });
+
   it('lets the practice a hospital names by the national directory’s URL open the record', async () => {
     const gp = { reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/Y90001' };
     const sent = bundle('batch', [

@@ -92,7 +92,28 @@ export async function getPersonLinks(q: Queryable, personId: string): Promise<Pe
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const RESTRICTED_LABEL = { system: CONFIDENTIALITY, code: 'R', display: 'restricted' };
 /** Where a person lives and how to reach them are never shown for a restricted (S-flagged) person. */
-const HIDDEN_WHEN_RESTRICTED = new Set(['telecom', 'address']);
+const HIDDEN_WHEN_RESTRICTED = new Set(['telecom', 'address', 'contact']);
+
+const UK_CORE = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-';
+
+/**
+ * The source's own Patient extensions shown on the combined Patient: those a clinician acts on
+ * (ethnicity, residential status, how to communicate, an interpreter, contact preferences, the
+ * nominated pharmacy). An allow-list, not the rest: birth sex, gender identity and the like tell
+ * of gender reassignment, which is never shared, and a region's local extensions are unknown.
+ */
+const SHOWN_EXTENSIONS = new Set([
+  `${UK_CORE}EthnicCategory`,
+  `${UK_CORE}ResidentialStatus`,
+  `${UK_CORE}NHSCommunication`,
+  `${UK_CORE}ContactPreference`,
+  `${UK_CORE}NominatedPharmacy`,
+  `${UK_CORE}PreferredDispenserOrganization`,
+  `${UK_CORE}MedicalApplianceSupplier`,
+  'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired',
+]);
+/** goes with the death it describes, from the source that reports the death */
+const DEATH_NOTIFICATION = `${UK_CORE}DeathNotificationStatus`;
 
 /**
  * A person whose address must not be disclosed (PDS "S flag", a source's restricted or very
@@ -190,6 +211,7 @@ export function composePatient(
     });
   }
   if (!person.verified) extension.push({ url: UNVERIFIED_EXTENSION, valueBoolean: true });
+  for (const e of base?.extension ?? []) if (SHOWN_EXTENSIONS.has(e.url)) extension.push(e);
   const restricted = restrictedElsewhere || links.some((l) => isRestricted(l.demographics));
   const patient: Patient = {
     resourceType: 'Patient',
@@ -212,6 +234,7 @@ export function composePatient(
     const { deceasedDateTime, deceasedBoolean } = dead.demographics;
     if (deceasedDateTime) patient.deceasedDateTime = deceasedDateTime;
     else patient.deceasedBoolean = deceasedBoolean;
+    extension.push(...(dead.demographics.extension ?? []).filter((e) => e.url === DEATH_NOTIFICATION));
   }
   for (const field of [
     'active',
@@ -222,6 +245,9 @@ export function composePatient(
     ...(dead ? [] : (['deceasedBoolean', 'deceasedDateTime'] as const)),
     'address',
     'maritalStatus',
+    'multipleBirthBoolean',
+    'multipleBirthInteger',
+    'contact',
     'communication',
     'generalPractitioner',
   ] as const) {
