@@ -202,6 +202,28 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
     expect((await search('9990000964')).total).toBe(0);
   });
 
+  it('leaves out a contact of the Patient that names a never-shared organisation, and keeps the others', async () => {
+    const kin = { relationship: [{ text: 'Mother' }], name: { family: 'Jackson', given: ['Jane'] } };
+    const viaLab = [
+      { organization: { display: 'Private Lab', reference: 'Organization/LAB01' } },
+      { name: { text: 'Duty nurse' }, organization: { identifier: { value: 'LAB01' } } },
+      {
+        name: { text: 'Results line' },
+        telecom: [{ system: 'phone', value: '0113 496 0000' }],
+        organization: { display: 'Private Lab' },
+      },
+    ];
+    const sent = patient('kin-1', '9990003122', { contact: [...viaLab, kin] });
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [sent]))).status).toBe(200);
+    const read = await getAs<Patient>(
+      r,
+      await r.userToken('dr.reader', 'Y90001'),
+      `/fhir/Patient/${await personIdFor(r, '9990003122')}`,
+    );
+    expect(read.status).toBe(200);
+    expect(read.body.contact).toEqual([kin]);
+  });
+
   it('withholds what happened at a sensitive clinic, and what was recorded there', () => {
     expect(shown()).not.toContain('GUM clinic');
     expect(shown()).not.toContain('Blood pressure');

@@ -11,6 +11,9 @@ import {
 } from '../identity/index.ts';
 import type { RegionSnapshot } from '../region/index.ts';
 
+/** Sharedcare's own extensions on the Patient (source records, identity unverified) */
+const SHARED_CARE_EXTENSIONS = 'https://sharedcare.dev/';
+
 const KIND_RANK: Record<string, number> = { gp: 0, acute: 1, 'community-mental-health': 2 };
 
 function sourceLabels(region: RegionSnapshot): Map<string, SourceLabel> {
@@ -47,5 +50,31 @@ export async function combinedPatient(
   const links = g.links ?? (await getPersonLinks(tx, person.id));
   const shown = links.filter((l) => !neverShared(labels.get(l.sourceId)?.org ?? ''));
   const restrictedElsewhere = shown.length < links.length && links.some((l) => isRestricted(l.demographics));
-  return composePatient(person, shown, labels, restrictedElsewhere);
+  const patient = composePatient(person, shown, labels, restrictedElsewhere);
+  // a contact or an extension the source sent may name a never-shared organisation (a next of kin
+  // "c/o" a sexual-health service, a reference to it): left out, as any item naming it is
+  const sent = (e: { url: string }) => !e.url.startsWith(SHARED_CARE_EXTENSIONS);
+  if (patient.contact || patient.extension?.some(sent)) {
+    const unsharedNames = [...region.organisations.values()]
+      .filter((o) => o.name && neverShared(o.ods))
+      .map((o) => o.name);
+    const names = (v: unknown) => namesNeverShared(v, neverShared, unsharedNames);
+    const contact = patient.contact?.filter((c) => !names(c));
+    if (contact?.length) patient.contact = contact;
+    else delete patient.contact;
+    patient.extension = patient.extension?.filter((e) => !sent(e) || !names(e));
+  }
+  return patient;
+}
+
+/** Whether any string within `v` is a never-shared organisation's ODS code (alone, or ending a reference) or name. */
+function namesNeverShared(v: unknown, neverShared: (ods: string) => boolean, names: string[]): boolean {
+  if (typeof v === 'string') {
+    const code = /([A-Za-z0-9]{3,8})$/.exec(v)?.[1]?.toUpperCase();
+    return (code !== undefined && neverShared(code)) || names.some((n) => v.includes(n));
+  }
+  if (Array.isArray(v)) return v.some((x) => namesNeverShared(x, neverShared, names));
+  if (v && typeof v === 'object')
+    return Object.values(v).some((x) => namesNeverShared(x, neverShared, names));
+  return false;
 }
