@@ -301,6 +301,19 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
       [personId],
     );
     expect(rows[0]!.n).toBe(2);
+
+    // a DELETE of the Patient is not taken, and the sender is told what to do instead
+    await postFhir(r, 'gp-riverside', bundle('batch', [observation('del-3', 'Patient/del', 3)]));
+    const gone = await postFhir(r, 'gp-riverside', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: 'Patient/del' } }],
+    } as Bundle);
+    expect(gone.status).toBe(200);
+    const said = gone.body.entry?.[0]?.response?.outcome?.issue?.[0]?.diagnostics;
+    expect(said).toContain('a Patient is not deleted by a feed');
+    expect(said).not.toContain('not part of the shared care record');
+    expect((await everything(r, personId)).items).toHaveLength(1);
   });
 
   it('removes a goal its source marks entered in error (a Goal’s status is its lifecycleStatus)', async () => {
