@@ -8,6 +8,7 @@
  * Messages give a position only, never the content.
  */
 import { SharedcareError } from '../errors/index.ts';
+import { scanNumber } from './decimals.ts';
 
 /** Objects and arrays inside one another; FHIR resources in a Bundle stay well under 40. */
 export const MAX_JSON_DEPTH = 100;
@@ -39,11 +40,14 @@ function escapeAt(text: string, i: number): number {
 
 /**
  * Throws invalid-request (400) if JSON or NDJSON text holds a NUL or a lone surrogate, written
- * raw or as a \u escape, or nests too deeply. One pass over the text, before JSON.parse.
+ * raw or as a \u escape, or nests too deeply. One pass over the text, before JSON.parse. Returns
+ * whether any number is spelled otherwise than JSON.stringify writes it back ("72.50", "1e2"),
+ * so that only such bodies are parsed keeping their spelling (decimals.ts).
  */
-export function checkJsonText(text: string, ndjson = false): void {
+export function checkJsonText(text: string, ndjson = false): boolean {
   let depth = 0;
   let inString = false;
+  let inexact = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0) refuse(NUL, text, i, ndjson);
@@ -64,11 +68,16 @@ export function checkJsonText(text: string, ndjson = false): void {
         else i += 5;
       }
     } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      const n = scanNumber(text, i);
+      inexact ||= n.inexact;
+      i = n.end - 1;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > MAX_JSON_DEPTH) refuse(DEEP, text, i, ndjson);
     } else if (c === 0x7d || c === 0x5d) depth--;
     else if (c === 0x0a && ndjson) depth = 0; // each line is a document of its own
   }
+  return inexact;
 }
 
 // eslint-disable-next-line no-control-regex -- finding the NUL is the point

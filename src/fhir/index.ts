@@ -26,3 +26,4 @@ export {
   localOffsetMinutes,
   REGION_TIME_ZONE,
 } from './local-time.ts';
+export { keepSpelling, parseKeepingDecimals, parseStored, stringifyKeepingDecimals } from './decimals.ts';

@@ -26,7 +26,7 @@ const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 export const VALIDATED_TYPES = ['Patient', ...Object.keys(CLINICAL_TYPES), ...DIRECTORY_TYPES].sort();
 
 /** Bumped when compile() edits the published schema differently (part of the cache file's name). */
-const SCHEMA_EDITS = 4;
+const SCHEMA_EDITS = 5;
 
 /** How the published patterns of date, dateTime and instant begin (the year). */
 const FHIR_YEAR = '^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)';
@@ -71,6 +71,23 @@ function compile(): string {
     for (const v of Object.values(o)) refuseNoSuchDay(v);
   };
   refuseNoSuchDay(schema.definitions);
+  // integer, positiveInt and unsignedInt are typed "number" with a pattern, which JSON Schema applies
+  // to strings only: 2.5 and 1e12 passed as a valueInteger. FHIR's integers are whole, 32-bit and
+  // signed; the ranges of the three are said outright (in the definitions and inline in choices).
+  const MAX = 2147483647;
+  const INTEGERS: Record<string, [number, number]> = {
+    '^-?([0]|([1-9][0-9]*))$': [-MAX - 1, MAX],
+    '^[1-9][0-9]*$': [1, MAX],
+    '^[0]|([1-9][0-9]*)$': [0, MAX],
+  };
+  const wholeNumbers = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    const range = o.type === 'number' && typeof o.pattern === 'string' ? INTEGERS[o.pattern] : undefined;
+    if (range) Object.assign(o, { type: 'integer', minimum: range[0], maximum: range[1] });
+    for (const v of Object.values(o)) wholeNumbers(v);
+  };
+  wholeNumbers(schema.definitions);
   for (;;) {
     const ajv = new Ajv({ strict: false, allErrors: true, code: { source: true } });
     ajv.addSchema(schema, 'fhir');

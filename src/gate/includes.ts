@@ -16,7 +16,14 @@
  */
 import type { Organization } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
-import { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM, valuesAt, type IncludeDef } from '../fhir/index.ts';
+import {
+  DIRECTORY_ENTRY_EXTENSION,
+  ODS_SYSTEM,
+  parseStored,
+  stringifyKeepingDecimals,
+  valuesAt,
+  type IncludeDef,
+} from '../fhir/index.ts';
 import type { Classifier } from '../policy/index.ts';
 import type { RegionSnapshot } from '../region/index.ts';
 import { readDirectoryEntries, type ItemRow } from '../store/index.ts';
@@ -81,7 +88,7 @@ export async function withIncludes(
   const wanted = new Set<string>();
   const pending = new Map<ItemRow, Pending>();
   for (const row of rows) {
-    const resource = JSON.parse(row.body) as Record<string, unknown>;
+    const resource = parseStored(row.body) as Record<string, unknown>;
     const p: Pending = { resource, row, points: [] };
     for (const def of include)
       for (const path of def.paths)
@@ -138,7 +145,7 @@ export async function withIncludes(
     const points = p?.points.filter((pt) => served.has(pt.key)) ?? [];
     if (!p || points.length === 0) return row;
     for (const pt of points) pt.apply();
-    return { ...row, body: JSON.stringify(p.resource) };
+    return { ...row, body: stringifyKeepingDecimals(p.resource) };
   });
   return { rows: out, entries, ids };
 }

@@ -6,7 +6,7 @@
  * to each other costs nothing extra.
  */
 import type { Queryable } from '../db/index.ts';
-import { removeReferences } from '../fhir/index.ts';
+import { parseStored, removeReferences, stringifyKeepingDecimals } from '../fhir/index.ts';
 import { itemRefs, visibleAmong, type ItemRow, type PolicyFilter } from '../store/index.ts';
 
 export async function withoutHiddenReferences(
@@ -30,7 +30,7 @@ export async function withoutHiddenReferences(
   if (hidden.size === 0) return rows;
   return rows.map((r) =>
     refsOf.get(r)?.some((id) => hidden.has(id))
-      ? { ...r, body: JSON.stringify(removeReferences(JSON.parse(r.body) as unknown, hidden)) }
+      ? { ...r, body: stringifyKeepingDecimals(removeReferences(parseStored(r.body) as object, hidden)) }
       : r,
   );
 }

@@ -6,7 +6,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Problem } from '../errors/index.ts';
 import { SharedcareError } from '../errors/index.ts';
-import { isR4ResourceType } from '../fhir/index.ts';
+import { isR4ResourceType, parseKeepingDecimals } from '../fhir/index.ts';
 
 export interface Entry {
   /** where the entry is, for messages: "Bundle.entry[3]" or "line 7" */
@@ -77,7 +77,8 @@ function checkEntryShape(
   return problems.length === before;
 }
 
-export function parseNdjson(text: string): Entry[] {
+/** `inexact`: the guard found a number to keep as spelled (decimals.ts) */
+export function parseNdjson(text: string, inexact = false): Entry[] {
   const problems: Problem[] = [];
   const entries: Entry[] = [];
   const lines = text.split('\n');
@@ -87,9 +88,13 @@ export function parseNdjson(text: string): Entry[] {
     const at = `line ${i + 1}`;
     let value: unknown;
     try {
-      value = JSON.parse(trimmed);
-    } catch {
-      problems.push({ message: 'not valid JSON', expression: at });
+      value = parseKeepingDecimals(trimmed, inexact);
+    } catch (err) {
+      const tooLarge = err instanceof SharedcareError; // a number that is not finite (decimals.ts)
+      problems.push({
+        message: tooLarge ? 'a number is too large for FHIR' : 'not valid JSON',
+        expression: at,
+      });
       return;
     }
     if (checkResourceShape(value, at, problems)) entries.push({ at, resource: value, method: 'PUT' });

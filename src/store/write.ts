@@ -7,6 +7,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../db/index.ts';
 import { mapWithTurns } from '../event-loop/index.ts';
 import { moveItemRows, type ItemMove } from './move.ts';
+import { stringifyKeepingDecimals } from '../fhir/index.ts';
 
 export interface ItemWrite {
   id: string;
@@ -222,8 +223,9 @@ export async function writeItems(tx: Queryable, items: ItemWrite[]): Promise<Wri
   return { results, moves };
 }
 
+/** The body as served: decimals as the source spelled them (src/fhir/decimals.ts). */
 function serialise(resource: Resource, version: number): string {
-  return JSON.stringify({ ...resource, meta: { ...resource.meta, versionId: String(version) } });
+  return stringifyKeepingDecimals({ ...resource, meta: { ...resource.meta, versionId: String(version) } });
 }
 
 /**

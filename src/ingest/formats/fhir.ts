@@ -3,18 +3,19 @@
  * are already FHIR, so their mapper is the identity.
  */
 import { SharedcareError } from '../../errors/index.ts';
-import { checkJsonText } from '../../fhir/index.ts';
+import { checkJsonText, parseKeepingDecimals } from '../../fhir/index.ts';
 import { isNdjson, parseJson, parseNdjson, type Entry } from '../parse.ts';
 import type { IntakeFormat } from './format.ts';
 
 export const FHIR_JSON: IntakeFormat<Entry[]> = {
   name: 'FHIR JSON',
   parse(text) {
-    checkJsonText(text, false);
+    const inexact = checkJsonText(text, false);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseKeepingDecimals(text, inexact);
     } catch (err) {
+      if (err instanceof SharedcareError) throw err;
       // Node's message quotes the input; keep only the position so no patient data is echoed or logged.
       const where = /position (\d+)/.exec((err as Error).message)?.[1];
       throw new SharedcareError('invalid-request', 'the body is not valid JSON', [
@@ -29,8 +30,7 @@ export const FHIR_JSON: IntakeFormat<Entry[]> = {
 export const FHIR_NDJSON: IntakeFormat<Entry[]> = {
   name: 'FHIR NDJSON',
   parse(text) {
-    checkJsonText(text, true);
-    return parseNdjson(text);
+    return parseNdjson(text, checkJsonText(text, true));
   },
   map: (entries) => entries,
 };

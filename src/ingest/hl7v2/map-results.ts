@@ -13,6 +13,7 @@ import type {
   Practitioner,
   Reference,
 } from '@medplum/fhirtypes';
+import { keepSpelling } from '../../fhir/index.ts';
 import { fhirId, patientRef, type MappingContext } from './common.ts';
 import { mapPatient } from './map-patient.ts';
 import type { Segment } from './message.ts';
@@ -194,6 +195,7 @@ function mapObservation(
         }
       : {}),
   };
+  keepDecimals(observation, obx);
   ctx.add(obx.at, observation);
   return id;
 }
@@ -267,6 +269,34 @@ function referenceRange(text: string): ObservationReferenceRange | undefined {
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
   if (m) return { low: { value: Number(m[1]) }, high: { value: Number(m[2]) }, text };
   return { text };
+}
+
+/**
+ * An HL7 v2 number (NM: an optional sign, digits, an optional point) as a FHIR decimal's JSON
+ * spelling, precision kept ("+007.50" is 7.50): what the stored Observation is written with.
+ */
+function decimalText(raw: string): string | undefined {
+  const m = /^\s*([+-]?)(\d*)(?:\.(\d+))?\s*$/.exec(raw);
+  if (!m || (m[2] === '' && m[3] === undefined)) return undefined;
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  return `${m[1] === '-' ? '-' : ''}${whole}${m[3] !== undefined ? `.${m[3]}` : ''}`;
+}
+
+/** Keeps, on the Observation, the spelling of the numbers the message sent (src/fhir/decimals.ts). */
+function keepDecimals(observation: Observation, obx: Segment): void {
+  const keep = (holder: { value?: number } | undefined, raw: string) => {
+    const text = decimalText(raw);
+    if (holder?.value !== undefined && text !== undefined && Number(text) === holder.value)
+      keepSpelling(observation, holder, 'value', text);
+  };
+  const type = obx.get(2).toUpperCase();
+  if (type === 'NM') keep(observation.valueQuantity, obx.get(5));
+  if (type === 'SN') keep(observation.valueQuantity, obx.get(5, 2));
+  const range = /^\s*(-?[\d.]+)\s*-\s*(-?[\d.]+)\s*$/.exec(obx.get(7));
+  if (range) {
+    keep(observation.referenceRange?.[0]?.low, range[1]!);
+    keep(observation.referenceRange?.[0]?.high, range[2]!);
+  }
 }
 
 const MIME: Record<string, string> = {
