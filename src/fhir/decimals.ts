@@ -30,7 +30,7 @@ type Carrier = { [SPELLINGS]?: Spellings };
 
 /**
  * Where the number token starting at i ends, and whether JSON.stringify would write it back
- * otherwise: an exponent, a fraction ending in 0, -0, or more digits than a double keeps.
+ * otherwise: an exponent, a fraction ending in 0, -0, or digits a double does not keep.
  */
 export function scanNumber(text: string, i: number): { end: number; inexact: boolean } {
   let j = i;
@@ -52,7 +52,12 @@ export function scanNumber(text: string, i: number): { end: number; inexact: boo
     last = c;
   }
   const negativeZero = text.charCodeAt(i) === 0x2d && digits === 0;
-  return { end: j, inexact: exponent || (fraction && last === 0x30) || digits > 15 || negativeZero };
+  if (exponent || (fraction && last === 0x30) || negativeZero) return { end: j, inexact: true };
+  // 16 or 17 digits may be just what a double holds (58.030920727031535 is written back the same):
+  // only then is the number itself worth the look
+  if (digits <= 15) return { end: j, inexact: false };
+  const token = text.slice(i, j);
+  return { end: j, inexact: JSON.stringify(Number(token)) !== token };
 }
 
 /** Whether any number in JSON text (outside its strings) is spelled otherwise than JSON.stringify writes it. */
