@@ -202,6 +202,25 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
     expect((await search('9990000964')).total).toBe(0);
   });
 
+  it('withholds what a later request records at a sensitive clinic visit it names by visit number only', async () => {
+    const visit = { system: 'https://northgate.example/visit', value: 'GUMV2' };
+    const later = [
+      observation('bp-later-1', 'Patient/p1', 131, '2024-02-03', {
+        code: { text: 'Pulse later' },
+        encounter: { type: 'Encounter', identifier: visit },
+      }),
+      observation('bp-later-2', 'Patient/p1', 132, '2024-02-03', {
+        code: { text: 'Pulse later' },
+        encounter: { reference: `Encounter?identifier=${visit.system}|${visit.value}` },
+      }),
+      observation('bp-later-3', 'Patient/p1', 133, '2024-02-03', { code: { text: 'Weight later' } }),
+    ];
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', later))).status).toBe(200);
+    const now = JSON.stringify((await everything(r, personId)).items);
+    expect(now).toContain('Weight later');
+    expect(now).not.toContain('Pulse later');
+  });
+
   it('leaves out a contact of the Patient that names a never-shared organisation, and keeps the others', async () => {
     const kin = { relationship: [{ text: 'Mother' }], name: { family: 'Jackson', given: ['Jane'] } };
     const viaLab = [

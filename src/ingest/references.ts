@@ -124,11 +124,63 @@ export class RequestIndex {
     return this.byLocal.get(`${ref.type}/${ref.localId}`);
   }
 
+  /**
+   * A clinical item an earlier request stored, found by its identifier, for the identifier and
+   * conditional references this request did not resolve (what the request sends wins).
+   */
+  addStoredIdentifier(ref: LocalRef, system: string, value: string): void {
+    const key = `${ref.type}|${system}|${value}`;
+    if (!this.byIdentifier.has(key)) this.byIdentifier.set(key, ref);
+  }
+
   /** A directory entry stored by an earlier request, for references this request did not resolve. */
   addStored(ref: LocalRef, resource: Resource): void {
     const key = `${ref.type}/${ref.localId}`;
     if (!this.byLocal.has(key)) this.byLocal.set(key, resource);
   }
+}
+
+/** A reference to a clinical item by a type and an identifier: logical, or conditional on the identifier. */
+export interface IdentifierReference {
+  type: string;
+  system: string;
+  value: string;
+}
+
+/**
+ * The typed identifier references in a resource that the request does not resolve: a logical
+ * reference (`{type, identifier}`, no reference) or a conditional one (`Encounter?identifier=s|v`)
+ * to a clinical item. They may name an item an earlier request stored.
+ */
+export function unresolvedIdentifierReferences(
+  resource: Resource,
+  index: RequestIndex,
+): IdentifierReference[] {
+  const found: IdentifierReference[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) if (n !== null && typeof n === 'object') walk(n);
+      return;
+    }
+    const obj = node as Record<string, unknown>;
+    if (typeof obj.reference === 'string') {
+      const c = CONDITIONAL.exec(obj.reference);
+      if (c && isClinicalType(c[1]!) && !index.resolve(obj.reference)) {
+        const [system, value] = splitToken(safeDecode(c[2]!));
+        found.push({ type: c[1]!, system, value });
+      }
+    } else if (typeof obj.type === 'string' && isClinicalType(obj.type) && isIdentifier(obj.identifier)) {
+      const id = obj.identifier as Identified;
+      if (id.value && !index.resolveIdentifier(obj.type, id))
+        found.push({ type: obj.type, system: id.system ?? '', value: id.value });
+    }
+    for (const k in obj) {
+      const v = obj[k];
+      if (k !== 'contained' && k !== 'meta' && v !== null && typeof v === 'object') walk(v);
+    }
+  };
+  walk(resource);
+  return found;
 }
 
 /** The extension naming the kept directory entry a reference (or a medication code) stands for. */

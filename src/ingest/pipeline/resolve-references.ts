@@ -9,7 +9,13 @@ import { SharedcareError, type Problem } from '../../errors/index.ts';
 import { CLINICAL_TYPES, isClinicalType, patientReferences } from '../../fhir/index.ts';
 import type { PersonLinker } from '../../identity/index.ts';
 import type { Entry } from '../parse.ts';
-import { localIdOf, rewriteReferences, type RequestIndex } from '../references.ts';
+import {
+  localIdOf,
+  rewriteReferences,
+  unresolvedIdentifierReferences,
+  type IdentifierReference,
+  type RequestIndex,
+} from '../references.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -47,6 +53,42 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
   }
   for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, [...missing]))
     run.personByLocal.set(l, p);
+}
+
+/**
+ * Finds, in one query, the items an earlier request of this source stored that this request's
+ * items name by identifier only (`encounter: {type, identifier}`, `Encounter?identifier=s|v`), so
+ * that the reference is rewritten to the item and links to it: an observation recorded at a
+ * sexual-health clinic visit sent last week must be withheld with the visit. Only the source's own
+ * items of the named types, for the persons this request's items are about, are read.
+ */
+export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): Promise<void> {
+  const wanted = new Map<string, IdentifierReference>();
+  const persons = new Set<string>();
+  for (const { e } of clinicalEntries(run)) {
+    const local = patientLocalOf(e, run.index);
+    const person = local ? run.personByLocal.get(local) : undefined;
+    if (!person) continue;
+    for (const ref of unresolvedIdentifierReferences(e.resource!, run.index)) {
+      wanted.set(`${ref.type}|${ref.system}|${ref.value}`, ref);
+      persons.add(person);
+    }
+  }
+  if (wanted.size === 0) return;
+  const { rows } = await tx.query<{ type: string; local: string; system: string | null; value: string }>(
+    `SELECT c.resource_type AS type, c.source_local_id AS local, i->>'system' AS system, i->>'value' AS value
+       FROM clinical_item c,
+            LATERAL (SELECT c.body::jsonb -> 'identifier' AS ids) b,
+            jsonb_array_elements(CASE jsonb_typeof(b.ids) WHEN 'array' THEN b.ids
+                                  WHEN 'object' THEN jsonb_build_array(b.ids) ELSE '[]'::jsonb END) i
+      WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2 AND c.resource_type = ANY($3::text[])`,
+    [[...persons], run.source.id, [...new Set([...wanted.values()].map((w) => w.type))]],
+  );
+  for (const row of rows) {
+    const key = `${row.type}|${row.system ?? ''}|${row.value}`;
+    if (wanted.has(key))
+      run.index.addStoredIdentifier({ type: row.type, localId: row.local }, row.system ?? '', row.value);
+  }
 }
 
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */

@@ -23,7 +23,7 @@ import { followMoves } from '../relink.ts';
 import { loadStoredDirectory, storeDirectory } from './directory.ts';
 import { linkPersons, moveRelinkedItems } from './link-persons.ts';
 import { recordItemFacts, recordPatientFacts } from './relationships.ts';
-import { resolveItems, resolvePersons } from './resolve-references.ts';
+import { resolveItems, resolvePersons, resolveStoredIdentifiers } from './resolve-references.ts';
 import { finishResults, pendingResults } from './results.ts';
 import { lastPerItem, storeItems, touchedPersons } from './store.ts';
 import { toItemWrite } from './stored-item.ts';
@@ -117,6 +117,7 @@ async function runStages(
   if (rel) await recordPatientFacts(tx, rel, source, links, patients);
 
   await resolvePersons(tx, deps.linker, run);
+  await resolveStoredIdentifiers(tx, run);
   await loadStoredDirectory(tx, run);
   // the per-item work of a large request gives the event loop turns (src/event-loop.ts)
   const drafts = await mapWithTurns(resolveItems(run), (r) => ({
