@@ -12,6 +12,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Patient } from '@medplum/fhirtypes';
+import { stopPretenuring } from '../src/cli/memory.ts';
 import { openDatabase, type Queryable } from '../src/db/index.ts';
 import { createPersonLinker, featuresOf, loadMatchRules } from '../src/identity/index.ts';
 import { profiled, summariseProfile } from './cpu-profile.ts';
@@ -71,6 +72,8 @@ const load = () =>
     .join(' ');
 
 async function main(): Promise<void> {
+  // as in `sharedcare serve` (`node --allocation-site-pretenuring` keeps V8's default)
+  stopPretenuring();
   const loadBefore = load();
   const linker = createPersonLinker(loadMatchRules());
   const db = await openDatabase({ databaseUrl: `${values['pg-url']}${values.db}` });

@@ -22,6 +22,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { stopPretenuring } from '../src/cli/memory.ts';
 import { openDatabase, type Database } from '../src/db/index.ts';
 import { labelledRecords, type LabelledRecord } from '../src/generate/index.ts';
 import {
@@ -206,6 +207,8 @@ async function copySetup(
 }
 
 async function main(): Promise<void> {
+  // as in `sharedcare serve` (`node --allocation-site-pretenuring` keeps V8's default)
+  stopPretenuring();
   const loadBefore = os
     .loadavg()
     .map((x) => x.toFixed(2))

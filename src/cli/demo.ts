@@ -13,7 +13,7 @@ import { regionSpec, writeRegion, generatePerson } from '../generate/index.ts';
 import { upsertOrganisation, upsertSource } from '../region/index.ts';
 import { directBackend } from './backend.ts';
 import { loadFiles } from './load.ts';
-import { fixHeapGrowth } from './memory.ts';
+import { fixHeapGrowth, stopPretenuring } from './memory.ts';
 import { listen } from './serve.ts';
 
 export async function demo(config: Config, persons: number): Promise<void> {
@@ -21,8 +21,9 @@ export async function demo(config: Config, persons: number): Promise<void> {
     throw new Error(
       'demo loads synthetic data and uses the development issuer: it does not run in production mode',
     );
-  // a demo left running is a server too: the same heap growth as `serve` (src/cli/memory.ts)
+  // a demo left running is a server too: the same heap as `serve` (src/cli/memory.ts)
   fixHeapGrowth();
+  stopPretenuring();
   const app = await createApp(config);
   const { db } = app.services;
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM person');

@@ -13,6 +13,8 @@
  * `demo` have it however they are started; an operator's own `--heap-growing-percent` on the
  * command line is kept.
  * glibc's side of the process's memory is the other half (MALLOC_ARENA_MAX, workers.ts).
+ *
+ * And V8's allocation-site pretenuring is turned off (stopPretenuring, issue 13).
  */
 import v8 from 'node:v8';
 
@@ -25,5 +27,32 @@ const GIVEN = /^--heap[-_]growing[-_]percent(=|$)/;
 export function fixHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
   if (execArgv.some((a) => GIVEN.test(a))) return false;
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
+}
+
+const PRETENURING_GIVEN = /^--(no[-_])?allocation[-_]site[-_]pretenuring$/;
+
+/**
+ * Turns off V8's allocation-site pretenuring, unless the process was started with either form of
+ * the flag; says whether it did. Once V8 has seen 85 % of a hundred or more objects from one array
+ * or object literal live through a young collection, it allocates that literal's objects in the
+ * old generation from then on, and does not go back. An old object that dies is found only by a
+ * full collection; until then every young object it points to (an array's elements, a row, its
+ * strings) is taken as live by each young collection and copied twice, into the old generation:
+ * more of that literal's objects "live", and more literals are pretenured the same way.
+ *
+ * On the identity decision path (issue 13) every statement's rows array in the driver
+ * (`this.rows = []` in pg's Result: 29,137 of 29,137 allocated old, `%InYoungGeneration`) and most
+ * of the callers' parameter arrays (15,597 of 16,650) were old, so the rows and parameters of each
+ * decision (its candidates' JSON, its keys, the record it writes) outlived two young collections:
+ * bench/identity-replay.ts promoted ~580 KB a young collection, ~120 KB without pretenuring
+ * (`--trace-gc-nvp`), and made half the full collections.
+ *
+ * V8 reads the flag when a collection weighs the sites, so setting it at run time takes effect
+ * from the next one; a site pretenured already stays so: call it before the work starts.
+ */
+export function stopPretenuring(execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((a) => PRETENURING_GIVEN.test(a))) return false;
+  v8.setFlagsFromString('--no-allocation-site-pretenuring');
   return true;
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildMetricsServer, shareMetricsWithPrimary } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { mllpSenders, startMllpListener, type MllpListener } from '../ingest/index.ts';
-import { fixHeapGrowth } from './memory.ts';
+import { fixHeapGrowth, stopPretenuring } from './memory.ts';
 import { announceServer } from './server-file.ts';
 import { announceListening, workerId } from './workers.ts';
 
@@ -73,6 +73,7 @@ export async function listen(app: App, config: Config): Promise<Listeners> {
 
 export async function serve(config: Config): Promise<App> {
   fixHeapGrowth(); // before the heap has grown (src/cli/memory.ts)
+  stopPretenuring(); // before V8 has weighed the request path's literals (src/cli/memory.ts)
   const app = await createApp(config);
   // in a cluster, /metrics on any process answers for all of them (src/api/cluster-metrics.ts)
   shareMetricsWithPrimary(app.services.metrics.registry);
