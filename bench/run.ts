@@ -7,6 +7,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { stopPretenuring } from '../src/cli/memory.ts';
 import { DEFAULT_SEED } from '../src/generate/index.ts';
 import { postgresReachable } from './databases.ts';
 import { parseOptions } from './options.ts';
@@ -27,6 +28,8 @@ function pgliteVersion(): string {
 }
 
 async function main(): Promise<void> {
+  // the in-process server as `sharedcare serve` runs (`node --allocation-site-pretenuring` keeps V8's default)
+  stopPretenuring();
   const started = new Date();
   const t0 = performance.now();
   const load = sampleLoad();
