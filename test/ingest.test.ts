@@ -205,6 +205,42 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     expect(hidden.body.address).toBeUndefined();
   });
 
+  it('takes a pointer that names its patient by NHS number alone (the NRL shape), and refuses one for nobody the source knows', async () => {
+    const pointer = (id: string, nhs: string) =>
+      ({
+        resourceType: 'DocumentReference',
+        id,
+        status: 'current',
+        type: {
+          coding: [
+            { system: 'http://snomed.info/sct', code: '736253002', display: 'Mental health crisis plan' },
+          ],
+        },
+        subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs } },
+        date: '2024-05-01T10:00:00+00:00',
+        content: [{ attachment: { contentType: 'application/pdf', url: 'https://example.org/plan.pdf' } }],
+      }) as Resource;
+    const token = await r.userToken('dr.gp', 'Y90001');
+    // the source sent the patient before
+    expect(
+      (await postFhir(r, 'gp-riverside', bundle('batch', [patient('nrl-p', '9990003300')]))).status,
+    ).toBe(200);
+    const later = await postFhir(r, 'gp-riverside', bundle('batch', [pointer('nrl-d1', '9990003300')]));
+    expect(later.status, later.text).toBe(200);
+    const first = await personIdFor(r, '9990003300');
+    const shown = (await everything(r, first, token)).items;
+    expect(shown.map((i) => i.resourceType)).toEqual(['DocumentReference']);
+    expect((shown[0] as { subject?: { reference?: string } }).subject?.reference).toBe(`Patient/${first}`);
+    // in the same request as the patient
+    const together = bundle('batch', [patient('nrl-q', '9990003319'), pointer('nrl-d2', '9990003319')]);
+    expect((await postFhir(r, 'gp-riverside', together)).status).toBe(200);
+    expect((await everything(r, await personIdFor(r, '9990003319'), token)).items).toHaveLength(1);
+    // a number this source has sent no record of is still refused, naming the element
+    const unknown = await postFhir(r, 'gp-riverside', bundle('batch', [pointer('nrl-d3', '9990003327')]));
+    expect(unknown.status).toBe(422);
+    expect(unknown.text).toContain('subject');
+  });
+
   it('lets the practice a hospital names by the national directory’s URL open the record', async () => {
     const gp = { reference: 'https://directory.spineservices.nhs.uk/STU3/Organization/Y90001' };
     const sent = bundle('batch', [

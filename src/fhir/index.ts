@@ -7,6 +7,7 @@ export {
   effectiveDate,
   isClinicalType,
   isEnteredInError,
+  patientIdentifier,
   patientReferences,
   statusOf,
   toInstant,

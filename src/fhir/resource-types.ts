@@ -116,6 +116,22 @@ export function patientReferences(resource: Resource): Reference[] {
   return ref?.reference ? [ref] : [];
 }
 
+/**
+ * The item's patient element where it names the patient by identifier alone, with no reference
+ * (`subject: {identifier: {system, value}}`, as the National Record Locator's pointers do).
+ */
+export function patientIdentifier(
+  resource: Resource,
+): { reference?: string; identifier: { system?: string; value: string } } | undefined {
+  const field = CLINICAL_TYPES[resource.resourceType]?.patient;
+  if (!field || field === 'participant') return undefined;
+  const ref = getPath(resource, field) as
+    { reference?: unknown; identifier?: { system?: unknown; value?: unknown } } | undefined;
+  const id = ref?.identifier;
+  if (!ref || ref.reference !== undefined || typeof id?.value !== 'string' || !id.value) return undefined;
+  return ref as { identifier: { system?: string; value: string } };
+}
+
 /** When the item happened, as an ISO instant, from the first date field present. */
 export function effectiveDate(resource: Resource): string | undefined {
   const info = CLINICAL_TYPES[resource.resourceType];

@@ -5,7 +5,13 @@ export {
   nhsCheckDigit,
   normaliseNhsNumber,
 } from './nhs-number.ts';
-export { nhsNumberOf, type LinkOutcome, type PersonLinker, type SourcePatient } from './link.ts';
+export {
+  BY_NHS_NUMBER,
+  nhsNumberOf,
+  type LinkOutcome,
+  type PersonLinker,
+  type SourcePatient,
+} from './link.ts';
 export {
   composePatient,
   isRestricted,

@@ -33,9 +33,16 @@ export interface LinkOutcome {
 
 export interface PersonLinker {
   linkSourcePatients(tx: Queryable, sourceId: string, patients: SourcePatient[]): Promise<LinkOutcome[]>;
-  /** person ids of already-linked source records; missing ones are absent from the map */
+  /**
+   * person ids of already-linked source records; missing ones are absent from the map. A local id
+   * `nhs-number-{n}` (BY_NHS_NUMBER) stands for "the person with NHS number n, if this source has
+   * sent a record linked to them": an item that names its patient by NHS number alone.
+   */
   resolveSourcePatients(tx: Queryable, sourceId: string, localIds: string[]): Promise<Map<string, string>>;
 }
+
+/** The local id an item naming its patient by NHS number alone is resolved under (resolveSourcePatients). */
+export const BY_NHS_NUMBER = 'nhs-number-';
 
 /** The NHS number a Patient carries, if any (normalised, not yet checked). */
 export function nhsNumberOf(patient: Patient): string | undefined {

@@ -27,7 +27,13 @@ import {
   type KeySet,
 } from './decision-reads.ts';
 import { claimNhsNumbers, lockBlockingKeys, queueReviews, upsertLinks, type LinkRow } from './index-store.ts';
-import type { LinkOutcome, LinkReason, PersonLinker, SourcePatient } from './link.ts';
+import {
+  BY_NHS_NUMBER,
+  type LinkOutcome,
+  type LinkReason,
+  type PersonLinker,
+  type SourcePatient,
+} from './link.ts';
 import type { MatchRules } from './rules.ts';
 import { isValidNhsNumber } from './nhs-number.ts';
 import { lockKeys, readPriors, type Prior } from './priors.ts';
@@ -55,7 +61,19 @@ export function createPersonLinker(rules: MatchRules): PersonLinker {
         'SELECT local_id, person_id FROM person_link WHERE source_id = $1 AND local_id = ANY($2::text[])',
         [sourceId, localIds],
       );
-      return new Map(rows.map((r) => [r.local_id, r.person_id]));
+      const found = new Map(rows.map((r) => [r.local_id, r.person_id]));
+      const byNhs = localIds.filter((l) => l.startsWith(BY_NHS_NUMBER) && !found.has(l));
+      if (byNhs.length > 0) {
+        // the person with that NHS number, where this source has a record linked to them
+        const people = await tx.query<{ nhs: string; person_id: string }>(
+          `SELECT p.nhs_number AS nhs, p.id AS person_id FROM person p
+            WHERE p.nhs_number = ANY($2::text[])
+              AND EXISTS (SELECT 1 FROM person_link l WHERE l.person_id = p.id AND l.source_id = $1)`,
+          [sourceId, byNhs.map((l) => l.slice(BY_NHS_NUMBER.length))],
+        );
+        for (const r of people.rows) found.set(`${BY_NHS_NUMBER}${r.nhs}`, r.person_id);
+      }
+      return found;
     },
     linkSourcePatients: (tx, sourceId, patients) => linkBatch(rules, tx, sourceId, patients),
   };

@@ -6,8 +6,14 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { SharedcareError, type Problem } from '../../errors/index.ts';
-import { CLINICAL_TYPES, isClinicalType, patientReferences } from '../../fhir/index.ts';
-import type { PersonLinker } from '../../identity/index.ts';
+import { CLINICAL_TYPES, isClinicalType, patientIdentifier, patientReferences } from '../../fhir/index.ts';
+import {
+  BY_NHS_NUMBER,
+  isValidNhsNumber,
+  NHS_NUMBER_SYSTEM,
+  normaliseNhsNumber,
+  type PersonLinker,
+} from '../../identity/index.ts';
 import type { Entry } from '../parse.ts';
 import {
   localIdOf,
@@ -29,13 +35,23 @@ export interface ResolvedItem {
   localPatientId: string;
 }
 
-/** The source-local id of the patient a clinical entry names. */
+/**
+ * The source-local id of the patient a clinical entry names. A patient named by identifier alone
+ * (`subject: {identifier: {system: nhs-number, value}}`, as the National Record Locator's pointers
+ * do) is the Patient of this request that carries it, or else, by NHS number, the person this source
+ * has sent a record of (BY_NHS_NUMBER).
+ */
 export function patientLocalOf(e: Entry, index: RequestIndex): string | undefined {
   for (const ref of patientReferences(e.resource!)) {
     const target = index.resolve(ref.reference!);
     if (target?.type === 'Patient') return target.localId;
   }
-  return undefined;
+  const named = patientIdentifier(e.resource!);
+  if (!named) return undefined;
+  const inRequest = index.resolveIdentifier('Patient', named.identifier);
+  if (inRequest?.type === 'Patient') return inRequest.localId;
+  const nhs = named.identifier.system === NHS_NUMBER_SYSTEM ? normaliseNhsNumber(named.identifier.value) : '';
+  return isValidNhsNumber(nhs) ? `${BY_NHS_NUMBER}${nhs}` : undefined;
 }
 
 function clinicalEntries(run: IntakeRun): { e: Entry; i: number }[] {
@@ -112,6 +128,9 @@ export function resolveItems(run: IntakeRun): ResolvedItem[] {
       index: run.index,
       personFor: (l) => run.personByLocal.get(l),
     });
+    // a patient named by identifier alone is served as a reference to the person, identifier kept
+    const named = patientIdentifier(resource);
+    if (named) named.reference = `Patient/${personId}`;
     items.push({ i, resource, localId, personId, localPatientId: localPatientId! });
   }
   if (problems.length > 0)

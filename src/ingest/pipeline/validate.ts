@@ -7,6 +7,7 @@ import { SharedcareError, type Problem } from '../../errors/index.ts';
 import {
   CLINICAL_TYPES,
   isClinicalType,
+  patientIdentifier,
   patientReferences,
   validateFhirResource,
   type ValidationMode,
@@ -31,7 +32,8 @@ export function validateEntries(entries: Entry[], mode: ValidationMode): void {
     if (
       own.length === 0 &&
       isClinicalType(e.resource.resourceType) &&
-      patientReferences(e.resource).length === 0
+      patientReferences(e.resource).length === 0 &&
+      !patientIdentifier(e.resource)
     ) {
       const field = CLINICAL_TYPES[e.resource.resourceType]!.patient;
       problems.push({
