@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicy } from '../src/policy/index.ts';
 import { DB_KINDS, startRegion, testConfig, type TestRegion } from './kit.ts';
@@ -213,12 +213,41 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
         code: { text: 'Pulse later' },
         encounter: { reference: `Encounter?identifier=${visit.system}|${visit.value}` },
       }),
+      // without a type: an identifier of this source's items of any type
+      observation('bp-later-4', 'Patient/p1', 134, '2024-02-03', {
+        code: { text: 'Pulse later' },
+        encounter: { identifier: visit },
+      }),
       observation('bp-later-3', 'Patient/p1', 133, '2024-02-03', { code: { text: 'Weight later' } }),
     ];
     expect((await postFhir(r, 'gp-riverside', bundle('batch', later))).status).toBe(200);
     const now = JSON.stringify((await everything(r, personId)).items);
     expect(now).toContain('Weight later');
     expect(now).not.toContain('Pulse later');
+  });
+
+  it('does not take another person’s visit for the one an item names by visit number', async () => {
+    const visit = { system: 'https://northgate.example/visit', value: 'GUMV2' };
+    const sent = [
+      patient('p9', '9990003408'),
+      // the same visit number as p1's sexual-health visit, on another person's record
+      observation('p9-pulse', 'Patient/p9', 71, '2024-02-03', {
+        code: { text: 'Pulse of another person' },
+        encounter: { type: 'Encounter', identifier: visit },
+      }),
+      // p1's item in the same request names something by identifier too, so both are looked up
+      observation('p1-weight', 'Patient/p1', 70, '2024-02-03', {
+        code: { text: 'Weight again' },
+        basedOn: [
+          { type: 'ServiceRequest', identifier: { system: 'https://northgate.example/order', value: 'O1' } },
+        ],
+      }),
+    ];
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', sent))).status).toBe(200);
+    const [pulse] = (await everything(r, await personIdFor(r, '9990003408'))).items as Observation[];
+    expect(pulse?.code.text).toBe('Pulse of another person');
+    // it keeps the visit as sent: not linked to p1's visit, and so not cut at read
+    expect(pulse?.encounter).toEqual({ type: 'Encounter', identifier: visit });
   });
 
   it('leaves out a contact of the Patient that names a never-shared organisation, and keeps the others', async () => {

@@ -124,15 +124,6 @@ export class RequestIndex {
     return this.byLocal.get(`${ref.type}/${ref.localId}`);
   }
 
-  /**
-   * A clinical item an earlier request stored, found by its identifier, for the identifier and
-   * conditional references this request did not resolve (what the request sends wins).
-   */
-  addStoredIdentifier(ref: LocalRef, system: string, value: string): void {
-    const key = `${ref.type}|${system}|${value}`;
-    if (!this.byIdentifier.has(key)) this.byIdentifier.set(key, ref);
-  }
-
   /** A directory entry stored by an earlier request, for references this request did not resolve. */
   addStored(ref: LocalRef, resource: Resource): void {
     const key = `${ref.type}/${ref.localId}`;
@@ -142,15 +133,16 @@ export class RequestIndex {
 
 /** A reference to a clinical item by a type and an identifier: logical, or conditional on the identifier. */
 export interface IdentifierReference {
-  type: string;
+  /** absent where the reference names no type */
+  type: string | undefined;
   system: string;
   value: string;
 }
 
 /**
- * The typed identifier references in a resource that the request does not resolve: a logical
- * reference (`{type, identifier}`, no reference) or a conditional one (`Encounter?identifier=s|v`)
- * to a clinical item. They may name an item an earlier request stored.
+ * The identifier references in a resource that the request does not resolve: a logical reference
+ * (`{type, identifier}` or `{identifier}`, no reference) or a conditional one
+ * (`Encounter?identifier=s|v`) to a clinical item. They may name an item an earlier request stored.
  */
 export function unresolvedIdentifierReferences(
   resource: Resource,
@@ -169,10 +161,11 @@ export function unresolvedIdentifierReferences(
         const [system, value] = splitToken(safeDecode(c[2]!));
         found.push({ type: c[1]!, system, value });
       }
-    } else if (typeof obj.type === 'string' && isClinicalType(obj.type) && isIdentifier(obj.identifier)) {
+    } else if (isIdentifier(obj.identifier) && (obj.type === undefined || typeof obj.type === 'string')) {
+      const type = obj.type as string | undefined;
       const id = obj.identifier as Identified;
-      if (id.value && !index.resolveIdentifier(obj.type, id))
-        found.push({ type: obj.type, system: id.system ?? '', value: id.value });
+      if (id.value && (type === undefined || isClinicalType(type)) && !index.resolveIdentifier(type, id))
+        found.push({ type, system: id.system ?? '', value: id.value });
     }
     for (const k in obj) {
       const v = obj[k];
@@ -217,6 +210,8 @@ export interface RewriteContext {
   index: RequestIndex;
   /** person id for a source-local patient id */
   personFor: (localPatientId: string) => string | undefined;
+  /** an item of this person an earlier request stored, by (type, if named) and identifier */
+  stored?: (type: string | undefined, system: string, value: string) => LocalRef | undefined;
 }
 
 /**
@@ -285,12 +280,21 @@ const isIdentifier = (x: unknown): x is Identified =>
  * visit the source named by its visit number is withheld with it). The identifier is kept.
  */
 function logicalToLiteral(obj: Record<string, unknown>, ctx: RewriteContext): void {
-  const ref = ctx.index.resolveIdentifier(
-    typeof obj.type === 'string' ? obj.type : undefined,
-    obj.identifier as Identified,
-  );
+  const type = typeof obj.type === 'string' ? obj.type : undefined;
+  const id = obj.identifier as Identified;
+  const ref =
+    ctx.index.resolveIdentifier(type, id) ??
+    (id.value ? ctx.stored?.(type, id.system ?? '', id.value) : undefined);
   if (ref && isClinicalType(ref.type))
     obj.reference = `${ref.type}/${itemId(ctx.sourceId, ref.type, ref.localId)}`;
+}
+
+/** A conditional reference on an identifier (`Encounter?identifier=s|v`) to an item stored before. */
+function storedConditional(reference: string, ctx: RewriteContext): LocalRef | undefined {
+  const c = ctx.stored ? CONDITIONAL.exec(reference) : null;
+  if (!c) return undefined;
+  const [system, value] = splitToken(safeDecode(c[2]!));
+  return ctx.stored!(c[1]!, system, value);
 }
 
 function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
@@ -308,7 +312,7 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
     if (typeof obj.type !== 'string') obj.type = 'Organization';
     return;
   }
-  const ref = ctx.index.resolve(reference);
+  const ref = ctx.index.resolve(reference) ?? storedConditional(reference, ctx);
   if (!ref) return;
   if (ref.type === 'Patient') {
     const person = ctx.personFor(ref.localId);

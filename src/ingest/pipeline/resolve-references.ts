@@ -19,7 +19,7 @@ import {
   localIdOf,
   rewriteReferences,
   unresolvedIdentifierReferences,
-  type IdentifierReference,
+  type LocalRef,
   type RequestIndex,
 } from '../references.ts';
 import { resourcePath } from './validate.ts';
@@ -79,32 +79,47 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
  * items of the named types, for the persons this request's items are about, are read.
  */
 export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): Promise<void> {
-  const wanted = new Map<string, IdentifierReference>();
   const persons = new Set<string>();
+  const types = new Set<string>();
+  let untyped = false;
   for (const { e } of clinicalEntries(run)) {
     const local = patientLocalOf(e, run.index);
     const person = local ? run.personByLocal.get(local) : undefined;
     if (!person) continue;
     for (const ref of unresolvedIdentifierReferences(e.resource!, run.index)) {
-      wanted.set(`${ref.type}|${ref.system}|${ref.value}`, ref);
       persons.add(person);
+      if (ref.type) types.add(ref.type);
+      else untyped = true;
     }
   }
-  if (wanted.size === 0) return;
-  const { rows } = await tx.query<{ type: string; local: string; system: string | null; value: string }>(
-    `SELECT c.resource_type AS type, c.source_local_id AS local, i->>'system' AS system, i->>'value' AS value
+  if (persons.size === 0) return;
+  const { rows } = await tx.query<{
+    person: string;
+    type: string;
+    local: string;
+    system: string | null;
+    value: string;
+  }>(
+    `SELECT c.person_id AS person, c.resource_type AS type, c.source_local_id AS local,
+            i->>'system' AS system, i->>'value' AS value
        FROM clinical_item c,
             LATERAL (SELECT c.body::jsonb -> 'identifier' AS ids) b,
             jsonb_array_elements(CASE jsonb_typeof(b.ids) WHEN 'array' THEN b.ids
                                   WHEN 'object' THEN jsonb_build_array(b.ids) ELSE '[]'::jsonb END) i
-      WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2 AND c.resource_type = ANY($3::text[])`,
-    [[...persons], run.source.id, [...new Set([...wanted.values()].map((w) => w.type))]],
+      WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2
+        AND ($3::text[] IS NULL OR c.resource_type = ANY($3::text[]))`,
+    [[...persons], run.source.id, untyped ? null : [...types]],
   );
+  const found = new Map<string, LocalRef | undefined>();
   for (const row of rows) {
-    const key = `${row.type}|${row.system ?? ''}|${row.value}`;
-    if (wanted.has(key))
-      run.index.addStoredIdentifier({ type: row.type, localId: row.local }, row.system ?? '', row.value);
+    if (row.value === null) continue;
+    const ref = { type: row.type, localId: row.local };
+    const key = `${row.person}|${row.system ?? ''}|${row.value}`;
+    found.set(`${row.type}|${key}`, ref);
+    const other = found.get(`|${key}`);
+    found.set(`|${key}`, found.has(`|${key}`) && other?.type !== row.type ? undefined : ref);
   }
+  run.storedByIdentifier = found;
 }
 
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */
@@ -123,10 +138,15 @@ export function resolveItems(run: IntakeRun): ResolvedItem[] {
       continue;
     }
     const localId = localIdOf(e.resource!, e.fullUrl)!;
+    const stored = run.storedByIdentifier;
     const resource = rewriteReferences(e.resource!, {
       sourceId: run.source.id,
       index: run.index,
       personFor: (l) => run.personByLocal.get(l),
+      // only this person's items: an identifier another person's item carries is not this one's
+      ...(stored
+        ? { stored: (type, system, value) => stored.get(`${type ?? ''}|${personId}|${system}|${value}`) }
+        : {}),
     });
     // a patient named by identifier alone is served as a reference to the person, identifier kept
     const named = patientIdentifier(resource);

@@ -10,6 +10,7 @@ import type { PersonLinker } from '../../identity/index.ts';
 import type { SourceSystem } from '../../region/index.ts';
 import type { ItemMove } from '../../store/index.ts';
 import type { Entry } from '../parse.ts';
+import type { LocalRef } from '../references.ts';
 import type { RequestIndex } from '../references.ts';
 
 export interface IngestDeps {
@@ -86,6 +87,12 @@ export interface IntakeRun {
   results: EntryResult[];
   /** the person each source-local patient id is linked to */
   personByLocal: Map<string, string>;
+  /**
+   * Items earlier requests stored that this request names by identifier only, by
+   * `person|type|system|value` (and `person||system|value` without a type; undefined where two
+   * types carry it): filled by resolveStoredIdentifiers.
+   */
+  storedByIdentifier?: Map<string, LocalRef | undefined>;
 }
 
 /** Lets go of the attachments' answers read ahead, once the transaction that used them is over. */
