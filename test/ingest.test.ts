@@ -164,6 +164,11 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
         { url: 'interpreterRequired', valueBoolean: true },
       ],
     };
+    // an extension nested in an allowed one is not the allowed one's own part
+    const nestedIdentity = {
+      url: 'http://hl7.org/fhir/StructureDefinition/patient-genderIdentity',
+      valueCodeableConcept: { text: 'transgender woman' },
+    };
     const nextOfKin = {
       relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0131', code: 'N' }] }],
       name: { family: 'Jackson', given: ['Jane'] },
@@ -175,7 +180,7 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
         multipleBirthInteger: 2,
         extension: [
           ethnicity,
-          interpreter,
+          { ...interpreter, extension: [...interpreter.extension, nestedIdentity] },
           { url: `${ukCore}BirthSex`, valueCode: 'M' },
           {
             url: 'http://hl7.org/fhir/StructureDefinition/patient-genderIdentity',
@@ -193,16 +198,31 @@ describe.each(DB_KINDS)('ingest on %s', (kind) => {
     const urls = (read.body.extension ?? []).map((e) => e.url);
     expect(read.body.extension).toEqual(expect.arrayContaining([ethnicity, interpreter]));
     expect(urls.filter((u) => /BirthSex|genderIdentity|local-flag/.test(u))).toEqual([]);
+    expect(read.text).not.toContain('transgender');
 
     // a person whose address is restricted (the S flag) has the contacts hidden with it
     const restricted = told('9990003114', {
       meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] },
+      extension: [
+        ethnicity,
+        {
+          url: `${ukCore}NominatedPharmacy`,
+          valueReference: { display: 'Corner Pharmacy, 3 Secret St, LS1 1AA' },
+        },
+        {
+          url: `${ukCore}ContactPreference`,
+          extension: [{ url: 'PreferredContactTimes', valueString: 'evenings at 1 Secret St' }],
+        },
+      ],
     });
     expect((await postFhir(r, 'gp-riverside', bundle('batch', [restricted]))).status).toBe(200);
     const hidden = await getAs<Patient>(r, token, `/fhir/Patient/${await personIdFor(r, '9990003114')}`);
     expect(hidden.status).toBe(200);
     expect(hidden.body.contact).toBeUndefined();
     expect(hidden.body.address).toBeUndefined();
+    // and so are the extensions that say where the person is reached: the pharmacy, contact times
+    expect(hidden.text).not.toMatch(/NominatedPharmacy|ContactPreference|Secret St/);
+    expect(hidden.body.extension).toEqual(expect.arrayContaining([ethnicity]));
   });
 
   it('takes a pointer that names its patient by NHS number alone (the NRL shape), and refuses one for nobody the source knows', async () => {

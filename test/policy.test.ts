@@ -260,8 +260,17 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
         telecom: [{ system: 'phone', value: '0113 496 0000' }],
         organization: { display: 'Private Lab' },
       },
+      // other spellings of the same organisation
+      { organization: { display: 'PRIVATE LAB' } },
+      { organization: { display: 'private lab clinic' } },
+      { organization: { identifier: { system: ODS, value: 'lab01 ' } } },
+      { name: { text: 'Key worker' }, address: { line: ['c/o LAB01, Riverside'] } },
     ];
-    const sent = patient('kin-1', '9990003122', { contact: [...viaLab, kin] });
+    const preference = {
+      url: 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference',
+      extension: [{ url: 'PreferredContactTimes', valueString: 'Ring the private Lab after 5' }],
+    };
+    const sent = patient('kin-1', '9990003122', { contact: [...viaLab, kin], extension: [preference] });
     expect((await postFhir(r, 'gp-riverside', bundle('batch', [sent]))).status).toBe(200);
     const read = await getAs<Patient>(
       r,
@@ -270,6 +279,7 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
     );
     expect(read.status).toBe(200);
     expect(read.body.contact).toEqual([kin]);
+    expect(JSON.stringify(read.body).toLowerCase()).not.toContain('private lab');
   });
 
   it('withholds what happened at a sensitive clinic, and what was recorded there', () => {

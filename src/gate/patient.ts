@@ -57,7 +57,7 @@ export async function combinedPatient(
   if (patient.contact || patient.extension?.some(sent)) {
     const unsharedNames = [...region.organisations.values()]
       .filter((o) => o.name && neverShared(o.ods))
-      .map((o) => o.name);
+      .map((o) => o.name.toLowerCase());
     const names = (v: unknown) => namesNeverShared(v, neverShared, unsharedNames);
     const contact = patient.contact?.filter((c) => !names(c));
     if (contact?.length) patient.contact = contact;
@@ -70,8 +70,11 @@ export async function combinedPatient(
 /** Whether any string within `v` is a never-shared organisation's ODS code (alone, or ending a reference) or name. */
 function namesNeverShared(v: unknown, neverShared: (ods: string) => boolean, names: string[]): boolean {
   if (typeof v === 'string') {
-    const code = /([A-Za-z0-9]{3,8})$/.exec(v)?.[1]?.toUpperCase();
-    return (code !== undefined && neverShared(code)) || names.some((n) => v.includes(n));
+    // any word of the text may be an ODS code ("c/o LAB01, Riverside", "lab01 ", "Organization/LAB01")
+    const words = v.toUpperCase().split(/[^A-Z0-9]+/);
+    if (words.some((w) => w.length >= 3 && w.length <= 8 && neverShared(w))) return true;
+    const text = v.toLowerCase();
+    return names.some((n) => text.includes(n));
   }
   if (Array.isArray(v)) return v.some((x) => namesNeverShared(x, neverShared, names));
   if (v && typeof v === 'object')

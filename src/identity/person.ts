@@ -112,6 +112,31 @@ const SHOWN_EXTENSIONS = new Set([
   `${UK_CORE}MedicalApplianceSupplier`,
   'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired',
 ]);
+/** say where a person lives or is reached: left out for a restricted person, as the address is */
+const LOCATING_EXTENSIONS = new Set([
+  `${UK_CORE}ContactPreference`,
+  `${UK_CORE}NominatedPharmacy`,
+  `${UK_CORE}PreferredDispenserOrganization`,
+  `${UK_CORE}MedicalApplianceSupplier`,
+]);
+
+/**
+ * An allowed extension with only its own parts: a sub-extension named by an absolute URL is another
+ * extension nested inside (a gender identity inside NHSCommunication), and is left out, at any depth.
+ */
+function ownParts<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(ownParts) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    out[k] =
+      k === 'extension' || k === 'modifierExtension'
+        ? (v as { url?: string }[]).filter((x) => !/^[a-z][a-z0-9+.-]*:/i.test(x?.url ?? '')).map(ownParts)
+        : ownParts(v);
+  }
+  return out as T;
+}
+
 /** goes with the death it describes, from the source that reports the death */
 const DEATH_NOTIFICATION = `${UK_CORE}DeathNotificationStatus`;
 
@@ -211,8 +236,10 @@ export function composePatient(
     });
   }
   if (!person.verified) extension.push({ url: UNVERIFIED_EXTENSION, valueBoolean: true });
-  for (const e of base?.extension ?? []) if (SHOWN_EXTENSIONS.has(e.url)) extension.push(e);
   const restricted = restrictedElsewhere || links.some((l) => isRestricted(l.demographics));
+  for (const e of base?.extension ?? [])
+    if (SHOWN_EXTENSIONS.has(e.url) && !(restricted && LOCATING_EXTENSIONS.has(e.url)))
+      extension.push(ownParts(e));
   const patient: Patient = {
     resourceType: 'Patient',
     id: person.id,
