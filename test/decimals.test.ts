@@ -88,6 +88,26 @@ describe.each(DB_KINDS)('decimals kept as sent, on %s', (kind) => {
     expect(await served('9990003270')).toContain('"value":4.10');
   });
 
+  it('writes an integer element as an integer however it was spelled', async () => {
+    const body = JSON.stringify(
+      bundle('batch', [
+        patient('dec-7', '9990003505'),
+        observation('dec-o7', 'Patient/dec-7', 0, '2024-05-01', {
+          valueQuantity: { value: '@1.0@' },
+          component: [
+            { code: { text: 'a' }, valueInteger: '@1.0@' },
+            { code: { text: 'b' }, valueInteger: '@1E2@' },
+          ],
+        }),
+      ]),
+    ).replace(/"@([^@"]+)@"/g, '$1');
+    expect((await postFhir(r, 'gp-riverside', body)).status).toBe(200);
+    const text = await served('9990003505');
+    expect(text).toContain('"valueQuantity":{"value":1.0}');
+    expect(text).toContain('"valueInteger":1}');
+    expect(text).toContain('"valueInteger":100}');
+  });
+
   it('keeps them from NDJSON too', async () => {
     const lines = [
       JSON.stringify(patient('dec-2', '9990003211')),
@@ -126,6 +146,17 @@ describe.each(DB_KINDS)('decimals kept as sent, on %s', (kind) => {
     expect(res.text).toContain('"low":{"value":3.50}');
     expect(res.text).toContain('"high":{"value":5.30}');
     expect(res.text).toContain('"value":80');
+
+    // a range bound no double holds is kept as text, and every read of the result still works
+    const huge = `0-1${'0'.repeat(400)}`;
+    const wide = message.replace('DEC-1', 'DEC-2').replace('3.50-5.30', huge);
+    expect(await postHl7(r, 'lab-hl7', wide)).toMatch(/MSA\|AA\|DEC-2/);
+    const ward = await r.userToken('dr.ward', 'RX1');
+    for (const url of [`/fhir/Observation?patient=${id}`, `/fhir/Observation?patient=${id}&_include=*`]) {
+      const read = await getAs<Bundle>(r, ward, url);
+      expect(read.status, read.text).toBe(200);
+      expect(read.text).toContain(huge);
+    }
   });
 
   it('refuses a number no double holds, and a valueInteger outside 32 bits or not whole, storing nothing', async () => {

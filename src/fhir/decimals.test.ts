@@ -68,6 +68,12 @@ describe('decimals as they were written', () => {
     expect(stringifyKeepingDecimals(r)).toBe('{"resourceType":"Observation","valueQuantity":{"value":5}}');
   });
 
+  it('reads a stored body with a number no double holds, as JSON.parse does, and refuses it at intake', () => {
+    const text = '{"resourceType":"Observation","valueQuantity":{"value":1e400},"note":[{"text":"x"}]}';
+    expect(parseStored(text)).toMatchObject({ valueQuantity: { value: Infinity } });
+    expect(() => parseKeepingDecimals(text, true)).toThrow(/too large/);
+  });
+
   it('still reads a body that repeats a key, as JSON.parse does', () => {
     const text =
       '{"resourceType":"Observation","status":"draft","status":"final","valueQuantity":{"value":4.10}}';

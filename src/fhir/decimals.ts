@@ -78,9 +78,13 @@ export function hasSpelledNumbers(text: string): boolean {
   return false;
 }
 
-/** A stored body (our own JSON) parsed to be changed and written again, its decimals as stored. */
+/**
+ * A stored body (our own JSON) parsed to be changed and written again, its decimals as stored. A
+ * read never fails on what was stored: a number no double holds (stored before intake refused
+ * them) is read as JSON.parse reads it.
+ */
 export function parseStored(text: string): unknown {
-  return parseKeepingDecimals(text, hasSpelledNumbers(text));
+  return parseKeepingDecimals(text, hasSpelledNumbers(text), false);
 }
 
 /** A number whose text differs from what JSON.stringify would write for it. */
@@ -97,13 +101,16 @@ class NotFinite extends Error {}
  * JSON text to a value; where `inexact` (the guard found a number JSON.stringify would spell
  * otherwise), each such number's text is kept on the resources that contain it.
  */
-export function parseKeepingDecimals(text: string, inexact: boolean): unknown {
+export function parseKeepingDecimals(text: string, inexact: boolean, refuseNotFinite = true): unknown {
   if (!inexact) return JSON.parse(text);
   let value: unknown;
   try {
     value = losslessParse(text, undefined, (t: string) => {
       const n = Number(t);
-      if (!Number.isFinite(n)) throw new NotFinite();
+      if (!Number.isFinite(n)) {
+        if (refuseNotFinite) throw new NotFinite();
+        return n;
+      }
       return JSON.stringify(n) === t ? n : new Spelled(n, t);
     });
   } catch (err) {
@@ -118,6 +125,14 @@ export function parseKeepingDecimals(text: string, inexact: boolean): unknown {
   return value;
 }
 
+/**
+ * Elements of FHIR's integer types (integer, positiveInt, unsignedInt) among the clinical types:
+ * the choice types' `…Integer`, and the few named outright. A decimal's spelling is kept; an
+ * integer's is the number's.
+ */
+const INTEGER_ELEMENT =
+  /(?:Integer|PositiveInt|UnsignedInt)$|^(?:rank|sequence|numberOfSeries|numberOfInstances|number|frames|count|countMax|frequency|frequencyMax)$/;
+
 /** Replaces each Spelled by its number, remembering its text on every enclosing resource. */
 function restore(node: unknown, resources: Carrier[]): void {
   if (node === null || typeof node !== 'object') return;
@@ -127,7 +142,8 @@ function restore(node: unknown, resources: Carrier[]): void {
     const v = holder[key];
     if (v instanceof Spelled) {
       holder[key] = v.value;
-      for (const r of inner) keepSpelling(r, holder, key, v.text);
+      // an integer element is written as an integer: "1.0" and "1E2" are not FHIR integers
+      if (!INTEGER_ELEMENT.test(key)) for (const r of inner) keepSpelling(r, holder, key, v.text);
     } else restore(v, inner);
   }
 }

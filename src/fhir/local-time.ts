@@ -19,7 +19,7 @@ export function computeOffsetMinutes(y: number, mo: number, d: number, h: number
   // the offset at the instant that wall time would be in UTC, then again at the corrected instant
   let offset = 0;
   for (let i = 0; i < 2; i++) {
-    const instant = Date.UTC(y, mo - 1, d, h, mi) - offset * 60_000;
+    const instant = utcInstant(y, mo - 1, d, h, mi) - offset * 60_000;
     const name = fmt.formatToParts(new Date(instant)).find((p) => p.type === 'timeZoneName')?.value ?? '';
     const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
     offset = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
@@ -59,8 +59,16 @@ export function formatOffset(minutes: number): string {
  * as in Date.UTC ("the 32nd of January" is the 1st of February).
  */
 export function localInstant(y: number, monthIndex: number, day: number, h = 0, mi = 0, s = 0): number {
-  const wall = Date.UTC(y, monthIndex, day, h, mi, s);
+  const wall = utcInstant(y, monthIndex, day, h, mi, s);
   const t = new Date(wall);
   const offset = localOffsetMinutes(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate(), t.getUTCHours());
   return wall - offset * 60_000;
+}
+
+/** Date.UTC for any year from 0: Date.UTC reads the years 0–99 as 1900–1999. */
+export function utcInstant(y: number, monthIndex: number, day: number, h = 0, mi = 0, s = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(y, monthIndex, day);
+  d.setUTCHours(h, mi, s, 0);
+  return d.getTime();
 }

@@ -49,6 +49,13 @@ describe("FHIR date search in the region's time (Europe/London)", () => {
     expect(matches('2026-06-10T09:00', '2026-06-10T08:00:00Z')).toBe(true);
   });
 
+  it('reads the years 0000 to 0099 as themselves, not as 1900 to 1999', () => {
+    // (London kept local mean time then, a minute off Greenwich: the time zone rules say so)
+    expect(iso(dateRange('0050-06-01')!.lo).slice(0, 13)).toBe('0050-06-01T00');
+    expect(dateRange('0099')!.lo).toBeLessThan(dateRange('0099')!.hi);
+    expect(matches('0050-06-01', '1950-06-01')).toBe(false);
+  });
+
   it('refuses what is not a date or a time', () => {
     for (const bad of ['2026-02-30', '2026-13', '2026-06-10T25:00', '2026-06-10T10:61', '10/06/2026'])
       expect(dateRange(bad)).toBeUndefined();

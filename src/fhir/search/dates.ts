@@ -4,7 +4,7 @@
  * start to its end), and each prefix is a relation between the two. Written by hand: no maintained
  * npm library evaluates FHIR date prefixes outside a whole FHIR server.
  */
-import { localInstant } from '../local-time.ts';
+import { localInstant, utcInstant } from '../local-time.ts';
 
 /** A half-open interval of epoch milliseconds, [lo, hi). Open ends are ±Infinity. */
 export interface Range {
@@ -40,14 +40,14 @@ export function dateRange(text: string): Range | undefined {
   const day = d ? Number(d) : 1;
   if (month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   // a date that does not exist (31 February) rolls over in Date.UTC: refuse it
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined;
+  if (new Date(utcInstant(year, month - 1, day)).getUTCDate() !== day) return undefined;
   const [hour, minute, second] = [h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0];
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   // an instant at the start of a wall-clock time: in the zone given, or else the region's
   const at = (yy: number, monthIndex: number, dd: number, hh = 0, mm = 0, ss = 0) =>
     tz === undefined
       ? localInstant(yy, monthIndex, dd, hh, mm, ss)
-      : Date.UTC(yy, monthIndex, dd, hh, mm, ss) - offsetOf(tz);
+      : utcInstant(yy, monthIndex, dd, hh, mm, ss) - offsetOf(tz);
   const lo = at(year, month - 1, day, hour, minute, second) + (frac ? Number(`0.${frac}`) * 1000 : 0);
   let hi: number;
   if (frac || s) hi = lo + (frac ? 1 : 1000);

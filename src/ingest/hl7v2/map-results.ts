@@ -267,7 +267,10 @@ function observationValue(ctx: MappingContext, obx: Segment): Partial<Observatio
 function referenceRange(text: string): ObservationReferenceRange | undefined {
   if (!text) return undefined;
   const m = /^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
-  if (m) return { low: { value: Number(m[1]) }, high: { value: Number(m[2]) }, text };
+  const [low, high] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  // a bound no double holds (a 400-digit number) is kept as the text only
+  if (Number.isFinite(low) && Number.isFinite(high))
+    return { low: { value: low }, high: { value: high }, text };
   return { text };
 }
 
