@@ -248,6 +248,34 @@ describe.each(DB_KINDS)('HL7 v2 intake on %s', (kind) => {
     expect(await cultures()).toEqual(['Escherichia coli', 'Mixed growth, please repeat']);
   });
 
+  it('takes a titre as a ratio and a range as a range, never as their first number', async () => {
+    await postHl7(r, admission('SN-0', 'H3002', '9990003602'));
+    const message = [
+      msh('ORU^R01^ORU_R01', 'SN-1'),
+      pid('H3002', '9990003602'),
+      'OBR|1|ORD-SN|FIL-SN|5196-1^Serology^LN|||20240316090000',
+      'OBX|1|SN|5370-2^Rubella titre^LN||^1^:^128||||||F',
+      'OBX|2|SN|2345-7^Glucose^LN||^10.0^-^20.0|mmol/L|||||F',
+      'OBX|3|SN|1742-6^ALT^LN||<^5|U/L|||||F',
+      'OBX|4|SN|5794-3^Haemoglobin dipstick^LN||^2^+||||||F',
+    ].join('\r');
+    expect((await postHl7(r, message)).msa).toMatch(/^MSA\|AA\|SN-1\|/);
+    const personId = await personIdFor(r, '9990003602');
+    const { items } = await everything(r, personId, await r.userToken('dr.ward', 'RX1', 'R8000'));
+    const byCode = (c: string) =>
+      items.find(
+        (i) => i.resourceType === 'Observation' && (i as Observation).code.coding?.[0]?.code === c,
+      ) as Observation | undefined;
+    expect(byCode('5370-2')?.valueRatio).toEqual({ numerator: { value: 1 }, denominator: { value: 128 } });
+    expect(byCode('5370-2')?.valueQuantity).toBeUndefined();
+    expect(byCode('2345-7')?.valueRange).toEqual({
+      low: { value: 10, unit: 'mmol/L' },
+      high: { value: 20, unit: 'mmol/L' },
+    });
+    expect(byCode('1742-6')?.valueQuantity).toEqual({ value: 5, comparator: '<', unit: 'U/L' });
+    expect(byCode('5794-3')?.valueString).toBe('2+');
+  });
+
   it('takes a clinic letter as a DocumentReference with its text', async () => {
     await postHl7(r, admission('MDM-0', 'H3001', '9990000093'));
     expect((await postHl7(r, letter('MDM-1', 'H3001', '9990000093'))).msa).toMatch(/^MSA\|AA\|MDM-1\|/);

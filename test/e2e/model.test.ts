@@ -3,7 +3,7 @@
  * current and past medications, trend series, notices, the copied reference, and reading PDF text.
  */
 import { deflateSync } from 'node:zlib';
-import type { Bundle, Patient, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { groupList, loadReconcileRules, reconcile, sourceItemOf } from '../../src/reconcile/index.ts';
 import { parseRecord } from '../../viewer/src/model/record.ts';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { groupItems } from '../../viewer/src/model/group.ts';
 import { toItem, type Item } from '../../viewer/src/model/item.ts';
 import { parseUkDate, toUkDate } from '../../viewer/src/model/filters.ts';
 import { medicationGroups } from '../../viewer/src/model/medications.ts';
+import { observationValue } from '../../viewer/src/model/observation.ts';
 import { sectionAccess, sectionDef } from '../../viewer/src/model/sections.ts';
 import { noticesOf, refusalOf } from '../../viewer/src/model/notices.ts';
 import { pdfText } from '../../viewer/src/model/pdf-text.ts';
@@ -391,5 +392,17 @@ describe('what a role may see, as the server said', () => {
     expect(sectionAccess(encounters, ['encounters', 'appointments']).level).toBe('all');
     expect(sectionAccess(problems, undefined).level).toBe('all');
     expect(sectionAccess(sectionDef('summary')!, []).level).toBe('all');
+  });
+});
+
+describe('result values', () => {
+  const obs = (value: Partial<Observation>) =>
+    observationValue({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...value });
+  it('show a titre as a ratio, a range as a range and an integer as a number', () => {
+    expect(obs({ valueRatio: { numerator: { value: 1 }, denominator: { value: 128 } } }).value).toBe('1:128');
+    expect(
+      obs({ valueRange: { low: { value: 10, unit: 'mmol/L' }, high: { value: 20, unit: 'mmol/L' } } }).value,
+    ).toBe('10–20 mmol/L');
+    expect(obs({ valueInteger: 3 }).value).toBe('3');
   });
 });

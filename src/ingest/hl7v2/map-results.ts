@@ -228,19 +228,8 @@ function observationValue(ctx: MappingContext, obx: Segment): Partial<Observatio
         },
       };
     }
-    case 'SN': {
-      const comparator = obx.get(5, 1);
-      const n = Number(obx.get(5, 2));
-      if (!Number.isFinite(n))
-        return { valueString: [obx.get(5, 1), obx.get(5, 2), obx.get(5, 3), obx.get(5, 4)].join('') };
-      return {
-        valueQuantity: {
-          value: n,
-          ...(['<', '>', '<=', '>='].includes(comparator) ? { comparator: comparator as '<' } : {}),
-          ...(obx.get(6) ? { unit: obx.get(6, 2) || obx.get(6, 1) } : {}),
-        },
-      };
-    }
+    case 'SN':
+      return structuredNumeric(obx);
     case 'CE':
     case 'CWE':
     case 'CNE':
@@ -262,6 +251,38 @@ function observationValue(ctx: MappingContext, obx: Segment): Partial<Observatio
       return text ? { valueString: text } : {};
     }
   }
+}
+
+/**
+ * An SN value (comparator^number^separator^number): a ratio (1:128, a titre), a range (10-20), a
+ * number with a comparator (<5); anything else, as the text sent. A ratio or range is never cut
+ * to its first number, which would read as another result.
+ */
+function structuredNumeric(obx: Segment): Partial<Observation> {
+  const [comparator, first, separator, second] = [1, 2, 3, 4].map((c) => obx.get(5, c).trim()) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const asText = { valueString: [comparator, first, separator, second].join('') };
+  const n1 = first === '' ? NaN : Number(first);
+  const n2 = second === '' ? NaN : Number(second);
+  const unit = obx.get(6) ? { unit: obx.get(6, 2) || obx.get(6, 1) } : {};
+  if (!Number.isFinite(n1)) return asText;
+  if (separator === '' && second === '')
+    return {
+      valueQuantity: {
+        value: n1,
+        ...(['<', '>', '<=', '>='].includes(comparator) ? { comparator: comparator as '<' } : {}),
+        ...unit,
+      },
+    };
+  if (comparator !== '' || !Number.isFinite(n2)) return asText;
+  if (separator === ':' || separator === '/')
+    return { valueRatio: { numerator: { value: n1 }, denominator: { value: n2 } } };
+  if (separator === '-') return { valueRange: { low: { value: n1, ...unit }, high: { value: n2, ...unit } } };
+  return asText;
 }
 
 function referenceRange(text: string): ObservationReferenceRange | undefined {
@@ -294,7 +315,13 @@ function keepDecimals(observation: Observation, obx: Segment): void {
   };
   const type = obx.get(2).toUpperCase();
   if (type === 'NM') keep(observation.valueQuantity, obx.get(5));
-  if (type === 'SN') keep(observation.valueQuantity, obx.get(5, 2));
+  if (type === 'SN') {
+    keep(
+      observation.valueQuantity ?? observation.valueRatio?.numerator ?? observation.valueRange?.low,
+      obx.get(5, 2),
+    );
+    keep(observation.valueRatio?.denominator ?? observation.valueRange?.high, obx.get(5, 4));
+  }
   const range = /^\s*(-?[\d.]+)\s*-\s*(-?[\d.]+)\s*$/.exec(obx.get(7));
   if (range) {
     keep(observation.referenceRange?.[0]?.low, range[1]!);

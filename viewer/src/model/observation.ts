@@ -24,6 +24,11 @@ export function observationValue(o: Observation): Pick<Description, 'value' | 'n
     value = formatQuantity(o.valueQuantity);
     push(name, o.valueQuantity);
   } else if (o.valueString) value = o.valueString;
+  else if (o.valueInteger !== undefined) value = String(o.valueInteger);
+  else if (o.valueRatio)
+    value = `${o.valueRatio.numerator?.value ?? ''}:${o.valueRatio.denominator?.value ?? ''}`;
+  else if (o.valueRange)
+    value = `${o.valueRange.low?.value ?? ''}–${formatQuantity(o.valueRange.high ?? {})}`.trim();
   else if (o.valueCodeableConcept) value = conceptText(o.valueCodeableConcept);
   else if (o.valueBoolean !== undefined) value = o.valueBoolean ? 'Yes' : 'No';
   else if (o.component?.length) {
