@@ -285,9 +285,12 @@ function structuredNumeric(obx: Segment): Partial<Observation> {
   return asText;
 }
 
+/** OBX-7 as two numbers ("3.50-5.30"): the range a result is read against */
+const RANGE = /^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$/;
+
 function referenceRange(text: string): ObservationReferenceRange | undefined {
   if (!text) return undefined;
-  const m = /^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  const m = RANGE.exec(text);
   const [low, high] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
   // a bound no double holds (a 400-digit number) is kept as the text only
   if (Number.isFinite(low) && Number.isFinite(high))
@@ -322,7 +325,7 @@ function keepDecimals(observation: Observation, obx: Segment): void {
     );
     keep(observation.valueRatio?.denominator ?? observation.valueRange?.high, obx.get(5, 4));
   }
-  const range = /^\s*(-?[\d.]+)\s*-\s*(-?[\d.]+)\s*$/.exec(obx.get(7));
+  const range = RANGE.exec(obx.get(7));
   if (range) {
     keep(observation.referenceRange?.[0]?.low, range[1]!);
     keep(observation.referenceRange?.[0]?.high, range[2]!);
