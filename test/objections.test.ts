@@ -53,7 +53,10 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
       r,
       'gp-riverside',
       bundle('batch', [
-        patient('p1', NHS),
+        patient('p1', NHS, {
+          address: [{ line: ['1 Riverside Lane'], postalCode: 'LS1 4AP' }],
+          telecom: [{ system: 'phone', value: '0113 496 0001' }],
+        }),
         condition('c1', 'Patient/p1', HYPERTENSION),
         observation('o1', 'Patient/p1', 48),
       ]),
@@ -63,7 +66,7 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
       r,
       'northgate-pas',
       bundle('batch', [
-        patient('h1', NHS),
+        patient('h1', NHS, { address: [{ line: ['9 Northgate Road'], postalCode: 'LS2 9JT' }] }),
         {
           resourceType: 'Encounter',
           id: 'e1',
@@ -77,6 +80,12 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     personId = await personIdFor(r, NHS);
   });
   afterAll(async () => r?.drop());
+
+  /** what the reader's open shows of the person's demographics (the combined Patient) */
+  const shownPatient = (b: Bundle) =>
+    JSON.stringify((b.entry ?? []).find((e) => e.resource?.resourceType === 'Patient')?.resource ?? {});
+  /** the GP's demographics: its address, telephone and its own identifier for the person */
+  const GP_DEMOGRAPHICS = /Riverside Lane|0113 496 0001|"value":"p1"/;
 
   let objectionId: string;
 
@@ -124,6 +133,39 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
       },
     ]);
     expect(JSON.stringify(open.items)).not.toContain(HYPERTENSION.code);
+  });
+
+  it('leaves the organisation’s demographics out of the Patient on every path a reader takes', async () => {
+    const open = await everything(r, personId, hospital);
+    expect(shownPatient(open.bundle)).toContain('Northgate Road');
+    expect(shownPatient(open.bundle)).not.toMatch(GP_DEMOGRAPHICS);
+    const read = await getAs<Bundle>(r, hospital, `/fhir/Patient/${personId}`);
+    expect(read.status).toBe(200);
+    const byNhs = await getAs<Bundle>(
+      r,
+      hospital,
+      `/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
+    );
+    const byName = await getAs<Bundle>(r, hospital, '/fhir/Patient?family=Testperson&birthdate=1970-01-01');
+    const summary = await getAs<Bundle>(r, hospital, `/fhir/Patient/${personId}/$summary`);
+    for (const res of [read, byNhs, byName, summary]) {
+      expect(res.text).toContain('Northgate Road');
+      expect(res.text).not.toMatch(GP_DEMOGRAPHICS);
+    }
+    // found only through the GP's address: finding the person would confirm it
+    const byGpPostcode = await getAs<Bundle>(
+      r,
+      hospital,
+      '/fhir/Patient?birthdate=1970-01-01&address-postalcode=LS1%204AP',
+    );
+    expect(byGpPostcode.status).toBe(200);
+    expect(byGpPostcode.body.total).toBe(0);
+    const byOwnPostcode = await getAs<Bundle>(
+      r,
+      hospital,
+      '/fhir/Patient?birthdate=1970-01-01&address-postalcode=LS2%209JT',
+    );
+    expect(byOwnPostcode.body.total).toBe(1);
   });
 
   it('publishes the register as FHIR Consent resources, through the gate', async () => {
@@ -239,6 +281,8 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     const atHospital = await everything(r, personId, hospital);
     expect(JSON.stringify(atHospital.items)).toContain(HYPERTENSION.code);
     expect(notices(atHospital.bundle).join('\n')).toMatch(/not upheld until .*safeguarding/);
+    // the GP's demographics come back with its data (its record is the preferred one)
+    expect(shownPatient(atHospital.bundle)).toContain('Riverside Lane');
     // the objection still holds for everyone else
     const elsewhere = await everything(r, personId, await r.userToken('dr.other', 'Y90001'));
     expect(JSON.stringify(elsewhere.items)).not.toContain(HYPERTENSION.code);
@@ -263,6 +307,7 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     expect((await call(dpo, 'POST', `/admin/overrides/${overrideId}/end`, {})).status).toBe(200);
     const atHospital = await everything(r, personId, hospital);
     expect(JSON.stringify(atHospital.items)).not.toContain(HYPERTENSION.code);
+    expect(shownPatient(atHospital.bundle)).not.toMatch(GP_DEMOGRAPHICS);
   });
 
   it('withdraws with the date and source of the request, and keeps the history', async () => {
@@ -277,7 +322,9 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     expect(history[0]).toMatchObject({ id: objectionId });
     expect(history[0].consent).toMatchObject({ status: 'inactive' });
     expect(history[0].consent.provision.period.end).toBeTruthy();
-    expect(JSON.stringify((await everything(r, personId, hospital)).items)).toContain(HYPERTENSION.code);
+    const open = await everything(r, personId, hospital);
+    expect(JSON.stringify(open.items)).toContain(HYPERTENSION.code);
+    expect(shownPatient(open.bundle)).toContain('Riverside Lane');
   });
 
   it('keeps the national data opt-out apart: it never changes what direct care sees', async () => {

@@ -248,6 +248,10 @@ export function createFhirReads(d: FhirReadDeps): FhirReads {
             policy: await policyFor(tx, m.person, ctx.user),
             region: snapshot,
           };
+          // found only through records of organisations the person objected to sharing (upheld
+          // for this reader): finding them would confirm what those records say (an address)
+          const objected = new Set(g.policy.filter.excludeOrgs);
+          if (m.sourceIds.every((id) => objected.has(snapshot.sources.get(id)?.org ?? ''))) continue;
           shown.push({ g, patient: await d.patientOf(tx, g) });
         }
         const base = { ...d.contextOf(ctx), query: describe, action: 'patient.search' as const };

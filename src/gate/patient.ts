@@ -37,18 +37,29 @@ export function minimalPatient(person: Person): Patient {
 /**
  * The combined Patient (demographics from the preferred source, identifiers from all), leaving out
  * the records of organisations whose every item is never shared: that such an organisation knows
- * the person (a sexual-health service, say) is itself what must not be shared.
+ * the person (a sexual-health service, say) is itself what must not be shared. The records of an
+ * organisation whose data the person objected to sharing (upheld for this reader) are left out too:
+ * its address, telephone and identifiers are its data as much as its items are.
  */
 export async function combinedPatient(
   tx: Queryable,
-  g: { person: Person; region: RegionSnapshot; links?: PersonLink[] | undefined },
+  g: {
+    person: Person;
+    region: RegionSnapshot;
+    links?: PersonLink[] | undefined;
+    policy?: { filter: { excludeOrgs: string[] } };
+  },
   neverShared: (ods: string) => boolean = () => false,
 ): Promise<Patient> {
   const { person, region } = g;
   const labels = sourceLabels(region);
   // read with the decision (governed.ts), or here
   const links = g.links ?? (await getPersonLinks(tx, person.id));
-  const shown = links.filter((l) => !neverShared(labels.get(l.sourceId)?.org ?? ''));
+  const objected = new Set(g.policy?.filter.excludeOrgs);
+  const shown = links.filter((l) => {
+    const org = labels.get(l.sourceId)?.org ?? '';
+    return !neverShared(org) && !objected.has(org);
+  });
   const restrictedElsewhere = shown.length < links.length && links.some((l) => isRestricted(l.demographics));
   const patient = composePatient(person, shown, labels, restrictedElsewhere);
   // a contact or an extension the source sent may name a never-shared organisation (a next of kin
