@@ -7,6 +7,7 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Problem } from '../errors/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { isR4ResourceType, parseKeepingDecimals } from '../fhir/index.ts';
+import { conditionalLocalId } from './conditional-create.ts';
 
 export interface Entry {
   /** where the entry is, for messages: "Bundle.entry[3]" or "line 7" */
@@ -17,6 +18,13 @@ export interface Entry {
   method: 'PUT' | 'POST' | 'DELETE';
   /** for DELETE: the resource named in request.url */
   target?: { type: string; id: string };
+  /** the local id a conditional create names (`request.ifNoneExist`, conditional-create.ts) */
+  localId?: string;
+  /**
+   * a conditional create's own id, taken off its resource: a POST's id is the sender's for this
+   * request only (FHIR), and a re-send makes a new one; other entries may still name it
+   */
+  senderId?: string;
 }
 
 export const ACCEPTED_BUNDLE_TYPES = ['transaction', 'batch', 'collection'] as const;
@@ -200,8 +208,24 @@ export function parseJson(value: unknown): Entry[] {
     }
     if (checkResourceShape(e.resource, `${at}.resource`, problems)) {
       const disagree = namesDisagree(e, e.resource, method, at);
+      const conditional =
+        method === 'POST' && e.request?.ifNoneExist !== undefined
+          ? conditionalLocalId(e.request.ifNoneExist, e.resource, at)
+          : undefined;
       if (disagree) problems.push(disagree);
-      else entries.push({ at, method, resource: e.resource, ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}) });
+      else if (conditional && 'problem' in conditional) problems.push(conditional.problem);
+      else {
+        const senderId = conditional && typeof e.resource.id === 'string' ? e.resource.id : undefined;
+        if (senderId !== undefined) delete e.resource.id;
+        entries.push({
+          at,
+          method,
+          resource: e.resource,
+          ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}),
+          ...(conditional ? { localId: conditional.localId } : {}),
+          ...(senderId !== undefined ? { senderId } : {}),
+        });
+      }
     }
   });
   if (problems.length > 0)

@@ -43,6 +43,11 @@ export function localIdOf(resource: Resource, fullUrl: string | undefined): stri
   return fullUrl;
 }
 
+/** An entry's local id: the one its conditional create names (conditional-create.ts), else localIdOf's. */
+export function entryLocalId(e: Entry): string | undefined {
+  return e.localId ?? (e.resource ? localIdOf(e.resource, e.fullUrl) : e.fullUrl);
+}
+
 const CONDITIONAL = /^([A-Z][A-Za-z]+)\?identifier=([^&]+)$/;
 
 function safeDecode(s: string): string {
@@ -69,6 +74,8 @@ export class RequestIndex {
   private byIdentifier = new Map<string, LocalRef>();
   /** the same without the type ("|system|value"): undefined where two types carry it */
   private byUntypedIdentifier = new Map<string, LocalRef | undefined>();
+  /** "Type/id" of an entry whose local id is not its id (a conditional create) */
+  private byRelative = new Map<string, LocalRef>();
 
   constructor(entries: Entry[]) {
     for (const e of entries) {
@@ -76,9 +83,11 @@ export class RequestIndex {
       // A type intake does not validate is not read: it is known by its fullUrl and id only.
       const validated = VALIDATED_TYPES.includes(e.resource.resourceType);
       const id = typeof e.resource.id === 'string' ? e.resource.id : undefined;
-      const localId = validated ? localIdOf(e.resource, e.fullUrl) : (id ?? e.fullUrl);
+      const localId = validated ? entryLocalId(e) : (e.localId ?? id ?? e.fullUrl);
       if (!localId) continue;
       const ref = { type: e.resource.resourceType, localId };
+      // a conditional create's own id still names it within the request ("Patient/{id}")
+      if (e.senderId !== undefined) this.byRelative.set(`${ref.type}/${e.senderId}`, ref);
       const resource = validated ? e.resource : undefined;
       if (e.fullUrl) this.byFullUrl.set(e.fullUrl, { ref, resource });
       if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
@@ -105,7 +114,7 @@ export class RequestIndex {
     const hit = this.byFullUrl.get(reference);
     if (hit) return hit.ref;
     const m = RELATIVE.exec(reference);
-    if (m) return { type: m[1]!, localId: m[2]! };
+    if (m) return this.byRelative.get(`${m[1]}/${m[2]}`) ?? { type: m[1]!, localId: m[2]! };
     const c = CONDITIONAL.exec(reference);
     if (!c) return undefined;
     const [system, value] = splitToken(safeDecode(c[2]!));

@@ -7,7 +7,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { sha256Hex, stableStringify } from '../fhir/index.ts';
 import type { Entry } from './parse.ts';
-import { localIdOf } from './references.ts';
+import { entryLocalId } from './references.ts';
 
 /** The prefix of a server-assigned local id (it takes the place of a fullUrl). */
 export const SERVER_ID_PREFIX = 'urn:sharedcare:content:';
@@ -20,8 +20,6 @@ function contentId(resource: Resource): string {
 /** The entries, each unnamed one given a content-derived local id (as its fullUrl). Run after validation. */
 export function assignServerIds(entries: Entry[]): Entry[] {
   return entries.map((e) =>
-    e.resource && localIdOf(e.resource, e.fullUrl) === undefined
-      ? { ...e, fullUrl: contentId(e.resource) }
-      : e,
+    e.resource && entryLocalId(e) === undefined ? { ...e, fullUrl: contentId(e.resource) } : e,
   );
 }

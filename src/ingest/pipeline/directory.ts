@@ -10,7 +10,13 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { collectCodes, collectSecurityLabels, isClinicalType } from '../../fhir/index.ts';
 import { readDirectoryEntries, writeDirectoryEntries, type DirectoryWrite } from '../../store/index.ts';
-import { itemId, KEPT_DIRECTORY_TYPES, localIdOf, rewriteReferences, type LocalRef } from '../references.ts';
+import {
+  entryLocalId,
+  itemId,
+  KEPT_DIRECTORY_TYPES,
+  rewriteReferences,
+  type LocalRef,
+} from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { withProvenance } from './stored-item.ts';
 import type { IntakeRun } from './types.ts';
@@ -52,7 +58,7 @@ export async function storeDirectory(tx: Queryable, run: IntakeRun): Promise<voi
   run.entries.forEach((e, i) => {
     const type = e.resource?.resourceType;
     if (!e.resource || !type || !KEPT_DIRECTORY_TYPES.includes(type) || e.method === 'DELETE') return;
-    const localId = localIdOf(e.resource, e.fullUrl);
+    const localId = entryLocalId(e);
     if (!localId) return;
     const id = itemId(run.source.id, type, localId);
     const resource = rewriteReferences(e.resource, {

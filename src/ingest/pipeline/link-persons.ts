@@ -6,7 +6,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import type { LinkOutcome, PersonLinker, SourcePatient } from '../../identity/index.ts';
-import { localIdOf, rewriteReferences } from '../references.ts';
+import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
 import type { IntakeRun } from './types.ts';
@@ -21,7 +21,7 @@ export interface LinkedPatients {
 export function sourcePatientsOf(run: IntakeRun): { i: number; record: SourcePatient }[] {
   return run.entries.flatMap((e, i) => {
     if (e.resource?.resourceType !== 'Patient') return [];
-    const localId = localIdOf(e.resource, e.fullUrl)!;
+    const localId = entryLocalId(e)!;
     const patient = rewriteReferences(e.resource as Patient, {
       sourceId: run.source.id,
       index: run.index,

@@ -16,7 +16,7 @@ import {
 } from '../../identity/index.ts';
 import type { Entry } from '../parse.ts';
 import {
-  localIdOf,
+  entryLocalId,
   rewriteReferences,
   unresolvedIdentifierReferences,
   type LocalRef,
@@ -137,7 +137,7 @@ export function resolveItems(run: IntakeRun): ResolvedItem[] {
       });
       continue;
     }
-    const localId = localIdOf(e.resource!, e.fullUrl)!;
+    const localId = entryLocalId(e)!;
     const stored = run.storedByIdentifier;
     const resource = rewriteReferences(e.resource!, {
       sourceId: run.source.id,

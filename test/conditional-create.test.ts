@@ -1,0 +1,141 @@
+/**
+ * Conditional create: a source that re-sends a transaction (a re-export, a retry after a timeout)
+ * makes fresh urn:uuids and ids each time. What stays the same is the identifier it names in
+ * `request.ifNoneExist`, so the re-send finds the items it made before instead of doubling the
+ * record a clinician reads.
+ */
+import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+import { patient } from './fhir-data.ts';
+import { count, everything, personIdFor, postFhir } from './http.ts';
+
+const NHS = '9990000204';
+const ID_SYSTEM = 'https://example.nhs.uk/Id/result';
+const MRN_SYSTEM = 'https://example.nhs.uk/Id/mrn';
+
+/** One export of the record: every fullUrl and id fresh, as an exporting system makes them. */
+function exported(opts: { glucose?: number; ifNoneExist?: (value: string) => string } = {}): Bundle {
+  const condition = opts.ifNoneExist ?? ((value: string) => `identifier=${ID_SYSTEM}|${value}`);
+  const ids = { patient: randomUUID(), obs: randomUUID(), condition: randomUUID() };
+  const entry = (resource: Resource, ifNoneExist: string): BundleEntry => ({
+    fullUrl: `urn:uuid:${resource.id}`,
+    resource,
+    request: { method: 'POST', url: resource.resourceType, ifNoneExist },
+  });
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      entry(
+        patient(ids.patient, NHS, {
+          identifier: [
+            { system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS },
+            { system: MRN_SYSTEM, value: 'MRN-204' },
+          ],
+        }),
+        `identifier=${MRN_SYSTEM}|MRN-204`,
+      ),
+      entry(
+        {
+          resourceType: 'Observation',
+          id: ids.obs,
+          identifier: [{ system: ID_SYSTEM, value: 'GLU-1' }],
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '2345-7', display: 'Glucose' }] },
+          // by urn:uuid, as most exports do
+          subject: { reference: `urn:uuid:${ids.patient}` },
+          effectiveDateTime: '2026-11-02T09:00:00Z',
+          valueQuantity: { value: opts.glucose ?? 5.4, unit: 'mmol/L' },
+        } as Resource,
+        condition('GLU-1'),
+      ),
+      entry(
+        {
+          resourceType: 'Condition',
+          id: ids.condition,
+          identifier: [{ system: ID_SYSTEM, value: 'DM-1' }],
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '44054006', display: 'Diabetes' }] },
+          // by the Patient's own (fresh) id, as some exports do
+          subject: { reference: `Patient/${ids.patient}` },
+        } as Resource,
+        condition('DM-1'),
+      ),
+    ],
+  };
+}
+
+describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
+  let r: TestRegion;
+  beforeAll(async () => {
+    r = await startRegion(kind);
+  });
+  afterAll(async () => r.drop());
+
+  const shown = async () => {
+    const { items } = await everything(r, await personIdFor(r, NHS));
+    return items.filter((i) => i.resourceType !== 'Patient');
+  };
+
+  it('stores a re-export with fresh ids as the same items, and a changed one as a new version', async () => {
+    const first = exported();
+    // the Patient's ifNoneExist names its own identifier, which it carries
+    const a = await postFhir(r, 'gp-riverside', first);
+    expect(a.status, a.text).toBe(200);
+    const items = await count(r, 'clinical_item');
+    const links = await count(r, 'person_link');
+    expect(await shown()).toHaveLength(2);
+
+    const second = exported();
+    const b = await postFhir(r, 'gp-riverside', second);
+    expect(b.status, b.text).toBe(200);
+    expect(b.body.meta?.tag, JSON.stringify(b.body.meta)).toEqual(
+      expect.arrayContaining([{ code: 'unchanged', display: '3' }]),
+    );
+    expect(await count(r, 'clinical_item')).toBe(items);
+    expect(await count(r, 'person_link')).toBe(links);
+
+    const corrected = exported({ glucose: 6.1 });
+    expect((await postFhir(r, 'gp-riverside', corrected)).status).toBe(200);
+    expect(await count(r, 'clinical_item')).toBe(items);
+    const now = await shown();
+    expect(now).toHaveLength(2);
+    const glucose = now.find((i) => i.resourceType === 'Observation') as {
+      valueQuantity: { value: number };
+      meta: { versionId: string };
+    };
+    expect(glucose.valueQuantity.value).toBe(6.1);
+    expect(glucose.meta.versionId).toBe('2');
+    // the Condition named the Patient by its fresh id: still the same person's
+    expect(now.find((i) => i.resourceType === 'Condition')).toBeDefined();
+  });
+
+  it('takes an identifier without a system, and the "Type?" form some senders write', async () => {
+    const before = await count(r, 'clinical_item');
+    for (const form of [(v: string) => `identifier=${v}`, (v: string) => `Observation?identifier=${v}`]) {
+      const res = await postFhir(r, 'gp-riverside', exported({ ifNoneExist: form }));
+      expect(res.status, res.text).toBe(200);
+    }
+    expect(await count(r, 'clinical_item')).toBe(before);
+    expect(await shown()).toHaveLength(2);
+  });
+
+  it('refuses criteria it cannot honour, saying what to send, and stores nothing', async () => {
+    const before = await count(r, 'clinical_item');
+    for (const [form, says] of [
+      [(v: string) => `code=2345-7&identifier=${v}`, /give one identifier=system\|value/],
+      [() => 'patient=Patient/1', /give one identifier=system\|value/],
+      [() => `identifier=${ID_SYSTEM}|NOT-CARRIED`, /does not carry/],
+      [() => 'identifier=', /has no value/],
+    ] as const) {
+      const res = await postFhir(r, 'gp-riverside', exported({ ifNoneExist: form }));
+      expect(res.status, res.text).toBe(422);
+      const issue = (res.body as unknown as OperationOutcome).issue.find((i) =>
+        i.expression?.includes('Bundle.entry[1].request.ifNoneExist'),
+      );
+      expect(issue?.diagnostics).toMatch(says);
+    }
+    expect(await count(r, 'clinical_item')).toBe(before);
+  });
+});
