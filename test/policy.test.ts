@@ -218,6 +218,11 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
         code: { text: 'Pulse later' },
         encounter: { identifier: visit },
       }),
+      // a urn:uuid the request does not carry (the sender's own for the visit), with the visit number
+      observation('bp-later-5', 'Patient/p1', 135, '2024-02-03', {
+        code: { text: 'Pulse later' },
+        encounter: { reference: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002', identifier: visit },
+      }),
       observation('bp-later-3', 'Patient/p1', 133, '2024-02-03', { code: { text: 'Weight later' } }),
     ];
     expect((await postFhir(r, 'gp-riverside', bundle('batch', later))).status).toBe(200);

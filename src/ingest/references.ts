@@ -164,18 +164,22 @@ export function unresolvedIdentifierReferences(
       return;
     }
     const obj = node as Record<string, unknown>;
-    if (typeof obj.reference === 'string') {
-      const c = CONDITIONAL.exec(obj.reference);
-      if (c && isClinicalType(c[1]!) && !index.resolve(obj.reference)) {
-        const [system, value] = splitToken(safeDecode(c[2]!));
-        found.push({ type: c[1]!, system, value });
-      }
-    } else if (isIdentifier(obj.identifier) && (obj.type === undefined || typeof obj.type === 'string')) {
+    const byIdentifier = () => {
+      if (!isIdentifier(obj.identifier) || (obj.type !== undefined && typeof obj.type !== 'string')) return;
       const type = obj.type as string | undefined;
       const id = obj.identifier as Identified;
       if (id.value && (type === undefined || isClinicalType(type)) && !index.resolveIdentifier(type, id))
         found.push({ type, system: id.system ?? '', value: id.value });
-    }
+    };
+    if (typeof obj.reference === 'string') {
+      const c = CONDITIONAL.exec(obj.reference);
+      if (c) {
+        if (isClinicalType(c[1]!) && !index.resolve(obj.reference)) {
+          const [system, value] = splitToken(safeDecode(c[2]!));
+          found.push({ type: c[1]!, system, value });
+        }
+      } else if (unresolvable(obj.reference, index)) byIdentifier();
+    } else byIdentifier();
     for (const k in obj) {
       const v = obj[k];
       if (k !== 'contained' && k !== 'meta' && v !== null && typeof v === 'object') walk(v);
@@ -183,6 +187,15 @@ export function unresolvedIdentifierReferences(
   };
   walk(resource);
   return found;
+}
+
+/**
+ * A reference that names nothing this request carries and no id of the source's (a `urn:uuid:` or
+ * `urn:oid:` of the sender's own, not in the Bundle): its identifier, if it has one, is what names
+ * the target.
+ */
+function unresolvable(reference: string, index: RequestIndex): boolean {
+  return reference.startsWith('urn:') && !index.resolve(reference);
 }
 
 /** The extension naming the kept directory entry a reference (or a medication code) stands for. */
@@ -322,7 +335,11 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
     return;
   }
   const ref = ctx.index.resolve(reference) ?? storedConditional(reference, ctx);
-  if (!ref) return;
+  if (!ref) {
+    // a urn the request does not carry, with the target's identifier: named by the identifier
+    if (reference.startsWith('urn:') && isIdentifier(obj.identifier)) logicalToLiteral(obj, ctx);
+    return;
+  }
   if (ref.type === 'Patient') {
     const person = ctx.personFor(ref.localId);
     if (person) obj.reference = `Patient/${person}`;
