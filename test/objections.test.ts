@@ -341,6 +341,31 @@ describe.each(DB_KINDS)('objections on %s', (kind) => {
     expect((await call(dpo, 'GET', `/admin/objections?nhs=${NHS}`)).body).toEqual([]);
   });
 
+  it('shows a person known only to the organisation objected to by NHS number alone, in valid FHIR', async () => {
+    const only = '9990000212';
+    expect(
+      (
+        await postFhir(
+          r,
+          'gp-riverside',
+          bundle('batch', [patient('solo', only), observation('so1', 'Patient/solo', 51)]),
+        )
+      ).status,
+    ).toBe(200);
+    const res = await call(dpo, 'POST', '/admin/objections', {
+      nhs: only,
+      scope: 'organisation',
+      target: 'Y90001',
+    });
+    expect(res.status, res.text).toBe(201);
+    const open = await everything(r, await personIdFor(r, only), clinician);
+    expect(open.status).toBe(200);
+    const shown = shownPatient(open.bundle);
+    expect(JSON.parse(shown)).toMatchObject({ identifier: [{ value: only }] });
+    expect(shown).not.toContain('[]');
+    expect(shown).not.toMatch(/Testperson|"value":"solo"/);
+  });
+
   it('still honours an objection when the record is rebuilt under a new id (after retention removed it)', async () => {
     const res = await call(dpo, 'POST', '/admin/objections', {
       nhs: NHS,

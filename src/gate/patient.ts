@@ -73,7 +73,9 @@ export async function combinedPatient(
     const contact = patient.contact?.filter((c) => !names(c));
     if (contact?.length) patient.contact = contact;
     else delete patient.contact;
-    patient.extension = patient.extension?.filter((e) => !sent(e) || !names(e));
+    const extension = patient.extension?.filter((e) => !sent(e) || !names(e));
+    if (extension?.length) patient.extension = extension;
+    else delete patient.extension;
   }
   return patient;
 }

@@ -286,5 +286,9 @@ export function composePatient(
     if (from && from[field] !== undefined)
       (patient as unknown as Record<string, unknown>)[field] = from[field];
   }
+  // FHIR JSON has no empty arrays (a person whose every record is left out has no tags or extensions)
+  if (extension.length === 0) delete patient.extension;
+  if (patient.meta!.tag!.length === 0) delete patient.meta!.tag;
+  if (Object.keys(patient.meta!).length === 0) delete patient.meta;
   return patient;
 }
