@@ -8,7 +8,7 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/f
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { patient } from './fhir-data.ts';
+import { HIV, patient } from './fhir-data.ts';
 import { count, everything, personIdFor, postFhir } from './http.ts';
 
 const NHS = '9990000204';
@@ -137,5 +137,120 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
       expect(issue?.diagnostics).toMatch(says);
     }
     expect(await count(r, 'clinical_item')).toBe(before);
+  });
+
+  // the shapes an adversarial pass found (each failed on the first version of this change)
+  const MRN = 'https://example.nhs.uk/Id/mrn';
+  const withMrn = (id: string, nhs: string, mrn: string) =>
+    patient(id, nhs, {
+      identifier: [
+        { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs },
+        { system: MRN, value: mrn },
+      ],
+    });
+  const put = (res: Resource): BundleEntry => ({
+    resource: res,
+    request: { method: 'PUT', url: `${res.resourceType}/${res.id}` },
+  });
+  const post = (res: Resource, ifNoneExist?: string, fullUrl?: string): BundleEntry => ({
+    ...(fullUrl ? { fullUrl } : {}),
+    resource: res,
+    request: { method: 'POST', url: res.resourceType, ...(ifNoneExist ? { ifNoneExist } : {}) },
+  });
+  const tx = (entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
+  const glucose = (id: string, ids: { system: string; value: string }[], subject: string) =>
+    ({
+      resourceType: 'Observation',
+      id,
+      identifier: ids,
+      status: 'final',
+      code: { text: 'Glucose' },
+      subject: { reference: subject },
+      valueString: '5.4',
+    }) as Resource;
+  const itemsOf = async (nhs: string) => (await everything(r, await personIdFor(r, nhs))).items;
+
+  it('still withholds what a later request links, by the sender’s id, to a never-shared item it created conditionally', async () => {
+    const nhs = '9990000034';
+    const hiv = {
+      resourceType: 'Condition',
+      id: 'hiv-1',
+      identifier: [{ system: ID_SYSTEM, value: 'HIV-1' }],
+      code: { coding: [HIV] },
+      subject: { reference: 'Patient/p1' },
+    } as Resource;
+    const first = await postFhir(
+      r,
+      'gp-riverside',
+      tx([put(withMrn('p1', nhs, 'M1')), post(hiv, `identifier=${ID_SYSTEM}|HIV-1`)]),
+    );
+    expect(first.status, first.text).toBe(200);
+    const prescription = {
+      resourceType: 'MedicationRequest',
+      id: 'mr-1',
+      status: 'active',
+      intent: 'order',
+      medicationCodeableConcept: { text: 'Paracetamol 500mg tablets' },
+      subject: { reference: 'Patient/p1' },
+      reasonReference: [{ reference: 'Condition/hiv-1' }],
+    } as Resource;
+    expect((await postFhir(r, 'gp-riverside', tx([put(prescription)]))).status).toBe(200);
+    expect((await itemsOf(nhs)).filter((i) => i.resourceType !== 'Patient')).toEqual([]);
+  });
+
+  it('refuses two entries of one request naming the same identifier, rather than merging two people', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const res = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        post(withMrn(a, '9990000107', 'Q2'), `identifier=${MRN}|Q2`, `urn:uuid:${a}`),
+        post(withMrn(b, '9990000115', 'Q2'), `identifier=${MRN}|Q2`, `urn:uuid:${b}`),
+      ]),
+    );
+    expect(res.status, res.text).toBe(422);
+    expect(res.text).toContain('Bundle.entry[1].request.ifNoneExist');
+    expect(res.text).toMatch(/another entry names the same ifNoneExist identifier/);
+  });
+
+  it('finds the item whichever of its identifiers a re-send names, and one stored before by its id', async () => {
+    const nhs = '9990000050';
+    const both = [
+      { system: ID_SYSTEM, value: 'ACC-1' },
+      { system: 'https://example.nhs.uk/Id/order', value: 'ORD-1' },
+    ];
+    const sends = [
+      // stored by its id, before the source used conditional creates
+      post(glucose('stable-1', both, 'Patient/p5')),
+      post(glucose(randomUUID(), both, 'Patient/p5'), `identifier=${ID_SYSTEM}|ACC-1`),
+      post(glucose(randomUUID(), both, 'Patient/p5'), 'identifier=https://example.nhs.uk/Id/order|ORD-1'),
+    ];
+    for (const sent of sends) {
+      const res = await postFhir(r, 'gp-riverside', tx([put(withMrn('p5', nhs, 'M5')), sent]));
+      expect(res.status, res.text).toBe(200);
+    }
+    expect(
+      await itemsOf(nhs).then((items) => items.filter((i) => i.resourceType === 'Observation')),
+    ).toHaveLength(1);
+  });
+
+  it('lets the source delete a conditionally created item by the id it sent it with', async () => {
+    const nhs = '9990000077';
+    const made = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        put(withMrn('p7', nhs, 'M7')),
+        post(glucose('o7', [{ system: ID_SYSTEM, value: 'D1' }], 'Patient/p7'), `identifier=${ID_SYSTEM}|D1`),
+      ]),
+    );
+    expect(made.status, made.text).toBe(200);
+    const gone = await postFhir(
+      r,
+      'gp-riverside',
+      tx([{ request: { method: 'DELETE', url: 'Observation/o7' } }]),
+    );
+    expect(gone.status, gone.text).toBe(200);
+    expect((await itemsOf(nhs)).filter((i) => i.resourceType === 'Observation')).toHaveLength(0);
   });
 });

@@ -3,6 +3,7 @@
  * entry is named by its identifier, else by its content, so that a re-send stores nothing new.
  */
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
 import { patient } from './fhir-data.ts';
@@ -96,5 +97,29 @@ describe.each(DB_KINDS)('server-assigned ids on %s', (kind) => {
     const res = await postFhir(r, 'gp-riverside', transaction([qr]));
     expect(res.status, res.text).toBe(200);
     expect(res.body.entry?.[1]?.response?.status).toBe('201 Created');
+  });
+
+  it('refuses, with a 422 that says to send an id, a Patient named only by an identifier too long to file', async () => {
+    const before = await count(r, 'person_link');
+    // random, as an index entry of repeated characters would compress below the limit
+    const long = randomBytes(1500).toString('hex');
+    const res = await postFhir(r, 'gp-riverside', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            resourceType: 'Patient',
+            identifier: [{ system: 'https://example.nhs.uk/Id/local', value: long }],
+            birthDate: '1980-01-01',
+          },
+          request: { method: 'POST', url: 'Patient' },
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(422);
+    expect(res.text).toMatch(/send an id/);
+    expect(res.text).not.toContain(long);
+    expect(await count(r, 'person_link')).toBe(before);
   });
 });

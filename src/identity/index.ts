@@ -60,4 +60,10 @@ export {
 export { backfillMatchKeys, type BackfillReport } from './backfill.ts';
 export { trainRules, countNames, type TrainingReport } from './train.ts';
 export { trainingRecords, saveTermFrequencies } from './training-store.ts';
-export { findPersonsByDemographics, type DemographicMatch, type DemographicQuery } from './search.ts';
+export {
+  findPersonsByDemographics,
+  sourceRecordsByIdentifier,
+  type DemographicMatch,
+  type DemographicQuery,
+  type RecordByIdentifier,
+} from './search.ts';

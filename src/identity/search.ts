@@ -85,3 +85,45 @@ async function dropRestricted(q: Queryable, found: Map<string, DemographicMatch>
   );
   for (const r of rows) if (isRestricted(JSON.parse(r.demographics) as Patient)) found.delete(r.person_id);
 }
+
+/** A source record sought by an identifier it carries, with what finds its person through an index. */
+export interface RecordByIdentifier {
+  system: string;
+  value: string;
+  nhsNumber?: string;
+  birthDate?: string;
+}
+
+/**
+ * This source's records (local ids) carrying each identifier, by "system|value": for a Patient sent
+ * again under a fresh id with the identifier it was sent with before (a conditional create). They
+ * are found through the person their NHS number names or their birth date (both indexed), never by
+ * reading the source's every record; one not findable so is not found.
+ */
+export async function sourceRecordsByIdentifier(
+  q: Queryable,
+  sourceId: string,
+  wanted: RecordByIdentifier[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const dobs = wanted.map((w) => normaliseDate(w.birthDate)).filter(Boolean);
+  const nhs = wanted.flatMap((w) => (w.nhsNumber ? [w.nhsNumber] : []));
+  if (wanted.length === 0 || (dobs.length === 0 && nhs.length === 0)) return found;
+  const { rows } = await q.query<{ local_id: string; demographics: string }>(
+    `SELECT l.local_id, l.demographics FROM person_link l
+      WHERE l.source_id = $1
+        AND (l.block_dob = ANY($2::text[])
+             OR l.person_id IN (SELECT p.id FROM person p WHERE p.nhs_number = ANY($3::text[])))
+        AND EXISTS (SELECT 1 FROM unnest($4::text[]) v WHERE strpos(l.demographics, v) > 0)`,
+    [sourceId, dobs, nhs, wanted.map((w) => JSON.stringify(w.value))],
+  );
+  const sought = new Set(wanted.map((w) => `${w.system}|${w.value}`));
+  for (const r of rows) {
+    const ids = (JSON.parse(r.demographics) as Patient).identifier ?? [];
+    for (const i of ids) {
+      const key = `${i.system ?? ''}|${i.value ?? ''}`;
+      if (sought.has(key) && !found.has(key)) found.set(key, r.local_id);
+    }
+  }
+  return found;
+}

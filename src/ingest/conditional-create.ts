@@ -1,10 +1,12 @@
 /**
  * Conditional create (`request.ifNoneExist` on a POST entry): the sender asks that the resource be
  * created only if none matching the criteria exists. A source that re-sends a transaction makes
- * fresh `urn:uuid`s and ids each time; the identifier in `ifNoneExist` is what stays the same, so
- * it becomes the entry's local id, and a re-sent entry finds the item it made before instead of
- * making another. Sharedcare mirrors its sources, so a match whose content has changed is kept as
- * a new version of that item (as a PUT would be), never as a second item.
+ * fresh `urn:uuid`s and ids each time; the identifier in `ifNoneExist` is what stays the same. So
+ * intake looks for an item of the same source, type and person that carries it
+ * (resolve-references.ts resolveStoredIdentifiers) and, finding one, files the entry as that item:
+ * unchanged content stores nothing, changed content is a new version of it (Sharedcare mirrors its
+ * sources). Finding none, the entry is named as any POST is (its id, else its first identifier),
+ * so that a later request naming it by that id still finds it.
  *
  * Only `identifier` criteria are taken: an item is found again by what it carries, and any other
  * search would need the whole search engine at intake. Other criteria are refused with a message,
@@ -17,21 +19,27 @@ type Identified = { system?: string; value?: string };
 
 function decode(s: string): string | undefined {
   try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
+    return decodeURIComponent(s);
   } catch {
     return undefined;
   }
 }
 
+/** An identifier the entry's resource carries, to find the item it made before by. */
+export interface ConditionalKey {
+  system: string;
+  value: string;
+}
+
 /**
- * The local id an `ifNoneExist` gives the entry ("system|value", as an identifier-named entry's),
- * or a problem saying what to fix. The identifier must be one the resource carries.
+ * The identifier an `ifNoneExist` names, as the resource carries it, or a problem saying what to
+ * fix. The identifier must be one the resource carries.
  */
-export function conditionalLocalId(
+export function conditionalKey(
   ifNoneExist: unknown,
   resource: Resource,
   at: string,
-): { localId: string } | { problem: Problem } {
+): { key: ConditionalKey } | { problem: Problem } {
   const expression = `${at}.request.ifNoneExist`;
   const refuse = (message: string) => ({ problem: { message, expression } });
   if (typeof ifNoneExist !== 'string') return refuse('ifNoneExist must be a string');
@@ -56,5 +64,5 @@ export function conditionalLocalId(
     return refuse(
       `ifNoneExist names identifier ${token.slice(0, 100)}, which the ${resource.resourceType} does not carry; name one of its own identifiers`,
     );
-  return { localId: `${carried.system ?? ''}|${carried.value}` };
+  return { key: { system: carried.system ?? '', value: carried.value! } };
 }

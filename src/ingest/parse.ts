@@ -7,7 +7,8 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Problem } from '../errors/index.ts';
 import { SharedcareError } from '../errors/index.ts';
 import { isR4ResourceType, parseKeepingDecimals } from '../fhir/index.ts';
-import { conditionalLocalId } from './conditional-create.ts';
+import { conditionalKey, type ConditionalKey } from './conditional-create.ts';
+import { localIdOf } from './references.ts';
 
 export interface Entry {
   /** where the entry is, for messages: "Bundle.entry[3]" or "line 7" */
@@ -18,11 +19,16 @@ export interface Entry {
   method: 'PUT' | 'POST' | 'DELETE';
   /** for DELETE: the resource named in request.url */
   target?: { type: string; id: string };
-  /** the local id a conditional create names (`request.ifNoneExist`, conditional-create.ts) */
+  /** a conditional create's identifier (`request.ifNoneExist`, conditional-create.ts) */
+  conditional?: ConditionalKey;
+  /**
+   * a conditional create's local id: as any POST's (its id, else its first identifier) until
+   * intake finds the item it made before, then that item's
+   */
   localId?: string;
   /**
-   * a conditional create's own id, taken off its resource: a POST's id is the sender's for this
-   * request only (FHIR), and a re-send makes a new one; other entries may still name it
+   * a conditional create's own id, taken off its resource so that a re-send under a fresh id is
+   * the same content; other entries of the request may still name it
    */
   senderId?: string;
 }
@@ -152,6 +158,36 @@ function namesDisagree(
   return method === 'PUT' ? check(e.request?.url, 'request.url') : undefined;
 }
 
+function plainEntry(at: string, method: 'PUT' | 'POST', resource: Resource, fullUrl?: string): Entry {
+  return { at, method, resource, ...(fullUrl ? { fullUrl } : {}) };
+}
+
+/** A conditional create, named as any POST is for now, its own id kept apart (Entry.senderId). */
+function conditionalEntry(
+  at: string,
+  resource: Resource,
+  fullUrl: string | undefined,
+  key: ConditionalKey,
+): Entry {
+  const localId = localIdOf(resource, fullUrl);
+  const senderId = typeof resource.id === 'string' ? resource.id : undefined;
+  if (senderId !== undefined) delete resource.id;
+  return {
+    ...plainEntry(at, 'POST', resource, fullUrl),
+    conditional: key,
+    ...(localId !== undefined ? { localId } : {}),
+    ...(senderId !== undefined ? { senderId } : {}),
+  };
+}
+
+/** Whether an earlier entry of the request is a conditional create of the same type and identifier. */
+function twice(seen: Set<string>, type: string, key: ConditionalKey): boolean {
+  const k = `${type}|${key.system}|${key.value}`;
+  if (seen.has(k)) return true;
+  seen.add(k);
+  return false;
+}
+
 export function parseJson(value: unknown): Entry[] {
   const problems: Problem[] = [];
   if (!checkResourceShape(value, 'Bundle', problems))
@@ -173,6 +209,7 @@ export function parseJson(value: unknown): Entry[] {
   }
   const entries: Entry[] = [];
   const fullUrls = new Set<string>();
+  const conditionals = new Set<string>();
   bundle.entry.forEach((e: BundleEntry, i) => {
     const at = `Bundle.entry[${i}]`;
     if (e === null || typeof e !== 'object' || Array.isArray(e)) {
@@ -210,22 +247,25 @@ export function parseJson(value: unknown): Entry[] {
       const disagree = namesDisagree(e, e.resource, method, at);
       const conditional =
         method === 'POST' && e.request?.ifNoneExist !== undefined
-          ? conditionalLocalId(e.request.ifNoneExist, e.resource, at)
+          ? conditionalKey(e.request.ifNoneExist, e.resource, at)
           : undefined;
       if (disagree) problems.push(disagree);
       else if (conditional && 'problem' in conditional) problems.push(conditional.problem);
-      else {
-        const senderId = conditional && typeof e.resource.id === 'string' ? e.resource.id : undefined;
-        if (senderId !== undefined) delete e.resource.id;
-        entries.push({
-          at,
-          method,
-          resource: e.resource,
-          ...(e.fullUrl ? { fullUrl: e.fullUrl } : {}),
-          ...(conditional ? { localId: conditional.localId } : {}),
-          ...(senderId !== undefined ? { senderId } : {}),
+      else if (conditional && twice(conditionals, e.resource.resourceType, conditional.key))
+        problems.push({
+          message:
+            `another entry names the same ifNoneExist identifier (${conditional.key.system}|${conditional.key.value}); send the ${e.resource.resourceType} once`.slice(
+              0,
+              300,
+            ),
+          expression: `${at}.request.ifNoneExist`,
         });
-      }
+      else
+        entries.push(
+          conditional
+            ? conditionalEntry(at, e.resource, e.fullUrl, conditional.key)
+            : plainEntry(at, method, e.resource, e.fullUrl),
+        );
     }
   });
   if (problems.length > 0)

@@ -76,6 +76,8 @@ export class RequestIndex {
   private byUntypedIdentifier = new Map<string, LocalRef | undefined>();
   /** "Type/id" of an entry whose local id is not its id (a conditional create) */
   private byRelative = new Map<string, LocalRef>();
+  /** each entry's reference (one object, shared by the maps above, so that rename reaches all) */
+  private refs = new Map<Entry, LocalRef>();
 
   constructor(entries: Entry[]) {
     for (const e of entries) {
@@ -86,6 +88,7 @@ export class RequestIndex {
       const localId = validated ? entryLocalId(e) : (e.localId ?? id ?? e.fullUrl);
       if (!localId) continue;
       const ref = { type: e.resource.resourceType, localId };
+      this.refs.set(e, ref);
       // a conditional create's own id still names it within the request ("Patient/{id}")
       if (e.senderId !== undefined) this.byRelative.set(`${ref.type}/${e.senderId}`, ref);
       const resource = validated ? e.resource : undefined;
@@ -127,6 +130,15 @@ export class RequestIndex {
     const key = `|${identifier.system ?? ''}|${identifier.value}`;
     // without a type, only an identifier one type carries says which
     return type ? this.byIdentifier.get(`${type}${key}`) : this.byUntypedIdentifier.get(key);
+  }
+
+  /** The entry is the item stored under `localId` (a conditional create that found it). */
+  rename(e: Entry, localId: string): void {
+    const ref = this.refs.get(e);
+    if (!ref) return;
+    const resource = this.byLocal.get(`${ref.type}/${ref.localId}`);
+    ref.localId = localId;
+    if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
   }
 
   resourceFor(ref: LocalRef): Resource | undefined {

@@ -5,7 +5,15 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
-import type { LinkOutcome, PersonLinker, SourcePatient } from '../../identity/index.ts';
+import {
+  isValidNhsNumber,
+  NHS_NUMBER_SYSTEM,
+  normaliseNhsNumber,
+  sourceRecordsByIdentifier,
+  type LinkOutcome,
+  type PersonLinker,
+  type SourcePatient,
+} from '../../identity/index.ts';
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
@@ -33,11 +41,40 @@ export function sourcePatientsOf(run: IntakeRun): { i: number; record: SourcePat
   });
 }
 
+/**
+ * A Patient sent as a conditional create (conditional-create.ts) is the source record this source
+ * sent before with the identifier it names, if there is one: found through its NHS number or birth
+ * date (identity), it keeps that record's local id, so that a re-export under fresh ids adds no
+ * second record of the same person.
+ */
+async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<void> {
+  const sought = run.entries.filter((e) => e.conditional && e.resource?.resourceType === 'Patient');
+  if (sought.length === 0) return;
+  const wanted = sought.map((e) => {
+    const p = e.resource as Patient;
+    const nhs = normaliseNhsNumber(p.identifier?.find((i) => i.system === NHS_NUMBER_SYSTEM)?.value ?? '');
+    return {
+      ...e.conditional!,
+      ...(isValidNhsNumber(nhs) ? { nhsNumber: nhs } : {}),
+      ...(p.birthDate ? { birthDate: p.birthDate } : {}),
+    };
+  });
+  const found = await sourceRecordsByIdentifier(tx, run.source.id, wanted);
+  for (const e of sought) {
+    const localId = found.get(`${e.conditional!.system}|${e.conditional!.value}`);
+    if (localId !== undefined && localId !== e.localId) {
+      run.index.rename(e, localId);
+      e.localId = localId;
+    }
+  }
+}
+
 export async function linkPersons(
   tx: Queryable,
   linker: PersonLinker,
   run: IntakeRun,
 ): Promise<LinkedPatients> {
+  await findConditionalPatients(tx, run);
   const sent = sourcePatientsOf(run);
   const last = new Map(sent.map((s) => [s.record.localId, s.record]));
   const links = await linker.linkSourcePatients(tx, run.source.id, [...last.values()]);

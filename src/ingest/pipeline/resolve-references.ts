@@ -75,24 +75,62 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
  * Finds, in one query, the items an earlier request of this source stored that this request's
  * items name by identifier only (`encounter: {type, identifier}`, `Encounter?identifier=s|v`), so
  * that the reference is rewritten to the item and links to it: an observation recorded at a
- * sexual-health clinic visit sent last week must be withheld with the visit. Only the source's own
- * items of the named types, for the persons this request's items are about, are read.
+ * sexual-health clinic visit sent last week must be withheld with the visit. The same query finds
+ * the item a conditional create made before (conditional-create.ts): the entry becomes that item.
+ * Only the source's own items of the named types, for the persons this request's items are about,
+ * and only those whose text holds one of the identifiers sought, are read.
  */
 export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): Promise<void> {
   const persons = new Set<string>();
   const types = new Set<string>();
+  const values = new Set<string>();
   let untyped = false;
+  const conditional: { e: Entry; person: string }[] = [];
   for (const { e } of clinicalEntries(run)) {
     const local = patientLocalOf(e, run.index);
     const person = local ? run.personByLocal.get(local) : undefined;
     if (!person) continue;
+    if (e.conditional) {
+      conditional.push({ e, person });
+      persons.add(person);
+      types.add(e.resource!.resourceType);
+      values.add(e.conditional.value);
+    }
     for (const ref of unresolvedIdentifierReferences(e.resource!, run.index)) {
       persons.add(person);
+      values.add(ref.value);
       if (ref.type) types.add(ref.type);
       else untyped = true;
     }
   }
   if (persons.size === 0) return;
+  const found = await storedByIdentifier(tx, run.source.id, [...persons], untyped ? null : [...types], [
+    ...values,
+  ]);
+  for (const { e, person } of conditional) {
+    const ref = found.get(
+      `${e.resource!.resourceType}|${person}|${e.conditional!.system}|${e.conditional!.value}`,
+    );
+    if (ref && ref.localId !== e.localId) {
+      run.index.rename(e, ref.localId);
+      e.localId = ref.localId;
+    }
+  }
+  run.storedByIdentifier = found;
+}
+
+/**
+ * The source's stored items of these persons (and types: null for any) by `type|person|system|value`
+ * of each identifier they carry, and `|person|system|value` (undefined where two types carry it).
+ * A body is parsed only when its text holds one of the values, as JSON spells it.
+ */
+async function storedByIdentifier(
+  tx: Queryable,
+  sourceId: string,
+  persons: string[],
+  types: string[] | null,
+  values: string[],
+): Promise<Map<string, LocalRef | undefined>> {
   const { rows } = await tx.query<{
     person: string;
     type: string;
@@ -107,8 +145,9 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
             jsonb_array_elements(CASE jsonb_typeof(b.ids) WHEN 'array' THEN b.ids
                                   WHEN 'object' THEN jsonb_build_array(b.ids) ELSE '[]'::jsonb END) i
       WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2
-        AND ($3::text[] IS NULL OR c.resource_type = ANY($3::text[]))`,
-    [[...persons], run.source.id, untyped ? null : [...types]],
+        AND ($3::text[] IS NULL OR c.resource_type = ANY($3::text[]))
+        AND EXISTS (SELECT 1 FROM unnest($4::text[]) v WHERE strpos(c.body, v) > 0)`,
+    [persons, sourceId, types, values.map((v) => JSON.stringify(v))],
   );
   const found = new Map<string, LocalRef | undefined>();
   for (const row of rows) {
@@ -119,7 +158,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     const other = found.get(`|${key}`);
     found.set(`|${key}`, found.has(`|${key}`) && other?.type !== row.type ? undefined : ref);
   }
-  run.storedByIdentifier = found;
+  return found;
 }
 
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */

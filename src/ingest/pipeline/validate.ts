@@ -13,8 +13,16 @@ import {
   type ValidationMode,
 } from '../../fhir/index.ts';
 import type { Entry } from '../parse.ts';
+import { entryLocalId } from '../references.ts';
 
 const MAX_PROBLEMS = 100;
+
+/**
+ * The longest name a Patient may be filed under. One sent without an id is named by its first
+ * identifier, whose value FHIR does not bound; the source record's key (source, name) must fit an
+ * index entry (PostgreSQL's btree takes about 2,700 bytes).
+ */
+const MAX_PATIENT_NAME = 1000;
 
 /** Where an entry's resource is, for problems: a Bundle entry's resource, or the line itself. */
 export function resourcePath(e: Entry): string {
@@ -41,6 +49,11 @@ export function validateEntries(entries: Entry[], mode: ValidationMode): void {
         expression: `${at}.${field}`,
       });
     }
+    if (e.resource.resourceType === 'Patient' && (entryLocalId(e)?.length ?? 0) > MAX_PATIENT_NAME)
+      problems.push({
+        message: `the Patient has no id, and what names it instead (its first identifier, else its fullUrl) is over ${MAX_PATIENT_NAME} characters; send an id`,
+        expression: `${at}.identifier`,
+      });
     if (problems.length >= MAX_PROBLEMS) break;
   }
   if (problems.length > 0)
