@@ -8,7 +8,7 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/f
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { HIV, patient } from './fhir-data.ts';
+import { HIV, patient, prescription } from './fhir-data.ts';
 import { count, everything, personIdFor, postFhir } from './http.ts';
 
 const NHS = '9990000204';
@@ -16,7 +16,9 @@ const ID_SYSTEM = 'https://example.nhs.uk/Id/result';
 const MRN_SYSTEM = 'https://example.nhs.uk/Id/mrn';
 
 /** One export of the record: every fullUrl and id fresh, as an exporting system makes them. */
-function exported(opts: { glucose?: number; ifNoneExist?: (value: string) => string } = {}): Bundle {
+function exported(
+  opts: { glucose?: number; ifNoneExist?: (value: string, type: string) => string } = {},
+): Bundle {
   const condition = opts.ifNoneExist ?? ((value: string) => `identifier=${ID_SYSTEM}|${value}`);
   const ids = { patient: randomUUID(), obs: randomUUID(), condition: randomUUID() };
   const entry = (resource: Resource, ifNoneExist: string): BundleEntry => ({
@@ -49,7 +51,7 @@ function exported(opts: { glucose?: number; ifNoneExist?: (value: string) => str
           effectiveDateTime: '2026-11-02T09:00:00Z',
           valueQuantity: { value: opts.glucose ?? 5.4, unit: 'mmol/L' },
         } as Resource,
-        condition('GLU-1'),
+        condition('GLU-1', 'Observation'),
       ),
       entry(
         {
@@ -60,7 +62,7 @@ function exported(opts: { glucose?: number; ifNoneExist?: (value: string) => str
           // by the Patient's own (fresh) id, as some exports do
           subject: { reference: `Patient/${ids.patient}` },
         } as Resource,
-        condition('DM-1'),
+        condition('DM-1', 'Condition'),
       ),
     ],
   };
@@ -113,7 +115,7 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
 
   it('takes an identifier without a system, and the "Type?" form some senders write', async () => {
     const before = await count(r, 'clinical_item');
-    for (const form of [(v: string) => `identifier=${v}`, (v: string) => `Observation?identifier=${v}`]) {
+    for (const form of [(v: string) => `identifier=${v}`, (v: string, t: string) => `${t}?identifier=${v}`]) {
       const res = await postFhir(r, 'gp-riverside', exported({ ifNoneExist: form }));
       expect(res.status, res.text).toBe(200);
     }
@@ -128,6 +130,7 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
       [() => 'patient=Patient/1', /give one identifier=system\|value/],
       [() => `identifier=${ID_SYSTEM}|NOT-CARRIED`, /does not carry/],
       [() => 'identifier=', /has no value/],
+      [(v: string) => `Patient?identifier=${v}`, /searches Patient, but the entry is a Observation/],
     ] as const) {
       const res = await postFhir(r, 'gp-riverside', exported({ ifNoneExist: form }));
       expect(res.status, res.text).toBe(422);
@@ -185,16 +188,10 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
       tx([put(withMrn('p1', nhs, 'M1')), post(hiv, `identifier=${ID_SYSTEM}|HIV-1`)]),
     );
     expect(first.status, first.text).toBe(200);
-    const prescription = {
-      resourceType: 'MedicationRequest',
-      id: 'mr-1',
-      status: 'active',
-      intent: 'order',
-      medicationCodeableConcept: { text: 'Paracetamol 500mg tablets' },
-      subject: { reference: 'Patient/p1' },
-      reasonReference: [{ reference: 'Condition/hiv-1' }],
-    } as Resource;
-    expect((await postFhir(r, 'gp-riverside', tx([put(prescription)]))).status).toBe(200);
+    const given = prescription('mr-1', 'Patient/p1', 'Paracetamol 500mg tablets', {
+      reference: 'Condition/hiv-1',
+    });
+    expect((await postFhir(r, 'gp-riverside', tx([put(given)]))).status).toBe(200);
     expect((await itemsOf(nhs)).filter((i) => i.resourceType !== 'Patient')).toEqual([]);
   });
 
@@ -252,5 +249,56 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
     );
     expect(gone.status, gone.text).toBe(200);
     expect((await itemsOf(nhs)).filter((i) => i.resourceType === 'Observation')).toHaveLength(0);
+  });
+
+  it('never takes another person’s record for a Patient, whatever identifier it names', async () => {
+    const [a, b, c, d] = ['9990005044', '9990005052', '9990005060', '9990005079'];
+    const mine = (local: string, nhs: string, mrn: string, text: string) =>
+      tx([
+        put(withMrn(local, nhs, mrn)),
+        post(glucose(randomUUID(), [{ system: ID_SYSTEM, value: `${local}-g` }], `Patient/${local}`)),
+      ]).entry!.map((e, k) =>
+        k === 1 ? { ...e, resource: { ...e.resource!, code: { text } } as Resource } : e,
+      );
+    // two records of the source carry the same hospital number (a merge the source got wrong)
+    expect((await postFhir(r, 'gp-riverside', tx(mine('mA', a, 'DUP2', 'Glucose of A')))).status).toBe(200);
+    expect((await postFhir(r, 'gp-riverside', tx(mine('mB', b, 'DUP2', 'Glucose of B')))).status).toBe(200);
+    // one record, another NHS number
+    expect((await postFhir(r, 'gp-riverside', tx(mine('solo', c, 'SOLO', 'Glucose of C')))).status).toBe(200);
+    for (const [nhs, mrn] of [
+      [b, 'DUP2'],
+      [d, 'SOLO'],
+    ] as const) {
+      const id = randomUUID();
+      const res = await postFhir(
+        r,
+        'gp-riverside',
+        tx([post(withMrn(id, nhs, mrn), `identifier=${MRN}|${mrn}`, `urn:uuid:${id}`)]),
+      );
+      expect(res.status, res.text).toBe(200);
+    }
+    const texts = async (nhs: string) =>
+      (await itemsOf(nhs))
+        .filter((i) => i.resourceType === 'Observation')
+        .map((o) => (o as { code: { text: string } }).code.text);
+    expect(await texts(a)).toEqual(['Glucose of A']);
+    expect(await texts(b)).toEqual(['Glucose of B']);
+    expect(await texts(c)).toEqual(['Glucose of C']);
+    expect(await texts(d)).toEqual([]);
+  });
+
+  it('answers an identifier list holding null with a 422, not a 500', async () => {
+    const res = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        post(
+          { ...glucose('o-null', [], 'Patient/p5'), identifier: [null] } as unknown as Resource,
+          'identifier=x',
+        ),
+      ]),
+    );
+    expect(res.status, res.text).toBe(422);
+    expect(res.text).toContain('Bundle.entry[0]');
   });
 });

@@ -38,6 +38,24 @@ export function condition(
   } as Resource;
 }
 
+/** A prescription whose reason is the condition `reason` names (a reference, or an identifier). */
+export function prescription(
+  id: string,
+  patientRef: string,
+  text: string,
+  reason: Record<string, unknown>,
+): Resource {
+  return {
+    resourceType: 'MedicationRequest',
+    id,
+    status: 'active',
+    intent: 'order',
+    medicationCodeableConcept: { text },
+    subject: { reference: patientRef },
+    reasonReference: [reason],
+  } as Resource;
+}
+
 export function observation(
   id: string,
   patientRef: string,

@@ -9,7 +9,7 @@ import type { Bundle, Observation, Patient, Resource } from '@medplum/fhirtypes'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPolicy } from '../src/policy/index.ts';
 import { DB_KINDS, startRegion, testConfig, type TestRegion } from './kit.ts';
-import { bundle, condition, HIV, HYPERTENSION, observation, patient } from './fhir-data.ts';
+import { bundle, condition, HIV, HYPERTENSION, observation, patient, prescription } from './fhir-data.ts';
 import { everything, getAs, personIdFor, postFhir } from './http.ts';
 
 const ODS = 'https://fhir.nhs.uk/Id/ods-organization-code';
@@ -223,12 +223,71 @@ describe.each(DB_KINDS)('the privacy policy on %s', (kind) => {
         code: { text: 'Pulse later' },
         encounter: { reference: 'urn:uuid:6f1c2d3e-0000-4000-8000-000000000002', identifier: visit },
       }),
+      // an id the source never sent (another export's), a server of the sender's own, a urn in
+      // capitals: each with the visit number, which names the visit
+      ...[
+        'Encounter/not-sent-here',
+        'https://sender.example/fhir/Encounter/zzz',
+        'URN:UUID:6F1C2D3E-0000-4000-8000-000000000003',
+      ].map((reference, k) =>
+        observation(`bp-later-${6 + k}`, 'Patient/p1', 136 + k, '2024-02-03', {
+          code: { text: 'Pulse later' },
+          encounter: { reference, identifier: visit },
+        }),
+      ),
       observation('bp-later-3', 'Patient/p1', 133, '2024-02-03', { code: { text: 'Weight later' } }),
     ];
     expect((await postFhir(r, 'gp-riverside', bundle('batch', later))).status).toBe(200);
     const now = JSON.stringify((await everything(r, personId)).items);
     expect(now).toContain('Weight later');
     expect(now).not.toContain('Pulse later');
+  });
+
+  it('links an item naming a condition by identifier to the live one, not to one the source deleted', async () => {
+    const nhs = '9990005001';
+    const cond = (id: string, code: typeof HIV) =>
+      condition(id, 'Patient/pd', code, {
+        identifier: [{ system: 'https://northgate.example/problem', value: 'PR-9' }],
+      });
+    // the deleted one's id sorts after the live one's: read last, it was the one taken before
+    // deleted items were left out
+    const sent = [patient('pd', nhs), cond('pd-hiv', HIV), cond('pd-earlier', HYPERTENSION)];
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', sent))).status).toBe(200);
+    const gone = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'DELETE', url: 'Condition/pd-earlier' } }],
+    };
+    expect((await postFhir(r, 'gp-riverside', gone as Bundle)).status).toBe(200);
+    const reason = {
+      type: 'Condition',
+      identifier: { system: 'https://northgate.example/problem', value: 'PR-9' },
+    };
+    const given = prescription('pd-mr', 'Patient/pd', 'Co-trimoxazole 480mg tablets', reason);
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', [given]))).status).toBe(200);
+    expect(JSON.stringify((await everything(r, await personIdFor(r, nhs))).items)).not.toContain(
+      'Co-trimoxazole',
+    );
+  });
+
+  it('does not link an item to another person’s item of the same request that carries the identifier it names', async () => {
+    const [a, b] = ['9990005028', '9990005036'];
+    const problem = { system: 'https://northgate.example/problem', value: 'C-7' };
+    const first = [patient('pa', a), condition('pa-hiv', 'Patient/pa', HIV, { identifier: [problem] })];
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', first))).status).toBe(200);
+    const second = [
+      patient('pb', b),
+      condition('pb-htn', 'Patient/pb', HYPERTENSION, { identifier: [problem] }),
+      prescription('pa-mr', 'Patient/pa', 'Co-amoxiclav course review', {
+        reference: 'urn:uuid:0b5f3c1e-1111-4222-8333-444455556666',
+        identifier: problem,
+      }),
+    ];
+    expect((await postFhir(r, 'gp-riverside', bundle('batch', second))).status).toBe(200);
+    // A's prescription is linked to A's own withheld condition, not to B's hypertension
+    expect(JSON.stringify((await everything(r, await personIdFor(r, a))).items)).not.toContain(
+      'Co-amoxiclav',
+    );
   });
 
   it('does not take another person’s visit for the one an item names by visit number', async () => {

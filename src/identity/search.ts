@@ -95,10 +95,12 @@ export interface RecordByIdentifier {
 }
 
 /**
- * This source's records (local ids) carrying each identifier, by "system|value": for a Patient sent
- * again under a fresh id with the identifier it was sent with before (a conditional create). They
- * are found through the person their NHS number names or their birth date (both indexed), never by
- * reading the source's every record; one not findable so is not found.
+ * This source's record (local id) carrying each identifier, by "system|value": for a Patient sent
+ * again under a fresh id with the identifier it was sent with before (a conditional create). It is
+ * found through the person its NHS number names or its birth date (both indexed), never by reading
+ * the source's every record. A record is taken only if it is the same person by what is firmest:
+ * the same NHS number where the one sought has one, else none and the same birth date; and only
+ * if exactly one record is so (two records of the source sharing an identifier say nothing).
  */
 export async function sourceRecordsByIdentifier(
   q: Queryable,
@@ -109,21 +111,34 @@ export async function sourceRecordsByIdentifier(
   const dobs = wanted.map((w) => normaliseDate(w.birthDate)).filter(Boolean);
   const nhs = wanted.flatMap((w) => (w.nhsNumber ? [w.nhsNumber] : []));
   if (wanted.length === 0 || (dobs.length === 0 && nhs.length === 0)) return found;
-  const { rows } = await q.query<{ local_id: string; demographics: string }>(
-    `SELECT l.local_id, l.demographics FROM person_link l
+  const { rows } = await q.query<{
+    local_id: string;
+    nhs_number: string | null;
+    block_dob: string | null;
+    demographics: string;
+  }>(
+    `SELECT l.local_id, l.nhs_number, l.block_dob, l.demographics FROM person_link l
       WHERE l.source_id = $1
         AND (l.block_dob = ANY($2::text[])
              OR l.person_id IN (SELECT p.id FROM person p WHERE p.nhs_number = ANY($3::text[])))
         AND EXISTS (SELECT 1 FROM unnest($4::text[]) v WHERE strpos(l.demographics, v) > 0)`,
     [sourceId, dobs, nhs, wanted.map((w) => JSON.stringify(w.value))],
   );
-  const sought = new Set(wanted.map((w) => `${w.system}|${w.value}`));
-  for (const r of rows) {
-    const ids = (JSON.parse(r.demographics) as Patient).identifier ?? [];
-    for (const i of ids) {
-      const key = `${i.system ?? ''}|${i.value ?? ''}`;
-      if (sought.has(key) && !found.has(key)) found.set(key, r.local_id);
+  const carrying = new Map<string, typeof rows>();
+  for (const r of rows)
+    for (const i of (JSON.parse(r.demographics) as Patient).identifier ?? []) {
+      const key = `${i?.system ?? ''}|${i?.value ?? ''}`;
+      carrying.set(key, [...(carrying.get(key) ?? []), r]);
     }
+  for (const w of wanted) {
+    const key = `${w.system}|${w.value}`;
+    const records = carrying.get(key) ?? [];
+    const dob = normaliseDate(w.birthDate);
+    const same = records.filter((r) =>
+      w.nhsNumber ? r.nhs_number === w.nhsNumber : !r.nhs_number && !!dob && r.block_dob === dob,
+    );
+    if (new Set(records.map((r) => r.local_id)).size === 1 && same.length > 0)
+      found.set(key, same[0]!.local_id);
   }
   return found;
 }

@@ -43,8 +43,12 @@ export function conditionalKey(
   const expression = `${at}.request.ifNoneExist`;
   const refuse = (message: string) => ({ problem: { message, expression } });
   if (typeof ifNoneExist !== 'string') return refuse('ifNoneExist must be a string');
-  // FHIR: the query part of a search URL; "Patient?identifier=…" and "?identifier=…" are read alike
-  const query = ifNoneExist.replace(/^(?:[A-Z][A-Za-z]*)?\?/, '');
+  // FHIR: the query part of a search URL; "?identifier=…" and the resource's own "Type?identifier=…"
+  // are read alike, another type's is a mistake worth saying
+  const prefix = /^([A-Z][A-Za-z]*)?\?/.exec(ifNoneExist);
+  if (prefix?.[1] !== undefined && prefix[1] !== resource.resourceType)
+    return refuse(`ifNoneExist searches ${prefix[1]}, but the entry is a ${resource.resourceType}`);
+  const query = ifNoneExist.slice(prefix?.[0].length ?? 0);
   const params = query.split('&').filter((p) => p !== '');
   const [param] = params;
   const eq = param?.indexOf('=') ?? -1;
@@ -57,8 +61,13 @@ export function conditionalKey(
   const bar = token.indexOf('|');
   const [system, value] = bar < 0 ? [undefined, token] : [token.slice(0, bar), token.slice(bar + 1)];
   const ids = (resource as { identifier?: Identified[] | Identified }).identifier;
+  // read before schema validation: an identifier may be anything yet (null, a string)
   const carried = (Array.isArray(ids) ? ids : ids ? [ids] : []).find(
-    (i) => i.value === value && (system === undefined || (i.system ?? '') === system),
+    (i) =>
+      i !== null &&
+      typeof i === 'object' &&
+      i.value === value &&
+      (system === undefined || (i.system ?? '') === system),
   );
   if (!carried)
     return refuse(

@@ -124,6 +124,23 @@ export class RequestIndex {
     return this.byIdentifier.get(`${c[1]}|${system}|${value}`);
   }
 
+  /**
+   * What a reference names among this request's entries (by fullUrl, by an entry's id, or a
+   * conditional reference on an identifier one carries); undefined for what the request does not
+   * carry, where `resolve` would still take a `Type/id` as the source's id of something sent before.
+   */
+  resolveInRequest(reference: string): LocalRef | undefined {
+    const hit = this.byFullUrl.get(reference);
+    if (hit) return hit.ref;
+    const m = RELATIVE.exec(reference);
+    if (m) {
+      const alias = this.byRelative.get(`${m[1]}/${m[2]}`);
+      if (alias) return alias;
+      return this.byLocal.has(`${m[1]}/${m[2]}`) ? { type: m[1]!, localId: m[2]! } : undefined;
+    }
+    return CONDITIONAL.test(reference) ? this.resolve(reference) : undefined;
+  }
+
   /** A logical reference (an identifier, no reference) to a resource in the request. */
   resolveIdentifier(type: string | undefined, identifier: Identified): LocalRef | undefined {
     if (!identifier.value) return undefined;
@@ -168,6 +185,8 @@ export interface IdentifierReference {
 export function unresolvedIdentifierReferences(
   resource: Resource,
   index: RequestIndex,
+  /** whether an item of the request is the same person's (another person's does not resolve it) */
+  samePerson: (ref: LocalRef) => boolean = () => true,
 ): IdentifierReference[] {
   const found: IdentifierReference[] = [];
   const walk = (node: unknown): void => {
@@ -180,7 +199,9 @@ export function unresolvedIdentifierReferences(
       if (!isIdentifier(obj.identifier) || (obj.type !== undefined && typeof obj.type !== 'string')) return;
       const type = obj.type as string | undefined;
       const id = obj.identifier as Identified;
-      if (id.value && (type === undefined || isClinicalType(type)) && !index.resolveIdentifier(type, id))
+      if (!id.value || (type !== undefined && !isClinicalType(type))) return;
+      const inRequest = index.resolveIdentifier(type, id);
+      if (!inRequest || !samePerson(inRequest))
         found.push({ type, system: id.system ?? '', value: id.value });
     };
     if (typeof obj.reference === 'string') {
@@ -190,7 +211,7 @@ export function unresolvedIdentifierReferences(
           const [system, value] = splitToken(safeDecode(c[2]!));
           found.push({ type: c[1]!, system, value });
         }
-      } else if (unresolvable(obj.reference, index)) byIdentifier();
+      } else if (!obj.reference.startsWith('#') && !index.resolveInRequest(obj.reference)) byIdentifier();
     } else byIdentifier();
     for (const k in obj) {
       const v = obj[k];
@@ -199,15 +220,6 @@ export function unresolvedIdentifierReferences(
   };
   walk(resource);
   return found;
-}
-
-/**
- * A reference that names nothing this request carries and no id of the source's (a `urn:uuid:` or
- * `urn:oid:` of the sender's own, not in the Bundle): its identifier, if it has one, is what names
- * the target.
- */
-function unresolvable(reference: string, index: RequestIndex): boolean {
-  return reference.startsWith('urn:') && !index.resolve(reference);
 }
 
 /** The extension naming the kept directory entry a reference (or a medication code) stands for. */
@@ -246,6 +258,11 @@ export interface RewriteContext {
   personFor: (localPatientId: string) => string | undefined;
   /** an item of this person an earlier request stored, by (type, if named) and identifier */
   stored?: (type: string | undefined, system: string, value: string) => LocalRef | undefined;
+  /**
+   * whether an item of this request is about the same person as the one rewritten: an identifier
+   * another person's item carries does not name this one's (absent: no person to compare)
+   */
+  samePerson?: (ref: LocalRef) => boolean;
 }
 
 /**
@@ -313,14 +330,16 @@ const isIdentifier = (x: unknown): x is Identified =>
  * id as well, so that what depends on it is linked (an observation made at a withheld clinic
  * visit the source named by its visit number is withheld with it). The identifier is kept.
  */
-function logicalToLiteral(obj: Record<string, unknown>, ctx: RewriteContext): void {
+function logicalToLiteral(obj: Record<string, unknown>, ctx: RewriteContext): boolean {
   const type = typeof obj.type === 'string' ? obj.type : undefined;
   const id = obj.identifier as Identified;
+  const inRequest = ctx.index.resolveIdentifier(type, id);
   const ref =
-    ctx.index.resolveIdentifier(type, id) ??
+    (inRequest && (ctx.samePerson?.(inRequest) ?? true) ? inRequest : undefined) ??
     (id.value ? ctx.stored?.(type, id.system ?? '', id.value) : undefined);
-  if (ref && isClinicalType(ref.type))
-    obj.reference = `${ref.type}/${itemId(ctx.sourceId, ref.type, ref.localId)}`;
+  if (!ref || !isClinicalType(ref.type)) return false;
+  obj.reference = `${ref.type}/${itemId(ctx.sourceId, ref.type, ref.localId)}`;
+  return true;
 }
 
 /** A conditional reference on an identifier (`Encounter?identifier=s|v`) to an item stored before. */
@@ -346,12 +365,12 @@ function rewriteOne(obj: Record<string, unknown>, ctx: RewriteContext): void {
     if (typeof obj.type !== 'string') obj.type = 'Organization';
     return;
   }
-  const ref = ctx.index.resolve(reference) ?? storedConditional(reference, ctx);
-  if (!ref) {
-    // a urn the request does not carry, with the target's identifier: named by the identifier
-    if (reference.startsWith('urn:') && isIdentifier(obj.identifier)) logicalToLiteral(obj, ctx);
+  // a reference to nothing this request carries that also gives the target's identifier (a urn of
+  // the sender's own, an id from another export): named by the identifier where that finds an item
+  if (isIdentifier(obj.identifier) && !ctx.index.resolveInRequest(reference) && logicalToLiteral(obj, ctx))
     return;
-  }
+  const ref = ctx.index.resolve(reference) ?? storedConditional(reference, ctx);
+  if (!ref) return;
   if (ref.type === 'Patient') {
     const person = ctx.personFor(ref.localId);
     if (person) obj.reference = `Patient/${person}`;

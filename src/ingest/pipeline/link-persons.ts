@@ -60,9 +60,12 @@ async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<v
     };
   });
   const found = await sourceRecordsByIdentifier(tx, run.source.id, wanted);
+  // a record another Patient of the request is sent as stays that one's
+  const taken = new Set(run.entries.filter((e) => e.resource?.resourceType === 'Patient').map(entryLocalId));
   for (const e of sought) {
     const localId = found.get(`${e.conditional!.system}|${e.conditional!.value}`);
-    if (localId !== undefined && localId !== e.localId) {
+    if (localId !== undefined && localId !== e.localId && !taken.has(localId)) {
+      taken.add(localId);
       run.index.rename(e, localId);
       e.localId = localId;
     }

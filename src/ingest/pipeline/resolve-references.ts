@@ -86,6 +86,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   const values = new Set<string>();
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
+  const personOf = itemPersons(run);
   for (const { e } of clinicalEntries(run)) {
     const local = patientLocalOf(e, run.index);
     const person = local ? run.personByLocal.get(local) : undefined;
@@ -96,7 +97,8 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
       types.add(e.resource!.resourceType);
       values.add(e.conditional.value);
     }
-    for (const ref of unresolvedIdentifierReferences(e.resource!, run.index)) {
+    const same = (ref: LocalRef) => [undefined, person].includes(personOf.get(`${ref.type}/${ref.localId}`));
+    for (const ref of unresolvedIdentifierReferences(e.resource!, run.index, same)) {
       persons.add(person);
       values.add(ref.value);
       if (ref.type) types.add(ref.type);
@@ -144,9 +146,11 @@ async function storedByIdentifier(
             LATERAL (SELECT c.body::jsonb -> 'identifier' AS ids) b,
             jsonb_array_elements(CASE jsonb_typeof(b.ids) WHEN 'array' THEN b.ids
                                   WHEN 'object' THEN jsonb_build_array(b.ids) ELSE '[]'::jsonb END) i
-      WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2
+      WHERE c.person_id = ANY($1::uuid[]) AND c.source_id = $2 AND NOT c.deleted
         AND ($3::text[] IS NULL OR c.resource_type = ANY($3::text[]))
-        AND EXISTS (SELECT 1 FROM unnest($4::text[]) v WHERE strpos(c.body, v) > 0)`,
+        AND EXISTS (SELECT 1 FROM unnest($4::text[]) v WHERE strpos(c.body, v) > 0)
+      -- where two items carry the identifier the last row is taken: a withheld one, else the newest
+      ORDER BY cardinality(c.sensitivity) > 0, c.received_at, c.id`,
     [persons, sourceId, types, values.map((v) => JSON.stringify(v))],
   );
   const found = new Map<string, LocalRef | undefined>();
@@ -161,10 +165,21 @@ async function storedByIdentifier(
   return found;
 }
 
+/** The person of each clinical item of the request, by "Type/localId" (undefined: not known yet). */
+function itemPersons(run: IntakeRun): Map<string, string | undefined> {
+  const persons = new Map<string, string | undefined>();
+  for (const { e } of clinicalEntries(run)) {
+    const local = patientLocalOf(e, run.index);
+    persons.set(`${e.resource!.resourceType}/${entryLocalId(e)}`, local && run.personByLocal.get(local));
+  }
+  return persons;
+}
+
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */
 export function resolveItems(run: IntakeRun): ResolvedItem[] {
   const problems: Problem[] = [];
   const items: ResolvedItem[] = [];
+  const personOfItem = itemPersons(run);
   for (const { e, i } of clinicalEntries(run)) {
     const localPatientId = patientLocalOf(e, run.index);
     const personId = localPatientId ? run.personByLocal.get(localPatientId) : undefined;
@@ -182,6 +197,10 @@ export function resolveItems(run: IntakeRun): ResolvedItem[] {
       sourceId: run.source.id,
       index: run.index,
       personFor: (l) => run.personByLocal.get(l),
+      samePerson: (ref) => {
+        const of = personOfItem.get(`${ref.type}/${ref.localId}`);
+        return of === undefined || of === personId;
+      },
       // only this person's items: an identifier another person's item carries is not this one's
       ...(stored
         ? { stored: (type, system, value) => stored.get(`${type ?? ''}|${personId}|${system}|${value}`) }
