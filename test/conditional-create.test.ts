@@ -301,4 +301,29 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
     expect(res.status, res.text).toBe(422);
     expect(res.text).toContain('Bundle.entry[0]');
   });
+
+  it.runIf(kind === 'postgres')(
+    'stores one item when two re-sends with different fresh ids arrive at once',
+    async () => {
+      const nhs = '9990005087';
+      expect((await postFhir(r, 'gp-riverside', tx([put(withMrn('px', nhs, 'PX'))]))).status).toBe(200);
+      for (let k = 0; k < 5; k++) {
+        const send = () =>
+          postFhir(
+            r,
+            'gp-riverside',
+            tx([
+              put(withMrn('px', nhs, 'PX')),
+              post(
+                glucose(randomUUID(), [{ system: ID_SYSTEM, value: `NX${k}` }], 'Patient/px'),
+                `identifier=${ID_SYSTEM}|NX${k}`,
+              ),
+            ]),
+          );
+        const answers = await Promise.all([send(), send()]);
+        expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      }
+      expect((await itemsOf(nhs)).filter((i) => i.resourceType === 'Observation')).toHaveLength(5);
+    },
+  );
 });

@@ -106,6 +106,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     }
   }
   if (persons.size === 0) return;
+  await lockConditionals(tx, run.source.id, conditional);
   const found = await storedByIdentifier(tx, run.source.id, [...persons], untyped ? null : [...types], [
     ...values,
   ]);
@@ -119,6 +120,26 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     }
   }
   run.storedByIdentifier = found;
+}
+
+/**
+ * Two requests creating the same item conditionally at once (a retry sent while the first is still
+ * running) would each find nothing and each store one. Each takes a transaction-level advisory lock
+ * per (source, type, identifier) before it looks, so the second waits for the first to commit and
+ * then finds its item. The locks are taken in one order, in one statement, so that two requests
+ * sharing several cannot deadlock; they are held until commit (identity's locks are taken before).
+ */
+async function lockConditionals(tx: Queryable, sourceId: string, entries: { e: Entry }[]): Promise<void> {
+  if (entries.length === 0) return;
+  const keys = entries.map(
+    ({ e }) =>
+      `conditional|${sourceId}|${e.resource!.resourceType}|${e.conditional!.system}|${e.conditional!.value}`,
+  );
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(h)) FROM
+       (SELECT DISTINCT hashtextextended(k, 23) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s`,
+    [keys],
+  );
 }
 
 /**
