@@ -189,30 +189,28 @@ export function unresolvedIdentifierReferences(
   samePerson: (ref: LocalRef) => boolean = () => true,
 ): IdentifierReference[] {
   const found: IdentifierReference[] = [];
+  // no closure per node: this walks every element of every resource on intake
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const n of node) if (n !== null && typeof n === 'object') walk(n);
       return;
     }
     const obj = node as Record<string, unknown>;
-    const byIdentifier = () => {
-      if (!isIdentifier(obj.identifier) || (obj.type !== undefined && typeof obj.type !== 'string')) return;
-      const type = obj.type as string | undefined;
-      const id = obj.identifier as Identified;
-      if (!id.value || (type !== undefined && !isClinicalType(type))) return;
-      const inRequest = index.resolveIdentifier(type, id);
-      if (!inRequest || !samePerson(inRequest))
-        found.push({ type, system: id.system ?? '', value: id.value });
-    };
-    if (typeof obj.reference === 'string') {
-      const c = CONDITIONAL.exec(obj.reference);
+    const reference = obj.reference;
+    if (typeof reference === 'string') {
+      const c = CONDITIONAL.exec(reference);
       if (c) {
-        if (isClinicalType(c[1]!) && !index.resolve(obj.reference)) {
+        if (isClinicalType(c[1]!) && !index.resolve(reference)) {
           const [system, value] = splitToken(safeDecode(c[2]!));
           found.push({ type: c[1]!, system, value });
         }
-      } else if (!obj.reference.startsWith('#') && !index.resolveInRequest(obj.reference)) byIdentifier();
-    } else byIdentifier();
+      } else if (
+        isIdentifier(obj.identifier) &&
+        !reference.startsWith('#') &&
+        !index.resolveInRequest(reference)
+      )
+        byIdentifier(obj, index, samePerson, found);
+    } else if (isIdentifier(obj.identifier)) byIdentifier(obj, index, samePerson, found);
     for (const k in obj) {
       const v = obj[k];
       if (k !== 'contained' && k !== 'meta' && v !== null && typeof v === 'object') walk(v);
@@ -220,6 +218,21 @@ export function unresolvedIdentifierReferences(
   };
   walk(resource);
   return found;
+}
+
+/** An identifier reference the request does not resolve (for this person) is one to look up. */
+function byIdentifier(
+  obj: Record<string, unknown>,
+  index: RequestIndex,
+  samePerson: (ref: LocalRef) => boolean,
+  found: IdentifierReference[],
+): void {
+  if (obj.type !== undefined && typeof obj.type !== 'string') return;
+  const type = obj.type as string | undefined;
+  const id = obj.identifier as Identified;
+  if (!id.value || (type !== undefined && !isClinicalType(type))) return;
+  const inRequest = index.resolveIdentifier(type, id);
+  if (!inRequest || !samePerson(inRequest)) found.push({ type, system: id.system ?? '', value: id.value });
 }
 
 /** The extension naming the kept directory entry a reference (or a medication code) stands for. */

@@ -86,10 +86,8 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   const values = new Set<string>();
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
-  const personOf = itemPersons(run);
-  for (const { e } of clinicalEntries(run)) {
-    const local = patientLocalOf(e, run.index);
-    const person = local ? run.personByLocal.get(local) : undefined;
+  const { entries, byItem: personOf } = itemPersons(run);
+  for (const { e, person } of entries) {
     if (!person) continue;
     if (e.conditional) {
       conditional.push({ e, person });
@@ -186,24 +184,35 @@ async function storedByIdentifier(
   return found;
 }
 
-/** The person of each clinical item of the request, by "Type/localId" (undefined: not known yet). */
-function itemPersons(run: IntakeRun): Map<string, string | undefined> {
-  const persons = new Map<string, string | undefined>();
-  for (const { e } of clinicalEntries(run)) {
+interface ClinicalEntry {
+  e: Entry;
+  i: number;
+  /** the source-local patient id, and its person where known */
+  local: string | undefined;
+  person: string | undefined;
+}
+
+/**
+ * The request's clinical entries with their patient and person (each found once), and the person
+ * of each by "Type/localId" (undefined: not known yet).
+ */
+function itemPersons(run: IntakeRun): { entries: ClinicalEntry[]; byItem: Map<string, string | undefined> } {
+  const byItem = new Map<string, string | undefined>();
+  const entries = clinicalEntries(run).map(({ e, i }) => {
     const local = patientLocalOf(e, run.index);
-    persons.set(`${e.resource!.resourceType}/${entryLocalId(e)}`, local && run.personByLocal.get(local));
-  }
-  return persons;
+    const person = local ? run.personByLocal.get(local) : undefined;
+    byItem.set(`${e.resource!.resourceType}/${entryLocalId(e)}`, person);
+    return { e, i, local, person };
+  });
+  return { entries, byItem };
 }
 
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */
 export function resolveItems(run: IntakeRun): ResolvedItem[] {
   const problems: Problem[] = [];
   const items: ResolvedItem[] = [];
-  const personOfItem = itemPersons(run);
-  for (const { e, i } of clinicalEntries(run)) {
-    const localPatientId = patientLocalOf(e, run.index);
-    const personId = localPatientId ? run.personByLocal.get(localPatientId) : undefined;
+  const { entries, byItem: personOfItem } = itemPersons(run);
+  for (const { e, i, local: localPatientId, person: personId } of entries) {
     if (!personId) {
       const field = CLINICAL_TYPES[e.resource!.resourceType]!.patient;
       problems.push({
