@@ -38,3 +38,4 @@ export {
   toDatabaseError,
 } from './errors.ts';
 export { readOne, readTogether, type Decoded, type Fragment } from './compose.ts';
+export { lockKeysForTransaction } from './advisory.ts';

@@ -3,7 +3,7 @@
  * persons, links and review pairs. Each is one statement for a whole batch.
  */
 import type { Patient } from '@medplum/fhirtypes';
-import type { Queryable } from '../db/index.ts';
+import { lockKeysForTransaction, type Queryable } from '../db/index.ts';
 import type { PersonScore } from './decide.ts';
 import { recordKey } from './decide.ts';
 import { MATCH_KEYS_VERSION, type BlockingKeys, type MatchFeatures } from './features.ts';
@@ -14,12 +14,7 @@ import { MATCH_KEYS_VERSION, type BlockingKeys, type MatchFeatures } from './fea
  * that two batches never deadlock). Nothing else waits.
  */
 export async function lockBlockingKeys(tx: Queryable, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await tx.query(
-    `SELECT count(pg_advisory_xact_lock(h)) FROM
-       (SELECT DISTINCT hashtextextended(k, 19) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s`,
-    [keys],
-  );
+  await lockKeysForTransaction(tx, 19, keys);
 }
 
 export interface LinkRow {

@@ -118,6 +118,11 @@ export class RequestIndex {
     if (hit) return hit.ref;
     const m = RELATIVE.exec(reference);
     if (m) return this.byRelative.get(`${m[1]}/${m[2]}`) ?? { type: m[1]!, localId: m[2]! };
+    return this.byConditional(reference);
+  }
+
+  /** A conditional reference on an identifier a resource of the request carries. */
+  private byConditional(reference: string): LocalRef | undefined {
     const c = CONDITIONAL.exec(reference);
     if (!c) return undefined;
     const [system, value] = splitToken(safeDecode(c[2]!));
@@ -138,7 +143,7 @@ export class RequestIndex {
       if (alias) return alias;
       return this.byLocal.has(`${m[1]}/${m[2]}`) ? { type: m[1]!, localId: m[2]! } : undefined;
     }
-    return CONDITIONAL.test(reference) ? this.resolve(reference) : undefined;
+    return this.byConditional(reference);
   }
 
   /** A logical reference (an identifier, no reference) to a resource in the request. */

@@ -4,7 +4,7 @@
  * item whose patient this source has never sent is an error for the whole request.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { Queryable } from '../../db/index.ts';
+import { lockKeysForTransaction, type Queryable } from '../../db/index.ts';
 import { SharedcareError, type Problem } from '../../errors/index.ts';
 import { CLINICAL_TYPES, isClinicalType, patientIdentifier, patientReferences } from '../../fhir/index.ts';
 import {
@@ -95,8 +95,11 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
       types.add(e.resource!.resourceType);
       values.add(e.conditional.value);
     }
-    const same = (ref: LocalRef) => [undefined, person].includes(personOf.get(`${ref.type}/${ref.localId}`));
-    for (const ref of unresolvedIdentifierReferences(e.resource!, run.index, same)) {
+    for (const ref of unresolvedIdentifierReferences(
+      e.resource!,
+      run.index,
+      samePersonAs(personOf, person),
+    )) {
       persons.add(person);
       values.add(ref.value);
       if (ref.type) types.add(ref.type);
@@ -124,8 +127,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
  * Two requests creating the same item conditionally at once (a retry sent while the first is still
  * running) would each find nothing and each store one. Each takes a transaction-level advisory lock
  * per (source, type, identifier) before it looks, so the second waits for the first to commit and
- * then finds its item. The locks are taken in one order, in one statement, so that two requests
- * sharing several cannot deadlock; they are held until commit (identity's locks are taken before).
+ * then finds its item (held until commit; identity's locks are taken before).
  */
 async function lockConditionals(tx: Queryable, sourceId: string, entries: { e: Entry }[]): Promise<void> {
   if (entries.length === 0) return;
@@ -133,11 +135,7 @@ async function lockConditionals(tx: Queryable, sourceId: string, entries: { e: E
     ({ e }) =>
       `conditional|${sourceId}|${e.resource!.resourceType}|${e.conditional!.system}|${e.conditional!.value}`,
   );
-  await tx.query(
-    `SELECT count(pg_advisory_xact_lock(h)) FROM
-       (SELECT DISTINCT hashtextextended(k, 23) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s`,
-    [keys],
-  );
+  await lockKeysForTransaction(tx, 23, keys);
 }
 
 /**
@@ -207,6 +205,14 @@ function itemPersons(run: IntakeRun): { entries: ClinicalEntry[]; byItem: Map<st
   return { entries, byItem };
 }
 
+/** Whether an item of the request is this person's (or of a person not known yet). */
+function samePersonAs(byItem: Map<string, string | undefined>, person: string) {
+  return (ref: LocalRef): boolean => {
+    const of = byItem.get(`${ref.type}/${ref.localId}`);
+    return of === undefined || of === person;
+  };
+}
+
 /** The clinical items with references rewritten; throws, naming each, for items of unknown patients. */
 export function resolveItems(run: IntakeRun): ResolvedItem[] {
   const problems: Problem[] = [];
@@ -227,10 +233,7 @@ export function resolveItems(run: IntakeRun): ResolvedItem[] {
       sourceId: run.source.id,
       index: run.index,
       personFor: (l) => run.personByLocal.get(l),
-      samePerson: (ref) => {
-        const of = personOfItem.get(`${ref.type}/${ref.localId}`);
-        return of === undefined || of === personId;
-      },
+      samePerson: samePersonAs(personOfItem, personId),
       // only this person's items: an identifier another person's item carries is not this one's
       ...(stored
         ? { stored: (type, system, value) => stored.get(`${type ?? ''}|${personId}|${system}|${value}`) }
