@@ -251,6 +251,59 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
     expect((await itemsOf(nhs)).filter((i) => i.resourceType === 'Observation')).toHaveLength(0);
   });
 
+  it('follows the ids a re-export gave what it filed as earlier items: a link withholds, a DELETE deletes, a Patient is found', async () => {
+    const nhs = '9990005109';
+    const exportOf = (n: number) =>
+      tx([
+        post(withMrn(`pa-${n}`, nhs, 'M51'), `identifier=${MRN}|M51`),
+        post(
+          {
+            resourceType: 'Condition',
+            id: `hiv-${n}`,
+            identifier: [{ system: ID_SYSTEM, value: 'HIV-51' }],
+            code: { coding: [HIV] },
+            subject: { reference: `Patient/pa-${n}` },
+          } as Resource,
+          `identifier=${ID_SYSTEM}|HIV-51`,
+        ),
+        post(
+          glucose(`g-${n}`, [{ system: ID_SYSTEM, value: 'G-51' }], `Patient/pa-${n}`),
+          `identifier=${ID_SYSTEM}|G-51`,
+        ),
+      ]);
+    for (const n of [1, 2]) {
+      const res = await postFhir(r, 'gp-riverside', exportOf(n));
+      expect(res.status, res.text).toBe(200);
+    }
+    const observations = async () => (await itemsOf(nhs)).filter((i) => i.resourceType === 'Observation');
+    expect(await observations()).toHaveLength(1);
+
+    // the second export's ids, alone in later requests, with no identifier beside them
+    const given = prescription('mr-51', 'Patient/pa-1', 'Paracetamol 500mg tablets', {
+      reference: 'Condition/hiv-2',
+    });
+    expect((await postFhir(r, 'gp-riverside', tx([put(given)]))).status).toBe(200);
+    expect((await itemsOf(nhs)).filter((i) => i.resourceType === 'MedicationRequest')).toEqual([]);
+
+    const later = await postFhir(
+      r,
+      'gp-riverside',
+      tx([put(glucose('g-later', [{ system: ID_SYSTEM, value: 'G-52' }], 'Patient/pa-2'))]),
+    );
+    expect(later.status, later.text).toBe(200);
+    expect(await observations()).toHaveLength(2);
+
+    const gone = await postFhir(
+      r,
+      'gp-riverside',
+      tx([{ request: { method: 'DELETE', url: 'Observation/g-2' } }]),
+    );
+    expect(gone.status, gone.text).toBe(200);
+    expect(
+      (await observations()).map((o) => (o as { identifier: { value: string }[] }).identifier[0]!.value),
+    ).toEqual(['G-52']);
+  });
+
   it('never takes another person’s record for a Patient, whatever identifier it names', async () => {
     const [a, b, c, d] = ['9990005044', '9990005052', '9990005060', '9990005079'];
     const mine = (local: string, nhs: string, mrn: string, text: string) =>

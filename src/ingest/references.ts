@@ -163,6 +163,15 @@ export class RequestIndex {
     if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
   }
 
+  /**
+   * The source's id `senderId` names what it stored as `localId` (a conditional create's alias,
+   * pipeline/sender-aliases.ts), for a request that names it but does not carry it.
+   */
+  alias(type: string, senderId: string, localId: string): void {
+    const key = `${type}/${senderId}`;
+    if (!this.byRelative.has(key)) this.byRelative.set(key, { type, localId });
+  }
+
   resourceFor(ref: LocalRef): Resource | undefined {
     return this.byLocal.get(`${ref.type}/${ref.localId}`);
   }
@@ -186,12 +195,15 @@ export interface IdentifierReference {
  * The identifier references in a resource that the request does not resolve: a logical reference
  * (`{type, identifier}` or `{identifier}`, no reference) or a conditional one
  * (`Encounter?identifier=s|v`) to a clinical item. They may name an item an earlier request stored.
+ * (One walk for both lookups of stored items, as it visits every element of every resource.)
  */
 export function unresolvedIdentifierReferences(
   resource: Resource,
   index: RequestIndex,
   /** whether an item of the request is the same person's (another person's does not resolve it) */
   samePerson: (ref: LocalRef) => boolean = () => true,
+  /** given: the clinical items named `Type/id` that the request does not carry are added to it */
+  byId?: LocalRef[],
 ): IdentifierReference[] {
   const found: IdentifierReference[] = [];
   // no closure per node: this walks every element of every resource on intake
@@ -209,12 +221,13 @@ export function unresolvedIdentifierReferences(
           const [system, value] = splitToken(safeDecode(c[2]!));
           found.push({ type: c[1]!, system, value });
         }
-      } else if (
-        isIdentifier(obj.identifier) &&
-        !reference.startsWith('#') &&
-        !index.resolveInRequest(reference)
-      )
-        byIdentifier(obj, index, samePerson, found);
+      } else if (!reference.startsWith('#') && !index.resolveInRequest(reference)) {
+        if (isIdentifier(obj.identifier)) byIdentifier(obj, index, samePerson, found);
+        if (byId) {
+          const m = RELATIVE.exec(reference);
+          if (m && isClinicalType(m[1]!)) byId.push({ type: m[1]!, localId: m[2]! });
+        }
+      }
     } else if (isIdentifier(obj.identifier)) byIdentifier(obj, index, samePerson, found);
     for (const k in obj) {
       const v = obj[k];

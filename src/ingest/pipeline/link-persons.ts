@@ -17,6 +17,7 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
+import { fileAs } from './sender-aliases.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
@@ -66,8 +67,7 @@ async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<v
     const localId = found.get(`${e.conditional!.system}|${e.conditional!.value}`);
     if (localId !== undefined && localId !== e.localId && !taken.has(localId)) {
       taken.add(localId);
-      run.index.rename(e, localId);
-      e.localId = localId;
+      fileAs(run, e, localId);
     }
   }
 }

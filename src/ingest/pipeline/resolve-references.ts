@@ -22,6 +22,7 @@ import {
   type LocalRef,
   type RequestIndex,
 } from '../references.ts';
+import { fileAs, resolveSenderAliases } from './sender-aliases.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -67,7 +68,19 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
     const l = patientLocalOf(e, run.index);
     if (l && !run.personByLocal.has(l)) missing.add(l);
   }
-  for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, [...missing]))
+  for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, [...missing])) {
+    run.personByLocal.set(l, p);
+    missing.delete(l);
+  }
+  // a Patient named by the id a re-export gave it, which a conditional create filed as its record
+  const aliased = await resolveSenderAliases(
+    tx,
+    run,
+    [...missing].map((localId) => ({ type: 'Patient', localId })),
+  );
+  if (aliased.length === 0) return;
+  const records = [...new Set(aliased.map((a) => a.localId))];
+  for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, records))
     run.personByLocal.set(l, p);
 }
 
@@ -78,7 +91,8 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
  * sexual-health clinic visit sent last week must be withheld with the visit. The same query finds
  * the item a conditional create made before (conditional-create.ts): the entry becomes that item.
  * Only the source's own items of the named types, for the persons this request's items are about,
- * and only those whose text holds one of the identifiers sought, are read.
+ * and only those whose text holds one of the identifiers sought, are read. Before it, the
+ * source's ids the items name that are aliases of stored items are resolved (sender-aliases.ts).
  */
 export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): Promise<void> {
   const persons = new Set<string>();
@@ -86,9 +100,12 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   const values = new Set<string>();
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
+  const byId: LocalRef[] = [];
+  const byIdPersons = new Set<string>();
   const { entries, byItem: personOf } = itemPersons(run);
   for (const { e, person } of entries) {
     if (!person) continue;
+    const before = byId.length;
     if (e.conditional) {
       conditional.push({ e, person });
       persons.add(person);
@@ -99,13 +116,17 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
       e.resource!,
       run.index,
       samePersonAs(personOf, person),
+      byId,
     )) {
       persons.add(person);
       values.add(ref.value);
       if (ref.type) types.add(ref.type);
       else untyped = true;
     }
+    if (byId.length > before) byIdPersons.add(person);
   }
+  // the source's ids named that a conditional create filed under others (sender-aliases.ts)
+  await resolveSenderAliases(tx, run, byId, [...byIdPersons]);
   if (persons.size === 0) return;
   await lockConditionals(tx, run.source.id, conditional);
   const found = await storedByIdentifier(tx, run.source.id, [...persons], untyped ? null : [...types], [
@@ -115,10 +136,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     const ref = found.get(
       `${e.resource!.resourceType}|${person}|${e.conditional!.system}|${e.conditional!.value}`,
     );
-    if (ref && ref.localId !== e.localId) {
-      run.index.rename(e, ref.localId);
-      e.localId = ref.localId;
-    }
+    if (ref && ref.localId !== e.localId) fileAs(run, e, ref.localId);
   }
   run.storedByIdentifier = found;
 }

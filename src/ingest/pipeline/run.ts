@@ -3,7 +3,8 @@
  * file), a source's data arrives here as entries (the format's parser and mapper made them) and
  * passes through the same stages:
  *
- *   validate → link to a person → resolve references (directory entries found) → classify
+ *   validate → link to a person → resolve references (directory entries found, a conditional
+ *   create's aliases kept) → classify
  *   sensitivity → keep directory entries → store
  *   → relationship facts → audit of identity changes (with the link, in the same transaction)
  *
@@ -25,6 +26,7 @@ import { linkPersons, moveRelinkedItems } from './link-persons.ts';
 import { recordItemFacts, recordPatientFacts } from './relationships.ts';
 import { resolveItems, resolvePersons, resolveStoredIdentifiers } from './resolve-references.ts';
 import { finishResults, pendingResults } from './results.ts';
+import { recordSenderAliases } from './sender-aliases.ts';
 import { lastPerItem, storeItems, touchedPersons } from './store.ts';
 import { toItemWrite } from './stored-item.ts';
 import { validateEntries } from './validate.ts';
@@ -118,6 +120,7 @@ async function runStages(
 
   await resolvePersons(tx, deps.linker, run);
   await resolveStoredIdentifiers(tx, run);
+  await recordSenderAliases(tx, run);
   await loadStoredDirectory(tx, run);
   // the per-item work of a large request gives the event loop turns (src/event-loop.ts)
   const drafts = await mapWithTurns(resolveItems(run), (r) => ({

@@ -15,6 +15,7 @@ import {
 } from '../../store/index.ts';
 import { itemId } from '../references.ts';
 import { describeWrite } from './results.ts';
+import { resolveSenderAliases } from './sender-aliases.ts';
 import type { IntakeRun } from './types.ts';
 
 /** An item ready to store, with the entry it came from and the resource as the source sent it. */
@@ -72,9 +73,14 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
   const deletes = run.entries
     .map((e, i) => ({ e, i }))
     .filter(({ e }) => e.method === 'DELETE' && e.target && isClinicalType(e.target.type));
-  const deleted = await deleteItems(
+  const deleted = await deleteAliased(
     tx,
-    deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
+    run,
+    deletes.map(({ e }) => e.target!),
+    await deleteItems(
+      tx,
+      deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
+    ),
   );
   deletes.forEach(({ e, i }, k) => (run.results[i] = describeWrite(e, e.target!.type, deleted[k]!)));
   const stored = {
@@ -83,6 +89,34 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
     moves,
   };
   return { ...stored, labelled: labelledNow(stored, labelledBefore) };
+}
+
+/**
+ * A DELETE of an id that names no item may name one by an alias: the id a re-export gave what a
+ * conditional create filed as an earlier item (sender-aliases.ts). Looked up only then.
+ */
+async function deleteAliased(
+  tx: Queryable,
+  run: IntakeRun,
+  targets: { type: string; id: string }[],
+  results: WriteResult[],
+): Promise<WriteResult[]> {
+  const missed = targets.filter((_, k) => results[k]!.action === 'not-found');
+  const aliases = await resolveSenderAliases(
+    tx,
+    run,
+    missed.map((t) => ({ type: t.type, localId: t.id })),
+  );
+  if (aliases.length === 0) return results;
+  const to = new Map(aliases.map((a) => [`${a.type}/${a.senderId}`, a.localId]));
+  const again = targets.flatMap((t, k) => {
+    const local = results[k]!.action === 'not-found' ? to.get(`${t.type}/${t.id}`) : undefined;
+    return local === undefined ? [] : [{ k, id: itemId(run.source.id, t.type, local) }];
+  });
+  const retried = await deleteItems(tx, again);
+  const out = [...results];
+  again.forEach(({ k }, j) => (out[k] = retried[j]!));
+  return out;
 }
 
 function labelledNow(stored: Omit<Stored, 'labelled'>, before: string[] | undefined): string[] | undefined {
