@@ -8,12 +8,11 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/f
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { HIV, patient, prescription } from './fhir-data.ts';
+import { HIV, MRN_SYSTEM, patient, patientWithMrn, prescription, putEntry } from './fhir-data.ts';
 import { count, everything, personIdFor, postFhir } from './http.ts';
 
 const NHS = '9990000204';
 const ID_SYSTEM = 'https://example.nhs.uk/Id/result';
-const MRN_SYSTEM = 'https://example.nhs.uk/Id/mrn';
 
 /** One export of the record: every fullUrl and id fresh, as an exporting system makes them. */
 function exported(
@@ -143,18 +142,9 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
   });
 
   // the shapes an adversarial pass found (each failed on the first version of this change)
-  const MRN = 'https://example.nhs.uk/Id/mrn';
-  const withMrn = (id: string, nhs: string, mrn: string) =>
-    patient(id, nhs, {
-      identifier: [
-        { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs },
-        { system: MRN, value: mrn },
-      ],
-    });
-  const put = (res: Resource): BundleEntry => ({
-    resource: res,
-    request: { method: 'PUT', url: `${res.resourceType}/${res.id}` },
-  });
+  const MRN = MRN_SYSTEM;
+  const withMrn = patientWithMrn;
+  const put = putEntry;
   const post = (res: Resource, ifNoneExist?: string, fullUrl?: string): BundleEntry => ({
     ...(fullUrl ? { fullUrl } : {}),
     resource: res,

@@ -1,5 +1,5 @@
 /** Small hand-made FHIR resources for the project's own tests (no external fixtures needed). */
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 
 export const NHS_A = '9990000018';
 export const NHS_B = '9990000026';
@@ -105,6 +105,24 @@ export const HIV = {
   code: '86406008',
   display: 'Human immunodeficiency virus infection',
 };
+
+/** A hospital's or GP system's own number for the patient, beside the NHS number. */
+export const MRN_SYSTEM = 'https://example.nhs.uk/Id/mrn';
+
+/** A Patient carrying its NHS number and a local record number (MRN_SYSTEM). */
+export function patientWithMrn(localId: string, nhs: string, mrn: string): Resource {
+  return patient(localId, nhs, {
+    identifier: [
+      { system: 'https://fhir.nhs.uk/Id/nhs-number', value: nhs },
+      { system: MRN_SYSTEM, value: mrn },
+    ],
+  });
+}
+
+/** A transaction entry that PUTs the resource at its own id. */
+export function putEntry(res: Resource): BundleEntry {
+  return { resource: res, request: { method: 'PUT', url: `${res.resourceType}/${res.id}` } };
+}
 
 export function bundle(
   type: 'transaction' | 'batch' | 'collection',

@@ -75,6 +75,12 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
       'identity resolution: the persons of the source records that items refer to, in a request that does not carry their Patient',
   },
   {
+    tables: ['person_link'],
+    pattern: /JOIN person_link l ON l\.source_id = \$1 AND l\.person_id = w\.own WHERE w\.type = 'Patient'/,
+    reason:
+      "identity resolution: a Patient an item names by the person's id intake answered with (src/ingest/pipeline/stored-names.ts) is the source's one record linked to that person; by the source's key, as person_link is distributed",
+  },
+  {
     tables: ['person_link', 'person'],
     pattern: /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.block_dob = \$1/,
     reason: 'identity matching: the candidates sharing a blocking key are other people by design',

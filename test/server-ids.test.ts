@@ -6,7 +6,7 @@ import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
-import { patient } from './fhir-data.ts';
+import { HIV, patient, prescription } from './fhir-data.ts';
 import { count, everything, personIdFor, postFhir } from './http.ts';
 import { captureLog, type CapturedLog } from './log-capture.ts';
 
@@ -121,5 +121,74 @@ describe.each(DB_KINDS)('server-assigned ids on %s', (kind) => {
     expect(res.text).toMatch(/send an id/);
     expect(res.text).not.toContain(long);
     expect(await count(r, 'person_link')).toBe(before);
+  });
+
+  // A FHIR client that POSTs without ids keeps the ids the answer gives (`response.location`) and
+  // names what it made by them from then on, as FHIR's RESTful semantics say it may.
+  it('takes the ids it answered with as names of what the source stored: a link withholds, a PUT updates, a DELETE deletes', async () => {
+    const nhs = '9990005117';
+    const { id: _pid, ...unnamed } = patient('unused', nhs) as Resource & { identifier: unknown };
+    const hiv = {
+      resourceType: 'Condition',
+      code: { coding: [HIV] },
+      subject: { reference: 'urn:uuid:0c1d7e1a-6c0e-4f7e-9a55-3f1f0a7b5151' },
+    } as Resource;
+    const glucose = (value: string, subject: string) =>
+      ({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'Glucose' },
+        subject: { reference: subject },
+        valueString: value,
+      }) as Resource;
+    const made = await postFhir(r, 'gp-riverside', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:0c1d7e1a-6c0e-4f7e-9a55-3f1f0a7b5151',
+          resource: unnamed as Resource,
+          request: { method: 'POST', url: 'Patient' },
+        },
+        { resource: hiv, request: { method: 'POST', url: 'Condition' } },
+        {
+          resource: glucose('5.1', 'urn:uuid:0c1d7e1a-6c0e-4f7e-9a55-3f1f0a7b5151'),
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ],
+    });
+    expect(made.status, made.text).toBe(200);
+    const [patientAt, conditionAt, observationAt] = made.body.entry!.map((e) => e.response!.location!);
+    const at = (location: string) => location.replace(/\/_history\/.*$/, '');
+    const one = (resource: Resource, method: 'PUT' | 'POST', url: string): Bundle => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resource, request: { method, url } }],
+    });
+    const shown = async (type: string) =>
+      (await everything(r, await personIdFor(r, nhs))).items.filter((i) => i.resourceType === type);
+
+    const given = prescription('mr-s1', at(patientAt!), 'Paracetamol 500mg tablets', {
+      reference: at(conditionAt!),
+    });
+    const linked = await postFhir(r, 'gp-riverside', one(given, 'PUT', 'MedicationRequest/mr-s1'));
+    expect(linked.status, linked.text).toBe(200);
+    expect(await shown('MedicationRequest')).toEqual([]);
+
+    const changed = { ...glucose('6.3', at(patientAt!)), id: at(observationAt!).split('/')[1] } as Resource;
+    const put = await postFhir(r, 'gp-riverside', one(changed, 'PUT', at(observationAt!)));
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.entry![0]!.response!.location).toBe(`${at(observationAt!)}/_history/2`);
+    expect((await shown('Observation')).map((o) => (o as { valueString: string }).valueString)).toEqual([
+      '6.3',
+    ]);
+
+    const gone = await postFhir(r, 'gp-riverside', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: at(observationAt!) } }],
+    });
+    expect(gone.status, gone.text).toBe(200);
+    expect(await shown('Observation')).toEqual([]);
   });
 });

@@ -23,3 +23,10 @@ export function deterministicUuid(name: string): string {
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether an id is shaped as a UUID (as Sharedcare's ids are): what PostgreSQL's uuid type takes. */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}

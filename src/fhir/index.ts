@@ -15,7 +15,7 @@ export {
 } from './resource-types.ts';
 export { loadFhirDefinitions, validateFhirResource, type ValidationMode } from './validate.ts';
 export { loadSchemaValidators, VALIDATED_TYPES } from './schema-validator.ts';
-export { stableStringify, sha256Hex, deterministicUuid } from './hashing.ts';
+export { stableStringify, sha256Hex, deterministicUuid, isUuid } from './hashing.ts';
 export { DIRECTORY_ENTRY_EXTENSION, ODS_SYSTEM, PROVENANCE_EXTENSION, SOURCE_URI_PREFIX } from './naming.ts';
 export { checkJsonText, checkQuery, checkRequestValues, MAX_JSON_DEPTH } from './guard.ts';
 export { isR4ResourceType, R4_RESOURCE_TYPES } from './r4-resource-types.ts';

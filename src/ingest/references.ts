@@ -154,18 +154,21 @@ export class RequestIndex {
     return type ? this.byIdentifier.get(`${type}${key}`) : this.byUntypedIdentifier.get(key);
   }
 
-  /** The entry is the item stored under `localId` (a conditional create that found it). */
+  /** The entry is the item stored under `localId` (pipeline/stored-names.ts fileAs). */
   rename(e: Entry, localId: string): void {
     const ref = this.refs.get(e);
     if (!ref) return;
-    const resource = this.byLocal.get(`${ref.type}/${ref.localId}`);
+    const was = `${ref.type}/${ref.localId}`;
+    const resource = this.byLocal.get(was);
+    // the id it was sent under still names it within the request
+    if (!this.byRelative.has(was)) this.byRelative.set(was, ref);
     ref.localId = localId;
     if (resource) this.byLocal.set(`${ref.type}/${localId}`, resource);
   }
 
   /**
    * The source's id `senderId` names what it stored as `localId` (a conditional create's alias,
-   * pipeline/sender-aliases.ts), for a request that names it but does not carry it.
+   * pipeline/stored-names.ts), for a request that names it but does not carry it.
    */
   alias(type: string, senderId: string, localId: string): void {
     const key = `${type}/${senderId}`;

@@ -5,6 +5,7 @@ export {
   itemRefs,
   readItems,
   readItemVersion,
+  sourceItemOwners,
   visibleAmong,
   withheldKinds,
   type ItemQuery,

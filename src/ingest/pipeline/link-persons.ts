@@ -17,7 +17,7 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
-import { fileAs } from './sender-aliases.ts';
+import { fileAs } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {

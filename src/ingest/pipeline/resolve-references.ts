@@ -22,7 +22,7 @@ import {
   type LocalRef,
   type RequestIndex,
 } from '../references.ts';
-import { fileAs, resolveSenderAliases } from './sender-aliases.ts';
+import { fileAs, resolveStoredNames } from './stored-names.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -61,25 +61,25 @@ function clinicalEntries(run: IntakeRun): { e: Entry; i: number }[] {
     .filter(({ e }) => e.resource && isClinicalType(e.resource.resourceType));
 }
 
-/** Looks up, in one query, the persons of patients the items name but this request did not send. */
+/**
+ * Looks up the persons of patients the items name but this request did not send: first what the
+ * names stand for where they are another name of a record (stored-names.ts: the source's latest
+ * word), then, in one query, the persons of the records.
+ */
 export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: IntakeRun): Promise<void> {
   const missing = new Set<string>();
   for (const { e } of clinicalEntries(run)) {
     const l = patientLocalOf(e, run.index);
     if (l && !run.personByLocal.has(l)) missing.add(l);
   }
-  for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, [...missing])) {
-    run.personByLocal.set(l, p);
-    missing.delete(l);
-  }
-  // a Patient named by the id a re-export gave it, which a conditional create filed as its record
-  const aliased = await resolveSenderAliases(
+  if (missing.size === 0) return;
+  const named = await resolveStoredNames(
     tx,
     run,
-    [...missing].map((localId) => ({ type: 'Patient', localId })),
+    [...missing].filter((l) => !l.startsWith(BY_NHS_NUMBER)).map((localId) => ({ type: 'Patient', localId })),
   );
-  if (aliased.length === 0) return;
-  const records = [...new Set(aliased.map((a) => a.localId))];
+  for (const n of named) missing.delete(n.name);
+  const records = [...missing, ...named.map((n) => n.localId)];
   for (const [l, p] of await linker.resolveSourcePatients(tx, run.source.id, records))
     run.personByLocal.set(l, p);
 }
@@ -92,7 +92,7 @@ export async function resolvePersons(tx: Queryable, linker: PersonLinker, run: I
  * the item a conditional create made before (conditional-create.ts): the entry becomes that item.
  * Only the source's own items of the named types, for the persons this request's items are about,
  * and only those whose text holds one of the identifiers sought, are read. Before it, the
- * source's ids the items name that are aliases of stored items are resolved (sender-aliases.ts).
+ * source's ids the items name that are aliases of stored items are resolved (stored-names.ts).
  */
 export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): Promise<void> {
   const persons = new Set<string>();
@@ -101,11 +101,17 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
   const byId: LocalRef[] = [];
-  const byIdPersons = new Set<string>();
+  const namedBy = new Set<string>();
+  const renamable: Entry[] = [];
   const { entries, byItem: personOf } = itemPersons(run);
   for (const { e, person } of entries) {
     if (!person) continue;
     const before = byId.length;
+    // sent under an id of its own: that id may be another name of a stored item (stored-names.ts)
+    if (!e.conditional && typeof e.resource!.id === 'string') {
+      renamable.push(e);
+      byId.push({ type: e.resource!.resourceType, localId: entryLocalId(e)! });
+    }
     if (e.conditional) {
       conditional.push({ e, person });
       persons.add(person);
@@ -123,10 +129,9 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
       if (ref.type) types.add(ref.type);
       else untyped = true;
     }
-    if (byId.length > before) byIdPersons.add(person);
+    if (byId.length > before) namedBy.add(person);
   }
-  // the source's ids named that a conditional create filed under others (sender-aliases.ts)
-  await resolveSenderAliases(tx, run, byId, [...byIdPersons]);
+  await resolveNames(tx, run, byId, renamable, [...namedBy]);
   if (persons.size === 0) return;
   await lockConditionals(tx, run.source.id, conditional);
   const found = await storedByIdentifier(tx, run.source.id, [...persons], untyped ? null : [...types], [
@@ -139,6 +144,26 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     if (ref && ref.localId !== e.localId) fileAs(run, e, ref.localId);
   }
   run.storedByIdentifier = found;
+}
+
+/**
+ * The ids this request's items name, and those its entries are sent under, that are other names of
+ * stored items (stored-names.ts): a reference then rewrites to the item, an entry is filed as it.
+ */
+async function resolveNames(
+  tx: Queryable,
+  run: IntakeRun,
+  named: LocalRef[],
+  entries: Entry[],
+  persons: string[],
+): Promise<void> {
+  const found = await resolveStoredNames(tx, run, named, persons);
+  if (found.length === 0) return;
+  const local = new Map(found.map((n) => [`${n.type}/${n.name}`, n.localId]));
+  for (const e of entries) {
+    const to = local.get(`${e.resource!.resourceType}/${entryLocalId(e)}`);
+    if (to !== undefined) fileAs(run, e, to);
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ import { linkPersons, moveRelinkedItems } from './link-persons.ts';
 import { recordItemFacts, recordPatientFacts } from './relationships.ts';
 import { resolveItems, resolvePersons, resolveStoredIdentifiers } from './resolve-references.ts';
 import { finishResults, pendingResults } from './results.ts';
-import { recordSenderAliases } from './sender-aliases.ts';
+import { recordSenderAliases } from './stored-names.ts';
 import { lastPerItem, storeItems, touchedPersons } from './store.ts';
 import { toItemWrite } from './stored-item.ts';
 import { validateEntries } from './validate.ts';

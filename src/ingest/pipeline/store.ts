@@ -8,6 +8,7 @@ import type { Queryable } from '../../db/index.ts';
 import { isClinicalType } from '../../fhir/index.ts';
 import {
   deleteItems,
+  sourceItemOwners,
   writeItems,
   type ItemMove,
   type ItemWrite,
@@ -15,7 +16,7 @@ import {
 } from '../../store/index.ts';
 import { itemId } from '../references.ts';
 import { describeWrite } from './results.ts';
-import { resolveSenderAliases } from './sender-aliases.ts';
+import { findStoredNames } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 /** An item ready to store, with the entry it came from and the resource as the source sent it. */
@@ -73,14 +74,14 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
   const deletes = run.entries
     .map((e, i) => ({ e, i }))
     .filter(({ e }) => e.method === 'DELETE' && e.target && isClinicalType(e.target.type));
-  const deleted = await deleteAliased(
+  const targets = await deleteTargets(
     tx,
     run,
     deletes.map(({ e }) => e.target!),
-    await deleteItems(
-      tx,
-      deletes.map(({ e }) => ({ id: itemId(run.source.id, e.target!.type, e.target!.id) })),
-    ),
+  );
+  const deleted = await deleteItems(
+    tx,
+    targets.map((t) => ({ id: itemId(run.source.id, t.type, t.id) })),
   );
   deletes.forEach(({ e, i }, k) => (run.results[i] = describeWrite(e, e.target!.type, deleted[k]!)));
   const stored = {
@@ -92,31 +93,25 @@ export async function storeItems(tx: Queryable, run: IntakeRun, drafts: Draft[])
 }
 
 /**
- * A DELETE of an id that names no item may name one by an alias: the id a re-export gave what a
- * conditional create filed as an earlier item (sender-aliases.ts). Looked up only then.
+ * What each DELETE names: another name of a stored item where its id is one (stored-names.ts: the
+ * id a re-export gave what a conditional create filed as an earlier item, or Sharedcare's own id of
+ * the source's item), else the source's own id.
  */
-async function deleteAliased(
+async function deleteTargets(
   tx: Queryable,
   run: IntakeRun,
   targets: { type: string; id: string }[],
-  results: WriteResult[],
-): Promise<WriteResult[]> {
-  const missed = targets.filter((_, k) => results[k]!.action === 'not-found');
-  const aliases = await resolveSenderAliases(
+): Promise<{ type: string; id: string }[]> {
+  if (targets.length === 0) return targets;
+  const ids = targets.map((t) => t.id);
+  const names = await findStoredNames(
     tx,
-    run,
-    missed.map((t) => ({ type: t.type, localId: t.id })),
+    run.source.id,
+    targets.map((t) => ({ type: t.type, localId: t.id })),
+    await sourceItemOwners(tx, run.source.id, ids),
   );
-  if (aliases.length === 0) return results;
-  const to = new Map(aliases.map((a) => [`${a.type}/${a.senderId}`, a.localId]));
-  const again = targets.flatMap((t, k) => {
-    const local = results[k]!.action === 'not-found' ? to.get(`${t.type}/${t.id}`) : undefined;
-    return local === undefined ? [] : [{ k, id: itemId(run.source.id, t.type, local) }];
-  });
-  const retried = await deleteItems(tx, again);
-  const out = [...results];
-  again.forEach(({ k }, j) => (out[k] = retried[j]!));
-  return out;
+  const to = new Map(names.map((n) => [`${n.type}/${n.name}`, n.localId]));
+  return targets.map((t) => ({ type: t.type, id: to.get(`${t.type}/${t.id}`) ?? t.id }));
 }
 
 function labelledNow(stored: Omit<Stored, 'labelled'>, before: string[] | undefined): string[] | undefined {

@@ -12,7 +12,6 @@ import type { ItemMove } from '../../store/index.ts';
 import type { Entry } from '../parse.ts';
 import type { LocalRef } from '../references.ts';
 import type { RequestIndex } from '../references.ts';
-import type { SenderAlias } from './sender-aliases.ts';
 
 export interface IngestDeps {
   db: Database;
@@ -94,8 +93,6 @@ export interface IntakeRun {
    * types carry it): filled by resolveStoredIdentifiers.
    */
   storedByIdentifier?: Map<string, LocalRef | undefined>;
-  /** the ids of the source's that this request's conditional creates filed under others' (sender-aliases.ts) */
-  senderAliases?: SenderAlias[];
 }
 
 /** Lets go of the attachments' answers read ahead, once the transaction that used them is over. */

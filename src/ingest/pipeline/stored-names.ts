@@ -1,0 +1,135 @@
+/**
+ * The names a source may use, besides its own ids, for what it stored.
+ *
+ * - **An alias.** A conditional create (conditional-create.ts) that finds what the source stored
+ *   before files the entry as that: a re-export's Condition "c-2" is stored as the item first sent
+ *   as "c-1". The id it came with is kept (migration 029, `sender_alias`; ids of the source's, no
+ *   patient data), so that a later `Condition/c-2` still names the item.
+ * - **Sharedcare's id**, the one intake answered with (`response.location`). A FHIR client that
+ *   POSTs without ids names what it made by those from then on, as FHIR's RESTful semantics allow.
+ *   Only the source's own items (and, for a Patient, the person its one record is linked to).
+ *
+ * The source's latest word wins. An exporter that numbers each export afresh may call the HIV
+ * diagnosis "Condition/2" today and the asthma "Condition/2" yesterday: an alias, being newer than
+ * the id an item was first stored under, is taken before it; a conditional create that stores or
+ * finds an item under its own id makes that id plain again (the alias is dropped). A name the
+ * request itself carries is that entry.
+ *
+ * Without this such a name meant nothing or the wrong thing: a prescription given for a withheld
+ * diagnosis named that way was shown, a PUT stored a second item beside the first (a correction
+ * left the wrong value in view), a DELETE deleted nothing or the wrong item, and an item was filed
+ * under the patient the id named last time. One statement looks the names up, in the requests that
+ * name something they do not carry or send entries under ids of their own.
+ */
+import type { Queryable } from '../../db/index.ts';
+import { isUuid } from '../../fhir/index.ts';
+import type { Entry } from '../parse.ts';
+import type { LocalRef } from '../references.ts';
+import type { IntakeRun } from './types.ts';
+
+/** What a name stands for: the local id the source stored it under. */
+export interface StoredName {
+  type: string;
+  name: string;
+  localId: string;
+}
+
+/** The entry is what the source stored under `localId`. */
+export function fileAs(run: IntakeRun, e: Entry, localId: string): void {
+  run.index.rename(e, localId);
+  e.localId = localId;
+}
+
+/** A FHIR id (only such an id can be named by a later `Type/id`; another is not kept). */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Keeps what this request's conditional creates said of their ids: an id filed as another item is
+ * its alias; an id stored or found as itself is plain again. Entries of one key: the last wins.
+ */
+export async function recordSenderAliases(tx: Queryable, run: IntakeRun): Promise<void> {
+  const said = new Map<string, { type: string; name: string; localId: string | null }>();
+  for (const e of run.entries) {
+    if (!e.conditional || e.senderId === undefined || !FHIR_ID.test(e.senderId)) continue;
+    const type = e.resource!.resourceType;
+    const localId = e.localId === e.senderId ? null : (e.localId ?? null);
+    said.set(`${type}/${e.senderId}`, { type, name: e.senderId, localId });
+  }
+  if (said.size === 0) return;
+  const all = [...said.values()];
+  const [set, plain] = [all.filter((a) => a.localId !== null), all.filter((a) => a.localId === null)];
+  await tx.query(
+    `WITH plain AS (
+       DELETE FROM sender_alias a USING unnest($5::text[], $6::text[]) AS p(type, name)
+        WHERE a.source_id = $1 AND a.resource_type = p.type AND a.sender_id = p.name)
+     INSERT INTO sender_alias (source_id, resource_type, sender_id, local_id)
+     SELECT $1, t.type, t.name, t.local FROM unnest($2::text[], $3::text[], $4::text[]) AS t(type, name, local)
+     ON CONFLICT (source_id, resource_type, sender_id) DO UPDATE SET local_id = EXCLUDED.local_id, created_at = now()`,
+    [
+      run.source.id,
+      set.map((a) => a.type),
+      set.map((a) => a.name),
+      set.map((a) => a.localId),
+      plain.map((a) => a.type),
+      plain.map((a) => a.name),
+    ],
+  );
+}
+
+/**
+ * What the names stand for: an alias, else Sharedcare's id of an item of `persons` (those whose
+ * items name it) from this source, else, for a Patient, the person its one record of this source
+ * is linked to. Names that are none of these are not returned.
+ */
+export async function findStoredNames(
+  tx: Queryable,
+  sourceId: string,
+  named: LocalRef[],
+  persons: string[],
+): Promise<StoredName[]> {
+  const sought = [...new Map(named.map((r) => [`${r.type}/${r.localId}`, r])).values()];
+  if (sought.length === 0) return [];
+  const { rows } = await tx.query<{ type: string; name: string; local: string }>(
+    `WITH w AS (SELECT * FROM unnest($2::text[], $3::text[], $4::uuid[]) AS t(type, name, own))
+     SELECT type, name, local FROM (
+       SELECT 0 AS rank, w.type, w.name, a.local_id AS local
+         FROM w JOIN sender_alias a ON a.source_id = $1 AND a.resource_type = w.type AND a.sender_id = w.name
+       UNION ALL
+       SELECT 1, w.type, w.name, c.local FROM w,
+              LATERAL (SELECT source_local_id AS local FROM clinical_item WHERE person_id = ANY($5::uuid[])
+                          AND id = w.own AND source_id = $1 AND resource_type = w.type) c
+       UNION ALL
+       SELECT 1, w.type, w.name, min(l.local_id)
+         FROM w JOIN person_link l ON l.source_id = $1 AND l.person_id = w.own
+        WHERE w.type = 'Patient' GROUP BY w.type, w.name HAVING count(*) = 1
+     ) found ORDER BY rank`,
+    [
+      sourceId,
+      sought.map((r) => r.type),
+      sought.map((r) => r.localId),
+      sought.map((r) => (isUuid(r.localId) ? r.localId : null)),
+      persons,
+    ],
+  );
+  const found = new Map<string, StoredName>();
+  for (const r of rows) {
+    const key = `${r.type}/${r.name}`;
+    if (!found.has(key)) found.set(key, { type: r.type, name: r.name, localId: r.local });
+  }
+  return [...found.values()];
+}
+
+/**
+ * Resolves the names this request's items use (findStoredNames) into the request's index, so that
+ * a reference `Type/name` rewrites to what it names. Returns what was found.
+ */
+export async function resolveStoredNames(
+  tx: Queryable,
+  run: IntakeRun,
+  named: LocalRef[],
+  persons: string[] = [],
+): Promise<StoredName[]> {
+  const found = await findStoredNames(tx, run.source.id, named, persons);
+  for (const n of found) run.index.alias(n.type, n.name, n.localId);
+  return found;
+}

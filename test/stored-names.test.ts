@@ -1,0 +1,189 @@
+/**
+ * The names a source uses for what it stored, besides its own ids (src/ingest/pipeline/stored-names.ts):
+ * an exporter that numbers each export afresh, and so reuses yesterday's ids for other things, is
+ * read by its latest word. Each shape here was found by an adversarial pass and failed before.
+ */
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startRegion, type TestRegion } from './kit.ts';
+import { HIV, patientWithMrn, prescription, putEntry } from './fhir-data.ts';
+import { everything, personIdFor, postFhir } from './http.ts';
+
+const ID_SYSTEM = 'https://example.nhs.uk/Id/result';
+const ASTHMA = { system: 'http://snomed.info/sct', code: '195967001', display: 'Asthma' };
+
+const withMrn = patientWithMrn;
+const put = putEntry;
+/** a conditional create on the resource's first identifier */
+const post = (res: Resource): BundleEntry => {
+  const [first] = (res as { identifier: { system: string; value: string }[] }).identifier;
+  return {
+    resource: res,
+    request: {
+      method: 'POST',
+      url: res.resourceType,
+      ifNoneExist: `identifier=${first!.system}|${first!.value}`,
+    },
+  };
+};
+const tx = (entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
+const condition = (id: string, ident: string, code: object, subject: string) =>
+  ({
+    resourceType: 'Condition',
+    id,
+    identifier: [{ system: ID_SYSTEM, value: ident }],
+    code: { coding: [code] },
+    subject: { reference: subject },
+  }) as Resource;
+const glucose = (id: string, ident: string, subject: string, value = '5.4') =>
+  ({
+    resourceType: 'Observation',
+    id,
+    identifier: [{ system: ID_SYSTEM, value: ident }],
+    status: 'final',
+    code: { text: 'Glucose' },
+    subject: { reference: subject },
+    valueString: value,
+  }) as Resource;
+const deleting = (url: string): Bundle => tx([{ request: { method: 'DELETE', url } }]);
+
+describe.each(DB_KINDS)('names a re-exporting source reuses, on %s', (kind) => {
+  let r: TestRegion;
+  beforeAll(async () => {
+    r = await startRegion(kind);
+  });
+  afterAll(async () => r.drop());
+  const ok = async (b: Bundle) => {
+    const res = await postFhir(r, 'gp-riverside', b);
+    expect(res.status, res.text).toBe(200);
+  };
+  const shown = async (nhs: string, type: string) =>
+    (await everything(r, await personIdFor(r, nhs))).items.filter((i) => i.resourceType === type);
+  const values = async (nhs: string) =>
+    (await shown(nhs, 'Observation')).map((o) => (o as { valueString: string }).valueString).sort();
+
+  it('links by the latest export’s ids when an export swaps them, so a prescription for the HIV diagnosis is withheld', async () => {
+    const nhs = '9990005125';
+    const exported = (hivId: string, asthmaId: string) =>
+      tx([
+        post(withMrn('px', nhs, 'MX1')),
+        post(condition(hivId, 'HIV-X', HIV, 'Patient/px')),
+        post(condition(asthmaId, 'AST-X', ASTHMA, 'Patient/px')),
+      ]);
+    await ok(exported('1', '2'));
+    await ok(exported('2', '1'));
+    expect(await shown(nhs, 'Condition')).toHaveLength(1);
+    await ok(
+      tx([put(prescription('mrx', 'Patient/px', 'Paracetamol 500mg tablets', { reference: 'Condition/2' }))]),
+    );
+    expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+    // and the asthma, now "Condition/1", links as the asthma
+    await ok(
+      tx([put(prescription('mrx-2', 'Patient/px', 'Salbutamol inhaler', { reference: 'Condition/1' }))]),
+    );
+    expect(await shown(nhs, 'MedicationRequest')).toHaveLength(1);
+  });
+
+  it('takes an id reused after a DELETE as the item the latest export gave it to', async () => {
+    const nhs = '9990005133';
+    await ok(
+      tx([
+        post(withMrn('pd', nhs, 'MD1')),
+        post(condition('1', 'AST-D', ASTHMA, 'Patient/pd')),
+        post(condition('2', 'HIV-D', HIV, 'Patient/pd')),
+      ]),
+    );
+    await ok(deleting('Condition/1'));
+    await ok(tx([post(withMrn('pd', nhs, 'MD1')), post(condition('1', 'HIV-D', HIV, 'Patient/pd'))]));
+    await ok(
+      tx([put(prescription('mrd', 'Patient/pd', 'Paracetamol 500mg tablets', { reference: 'Condition/1' }))]),
+    );
+    expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+  });
+
+  it('files an item for a Patient id a partial export gave another person under that person', async () => {
+    const [a, b] = ['9990005141', '9990005168'];
+    await ok(tx([post(withMrn('q-1', a, 'QA')), post(withMrn('q-2', b, 'QB'))]));
+    // the second export holds B only, numbered q-1
+    await ok(tx([post(withMrn('q-1', b, 'QB'))]));
+    await ok(tx([put(glucose('g-q', 'GQ-1', 'Patient/q-1'))]));
+    expect([(await shown(a, 'Observation')).length, (await shown(b, 'Observation')).length]).toEqual([0, 1]);
+  });
+
+  it('deletes, and updates with a PUT, the item the latest export’s id names', async () => {
+    const nhs = '9990005176';
+    await ok(
+      tx([
+        post(withMrn('pz', nhs, 'MZ1')),
+        post(glucose('o1', 'G-Z1', 'Patient/pz', '1.1')),
+        post(glucose('o2', 'G-Z2', 'Patient/pz', '2.2')),
+      ]),
+    );
+    await ok(
+      tx([
+        post(withMrn('pz', nhs, 'MZ1')),
+        post(glucose('o2', 'G-Z1', 'Patient/pz', '1.1')),
+        post(glucose('o1', 'G-Z2', 'Patient/pz', '2.2')),
+      ]),
+    );
+    // "o1" is G-Z2 now: corrected, not doubled
+    await ok(tx([put(glucose('o1', 'G-Z2', 'Patient/pz', '2.9'))]));
+    expect(await values(nhs)).toEqual(['1.1', '2.9']);
+    // "o2" is G-Z1 now
+    await ok(deleting('Observation/o2'));
+    expect(await values(nhs)).toEqual(['2.9']);
+  });
+
+  it('withholds the result a correction by the re-export’s id links to a never-shared diagnosis, with no copy left shown', async () => {
+    const nhs = '9990005184';
+    for (const n of [1, 2])
+      await ok(
+        tx([
+          post(withMrn(`pv-${n}`, nhs, 'MV')),
+          post(condition(`hivv-${n}`, 'HIV-V', HIV, `Patient/pv-${n}`)),
+          post(glucose(`gv-${n}`, 'G-V', `Patient/pv-${n}`, '5.0')),
+        ]),
+      );
+    await ok(
+      tx([
+        put({
+          ...glucose('gv-2', 'G-V', 'Patient/pv-2'),
+          focus: [{ reference: 'Condition/hivv-2' }],
+        } as Resource),
+      ]),
+    );
+    expect(await shown(nhs, 'Observation')).toEqual([]);
+  });
+
+  it('makes an id plain again when a later export stores it as itself', async () => {
+    const nhs = '9990005192';
+    await ok(tx([post(withMrn('pp', nhs, 'MP')), post(glucose('a', 'G-A', 'Patient/pp', '1.0'))]));
+    // the second export calls G-A "b"; the third calls it "a" again and sends a new "b"
+    await ok(tx([post(withMrn('pp', nhs, 'MP')), post(glucose('b', 'G-A', 'Patient/pp', '1.0'))]));
+    await ok(
+      tx([
+        post(withMrn('pp', nhs, 'MP')),
+        post(glucose('a', 'G-A', 'Patient/pp', '1.0')),
+        post(glucose('b', 'G-B', 'Patient/pp', '2.0')),
+      ]),
+    );
+    await ok(tx([put(glucose('b', 'G-B', 'Patient/pp', '2.5'))]));
+    expect(await values(nhs)).toEqual(['1.0', '2.5']);
+  });
+
+  it('answers a conditional create re-sent under an id too long to be one with a 200, not a 500', async () => {
+    const nhs = '9990005206';
+    // incompressible: PostgreSQL compresses a long key before it measures it
+    const long = randomBytes(2000).toString('hex');
+    for (const id of ['long-1', long]) {
+      const res = await postFhir(
+        r,
+        'gp-riverside',
+        tx([put(withMrn('pl', nhs, 'ML')), post(glucose(id, 'G-L', 'Patient/pl'))]),
+      );
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+    }
+    expect(await values(nhs)).toEqual(['5.4']);
+  });
+});
