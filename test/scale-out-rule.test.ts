@@ -76,7 +76,7 @@ const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[
   },
   {
     tables: ['person_link'],
-    pattern: /JOIN person_link l ON l\.source_id = \$1 AND l\.person_id = w\.own WHERE w\.type = 'Patient'/,
+    pattern: /JOIN person_link l ON l\.source_id = \$1 AND l\.person_id = w\.name::uuid GROUP BY w\.name/,
     reason:
       "identity resolution: a Patient an item names by the person's id intake answered with (src/ingest/pipeline/stored-names.ts) is the source's one record linked to that person; by the source's key, as person_link is distributed",
   },

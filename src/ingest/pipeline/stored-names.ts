@@ -77,9 +77,20 @@ export async function recordSenderAliases(tx: Queryable, run: IntakeRun): Promis
 }
 
 /**
+ * Whether a name may be Sharedcare's id of what a source stored: an item's id is a version-5
+ * layout UUID (deterministicUuid), a person's any UUID. A sender's own UUIDs are mostly version 4
+ * (Synthea's, most systems'), so most requests probe nothing for them.
+ */
+function mayBeOurs(r: LocalRef): boolean {
+  if (!isUuid(r.localId)) return false;
+  return r.type === 'Patient' || (r.localId[14] === '5' && '89abAB'.includes(r.localId[19]!));
+}
+
+/**
  * What the names stand for: an alias, else Sharedcare's id of an item of `persons` (those whose
  * items name it) from this source, else, for a Patient, the person its one record of this source
- * is linked to. Names that are none of these are not returned.
+ * is linked to. Names that are none of these are not returned. One statement; the probes by
+ * Sharedcare's ids are in it only where a name may be one.
  */
 export async function findStoredNames(
   tx: Queryable,
@@ -89,27 +100,33 @@ export async function findStoredNames(
 ): Promise<StoredName[]> {
   const sought = [...new Map(named.map((r) => [`${r.type}/${r.localId}`, r])).values()];
   if (sought.length === 0) return [];
-  const { rows } = await tx.query<{ type: string; name: string; local: string }>(
-    `WITH w AS (SELECT * FROM unnest($2::text[], $3::text[], $4::uuid[]) AS t(type, name, own))
-     SELECT type, name, local FROM (
-       SELECT 0 AS rank, w.type, w.name, a.local_id AS local
-         FROM w JOIN sender_alias a ON a.source_id = $1 AND a.resource_type = w.type AND a.sender_id = w.name
-       UNION ALL
-       SELECT 1, w.type, w.name, c.local FROM w,
-              LATERAL (SELECT source_local_id AS local FROM clinical_item WHERE person_id = ANY($5::uuid[])
-                          AND id = w.own AND source_id = $1 AND resource_type = w.type) c
-       UNION ALL
-       SELECT 1, w.type, w.name, min(l.local_id)
-         FROM w JOIN person_link l ON l.source_id = $1 AND l.person_id = w.own
-        WHERE w.type = 'Patient' GROUP BY w.type, w.name HAVING count(*) = 1
-     ) found ORDER BY rank`,
-    [
-      sourceId,
-      sought.map((r) => r.type),
-      sought.map((r) => r.localId),
-      sought.map((r) => (isUuid(r.localId) ? r.localId : null)),
+  const ours = sought.filter(mayBeOurs);
+  const items = ours.filter((r) => r.type !== 'Patient');
+  const people = ours.filter((r) => r.type === 'Patient').map((r) => r.localId);
+  const params: unknown[] = [sourceId, sought.map((r) => r.type), sought.map((r) => r.localId)];
+  const branches = [
+    `SELECT 0 AS rank, resource_type AS type, sender_id AS name, local_id AS local FROM sender_alias
+      WHERE source_id = $1 AND (resource_type, sender_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+  ];
+  if (items.length > 0) {
+    params.push(
+      items.map((r) => r.type),
+      items.map((r) => r.localId),
       persons,
-    ],
+    );
+    branches.push(`SELECT 1, w.type, w.name, c.local FROM unnest($4::text[], $5::text[]) AS w(type, name),
+        LATERAL (SELECT source_local_id AS local FROM clinical_item WHERE person_id = ANY($6::uuid[])
+                    AND id = w.name::uuid AND source_id = $1 AND resource_type = w.type) c`);
+  }
+  if (people.length > 0) {
+    params.push(people);
+    branches.push(`SELECT 1, 'Patient', w.name, min(l.local_id) FROM unnest($${params.length}::text[]) AS w(name)
+        JOIN person_link l ON l.source_id = $1 AND l.person_id = w.name::uuid
+      GROUP BY w.name HAVING count(*) = 1`);
+  }
+  const { rows } = await tx.query<{ type: string; name: string; local: string }>(
+    `SELECT type, name, local FROM (${branches.join(' UNION ALL ')}) found ORDER BY rank`,
+    params,
   );
   const found = new Map<string, StoredName>();
   for (const r of rows) {
