@@ -137,6 +137,11 @@ export function fhirId(...parts: string[]): string {
   return FHIR_ID.test(joined) ? joined : `h${sha256Hex(joined).slice(0, 40)}`;
 }
 
+/** A visit's Encounter id, from its visit number (PV1-19): an ADT message and a result name it alike. */
+export function visitId(visitNumber: string): string {
+  return fhirId('visit', visitNumber);
+}
+
 export function patientRef(patientId: string): { reference: string } {
   return { reference: `Patient/${patientId}` };
 }

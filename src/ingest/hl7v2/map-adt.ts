@@ -6,7 +6,7 @@
  * `replaced-by`, which the master patient index turns into a merge.
  */
 import type { AllergyIntolerance, Condition, Encounter, Patient, Procedure } from '@medplum/fhirtypes';
-import { fhirId, patientRef, type MappingContext } from './common.ts';
+import { fhirId, patientRef, visitId, type MappingContext } from './common.ts';
 import { mapPatient, mapPatientSegment, patientIds } from './map-patient.ts';
 import type { Segment } from './message.ts';
 import { practitionersIn } from './practitioners.ts';
@@ -76,7 +76,7 @@ function mapEncounter(
     });
     return undefined;
   }
-  const id = fhirId('visit', visit);
+  const id = visitId(visit);
   const cls = CLASS[pv1.get(2).toUpperCase()] ?? CLASS.O!;
   const service = pv1.get(10);
   const ward = [pv1.get(3, 1), pv1.get(3, 2), pv1.get(3, 3)].filter(Boolean).join(' ');

@@ -14,7 +14,7 @@ import type {
   Reference,
 } from '@medplum/fhirtypes';
 import { keepSpelling } from '../../fhir/index.ts';
-import { fhirId, patientRef, type MappingContext } from './common.ts';
+import { fhirId, patientRef, visitId, type MappingContext } from './common.ts';
 import { mapPatient } from './map-patient.ts';
 import type { Segment } from './message.ts';
 import { practitionersIn } from './practitioners.ts';
@@ -42,6 +42,16 @@ const RESULT_STATUS: Record<string, Observation['status']> = {
   W: 'entered-in-error',
   U: 'final',
 };
+
+/**
+ * The visit the results were taken at, where the message names one (PV1-19): linked as an ADT
+ * message of the source names it, so that results of a visit that is withheld (a sexual-health or
+ * pregnancy-advisory clinic's, by its service) are withheld with it, as a FHIR feed's are.
+ */
+function visitOf(ctx: MappingContext): { encounter?: { reference: string } } {
+  const visit = ctx.first('PV1')?.get(19);
+  return visit ? { encounter: { reference: `Encounter/${visitId(visit)}` } } : {};
+}
 
 export function mapResults(ctx: MappingContext): void {
   const patientId = mapPatient(ctx);
@@ -122,6 +132,7 @@ function mapReport(ctx: MappingContext, patientId: string, obr: Segment, obxs: S
     ],
     code,
     subject: patientRef(patientId),
+    ...visitOf(ctx),
     ...(effective ? { effectiveDateTime: effective } : {}),
     ...(issued && issued.includes('T') ? { issued } : {}),
     ...(results.length ? { result: results } : {}),
@@ -179,6 +190,7 @@ function mapObservation(
     ],
     code,
     subject: patientRef(patientId),
+    ...visitOf(ctx),
     ...(effective ? { effectiveDateTime: effective } : {}),
     ...value,
     ...(range ? { referenceRange: [range] } : {}),
