@@ -102,11 +102,12 @@ async function deleteTargets(
   run: IntakeRun,
   targets: { type: string; id: string }[],
 ): Promise<{ type: string; id: string }[]> {
-  if (targets.length === 0) return targets;
+  // (an HL7 v2 source's DELETEs name its own ids: findStoredNames)
+  if (targets.length === 0 || run.source.kind === 'hl7v2') return targets;
   const ids = targets.map((t) => t.id);
   const names = await findStoredNames(
     tx,
-    run.source.id,
+    run.source,
     targets.map((t) => ({ type: t.type, localId: t.id })),
     await sourceItemOwners(tx, run.source.id, ids),
   );

@@ -22,6 +22,7 @@
  * name something they do not carry or send entries under ids of their own.
  */
 import type { Queryable } from '../../db/index.ts';
+import type { SourceSystem } from '../../region/index.ts';
 import { isUuid } from '../../fhir/index.ts';
 import type { Entry } from '../parse.ts';
 import type { LocalRef } from '../references.ts';
@@ -94,10 +95,14 @@ function mayBeOurs(r: LocalRef): boolean {
  */
 export async function findStoredNames(
   tx: Queryable,
-  sourceId: string,
+  source: SourceSystem,
   named: LocalRef[],
   persons: string[],
 ): Promise<StoredName[]> {
+  // An HL7 v2 source's ids are made from its messages' fields (hl7v2/common.ts fhirId) and mean
+  // just that: it sends no conditional creates and is never answered with Sharedcare's ids.
+  if (source.kind === 'hl7v2') return [];
+  const sourceId = source.id;
   const sought = [...new Map(named.map((r) => [`${r.type}/${r.localId}`, r])).values()];
   if (sought.length === 0) return [];
   const ours = sought.filter(mayBeOurs);
@@ -146,7 +151,7 @@ export async function resolveStoredNames(
   named: LocalRef[],
   persons: string[] = [],
 ): Promise<StoredName[]> {
-  const found = await findStoredNames(tx, run.source.id, named, persons);
+  const found = await findStoredNames(tx, run.source, named, persons);
   for (const n of found) run.index.alias(n.type, n.name, n.localId);
   return found;
 }
