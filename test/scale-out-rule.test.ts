@@ -56,6 +56,13 @@ const ALLOWED_KEYS: Record<string, string> = {
  */
 const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[] = [
   {
+    tables: ['clinical_item'],
+    pattern:
+      /JOIN clinical_item c ON c\.id = w\.name::uuid AND c\.source_id = \$1 AND c\.resource_type = w\.type/,
+    reason:
+      "intake: an id a request names that is Sharedcare's id of the source's item (the one intake answered with; src/ingest/pipeline/stored-names.ts). By item id alone, as the refiled-item probe below: a PUT by it may move the item to another patient",
+  },
+  {
     tables: ['person_link', 'person'],
     pattern:
       /FROM person_link l JOIN person p ON p\.id = l\.person_id WHERE l\.source_id = \$1 AND l\.local_id = ANY/,

@@ -28,18 +28,18 @@ const post = (res: Resource): BundleEntry => {
   };
 };
 const tx = (entry: BundleEntry[]): Bundle => ({ resourceType: 'Bundle', type: 'transaction', entry });
-const condition = (id: string, ident: string, code: object, subject: string) =>
+const condition = (id: string | undefined, ident: string, code: object, subject: string) =>
   ({
     resourceType: 'Condition',
-    id,
+    ...(id !== undefined ? { id } : {}),
     identifier: [{ system: ID_SYSTEM, value: ident }],
     code: { coding: [code] },
     subject: { reference: subject },
   }) as Resource;
-const glucose = (id: string, ident: string, subject: string, value = '5.4') =>
+const glucose = (id: string | undefined, ident: string, subject: string, value = '5.4') =>
   ({
     resourceType: 'Observation',
-    id,
+    ...(id !== undefined ? { id } : {}),
     identifier: [{ system: ID_SYSTEM, value: ident }],
     status: 'final',
     code: { text: 'Glucose' },
@@ -186,4 +186,150 @@ describe.each(DB_KINDS)('names a re-exporting source reuses, on %s', (kind) => {
     }
     expect(await values(nhs)).toEqual(['5.4']);
   });
+
+  // a second adversarial pass
+  it('keeps both when a re-export gives the id of an item it files by identifier to a new item, whichever comes first', async () => {
+    for (const [nhs, order] of [
+      ['9990006202', 'hiv-first'],
+      ['9990006210', 'asthma-first'],
+    ] as const) {
+      const p = `pa-${order}`;
+      const hiv = (id: string) => post(condition(id, `HIV-${order}`, HIV, `Patient/${p}`));
+      const asthma = post(condition(`${order}-1`, `AST-${order}`, ASTHMA, `Patient/${p}`));
+      await ok(tx([post(withMrn(p, nhs, `M-${order}`)), hiv(`${order}-1`)]));
+      // the second export calls the HIV diagnosis "-2" and gives "-1" to a new asthma diagnosis
+      const second = order === 'hiv-first' ? [hiv(`${order}-2`), asthma] : [asthma, hiv(`${order}-2`)];
+      await ok(tx([post(withMrn(p, nhs, `M-${order}`)), ...second]));
+      const { rows } = await r.db.query<{ body: string }>(
+        `SELECT body FROM clinical_item WHERE person_id = $1 AND resource_type = 'Condition' AND NOT deleted`,
+        [await personIdFor(r, nhs)],
+      );
+      expect(rows.map((x) => JSON.parse(x.body).code.coding[0].code).sort()).toEqual(
+        [ASTHMA.code, HIV.code].sort(),
+      );
+      await ok(
+        tx([
+          put(
+            prescription(`mr-${order}`, `Patient/${p}`, 'Paracetamol', { reference: `Condition/${order}-2` }),
+          ),
+        ]),
+      );
+      expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+      await ok(
+        tx([
+          put(
+            prescription(`mr2-${order}`, `Patient/${p}`, 'Salbutamol', { reference: `Condition/${order}-1` }),
+          ),
+        ]),
+      );
+      expect(await shown(nhs, 'MedicationRequest')).toHaveLength(1);
+    }
+  });
+
+  it('leaves a patient’s items with them when a re-export gives their old id to a new patient', async () => {
+    const [a, b] = ['9990006296', '9990006318'];
+    await ok(
+      tx([
+        post(withMrn('f3-1', a, 'F3A')),
+        post(condition('f3-hiv', 'HIV-F3', HIV, 'Patient/f3-1')),
+        post(glucose('f3-g', 'G-F3', 'Patient/f3-1', '4.4')),
+      ]),
+    );
+    // the second export: A is "f3-2" now, and a new patient B is "f3-1"
+    await ok(tx([post(withMrn('f3-2', a, 'F3A')), post(withMrn('f3-1', b, 'F3B'))]));
+    const { rows } = await r.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM clinical_item WHERE person_id = $1`,
+      [await personIdFor(r, b)],
+    );
+    expect(rows[0]!.n).toBe(0);
+    expect(await values(a)).toEqual(['4.4']);
+    // and "Patient/f3-1" is B from now on
+    await ok(tx([put(glucose('f3-g2', 'G-F3B', 'Patient/f3-1', '6.6'))]));
+    expect(await values(b)).toEqual(['6.6']);
+  });
+
+  it('moves an item a PUT by the id intake answered with files under another patient, leaving no copy', async () => {
+    const [a, b] = ['9990006229', '9990006237'];
+    await ok(tx([put(withMrn('m-a', a, 'MMA')), put(withMrn('m-b', b, 'MMB'))]));
+    const made = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        {
+          resource: glucose(undefined, 'G-M', 'Patient/m-a', '7.7'),
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ]),
+    );
+    const at = made.body.entry![0]!.response!.location!.replace(/\/_history\/.*$/, '');
+    await ok(
+      tx([
+        {
+          resource: { ...glucose(at.split('/')[1], 'G-M', 'Patient/m-b', '7.7') },
+          request: { method: 'PUT', url: at },
+        },
+      ]),
+    );
+    expect([await values(a), await values(b)]).toEqual([[], ['7.7']]);
+  });
+
+  it('takes an id the source stored an item under as that item, though it is Sharedcare’s id of another', async () => {
+    const nhs = '9990006334';
+    const made = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        put(withMrn('h7', nhs, 'H7')),
+        {
+          resource: condition(undefined, 'AST-H7', ASTHMA, 'Patient/h7'),
+          request: { method: 'POST', url: 'Condition' },
+        },
+      ]),
+    );
+    const asthmaId = made.body.entry![1]!.response!.location!.split('/')[1]!;
+    await ok(tx([post(condition(asthmaId, 'HIV-H7', HIV, 'Patient/h7'))]));
+    await ok(
+      tx([put(prescription('mr-h7', 'Patient/h7', 'Paracetamol', { reference: `Condition/${asthmaId}` }))]),
+    );
+    expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+  });
+
+  // PGlite runs one transaction at a time: the race is PostgreSQL's
+  it.runIf(kind === 'postgres')(
+    'answers two re-exports at once that give the same ids in opposite orders, without a deadlock',
+    async () => {
+      const n = 300;
+      const people = [
+        ['9990006369', 'cc1'],
+        ['9990006377', 'cc2'],
+      ] as const;
+      for (const [nhs, p] of people)
+        await ok(
+          tx([
+            put(withMrn(p, nhs, `M-${p}`)),
+            ...Array.from({ length: n }, (_, i) =>
+              put(glucose(`${p}-o-${i}`, `${p}-I-${i}`, `Patient/${p}`)),
+            ),
+          ]),
+        );
+      for (let round = 0; round < 20; round++) {
+        const send = (k: 0 | 1) => {
+          const [nhs, p] = people[k];
+          const order = Array.from({ length: n }, (_, i) => i);
+          if (k === 1) order.reverse();
+          return postFhir(
+            r,
+            'gp-riverside',
+            tx([
+              post(withMrn(p, nhs, `M-${p}`)),
+              ...order.map((i) => post(glucose(`s${round % 2}-${i}`, `${p}-I-${i}`, `Patient/${p}`))),
+            ]),
+          );
+        };
+        const answers = await Promise.all([send(0), send(1)]);
+        expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      }
+    },
+    120_000,
+  );
 });

@@ -5,7 +5,6 @@ export {
   itemRefs,
   readItems,
   readItemVersion,
-  sourceItemOwners,
   visibleAmong,
   withheldKinds,
   type ItemQuery,

@@ -4,7 +4,6 @@
  * what policy decided, in SQL, so that withheld rows never leave the database.
  */
 import type { Queryable } from '../db/index.ts';
-import { isUuid } from '../fhir/index.ts';
 
 /** What the privacy policy withholds from this reader, pushed into the WHERE clause. */
 export interface PolicyFilter {
@@ -108,21 +107,6 @@ export async function itemOwner(q: Queryable, resourceType: string, id: string):
     [id, resourceType],
   );
   return rows[0]?.personId;
-}
-
-/**
- * The persons of the source's items among `ids` (any text: those not shaped as Sharedcare's ids
- * name none). By item id alone: a DELETE by the id intake answered with (the ingest pipeline's
- * stored names), whose person is not known before.
- */
-export async function sourceItemOwners(q: Queryable, sourceId: string, ids: string[]): Promise<string[]> {
-  const uuids = ids.filter((id) => isUuid(id));
-  if (uuids.length === 0) return [];
-  const { rows } = await q.query<{ person: string }>(
-    `SELECT DISTINCT person_id AS person FROM clinical_item WHERE id = ANY($2::uuid[]) AND source_id = $1`,
-    [sourceId, uuids],
-  );
-  return rows.map((r) => r.person);
 }
 
 /** The ids in an ItemRow's refs. */

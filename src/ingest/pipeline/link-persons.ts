@@ -17,7 +17,7 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
-import { fileAs } from './stored-names.ts';
+import { fileConditionals } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
@@ -61,15 +61,7 @@ async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<v
     };
   });
   const found = await sourceRecordsByIdentifier(tx, run.source.id, wanted);
-  // a record another Patient of the request is sent as stays that one's
-  const taken = new Set(run.entries.filter((e) => e.resource?.resourceType === 'Patient').map(entryLocalId));
-  for (const e of sought) {
-    const localId = found.get(`${e.conditional!.system}|${e.conditional!.value}`);
-    if (localId !== undefined && localId !== e.localId && !taken.has(localId)) {
-      taken.add(localId);
-      fileAs(run, e, localId);
-    }
-  }
+  fileConditionals(run, sought, (e) => found.get(`${e.conditional!.system}|${e.conditional!.value}`));
 }
 
 export async function linkPersons(

@@ -22,7 +22,7 @@ import {
   type LocalRef,
   type RequestIndex,
 } from '../references.ts';
-import { fileAs, resolveStoredNames } from './stored-names.ts';
+import { fileAs, fileConditionals, resolveStoredNames } from './stored-names.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -101,12 +101,10 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
   const byId: LocalRef[] = [];
-  const namedBy = new Set<string>();
   const renamable: Entry[] = [];
   const { entries, byItem: personOf } = itemPersons(run);
   for (const { e, person } of entries) {
     if (!person) continue;
-    const before = byId.length;
     // sent under an id of its own: that id may be another name of a stored item (stored-names.ts)
     if (!e.conditional && typeof e.resource!.id === 'string') {
       renamable.push(e);
@@ -129,20 +127,22 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
       if (ref.type) types.add(ref.type);
       else untyped = true;
     }
-    if (byId.length > before) namedBy.add(person);
   }
-  await resolveNames(tx, run, byId, renamable, [...namedBy]);
+  await resolveNames(tx, run, byId, renamable);
   if (persons.size === 0) return;
   await lockConditionals(tx, run.source.id, conditional);
   const found = await storedByIdentifier(tx, run.source.id, [...persons], untyped ? null : [...types], [
     ...values,
   ]);
-  for (const { e, person } of conditional) {
-    const ref = found.get(
-      `${e.resource!.resourceType}|${person}|${e.conditional!.system}|${e.conditional!.value}`,
-    );
-    if (ref && ref.localId !== e.localId) fileAs(run, e, ref.localId);
-  }
+  const personOfEntry = new Map(conditional.map(({ e, person }) => [e, person]));
+  fileConditionals(
+    run,
+    conditional.map(({ e }) => e),
+    (e) =>
+      found.get(
+        `${e.resource!.resourceType}|${personOfEntry.get(e)}|${e.conditional!.system}|${e.conditional!.value}`,
+      )?.localId,
+  );
   run.storedByIdentifier = found;
 }
 
@@ -155,9 +155,8 @@ async function resolveNames(
   run: IntakeRun,
   named: LocalRef[],
   entries: Entry[],
-  persons: string[],
 ): Promise<void> {
-  const found = await resolveStoredNames(tx, run, named, persons);
+  const found = await resolveStoredNames(tx, run, named);
   if (found.length === 0) return;
   const local = new Map(found.map((n) => [`${n.type}/${n.name}`, n.localId]));
   for (const e of entries) {

@@ -8,7 +8,6 @@ import type { Queryable } from '../../db/index.ts';
 import { isClinicalType } from '../../fhir/index.ts';
 import {
   deleteItems,
-  sourceItemOwners,
   writeItems,
   type ItemMove,
   type ItemWrite,
@@ -104,12 +103,10 @@ async function deleteTargets(
 ): Promise<{ type: string; id: string }[]> {
   // (an HL7 v2 source's DELETEs name its own ids: findStoredNames)
   if (targets.length === 0 || run.source.kind === 'hl7v2') return targets;
-  const ids = targets.map((t) => t.id);
   const names = await findStoredNames(
     tx,
     run.source,
     targets.map((t) => ({ type: t.type, localId: t.id })),
-    await sourceItemOwners(tx, run.source.id, ids),
   );
   const to = new Map(names.map((n) => [`${n.type}/${n.name}`, n.localId]));
   return targets.map((t) => ({ type: t.type, id: to.get(`${t.type}/${t.id}`) ?? t.id }));

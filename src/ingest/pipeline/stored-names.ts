@@ -21,11 +21,11 @@
  * under the patient the id named last time. One statement looks the names up, in the requests that
  * name something they do not carry or send entries under ids of their own.
  */
-import type { Queryable } from '../../db/index.ts';
+import { lockKeysForTransaction, type Queryable } from '../../db/index.ts';
 import type { SourceSystem } from '../../region/index.ts';
 import { isUuid } from '../../fhir/index.ts';
 import type { Entry } from '../parse.ts';
-import type { LocalRef } from '../references.ts';
+import { entryLocalId, itemId, type LocalRef } from '../references.ts';
 import type { IntakeRun } from './types.ts';
 
 /** What a name stands for: the local id the source stored it under. */
@@ -39,6 +39,36 @@ export interface StoredName {
 export function fileAs(run: IntakeRun, e: Entry, localId: string): void {
   run.index.rename(e, localId);
   e.localId = localId;
+}
+
+/**
+ * Files each conditional create of one type that found what the source stored before as that
+ * (`found`: its local id, or undefined), unless an entry of the request sent without a condition
+ * names it (the source's explicit word for that id). Then keeps apart the one found and one stored
+ * under its own id where the two are the same id: an exporter numbering afresh gave yesterday's id
+ * of the HIV diagnosis to today's new asthma. The found one keeps the item; the new one is named by
+ * its identifier, its id an alias of that (recordSenderAliases), so that neither replaces the other.
+ */
+export function fileConditionals(
+  run: IntakeRun,
+  conditionals: Entry[],
+  found: (e: Entry) => string | undefined,
+): void {
+  const named = (e: Entry) => `${e.resource!.resourceType}/${entryLocalId(e)}`;
+  const plain = new Set(
+    run.entries.filter((e) => e.resource && !e.conditional && e.method !== 'DELETE').map(named),
+  );
+  const filed = new Set<string>();
+  for (const e of conditionals) {
+    const localId = found(e);
+    const key = `${e.resource!.resourceType}/${localId}`;
+    if (localId === undefined || localId === e.localId || plain.has(key) || filed.has(key)) continue;
+    fileAs(run, e, localId);
+    filed.add(key);
+  }
+  for (const e of conditionals)
+    if (e.localId === e.senderId && filed.has(named(e)))
+      fileAs(run, e, `${e.conditional!.system}|${e.conditional!.value}`);
 }
 
 /** A FHIR id (only such an id can be named by a later `Type/id`; another is not kept). */
@@ -57,6 +87,12 @@ export async function recordSenderAliases(tx: Queryable, run: IntakeRun): Promis
     said.set(`${type}/${e.senderId}`, { type, name: e.senderId, localId });
   }
   if (said.size === 0) return;
+  // two requests saying what the same ids mean wait for each other rather than deadlock on the rows
+  await lockKeysForTransaction(
+    tx,
+    29,
+    [...said.keys()].map((k) => `${run.source.id}|${k}`),
+  );
   const all = [...said.values()];
   const [set, plain] = [all.filter((a) => a.localId !== null), all.filter((a) => a.localId === null)];
   await tx.query(
@@ -88,16 +124,14 @@ function mayBeOurs(r: LocalRef): boolean {
 }
 
 /**
- * What the names stand for: an alias, else Sharedcare's id of an item of `persons` (those whose
- * items name it) from this source, else, for a Patient, the person its one record of this source
- * is linked to. Names that are none of these are not returned. One statement; the probes by
+ * What the names stand for: an alias, else Sharedcare's id of an item from this source (any of
+ * its persons'), else, for a Patient, the person its one record of this source is linked to. Names that are none of these are not returned. One statement; the probes by
  * Sharedcare's ids are in it only where a name may be one.
  */
 export async function findStoredNames(
   tx: Queryable,
   source: SourceSystem,
   named: LocalRef[],
-  persons: string[],
 ): Promise<StoredName[]> {
   // An HL7 v2 source's ids are made from its messages' fields (hl7v2/common.ts fhirId) and mean
   // just that: it sends no conditional creates and is never answered with Sharedcare's ids.
@@ -117,11 +151,14 @@ export async function findStoredNames(
     params.push(
       items.map((r) => r.type),
       items.map((r) => r.localId),
-      persons,
+      items.map((r) => itemId(sourceId, r.type, r.localId)),
     );
-    branches.push(`SELECT 1, w.type, w.name, c.local FROM unnest($4::text[], $5::text[]) AS w(type, name),
-        LATERAL (SELECT source_local_id AS local FROM clinical_item WHERE person_id = ANY($6::uuid[])
-                    AND id = w.name::uuid AND source_id = $1 AND resource_type = w.type) c`);
+    // by the item's id alone: a PUT that moves an item to another patient names it by that id too;
+    // not where the name is the source's own id of an item (its latest word: it stored one so)
+    branches.push(`SELECT 1, w.type, w.name, c.source_local_id
+        FROM unnest($4::text[], $5::text[], $6::uuid[]) AS w(type, name, own)
+        JOIN clinical_item c ON c.id = w.name::uuid AND c.source_id = $1 AND c.resource_type = w.type
+       WHERE NOT EXISTS (SELECT 1 FROM clinical_item o WHERE o.id = w.own)`);
   }
   if (people.length > 0) {
     params.push(people);
@@ -149,9 +186,8 @@ export async function resolveStoredNames(
   tx: Queryable,
   run: IntakeRun,
   named: LocalRef[],
-  persons: string[] = [],
 ): Promise<StoredName[]> {
-  const found = await findStoredNames(tx, run.source, named, persons);
+  const found = await findStoredNames(tx, run.source, named);
   for (const n of found) run.index.alias(n.type, n.name, n.localId);
   return found;
 }
