@@ -22,7 +22,7 @@ import {
   type LocalRef,
   type RequestIndex,
 } from '../references.ts';
-import { fileAs, fileConditionals, resolveStoredNames } from './stored-names.ts';
+import { fileAs, fileConditionals, resolveStoredNames, type StoredNameSought } from './stored-names.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -100,7 +100,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
   const values = new Set<string>();
   let untyped = false;
   const conditional: { e: Entry; person: string }[] = [];
-  const byId: LocalRef[] = [];
+  const byId: StoredNameSought[] = [];
   const renamable: Entry[] = [];
   const { entries, byItem: personOf } = itemPersons(run);
   for (const { e, person } of entries) {
@@ -108,7 +108,12 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     // sent under an id of its own: that id may be another name of a stored item (stored-names.ts)
     if (!e.conditional && typeof e.resource!.id === 'string') {
       renamable.push(e);
-      byId.push({ type: e.resource!.resourceType, localId: entryLocalId(e)! });
+      // a client updates by Sharedcare's id with a PUT; a POST's id is the sender's (or an alias)
+      byId.push({
+        type: e.resource!.resourceType,
+        localId: entryLocalId(e)!,
+        aliasOnly: e.method === 'POST',
+      });
     }
     if (e.conditional) {
       conditional.push({ e, person });
@@ -153,7 +158,7 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
 async function resolveNames(
   tx: Queryable,
   run: IntakeRun,
-  named: LocalRef[],
+  named: StoredNameSought[],
   entries: Entry[],
 ): Promise<void> {
   const found = await resolveStoredNames(tx, run, named);

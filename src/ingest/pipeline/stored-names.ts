@@ -28,6 +28,11 @@ import type { Entry } from '../parse.ts';
 import { entryLocalId, itemId, type LocalRef } from '../references.ts';
 import type { IntakeRun } from './types.ts';
 
+/** A name to look up; `aliasOnly`: not as Sharedcare's id (a POST's own id: the sender's). */
+export interface StoredNameSought extends LocalRef {
+  aliasOnly?: boolean;
+}
+
 /** What a name stands for: the local id the source stored it under. */
 export interface StoredName {
   type: string;
@@ -118,7 +123,8 @@ export async function recordSenderAliases(tx: Queryable, run: IntakeRun): Promis
  * layout UUID (deterministicUuid), a person's any UUID. A sender's own UUIDs are mostly version 4
  * (Synthea's, most systems'), so most requests probe nothing for them.
  */
-function mayBeOurs(r: LocalRef): boolean {
+function mayBeOurs(r: StoredNameSought): boolean {
+  if (r.aliasOnly) return false;
   if (!isUuid(r.localId)) return false;
   return r.type === 'Patient' || (r.localId[14] === '5' && '89abAB'.includes(r.localId[19]!));
 }
@@ -131,13 +137,19 @@ function mayBeOurs(r: LocalRef): boolean {
 export async function findStoredNames(
   tx: Queryable,
   source: SourceSystem,
-  named: LocalRef[],
+  named: StoredNameSought[],
 ): Promise<StoredName[]> {
   // An HL7 v2 source's ids are made from its messages' fields (hl7v2/common.ts fhirId) and mean
   // just that: it sends no conditional creates and is never answered with Sharedcare's ids.
   if (source.kind === 'hl7v2') return [];
   const sourceId = source.id;
-  const sought = [...new Map(named.map((r) => [`${r.type}/${r.localId}`, r])).values()];
+  const byKey = new Map<string, StoredNameSought>();
+  for (const r of named) {
+    const key = `${r.type}/${r.localId}`;
+    // sought both ways (a POST's id that a reference names too): as the reference
+    if (!byKey.has(key) || !r.aliasOnly) byKey.set(key, r);
+  }
+  const sought = [...byKey.values()];
   if (sought.length === 0) return [];
   const ours = sought.filter(mayBeOurs);
   const items = ours.filter((r) => r.type !== 'Patient');
@@ -185,7 +197,7 @@ export async function findStoredNames(
 export async function resolveStoredNames(
   tx: Queryable,
   run: IntakeRun,
-  named: LocalRef[],
+  named: StoredNameSought[],
 ): Promise<StoredName[]> {
   const found = await findStoredNames(tx, run.source, named);
   for (const n of found) run.index.alias(n.type, n.name, n.localId);
