@@ -269,7 +269,7 @@ describe.each(DB_KINDS)('conditional create (ifNoneExist) on %s', (kind) => {
     expect(await observations()).toHaveLength(1);
 
     // the second export's ids, alone in later requests, with no identifier beside them
-    const given = prescription('mr-51', 'Patient/pa-1', 'Paracetamol 500mg tablets', {
+    const given = prescription('mr-51', 'Patient/pa-2', 'Paracetamol 500mg tablets', {
       reference: 'Condition/hiv-2',
     });
     expect((await postFhir(r, 'gp-riverside', tx([put(given)]))).status).toBe(200);

@@ -57,6 +57,12 @@ const ALLOWED_KEYS: Record<string, string> = {
 const ALLOWED_STATEMENTS: { tables: string[]; pattern: RegExp; reason: string }[] = [
   {
     tables: ['clinical_item'],
+    pattern: /^SELECT id FROM clinical_item WHERE id = ANY\(\$1::uuid\[\]\)$/,
+    reason:
+      "intake: whether a new conditional create's own id already holds one of the source's items (src/ingest/pipeline/stored-names.ts heldItems), whoever's: by item id alone, as the refiled-item probe",
+  },
+  {
+    tables: ['clinical_item'],
     pattern:
       /JOIN clinical_item c ON c\.id = w\.name::uuid AND c\.source_id = \$1 AND c\.resource_type = w\.type/,
     reason:

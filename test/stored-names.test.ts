@@ -332,4 +332,117 @@ describe.each(DB_KINDS)('names a re-exporting source reuses, on %s', (kind) => {
     },
     120_000,
   );
+
+  // a third adversarial pass: an id the source renumbered away from, used again later
+  const rawCodes = async (nhs: string) => {
+    const { rows } = await r.db.query<{ body: string }>(
+      `SELECT body FROM clinical_item WHERE person_id = $1 AND resource_type = 'Condition' AND NOT deleted`,
+      [await personIdFor(r, nhs)],
+    );
+    return rows.map((x) => JSON.parse(x.body).code.coding[0].code as string).sort();
+  };
+  const both = [ASTHMA.code, HIV.code].sort();
+
+  it('does not let a later new item, PUT or DELETE reach an item by the id the source renumbered it away from', async () => {
+    for (const [nhs, p, later] of [
+      ['9990006385', 'f1', 'conditional'],
+      ['9990006458', 'g1', 'put'],
+      ['9990006466', 'g2', 'delete'],
+    ] as const) {
+      await ok(
+        tx([
+          post(withMrn(`${p}p`, nhs, `M-${p}`)),
+          post(condition(`${p}-b`, `HIV-${p}`, HIV, `Patient/${p}p`)),
+        ]),
+      );
+      await ok(
+        tx([put(prescription(`${p}-mr`, `Patient/${p}p`, 'Paracetamol', { reference: `Condition/${p}-b` }))]),
+      );
+      // the HIV diagnosis is "-a" now; then "-b" is used again
+      await ok(
+        tx([
+          post(withMrn(`${p}p`, nhs, `M-${p}`)),
+          post(condition(`${p}-a`, `HIV-${p}`, HIV, `Patient/${p}p`)),
+        ]),
+      );
+      const asthma = condition(`${p}-b`, `AST-${p}`, ASTHMA, `Patient/${p}p`);
+      if (later === 'conditional') await ok(tx([post(withMrn(`${p}p`, nhs, `M-${p}`)), post(asthma)]));
+      else if (later === 'put') await ok(tx([put(asthma)]));
+      else await ok(deleting(`Condition/${p}-b`));
+      expect(await rawCodes(nhs), later).toEqual(later === 'delete' ? [HIV.code] : both);
+      expect(await shown(nhs, 'MedicationRequest'), later).toEqual([]);
+    }
+  });
+
+  it('leaves a patient’s items with them when a later export gives their renumbered id to a new patient', async () => {
+    const [a, b] = ['9990006393', '9990006407'];
+    await ok(
+      tx([
+        post(withMrn('f2-1', a, 'F2A')),
+        post(condition('f2-hiv', 'HIV-F2', HIV, 'Patient/f2-1')),
+        post(glucose('f2-g', 'G-F2', 'Patient/f2-1', '4.4')),
+      ]),
+    );
+    await ok(tx([post(withMrn('f2-2', a, 'F2A'))]));
+    await ok(tx([post(withMrn('f2-1', b, 'F2B'))]));
+    const { rows } = await r.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM clinical_item WHERE person_id = $1`,
+      [await personIdFor(r, b)],
+    );
+    expect(rows[0]!.n).toBe(0);
+    expect(await values(a)).toEqual(['4.4']);
+  });
+
+  it('keeps earlier links with the item a conditional create finds, when a PUT in the same request takes its old id', async () => {
+    const nhs = '9990006415';
+    await ok(tx([post(withMrn('f3p', nhs, 'F3')), post(condition('f3-a', 'HIV-F3', HIV, 'Patient/f3p'))]));
+    await ok(tx([put(prescription('f3-mr', 'Patient/f3p', 'Paracetamol', { reference: 'Condition/f3-a' }))]));
+    await ok(
+      tx([
+        post(withMrn('f3p', nhs, 'F3')),
+        post(condition('f3-b', 'HIV-F3', HIV, 'Patient/f3p')),
+        put(condition('f3-a', 'AST-F3', ASTHMA, 'Patient/f3p')),
+      ]),
+    );
+    expect(await rawCodes(nhs)).toEqual(both);
+    expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+  });
+
+  it('never files a new item under another person’s item that carries the same identifier', async () => {
+    const [p1, p2] = ['9990006423', '9990006431'];
+    await ok(
+      tx([
+        post(withMrn('f4-1', p1, 'F4A')),
+        {
+          resource: glucose(undefined, 'K-1', 'Patient/f4-1', '1.1'),
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ]),
+    );
+    await ok(tx([post(withMrn('f4-2', p2, 'F4B')), post(glucose('f4-x', 'G-X', 'Patient/f4-2', '2.2'))]));
+    await ok(
+      tx([
+        post(withMrn('f4-2', p2, 'F4B')),
+        post(glucose('f4-y', 'G-X', 'Patient/f4-2', '2.2')),
+        post(glucose('f4-x', 'K-1', 'Patient/f4-2', '3.3')),
+      ]),
+    );
+    expect(await values(p1)).toEqual(['1.1']);
+    expect(await values(p2)).toEqual(['2.2', '3.3']);
+  });
+
+  it('keeps both when two conditional creates of one request share an id, one found and one new', async () => {
+    const nhs = '9990006482';
+    await ok(tx([post(withMrn('h3p', nhs, 'H3')), post(condition('h3-a', 'HIV-H3', HIV, 'Patient/h3p'))]));
+    await ok(tx([put(prescription('h3-mr', 'Patient/h3p', 'Paracetamol', { reference: 'Condition/h3-a' }))]));
+    await ok(
+      tx([
+        post(withMrn('h3p', nhs, 'H3')),
+        post(condition('h3-a', 'HIV-H3', HIV, 'Patient/h3p')),
+        post(condition('h3-a', 'AST-H3', ASTHMA, 'Patient/h3p')),
+      ]),
+    );
+    expect(await rawCodes(nhs)).toEqual(both);
+    expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
+  });
 });

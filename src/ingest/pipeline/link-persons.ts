@@ -17,7 +17,7 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
-import { fileConditionals } from './stored-names.ts';
+import { fileConditionals, newConditionalName } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
@@ -48,7 +48,7 @@ export function sourcePatientsOf(run: IntakeRun): { i: number; record: SourcePat
  * date (identity), it keeps that record's local id, so that a re-export under fresh ids adds no
  * second record of the same person.
  */
-async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<void> {
+async function findConditionalPatients(tx: Queryable, linker: PersonLinker, run: IntakeRun): Promise<void> {
   const sought = run.entries.filter((e) => e.conditional && e.resource?.resourceType === 'Patient');
   if (sought.length === 0) return;
   const wanted = sought.map((e) => {
@@ -61,7 +61,13 @@ async function findConditionalPatients(tx: Queryable, run: IntakeRun): Promise<v
     };
   });
   const found = await sourceRecordsByIdentifier(tx, run.source.id, wanted);
-  fileConditionals(run, sought, (e) => found.get(`${e.conditional!.system}|${e.conditional!.value}`));
+  await fileConditionals(
+    run,
+    sought,
+    (e) => found.get(`${e.conditional!.system}|${e.conditional!.value}`),
+    async (localIds) => new Set((await linker.resolveSourcePatients(tx, run.source.id, localIds)).keys()),
+    (e) => newConditionalName(e),
+  );
 }
 
 export async function linkPersons(
@@ -69,7 +75,7 @@ export async function linkPersons(
   linker: PersonLinker,
   run: IntakeRun,
 ): Promise<LinkedPatients> {
-  await findConditionalPatients(tx, run);
+  await findConditionalPatients(tx, linker, run);
   const sent = sourcePatientsOf(run);
   const last = new Map(sent.map((s) => [s.record.localId, s.record]));
   const links = await linker.linkSourcePatients(tx, run.source.id, [...last.values()]);

@@ -22,7 +22,14 @@ import {
   type LocalRef,
   type RequestIndex,
 } from '../references.ts';
-import { fileAs, fileConditionals, resolveStoredNames, type StoredNameSought } from './stored-names.ts';
+import {
+  fileAs,
+  fileConditionals,
+  heldItems,
+  newConditionalName,
+  resolveStoredNames,
+  type StoredNameSought,
+} from './stored-names.ts';
 import { resourcePath } from './validate.ts';
 import type { IntakeRun } from './types.ts';
 
@@ -140,13 +147,20 @@ export async function resolveStoredIdentifiers(tx: Queryable, run: IntakeRun): P
     ...values,
   ]);
   const personOfEntry = new Map(conditional.map(({ e, person }) => [e, person]));
-  fileConditionals(
+  const key = (e: Entry) =>
+    `${e.resource!.resourceType}|${personOfEntry.get(e)}|${e.conditional!.system}|${e.conditional!.value}`;
+  const sought = conditional.map(({ e }) => e);
+  await fileConditionals(
     run,
-    conditional.map(({ e }) => e),
-    (e) =>
-      found.get(
-        `${e.resource!.resourceType}|${personOfEntry.get(e)}|${e.conditional!.system}|${e.conditional!.value}`,
-      )?.localId,
+    sought,
+    (e) => found.get(key(e))?.localId,
+    () =>
+      heldItems(
+        tx,
+        run,
+        sought.filter((e) => !found.get(key(e))),
+      ),
+    (e) => newConditionalName(e, `${personOfEntry.get(e)}:`),
   );
   run.storedByIdentifier = found;
 }

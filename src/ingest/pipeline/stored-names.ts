@@ -46,34 +46,66 @@ export function fileAs(run: IntakeRun, e: Entry, localId: string): void {
   e.localId = localId;
 }
 
+/** The slot an id the source renumbered away from names from then on (recordSenderAliases). */
+const RENAMED = 'urn:sharedcare:renamed:';
+
+/** The name of a new conditional create whose own id holds something else (fileConditionals). */
+export function newConditionalName(e: Entry, scope = ''): string {
+  return `urn:sharedcare:new:${scope}${e.conditional!.system}|${e.conditional!.value}`;
+}
+
+/** Which of these local ids the source's stored items of `type`s hold (fileConditionals `held`). */
+export async function heldItems(tx: Queryable, run: IntakeRun, entries: Entry[]): Promise<Set<string>> {
+  const ids = new Map(
+    entries.map((e) => [itemId(run.source.id, e.resource!.resourceType, entryLocalId(e)!), entryLocalId(e)!]),
+  );
+  if (ids.size === 0) return new Set();
+  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM clinical_item WHERE id = ANY($1::uuid[])`, [
+    [...ids.keys()],
+  ]);
+  return new Set(rows.map((r) => ids.get(r.id)!));
+}
+
 /**
- * Files each conditional create of one type that found what the source stored before as that
- * (`found`: its local id, or undefined), unless an entry of the request sent without a condition
- * names it (the source's explicit word for that id). Then keeps apart the one found and one stored
- * under its own id where the two are the same id: an exporter numbering afresh gave yesterday's id
- * of the HIV diagnosis to today's new asthma. The found one keeps the item; the new one is named by
- * its identifier, its id an alias of that (recordSenderAliases), so that neither replaces the other.
+ * Files the request's conditional creates (of one kind: items, or Patients). One that found what
+ * the source stored before (`found`: its local id) is filed as that: the identifier says which it
+ * is, whatever id it is sent under. Two finding the same: the first.
+ *
+ * A new one (found nothing) is stored under its own id, unless that id already holds something
+ * else, in the store (`held`) or in this request: an exporter numbering each export afresh gives
+ * yesterday's id of the HIV diagnosis to today's new asthma. Then it gets a name of its own
+ * (`newName`), its id an alias of that, so that neither replaces the other.
+ *
+ * An entry sent without a condition, under an id a found one was filed into though the source now
+ * calls that one otherwise, is the new holder of the id: filed into the id's renamed slot.
  */
-export function fileConditionals(
+export async function fileConditionals(
   run: IntakeRun,
   conditionals: Entry[],
   found: (e: Entry) => string | undefined,
-): void {
-  const named = (e: Entry) => `${e.resource!.resourceType}/${entryLocalId(e)}`;
-  const plain = new Set(
-    run.entries.filter((e) => e.resource && !e.conditional && e.method !== 'DELETE').map(named),
-  );
-  const filed = new Set<string>();
+  held: (localIds: string[]) => Promise<Set<string>>,
+  newName: (e: Entry) => string,
+): Promise<void> {
+  const key = (e: Entry, localId = entryLocalId(e)) => `${e.resource!.resourceType}/${localId}`;
+  const taken = new Set<string>();
+  const renamedInto = new Set<string>();
+  const fresh: Entry[] = [];
   for (const e of conditionals) {
     const localId = found(e);
-    const key = `${e.resource!.resourceType}/${localId}`;
-    if (localId === undefined || localId === e.localId || plain.has(key) || filed.has(key)) continue;
-    fileAs(run, e, localId);
-    filed.add(key);
+    if (localId === undefined || taken.has(key(e, localId))) {
+      fresh.push(e);
+      continue;
+    }
+    taken.add(key(e, localId));
+    if (localId !== e.senderId) renamedInto.add(key(e, localId));
+    if (localId !== e.localId) fileAs(run, e, localId);
   }
-  for (const e of conditionals)
-    if (e.localId === e.senderId && filed.has(named(e)))
-      fileAs(run, e, `${e.conditional!.system}|${e.conditional!.value}`);
+  const stored = fresh.length > 0 ? await held(fresh.map((e) => entryLocalId(e)!)) : new Set<string>();
+  for (const e of fresh) if (taken.has(key(e)) || stored.has(entryLocalId(e)!)) fileAs(run, e, newName(e));
+  const kinds = new Set(conditionals.map((e) => e.resource!.resourceType));
+  for (const e of run.entries)
+    if (e.resource && !e.conditional && kinds.has(e.resource.resourceType) && renamedInto.has(key(e)))
+      fileAs(run, e, `${RENAMED}${entryLocalId(e)}`);
 }
 
 /** A FHIR id (only such an id can be named by a later `Type/id`; another is not kept). */
@@ -81,16 +113,25 @@ const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * Keeps what this request's conditional creates said of their ids: an id filed as another item is
- * its alias; an id stored or found as itself is plain again. Entries of one key: the last wins.
+ * its alias; an id stored or found as itself is plain again (an entry's word on its own id: plain
+ * first). An id a found item was stored under that the source now calls otherwise names that item
+ * no more: it is an alias of its renamed slot, where a later PUT, DELETE or reference by it goes.
  */
 export async function recordSenderAliases(tx: Queryable, run: IntakeRun): Promise<void> {
   const said = new Map<string, { type: string; name: string; localId: string | null }>();
+  const stated = new Map<string, { type: string; name: string; localId: string | null }>();
   for (const e of run.entries) {
-    if (!e.conditional || e.senderId === undefined || !FHIR_ID.test(e.senderId)) continue;
+    if (!e.conditional || e.senderId === undefined) continue;
     const type = e.resource!.resourceType;
-    const localId = e.localId === e.senderId ? null : (e.localId ?? null);
-    said.set(`${type}/${e.senderId}`, { type, name: e.senderId, localId });
+    const localId = e.localId ?? e.senderId;
+    if (localId !== e.senderId && FHIR_ID.test(localId))
+      said.set(`${type}/${localId}`, { type, name: localId, localId: `${RENAMED}${localId}` });
+    if (!FHIR_ID.test(e.senderId)) continue;
+    const k = `${type}/${e.senderId}`;
+    if (stated.get(k)?.localId === null) continue;
+    stated.set(k, { type, name: e.senderId, localId: localId === e.senderId ? null : localId });
   }
+  for (const [k, v] of stated) said.set(k, v);
   if (said.size === 0) return;
   // two requests saying what the same ids mean wait for each other rather than deadlock on the rows
   await lockKeysForTransaction(
