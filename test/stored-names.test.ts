@@ -445,4 +445,36 @@ describe.each(DB_KINDS)('names a re-exporting source reuses, on %s', (kind) => {
     expect(await rawCodes(nhs)).toEqual(both);
     expect(await shown(nhs, 'MedicationRequest')).toEqual([]);
   });
+
+  it('takes a Patient PUT by the person’s answered id, or by a re-export’s id, as the record it names', async () => {
+    const records = async (nhs: string) => {
+      const { rows } = await r.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM person_link WHERE source_id = 'gp-riverside' AND person_id = $1`,
+        [await personIdFor(r, nhs)],
+      );
+      return rows[0]!.n;
+    };
+    const [answered, renumbered] = ['9990006326', '9990006474'];
+    const made = await postFhir(
+      r,
+      'gp-riverside',
+      tx([
+        {
+          fullUrl: 'urn:uuid:6f1c2b9e-1d1e-4f55-8a0e-3c4d5e6f7a81',
+          resource: { ...withMrn('unused', answered, 'F4'), id: undefined } as Resource,
+          request: { method: 'POST', url: 'Patient' },
+        },
+      ]),
+    );
+    const personId = made.body.entry![0]!.response!.location!.split('/')[1]!;
+    await ok(
+      tx([put({ ...withMrn(personId, answered, 'F4'), name: [{ family: 'Corrected' }] } as Resource)]),
+    );
+    expect(await records(answered)).toBe(1);
+
+    await ok(tx([post(withMrn('g3-1', renumbered, 'G3'))]));
+    await ok(tx([post(withMrn('g3-2', renumbered, 'G3'))]));
+    await ok(tx([put(withMrn('g3-2', renumbered, 'G3'))]));
+    expect(await records(renumbered)).toBe(1);
+  });
 });

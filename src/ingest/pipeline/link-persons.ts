@@ -17,7 +17,7 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
-import { fileConditionals, newConditionalName } from './stored-names.ts';
+import { fileAs, fileConditionals, findStoredNames, newConditionalName } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
@@ -70,11 +70,34 @@ async function findConditionalPatients(tx: Queryable, linker: PersonLinker, run:
   );
 }
 
+/**
+ * A Patient PUT under another name of a record the source sent (stored-names.ts: an alias a
+ * re-export left, or the person's id intake answered with) is that record, not a second one.
+ * Only a PUT's: a POST's id is the sender's own (and most feeds POST their Patients).
+ */
+async function findNamedPatients(tx: Queryable, run: IntakeRun): Promise<void> {
+  const puts = run.entries.filter(
+    (e) => e.resource?.resourceType === 'Patient' && e.method === 'PUT' && !e.conditional,
+  );
+  if (puts.length === 0) return;
+  const found = await findStoredNames(
+    tx,
+    run.source,
+    puts.map((e) => ({ type: 'Patient', localId: entryLocalId(e)! })),
+  );
+  const to = new Map(found.map((n) => [n.name, n.localId]));
+  for (const e of puts) {
+    const localId = to.get(entryLocalId(e)!);
+    if (localId !== undefined) fileAs(run, e, localId);
+  }
+}
+
 export async function linkPersons(
   tx: Queryable,
   linker: PersonLinker,
   run: IntakeRun,
 ): Promise<LinkedPatients> {
+  await findNamedPatients(tx, run);
   await findConditionalPatients(tx, linker, run);
   const sent = sourcePatientsOf(run);
   const last = new Map(sent.map((s) => [s.record.localId, s.record]));
