@@ -17,7 +17,13 @@ import {
 import { entryLocalId, rewriteReferences } from '../references.ts';
 import { contentHash } from './content-hash.ts';
 import { itemMover, type MoveFollowers } from '../relink.ts';
-import { fileAs, fileConditionals, findStoredNames, newConditionalName } from './stored-names.ts';
+import {
+  fileAs,
+  fileConditionals,
+  findStoredNames,
+  localIdsByName,
+  newConditionalName,
+} from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 export interface LinkedPatients {
@@ -85,9 +91,9 @@ async function findNamedPatients(tx: Queryable, run: IntakeRun): Promise<void> {
     run.source,
     puts.map((e) => ({ type: 'Patient', localId: entryLocalId(e)! })),
   );
-  const to = new Map(found.map((n) => [n.name, n.localId]));
+  const to = localIdsByName(found);
   for (const e of puts) {
-    const localId = to.get(entryLocalId(e)!);
+    const localId = to.get(`Patient/${entryLocalId(e)}`);
     if (localId !== undefined) fileAs(run, e, localId);
   }
 }

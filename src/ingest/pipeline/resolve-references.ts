@@ -26,6 +26,7 @@ import {
   fileAs,
   fileConditionals,
   heldItems,
+  localIdsByName,
   newConditionalName,
   resolveStoredNames,
   type StoredNameSought,
@@ -177,7 +178,7 @@ async function resolveNames(
 ): Promise<void> {
   const found = await resolveStoredNames(tx, run, named);
   if (found.length === 0) return;
-  const local = new Map(found.map((n) => [`${n.type}/${n.name}`, n.localId]));
+  const local = localIdsByName(found);
   for (const e of entries) {
     const to = local.get(`${e.resource!.resourceType}/${entryLocalId(e)}`);
     if (to !== undefined) fileAs(run, e, to);

@@ -15,7 +15,7 @@ import {
 } from '../../store/index.ts';
 import { itemId } from '../references.ts';
 import { describeWrite } from './results.ts';
-import { findStoredNames } from './stored-names.ts';
+import { findStoredNames, localIdsByName } from './stored-names.ts';
 import type { IntakeRun } from './types.ts';
 
 /** An item ready to store, with the entry it came from and the resource as the source sent it. */
@@ -108,7 +108,7 @@ async function deleteTargets(
     run.source,
     targets.map((t) => ({ type: t.type, localId: t.id })),
   );
-  const to = new Map(names.map((n) => [`${n.type}/${n.name}`, n.localId]));
+  const to = localIdsByName(names);
   return targets.map((t) => ({ type: t.type, id: to.get(`${t.type}/${t.id}`) ?? t.id }));
 }
 

@@ -46,6 +46,11 @@ export function fileAs(run: IntakeRun, e: Entry, localId: string): void {
   e.localId = localId;
 }
 
+/** What each name found stands for, by `Type/name`. */
+export function localIdsByName(found: StoredName[]): Map<string, string> {
+  return new Map(found.map((n) => [`${n.type}/${n.name}`, n.localId]));
+}
+
 /** The slot an id the source renumbered away from names from then on (recordSenderAliases). */
 const RENAMED = 'urn:sharedcare:renamed:';
 
